@@ -1,0 +1,59 @@
+"""Write benchmark results as JSON with what is needed to trust and reproduce them."""
+
+import json
+import os
+import platform
+import shlex
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+
+
+def provenance(started_at: float) -> dict:
+    """Git sha, exact command, machine and library versions of this run."""
+    import sklearn
+    import torch
+    import transformers
+
+    root = Path(__file__).resolve().parents[1]
+    try:
+        sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True).stdout.strip()
+        dirty = bool(subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
+                                    capture_output=True, text=True).stdout.strip())
+    except OSError:
+        sha, dirty = "unknown", False
+    return {
+        "git_sha": sha,
+        "git_dirty": dirty,
+        "command": " ".join(shlex.quote(arg) for arg in [Path(sys.executable).name, *sys.argv]),
+        "machine": {
+            "platform": platform.platform(),
+            "processor": platform.processor() or platform.machine(),
+            "cpu_count": os.cpu_count(),
+            "torch_threads": torch.get_num_threads(),
+            "cuda": torch.cuda.get_device_name() if torch.cuda.is_available() else None,
+        },
+        "versions": {
+            "python": platform.python_version(),
+            "torch": torch.__version__,
+            "transformers": transformers.__version__,
+            "scikit-learn": sklearn.__version__,
+        },
+        "wall_time_s": round(time.time() - started_at, 2),
+        "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+
+
+def write_result(name: str, payload: dict, started_at: float, smoke: bool = False) -> Path:
+    """Print the result as JSON and write it to benchmarks/results/<name>.json (smoke runs: <name>.smoke.json)."""
+    record = {"benchmark": name, "smoke": smoke, **payload, "provenance": provenance(started_at)}
+    print(json.dumps(record, indent=2))
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    path = RESULTS_DIR / f"{name}{'.smoke' if smoke else ''}.json"
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(record, indent=2) + "\n")
+    tmp.replace(path)  # never leave a half-written results file
+    return path
