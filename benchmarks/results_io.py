@@ -12,7 +12,14 @@ from pathlib import Path
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
 
-def provenance(started_at: float) -> dict:
+def script_command(script_file: str, argv: list[str] | None) -> str:
+    """The command line that reproduces this run, from the repository root."""
+    argv = sys.argv[1:] if argv is None else argv
+    script = Path(script_file).resolve().relative_to(Path(__file__).resolve().parents[1])
+    return " ".join(shlex.quote(arg) for arg in ["python", str(script), *argv])
+
+
+def provenance(started_at: float, command: str) -> dict:
     """Git sha, exact command, machine and library versions of this run."""
     import sklearn
     import torch
@@ -28,7 +35,7 @@ def provenance(started_at: float) -> dict:
     return {
         "git_sha": sha,
         "git_dirty": dirty,
-        "command": " ".join(shlex.quote(arg) for arg in [Path(sys.executable).name, *sys.argv]),
+        "command": command,
         "machine": {
             "platform": platform.platform(),
             "processor": platform.processor() or platform.machine(),
@@ -47,9 +54,9 @@ def provenance(started_at: float) -> dict:
     }
 
 
-def write_result(name: str, payload: dict, started_at: float, smoke: bool = False) -> Path:
+def write_result(name: str, payload: dict, started_at: float, command: str, smoke: bool = False) -> Path:
     """Print the result as JSON and write it to benchmarks/results/<name>.json (smoke runs: <name>.smoke.json)."""
-    record = {"benchmark": name, "smoke": smoke, **payload, "provenance": provenance(started_at)}
+    record = {"benchmark": name, "smoke": smoke, **payload, "provenance": provenance(started_at, command)}
     print(json.dumps(record, indent=2))
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     path = RESULTS_DIR / f"{name}{'.smoke' if smoke else ''}.json"

@@ -15,9 +15,9 @@ import torch
 from timemae_hf import TimeMAEConfig, TimeMAEForPreTraining
 
 try:
-    from benchmarks.results_io import write_result
+    from benchmarks.results_io import script_command, write_result
 except ImportError:  # run as a script: python benchmarks/step_time.py
-    from results_io import write_result
+    from results_io import script_command, write_result
 
 
 def parse_args(argv=None):
@@ -73,7 +73,7 @@ def main(argv=None):
         "windows_per_second": round(args.batch_size / (statistics.median(times_ms) / 1000), 1),
         "target_ms": 70,
     }
-    write_result("step_time", payload, started_at, smoke=args.smoke)
+    write_result("step_time", payload, started_at, script_command(__file__, argv), smoke=args.smoke)
 
 
 if __name__ == "__main__":

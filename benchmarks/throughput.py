@@ -20,9 +20,9 @@ from torch.utils.flop_counter import FlopCounterMode
 from timemae_hf import TimeMAEConfig, TimeMAEForPreTraining
 
 try:
-    from benchmarks.results_io import write_result
+    from benchmarks.results_io import script_command, write_result
 except ImportError:  # run as a script
-    from results_io import write_result
+    from results_io import script_command, write_result
 
 ENCODER_SIZES = {
     "native": dict(hidden_size=64, num_hidden_layers=8, num_attention_heads=4, intermediate_size=256),
@@ -128,7 +128,7 @@ def main(argv=None):
         "sizes": results,
         "goals_native": {"pretraining_windows_per_second": 1800, "inference_latency_ms": 2.0},
     }
-    write_result("throughput", payload, started_at, smoke=args.smoke)
+    write_result("throughput", payload, started_at, script_command(__file__, argv), smoke=args.smoke)
 
 
 if __name__ == "__main__":
