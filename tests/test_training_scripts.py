@@ -1,0 +1,283 @@
+"""End-to-end runs of training/pretrain.py, linear_probe.py and finetune.py on the real HAR data, with a tiny model.
+
+Each script runs in a subprocess as a user would run it; the assertions read what it left in its output folder.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from huggingface_hub import ModelCard
+from safetensors.torch import load_file
+from transformers import AutoModelForSequenceClassification
+
+from timemae_hf import TimeMAEForPreTraining, TimeMAEModel
+from timemae_hf.training import DataTrainingArguments, load_har_splits
+
+
+REPOSITORY_ROOT = Path(__file__).resolve().parents[1]
+TINY_MODEL = [
+    "--hidden_size", "16", "--num_hidden_layers", "2", "--num_attention_heads", "2", "--intermediate_size", "32",
+    "--codebook_size", "16", "--num_regressor_layers", "1",
+]  # fmt: skip
+SUBSET = {"max_train_samples": 96, "max_eval_samples": 48, "max_test_samples": 48}
+SEED = 3407  # the shipped configs' seed, which also draws the subsets
+
+
+def data_arguments(har_data_path) -> list[str]:
+    arguments = ["--data_dir", har_data_path]
+    for name, value in SUBSET.items():
+        arguments += [f"--{name}", str(value)]
+    return arguments
+
+
+def run_script(arguments: list[str], launcher: tuple[str, ...] = (sys.executable,)) -> subprocess.CompletedProcess:
+    """Run a training script from the repository root as a user would; fail the test with its output if it fails."""
+    env = {**os.environ, "PYTHONPATH": str(REPOSITORY_ROOT), "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+    result = subprocess.run(
+        [*launcher, *arguments], cwd=REPOSITORY_ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, f"{' '.join(arguments[:1])} failed:\n{result.stdout[-3000:]}\n{result.stderr[-5000:]}"
+    return result
+
+
+def read_json(path: Path) -> dict:
+    return json.loads(path.read_text())
+
+
+def log_history(output_dir: Path) -> list[dict]:
+    return read_json(output_dir / "trainer_state.json")["log_history"]
+
+
+def during_training(history: list[dict]) -> list[dict]:
+    """Log entries up to the end of training (later ones are the final evaluations of the selected model)."""
+    end = next(i for i, entry in enumerate(history) if "train_runtime" in entry)
+    return history[:end]
+
+
+@pytest.fixture(scope="module")
+def pretrained_dir(har_data_path, tmp_path_factory) -> Path:
+    """3 epochs of the shipped native config on a tiny model, probing every 2 epochs."""
+    output_dir = tmp_path_factory.mktemp("pretrain") / "timemae-tiny"
+    run_script(
+        ["training/pretrain.py", "training/configs/har_native.yaml", *TINY_MODEL, *data_arguments(har_data_path),
+         "--num_train_epochs", "3", "--probe_every_n_epochs", "2", "--per_device_train_batch_size", "16",
+         "--logging_steps", "3", "--disable_tqdm", "true", "--output_dir", str(output_dir)]
+    )  # fmt: skip
+    return output_dir
+
+
+@pytest.fixture(scope="module")
+def finetuned_dir(pretrained_dir, har_data_path) -> Path:
+    output_dir = pretrained_dir.parent / "finetuned"
+    run_script(
+        ["training/finetune.py", "training/configs/har_finetune.yaml", "--model_name_or_path", str(pretrained_dir),
+         *data_arguments(har_data_path), "--label_fraction", "0.5", "--num_train_epochs", "2",
+         "--per_device_train_batch_size", "16", "--disable_tqdm", "true", "--output_dir", str(output_dir)]
+    )  # fmt: skip
+    return output_dir
+
+
+def test_pretraining_probes_every_n_epochs_and_after_the_last(pretrained_dir):
+    evaluations = [entry for entry in during_training(log_history(pretrained_dir)) if "eval_loss" in entry]
+    assert [entry["epoch"] for entry in evaluations] == [2.0, 3.0]
+    for entry in evaluations:
+        assert 0.0 <= entry["eval_probe_accuracy"] <= 1.0 and 0.0 <= entry["eval_probe_macro_f1"] <= 1.0
+        assert {"eval_mrr_loss", "eval_mcc_loss", "eval_codeword_accuracy"} <= set(entry)
+
+
+def test_pretraining_logs_loss_parts_that_add_up_to_the_loss(pretrained_dir):
+    config = TimeMAEForPreTraining.config_class.from_pretrained(pretrained_dir)
+    training_logs = [entry for entry in log_history(pretrained_dir) if "loss" in entry]
+    assert len(training_logs) == 6  # 18 steps, a log every 3
+    for entry in training_logs:
+        weighted = config.mrr_loss_weight * entry["mrr_loss"] + config.mcc_loss_weight * entry["mcc_loss"]
+        assert entry["loss"] == pytest.approx(weighted, rel=1e-5)
+        assert 0.0 <= entry["codeword_accuracy"] <= 1.0
+
+
+def test_pretraining_keeps_the_checkpoint_with_the_best_validation_probe(pretrained_dir):
+    state = read_json(pretrained_dir / "trainer_state.json")
+    evaluations = [entry for entry in during_training(state["log_history"]) if "eval_loss" in entry]
+    best = max(evaluations, key=lambda entry: entry["eval_probe_accuracy"])
+    assert state["best_metric"] == best["eval_probe_accuracy"]
+    assert Path(state["best_model_checkpoint"]).name == f"checkpoint-{best['step']}"
+    final = load_file(pretrained_dir / "model.safetensors")
+    selected = load_file(Path(state["best_model_checkpoint"]) / "model.safetensors")
+    assert final.keys() == selected.keys()
+    assert all(torch.equal(final[name], selected[name]) for name in final)
+    # The probe is deterministic, so evaluating the saved model again gives the selected score.
+    assert read_json(pretrained_dir / "eval_results.json")["eval_probe_accuracy"] == pytest.approx(best["eval_probe_accuracy"])
+
+
+def test_pretraining_output_folder_is_hub_ready(pretrained_dir):
+    for name in ("config.json", "model.safetensors", "configuration_timemae.py", "modeling_timemae.py", "README.md"):
+        assert (pretrained_dir / name).is_file(), name
+    auto_map = read_json(pretrained_dir / "config.json")["auto_map"]
+    assert {"AutoConfig", "AutoModel", "AutoModelForPreTraining"} <= set(auto_map)
+    weights = load_file(pretrained_dir / "model.safetensors")
+    online = {name[len("timemae.encoder."):]: value for name, value in weights.items() if name.startswith("timemae.encoder.")}
+    target = {name[len("momentum_encoder."):]: value for name, value in weights.items() if name.startswith("momentum_encoder.")}
+    assert online.keys() == target.keys() and online
+    assert any(not torch.equal(online[name], target[name]) for name in online), "momentum encoder never moved apart"
+    assert (pretrained_dir / "training_curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_pretraining_card_holds_the_measured_results_and_the_command(pretrained_dir):
+    results = read_json(pretrained_dir / "all_results.json")
+    card = ModelCard.load(pretrained_dir / "README.md")
+    assert card.data.library_name == "transformers"
+    assert {"time-series", "timemae", "self-supervised"} <= set(card.data.tags)
+    reported = {(result.dataset_split, result.metric_name): result.metric_value for result in card.data.eval_results}
+    assert reported[("test", "Linear-probe accuracy (test)")] == round(results["test_probe_accuracy"], 4)
+    assert reported[("validation", "Linear-probe macro-F1 (validation)")] == round(results["eval_probe_macro_f1"], 4)
+    assert "python training/pretrain.py training/configs/har_native.yaml --hidden_size 16" in card.text
+    assert "--max_train_samples 96" in card.text
+
+
+def test_linear_probe_script_reproduces_the_pretraining_probe(pretrained_dir, har_data_path, tmp_path):
+    output_file = tmp_path / "probe.json"
+    result = run_script(
+        ["training/linear_probe.py", "--model_name_or_path", str(pretrained_dir), *data_arguments(har_data_path),
+         "--seed", str(SEED), "--output_file", str(output_file)]
+    )  # fmt: skip
+    probe = read_json(output_file)
+    assert json.loads(result.stdout[result.stdout.index("{") :]) == probe
+    pretraining = read_json(pretrained_dir / "all_results.json")
+    assert probe["num_train_windows"] == SUBSET["max_train_samples"]
+    for split, prefix in (("validation", "eval"), ("test", "test")):
+        assert probe[f"{split}_accuracy"] == pytest.approx(pretraining[f"{prefix}_probe_accuracy"])
+        assert probe[f"{split}_macro_f1"] == pytest.approx(pretraining[f"{prefix}_probe_macro_f1"])
+
+
+def test_finetuning_writes_test_results_of_the_validation_selected_model(finetuned_dir):
+    test_results = read_json(finetuned_dir / "test_results.json")
+    all_results = read_json(finetuned_dir / "all_results.json")
+    assert {"test_accuracy", "test_macro_f1", "test_loss"} <= set(test_results)
+    assert all(all_results[key] == value for key, value in test_results.items())
+    assert all_results["train_samples"] == SUBSET["max_train_samples"] // 2  # label_fraction 0.5
+    state = read_json(finetuned_dir / "trainer_state.json")
+    assert state["best_metric"] == max(e["eval_accuracy"] for e in during_training(state["log_history"]) if "eval_accuracy" in e)
+    for name in ("confusion_matrix.png", "training_curves.png"):
+        assert (finetuned_dir / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
+    card = ModelCard.load(finetuned_dir / "README.md")
+    assert "time-series-classification" in card.data.tags
+    reported = {result.metric_name: result.metric_value for result in card.data.eval_results}
+    assert reported["Accuracy (test)"] == round(test_results["test_accuracy"], 4)
+
+
+def test_finetuned_model_starts_from_the_pretrained_encoder_and_reloads(finetuned_dir, pretrained_dir, har_data_path):
+    pretrained_config = TimeMAEModel.config_class.from_pretrained(pretrained_dir)
+    classifier = AutoModelForSequenceClassification.from_pretrained(finetuned_dir).eval()
+    for name in ("hidden_size", "num_hidden_layers", "patch_length", "codebook_size"):
+        assert getattr(classifier.config, name) == getattr(pretrained_config, name)
+    assert classifier.config.id2label[5] == "LAYING"
+    # The reloaded model reproduces the reported test accuracy on the same test windows.
+    test = load_har_splits(DataTrainingArguments(data_dir=har_data_path, **SUBSET), SEED)["test"][:]
+    with torch.no_grad():
+        logits = classifier(past_values=test["past_values"]).logits
+    accuracy = float((logits.argmax(-1) == test["labels"]).float().mean())
+    assert accuracy == pytest.approx(read_json(finetuned_dir / "test_results.json")["test_accuracy"])
+
+
+def test_output_folders_load_with_remote_code_where_timemae_hf_cannot_be_imported(pretrained_dir, finetuned_dir, tmp_path):
+    program = textwrap.dedent(
+        f"""
+        import json, sys
+        sys.modules["timemae_hf"] = None  # any `import timemae_hf` now fails
+        import torch
+        from transformers import AutoModel, AutoModelForPreTraining, AutoModelForSequenceClassification
+        past_values = torch.randn(2, 128, 9, generator=torch.Generator().manual_seed(0))
+        encoder = AutoModel.from_pretrained({str(pretrained_dir)!r}, trust_remote_code=True).eval()
+        pretraining = AutoModelForPreTraining.from_pretrained({str(pretrained_dir)!r}, trust_remote_code=True)
+        classifier = AutoModelForSequenceClassification.from_pretrained({str(finetuned_dir)!r}, trust_remote_code=True).eval()
+        with torch.no_grad():
+            print(json.dumps({{
+                "modules": [type(m).__module__ for m in (encoder, pretraining, classifier)],
+                "pooled": encoder(past_values=past_values).pooler_output.tolist(),
+                "logits": classifier(past_values=past_values).logits.tolist(),
+            }}))
+        """
+    )
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+    env["HF_HUB_OFFLINE"] = "1"
+    result = subprocess.run([sys.executable, "-c", program], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-3000:]
+    loaded = json.loads(result.stdout.strip().splitlines()[-1])
+    assert all(module.startswith("transformers_modules") for module in loaded["modules"])
+    past_values = torch.randn(2, 128, 9, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        pooled = TimeMAEModel.from_pretrained(pretrained_dir).eval()(past_values=past_values).pooler_output
+        logits = AutoModelForSequenceClassification.from_pretrained(finetuned_dir).eval()(past_values=past_values).logits
+    np.testing.assert_allclose(loaded["pooled"], pooled.numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(loaded["logits"], logits.numpy(), rtol=1e-5, atol=1e-6)
+
+
+RESUME_RUN = [
+    "training/pretrain.py", *TINY_MODEL, "--do_train", "--max_steps", "6", "--per_device_train_batch_size", "8",
+    "--learning_rate", "1e-3", "--save_strategy", "steps", "--save_steps", "3", "--eval_strategy", "steps",
+    "--eval_steps", "3", "--logging_steps", "1", "--seed", "11", "--report_to", "none", "--disable_tqdm", "true",
+]  # fmt: skip
+
+
+def test_resuming_an_interrupted_run_reaches_the_same_final_state(har_data_path, tmp_path):
+    # 32 windows in batches of 8: checkpoint-3 falls inside the first epoch and steps 4-6 cross into the second.
+    # Dropout, masking and codeword sampling all draw from torch's RNG, which the checkpoint must restore.
+    data = ["--data_dir", har_data_path, "--max_train_samples", "32", "--max_eval_samples", "16"]
+    uninterrupted, resumed = tmp_path / "uninterrupted", tmp_path / "resumed"
+    run_script([*RESUME_RUN, *data, "--output_dir", str(uninterrupted)])
+    # checkpoint-3 is exactly what a run interrupted after step 3 leaves behind.
+    run_script([*RESUME_RUN, *data, "--output_dir", str(resumed), "--resume_from_checkpoint", str(uninterrupted / "checkpoint-3")])
+
+    expected, actual = load_file(uninterrupted / "model.safetensors"), load_file(resumed / "model.safetensors")
+    assert any(name.startswith("momentum_encoder.") for name in expected)
+    assert expected.keys() == actual.keys()
+    for name in expected:
+        torch.testing.assert_close(actual[name], expected[name], rtol=1e-6, atol=1e-7, msg=name)
+    at_interruption = load_file(uninterrupted / "checkpoint-3" / "model.safetensors")
+    assert any(not torch.allclose(at_interruption[name], expected[name]) for name in expected if name.startswith("momentum_encoder."))
+
+    expected_optimizer = torch.load(uninterrupted / "checkpoint-6" / "optimizer.pt", weights_only=True)
+    actual_optimizer = torch.load(resumed / "checkpoint-6" / "optimizer.pt", weights_only=True)
+    for index, state in expected_optimizer["state"].items():
+        torch.testing.assert_close(actual_optimizer["state"][index]["exp_avg_sq"], state["exp_avg_sq"])
+    after_resume = [
+        {key: value for key, value in entry.items() if not key.endswith(("_runtime", "_per_second"))}
+        for entry in log_history(uninterrupted) if entry["step"] > 3 and "train_runtime" not in entry
+    ]
+    assert after_resume == [
+        {key: value for key, value in entry.items() if not key.endswith(("_runtime", "_per_second"))}
+        for entry in log_history(resumed) if entry["step"] > 3 and "train_runtime" not in entry
+    ]
+
+
+def test_two_processes_give_the_losses_of_one_process_with_the_same_global_batch(har_data_path, tmp_path):
+    # Deterministic knobs so that both runs see identical randomness: per-window masks from --mask_seed, no dropout.
+    # Codeword targets are still sampled from each process's RNG, so the MCC term is left out of the loss.
+    run = [
+        "training/pretrain.py", *TINY_MODEL, "--do_train", "--data_dir", har_data_path, "--max_train_samples", "32",
+        "--max_steps", "4", "--mask_seed", "0", "--hidden_dropout_prob", "0", "--attention_probs_dropout_prob", "0",
+        "--mcc_loss_weight", "0", "--learning_rate", "1e-3", "--logging_steps", "1", "--save_strategy", "no",
+        "--seed", "7", "--report_to", "none", "--disable_tqdm", "true", "--use_cpu", "true",
+    ]  # fmt: skip
+    one, two = tmp_path / "one_process", tmp_path / "two_processes"
+    run_script([*run, "--per_device_train_batch_size", "8", "--output_dir", str(one)])
+    launcher = (sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2")
+    result = run_script([*run, "--per_device_train_batch_size", "4", "--output_dir", str(two)], launcher=launcher)
+
+    assert "Process rank: 1, device: cpu:0, n_processes: 2" in result.stdout
+    assert "Total train batch size (w. parallel, distributed & accumulation) = 8" in result.stdout + result.stderr
+    assert "accelerate launch --multi_gpu --num_processes 2 training/pretrain.py" in (two / "README.md").read_text()
+    losses_one = [(e["loss"], e["mrr_loss"]) for e in log_history(one) if "loss" in e]
+    losses_two = [(e["loss"], e["mrr_loss"]) for e in log_history(two) if "loss" in e]
+    assert len(losses_one) == 4
+    np.testing.assert_allclose(losses_two, losses_one, rtol=1e-5)
+    expected, actual = load_file(one / "model.safetensors"), load_file(two / "model.safetensors")
+    for name in expected:
+        torch.testing.assert_close(actual[name], expected[name], rtol=1e-4, atol=1e-5, msg=name)

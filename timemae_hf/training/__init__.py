@@ -1,0 +1,48 @@
+"""What the training scripts in `training/` share: arguments, data and model set-up, the pre-training Trainer and its
+callbacks, TimeMAE's linear probe, metrics, figures and model cards."""
+
+from .arguments import DataTrainingArguments, ModelArguments, check_process_count, parse_arguments
+from .callbacks import (
+    EvaluateEveryNEpochsCallback,
+    MaskingEpochCallback,
+    MomentumUpdateCallback,
+    TrainingCurvesCallback,
+)
+from .collators import WINDOW_INDEX_COLUMN, TimeMAEPretrainingCollator
+from .data_loading import class_names, load_har_splits, stratified_subset
+from .linear_probe import extract_features, linear_probe_classifier, run_linear_probe
+from .metrics import classification_metrics, compute_classification_metrics
+from .model_card import render_model_card, training_command
+from .model_loading import build_model, check_timemae_checkpoint
+from .plotting import plot_confusion_matrix, plot_training_curves
+from .trainer import TimeMAEPretrainingTrainer, TimeMAETrainer
+
+
+__all__ = [
+    "DataTrainingArguments",
+    "EvaluateEveryNEpochsCallback",
+    "MaskingEpochCallback",
+    "ModelArguments",
+    "MomentumUpdateCallback",
+    "TimeMAEPretrainingCollator",
+    "TimeMAEPretrainingTrainer",
+    "TimeMAETrainer",
+    "TrainingCurvesCallback",
+    "WINDOW_INDEX_COLUMN",
+    "build_model",
+    "check_process_count",
+    "check_timemae_checkpoint",
+    "class_names",
+    "classification_metrics",
+    "compute_classification_metrics",
+    "extract_features",
+    "linear_probe_classifier",
+    "load_har_splits",
+    "parse_arguments",
+    "plot_confusion_matrix",
+    "plot_training_curves",
+    "render_model_card",
+    "run_linear_probe",
+    "stratified_subset",
+    "training_command",
+]

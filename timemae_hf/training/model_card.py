@@ -1,0 +1,131 @@
+"""Model cards for the folders the training scripts write, rendered from `model_cards/timemae_har.md`."""
+
+import os
+import shlex
+import sys
+from pathlib import Path
+from typing import Optional
+
+from huggingface_hub import EvalResult, ModelCard, ModelCardData
+from transformers import PreTrainedModel, TrainingArguments
+
+from .. import TimeMAEForPreTraining
+
+
+DEFAULT_TEMPLATE_PATH = Path(__file__).resolve().parents[2] / "model_cards" / "timemae_har.md"
+BASE_TAGS = ["time-series", "timemae", "self-supervised", "masked-autoencoder", "bert", "human-activity-recognition"]
+DATASET_TYPE = "uci_har"
+DATASET_NAME = "UCI HAR (raw inertial signals)"
+TASK_TYPE = "time-series-classification"
+SPLIT_NAMES = {"eval": "validation", "test": "test"}
+# metric key after the split prefix -> (metric type on the Hub, display name, metric arguments)
+CARD_METRICS = {
+    "probe_accuracy": ("accuracy", "Linear-probe accuracy", None),
+    "probe_macro_f1": ("f1", "Linear-probe macro-F1", {"average": "macro"}),
+    "accuracy": ("accuracy", "Accuracy", None),
+    "macro_f1": ("f1", "Macro-F1", {"average": "macro"}),
+}
+
+
+def training_command(argv: Optional[list[str]] = None) -> str:
+    """The command that started this process, as a user would type it (`accelerate launch` for several processes)."""
+    argv = list(sys.argv if argv is None else argv)
+    num_processes = int(os.environ.get("WORLD_SIZE", "1"))
+    launcher = ["accelerate", "launch", "--multi_gpu", "--num_processes", str(num_processes)] if num_processes > 1 else ["python"]
+    return shlex.join(launcher + argv)
+
+
+def eval_results(results: dict[str, float]) -> list[EvalResult]:
+    """The run's validation/test scores among `results` (e.g. `test_probe_accuracy`) as Hub `EvalResult`s."""
+    entries = []
+    for prefix, split in SPLIT_NAMES.items():
+        for key, (metric_type, metric_name, metric_args) in CARD_METRICS.items():
+            value = results.get(f"{prefix}_{key}")
+            if value is None:
+                continue
+            probe = key.startswith("probe_")
+            entries.append(
+                EvalResult(
+                    task_type=TASK_TYPE,
+                    task_name="Linear probe on frozen features" if probe else "Time series classification",
+                    dataset_type=DATASET_TYPE,
+                    dataset_name=DATASET_NAME,
+                    dataset_split=split,
+                    metric_type=metric_type,
+                    metric_name=f"{metric_name} ({split})",
+                    metric_value=round(float(value), 4),
+                    metric_args=metric_args,
+                )
+            )
+    return entries
+
+
+def render_model_card(
+    model: PreTrainedModel,
+    model_name: str,
+    results: dict[str, float],
+    training_command: Optional[str],
+    training_args: TrainingArguments,
+    extra_tags: Optional[list[str]] = None,
+    template_path: os.PathLike = DEFAULT_TEMPLATE_PATH,
+) -> ModelCard:
+    """
+    The card of a trained TimeMAE model: YAML metadata (library, tags, dataset, metrics, a model-index holding the
+    measured `results`) and a description with the usage, the protocol and the exact `training_command`.
+    """
+    if not Path(template_path).is_file():
+        raise FileNotFoundError(
+            f"Model card template {template_path} not found: run from a checkout of timemae-hf, whose model_cards/ "
+            "folder holds it."
+        )
+    config = model.config
+    is_pretraining = isinstance(model, TimeMAEForPreTraining)
+    tags = list(BASE_TAGS) + ([] if is_pretraining else [TASK_TYPE])
+    tags += [tag for tag in (extra_tags or []) if tag not in tags]
+    card_data = ModelCardData(
+        model_name=model_name,
+        library_name="transformers",
+        license="apache-2.0",
+        tags=tags,
+        datasets=[DATASET_TYPE],
+        metrics=["accuracy", "f1"],
+        # Only a Hub id can be a card's base_model; a local BERT folder is named in the text instead.
+        base_model=_hub_id_or_none(config.bert_model_name_or_path),
+        eval_results=eval_results(results) or None,
+    )
+    world_size = training_args.world_size
+    return ModelCard.from_template(
+        card_data,
+        template_path=str(template_path),
+        model_name=model_name,
+        is_pretraining=is_pretraining,
+        auto_class="AutoModelForPreTraining" if is_pretraining else "AutoModelForSequenceClassification",
+        config=config,
+        class_names=[config.id2label[i] for i in sorted(config.id2label)] if config.id2label else [],
+        results=_card_results(results),
+        training_command=training_command,
+        learning_rate=training_args.learning_rate,
+        weight_decay=training_args.weight_decay,
+        lr_scheduler_type=getattr(training_args.lr_scheduler_type, "value", training_args.lr_scheduler_type),
+        global_batch_size=training_args.per_device_train_batch_size * training_args.gradient_accumulation_steps * world_size,
+        num_processes=world_size,
+        num_train_epochs=training_args.num_train_epochs,
+        max_steps=training_args.max_steps,
+        seed=training_args.seed,
+        metric_for_best_model=training_args.metric_for_best_model,
+    )
+
+
+def _card_results(results: dict[str, float]) -> list[tuple[str, float]]:
+    """The scores and losses among `results`, without runtimes, throughputs and FLOPs."""
+    return sorted(
+        (key, round(float(value), 4))
+        for key, value in results.items()
+        if isinstance(value, (int, float)) and not key.endswith(("_runtime", "_per_second", "_flos"))
+    )
+
+
+def _hub_id_or_none(name_or_path: Optional[str]) -> Optional[str]:
+    if name_or_path is None or os.path.exists(name_or_path) or name_or_path.startswith(("/", ".", "~")):
+        return None
+    return name_or_path

@@ -1,0 +1,96 @@
+"""Build the model a training script asked for: from a TimeMAE checkpoint, from a BERT checkpoint, or new.
+
+Every wrong combination fails here, before training, with the argument to change.
+"""
+
+from datasets import Dataset
+from transformers import AutoConfig
+
+from .. import TimeMAEConfig, TimeMAEForPreTraining, TimeMAEPreTrainedModel
+from ..data import compute_channel_statistics
+from .arguments import ARCHITECTURE_FIELDS, BEHAVIOUR_FIELDS, ModelArguments
+
+
+def read_checkpoint_config(path: str, argument: str):
+    """The config of the checkpoint at `path` (a folder or Hub id), with an error naming `argument` if unreadable."""
+    try:
+        return AutoConfig.from_pretrained(path)
+    except (OSError, ValueError) as error:
+        raise ValueError(
+            f"{argument} {path!r} is not a readable checkpoint ({error}). Give a folder holding config.json and "
+            "model.safetensors, or a Hub id."
+        ) from error
+
+
+def check_timemae_checkpoint(path: str, argument: str = "--model_name_or_path") -> TimeMAEConfig:
+    """Read `path`'s config and make sure it is a TimeMAE checkpoint, not e.g. a plain BERT folder."""
+    config = read_checkpoint_config(path, argument)
+    if config.model_type != TimeMAEConfig.model_type:
+        hint = (
+            " To start a new TimeMAE model from this BERT encoder, pass it as --bert_model_name_or_path instead."
+            if config.model_type == "bert"
+            else ""
+        )
+        raise ValueError(
+            f"{argument} {path!r} is a {config.model_type!r} checkpoint, not a TimeMAE one (model_type "
+            f"'{TimeMAEConfig.model_type}'): give a folder written by training/pretrain.py or training/finetune.py.{hint}"
+        )
+    return config
+
+
+def build_model(
+    model_class: type[TimeMAEPreTrainedModel], model_args: ModelArguments, train_dataset: Dataset, **config_kwargs
+) -> TimeMAEPreTrainedModel:
+    """
+    `model_class` built as `model_args` says, for windows shaped like `train_dataset`'s `past_values`.
+
+    - `--model_name_or_path`: loads the TimeMAE checkpoint; only behaviour fields (dropouts, mask ratio, loss weights,
+      momentum) may be changed. A pre-training model loaded from a checkpoint without momentum encoder (e.g. a
+      fine-tuned one) starts its momentum encoder as a copy of the encoder.
+    - `--bert_model_name_or_path`: a new model whose encoder is that BERT's (`from_bert`).
+    - neither: a new randomly initialised model.
+
+    New models get `channel_mean`/`channel_std` from `train_dataset` when `--normalize_channels`. `config_kwargs` are
+    further config fields, e.g. `num_labels`, `id2label`, `label2id`.
+    """
+    context_length, num_input_channels = train_dataset.features["past_values"].shape
+    data_shape = {"context_length": context_length, "num_input_channels": num_input_channels}
+    architecture = model_args.config_values(ARCHITECTURE_FIELDS)
+    behaviour = model_args.config_values(BEHAVIOUR_FIELDS)
+
+    if model_args.model_name_or_path is not None:
+        path = model_args.model_name_or_path
+        config = check_timemae_checkpoint(path)
+        conflicts = {name: value for name, value in {**architecture, **data_shape}.items() if getattr(config, name) != value}
+        if conflicts:
+            raise ValueError(
+                f"{sorted(conflicts)} = {conflicts} differ from the checkpoint {path!r} "
+                f"({ {name: getattr(config, name) for name in conflicts} }): a checkpoint's shape is fixed. Drop these "
+                "arguments, or leave --model_name_or_path unset to train a new model."
+            )
+        normalized = config.channel_mean is not None
+        if model_args.normalize_channels is not None and model_args.normalize_channels != normalized:
+            raise ValueError(
+                f"The checkpoint {path!r} was trained {'with' if normalized else 'without'} channel normalisation; "
+                f"--normalize_channels {model_args.normalize_channels} would change its inputs. Drop the argument."
+            )
+        model, loading_info = model_class.from_pretrained(
+            path, **behaviour, **config_kwargs, output_loading_info=True
+        )
+        if isinstance(model, TimeMAEForPreTraining) and any(
+            key.startswith("momentum_encoder") for key in loading_info["missing_keys"]
+        ):
+            model.reset_momentum_encoder()
+        return model
+
+    statistics = compute_channel_statistics(train_dataset) if model_args.normalize_channels else {}
+    new_config = {**data_shape, **statistics, **behaviour, **config_kwargs}
+    if model_args.bert_model_name_or_path is not None:
+        path = model_args.bert_model_name_or_path
+        bert_config = read_checkpoint_config(path, "--bert_model_name_or_path")
+        if bert_config.model_type == TimeMAEConfig.model_type:
+            raise ValueError(
+                f"--bert_model_name_or_path {path!r} is a TimeMAE checkpoint: pass it as --model_name_or_path instead."
+            )
+        return model_class.from_bert(path, **architecture, **new_config)
+    return model_class(TimeMAEConfig(**architecture, **new_config))

@@ -1,0 +1,105 @@
+"""`Trainer` subclasses: TimeMAE's model card, and pre-training's extra logs (loss parts, linear probe)."""
+
+import os
+from typing import Optional
+
+import torch
+from accelerate.utils import broadcast_object_list
+from datasets import Dataset
+from transformers import Trainer
+
+from .linear_probe import run_linear_probe
+from .model_card import render_model_card
+
+
+class TimeMAETrainer(Trainer):
+    """
+    A `Trainer` whose `create_model_card` (also called by `push_to_hub`) writes TimeMAE's card, rendered from
+    `model_cards/timemae_har.md` with the run's measured results and command, instead of Trainer's generic draft.
+    """
+
+    def create_model_card(
+        self,
+        model_name: Optional[str] = None,
+        tags: Optional[list[str]] = None,
+        results: Optional[dict[str, float]] = None,
+        training_command: Optional[str] = None,
+        **kwargs,
+    ) -> None:
+        if not self.is_world_process_zero():
+            return
+        card = render_model_card(
+            model=self.accelerator.unwrap_model(self.model),
+            model_name=model_name or self.args.hub_model_id or os.path.basename(os.path.abspath(self.args.output_dir)),
+            results=results or {},
+            training_command=training_command,
+            training_args=self.args,
+            extra_tags=tags,
+        )
+        card.save(os.path.join(self.args.output_dir, "README.md"))
+
+
+class TimeMAEPretrainingTrainer(TimeMAETrainer):
+    """
+    Trainer for `TimeMAEForPreTraining` that also logs
+
+    - the parts of the loss, `mrr_loss`, `mcc_loss`, and `codeword_accuracy` (training logs: mean since the last log;
+      evaluations: `eval_mrr_loss`, ...), averaged over processes;
+    - at each evaluation, TimeMAE's linear probe: fit on `probe_train_dataset`, scored on the evaluated split, as
+      `eval_probe_accuracy` and `eval_probe_macro_f1` (`test_probe_*` for `evaluate(test, metric_key_prefix="test")`).
+      They are part of the evaluation metrics, so `metric_for_best_model="probe_accuracy"` selects checkpoints on them.
+
+    The EMA update of the momentum encoder is `MomentumUpdateCallback`'s job.
+    """
+
+    LOSS_PARTS = ("mrr_loss", "mcc_loss", "codeword_accuracy")
+
+    def __init__(self, *args, probe_train_dataset: Optional[Dataset] = None, probe_batch_size: int = 256, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.probe_train_dataset = probe_train_dataset
+        self.probe_batch_size = probe_batch_size
+        # Per mode ("train" / "eval"): summed loss parts (on device, no sync per step) and micro-batch count.
+        self._loss_part_sums = {"train": None, "eval": None}
+        self._loss_part_counts = {"train": 0, "eval": 0}
+
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        loss, outputs = super().compute_loss(model, inputs, return_outputs=True, num_items_in_batch=num_items_in_batch)
+        mode = "train" if model.training else "eval"
+        parts = torch.stack([outputs[name].detach().float() for name in self.LOSS_PARTS])
+        sums = self._loss_part_sums[mode]
+        self._loss_part_sums[mode] = parts if sums is None else sums + parts
+        self._loss_part_counts[mode] += 1
+        return (loss, outputs) if return_outputs else loss
+
+    def _pop_loss_parts(self, mode: str) -> dict[str, float]:
+        """Mean of each loss part over the micro-batches since the last call, averaged over processes; then reset."""
+        sums, count = self._loss_part_sums[mode], self._loss_part_counts[mode]
+        self._loss_part_sums[mode], self._loss_part_counts[mode] = None, 0
+        if sums is None:
+            return {}
+        means = self.accelerator.gather((sums / count).unsqueeze(0)).mean(dim=0)
+        return {name: value.item() for name, value in zip(self.LOSS_PARTS, means)}
+
+    def log(self, logs: dict[str, float], start_time: Optional[float] = None) -> None:
+        if "loss" in logs:  # a training log (evaluation logs only hold prefixed keys)
+            logs.update(self._pop_loss_parts("train"))
+        super().log(logs, start_time)
+
+    def evaluation_loop(self, dataloader, description, prediction_loss_only=None, ignore_keys=None, metric_key_prefix="eval"):
+        self._loss_part_sums["eval"], self._loss_part_counts["eval"] = None, 0
+        output = super().evaluation_loop(dataloader, description, prediction_loss_only, ignore_keys, metric_key_prefix)
+        output.metrics.update({f"{metric_key_prefix}_{k}": v for k, v in self._pop_loss_parts("eval").items()})
+        if self.probe_train_dataset is not None:
+            probe = self.linear_probe(dataloader.dataset)
+            output.metrics.update({f"{metric_key_prefix}_probe_{name}": value for name, value in probe.items()})
+        return output
+
+    def linear_probe(self, eval_dataset: Dataset) -> dict[str, float]:
+        """Probe accuracy and macro-F1 on `eval_dataset`, computed on the main process and shared with the others."""
+        results = [None]
+        if self.accelerator.is_main_process:
+            model = self.accelerator.unwrap_model(self.model)
+            results[0] = run_linear_probe(
+                model, self.probe_train_dataset, {"eval": eval_dataset}, batch_size=self.probe_batch_size
+            )["eval"]
+        return broadcast_object_list(results)[0]

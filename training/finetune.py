@@ -1,0 +1,156 @@
+#!/usr/bin/env python
+"""
+Fine-tune TimeMAE for HAR activity classification with transformers' `Trainer` (also under `accelerate launch`).
+
+    # from a pre-training output folder (training/pretrain.py)
+    python training/finetune.py training/configs/har_finetune.yaml --model_name_or_path outputs/timemae-har-native
+    # with 1 % of the labels
+    python training/finetune.py training/configs/har_finetune.yaml --label_fraction 0.01
+    # from a BERT checkpoint, or from scratch (leave both model arguments unset)
+    python training/finetune.py training/configs/har_finetune.yaml --model_name_or_path "" \
+        --bert_model_name_or_path bert-base-uncased
+
+The mean-pooled encoder output feeds a linear head trained with cross-entropy. Epochs are selected on the validation
+split (held-out train subjects); the selected model is then evaluated once on the test split: `test_results.json`,
+`all_results.json` and `confusion_matrix.png` in the output folder.
+"""
+
+import logging
+import os
+import sys
+from dataclasses import dataclass, field
+
+import datasets
+import numpy as np
+import transformers
+from transformers import HfArgumentParser, TrainingArguments, set_seed
+
+from timemae_hf import TimeMAEForSequenceClassification
+from timemae_hf.training import (
+    DataTrainingArguments,
+    ModelArguments,
+    TimeMAETrainer,
+    TrainingCurvesCallback,
+    build_model,
+    check_process_count,
+    class_names,
+    compute_classification_metrics,
+    load_har_splits,
+    parse_arguments,
+    plot_confusion_matrix,
+    stratified_subset,
+    training_command,
+)
+
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class FinetuningDataArguments(DataTrainingArguments):
+    """HAR data, plus how many labels fine-tuning may use."""
+
+    label_fraction: float = field(
+        default=1.0,
+        metadata={
+            "help": "Fine-tune on a stratified, seeded random fraction of the labelled train windows (those left after "
+            "--max_train_samples), e.g. 0.01, 0.05, 0.1 or 1.0. Must be in (0, 1]."
+        },
+    )
+
+    def __post_init__(self):
+        super().__post_init__()
+        if not 0.0 < self.label_fraction <= 1.0:
+            raise ValueError(f"--label_fraction must be in (0, 1], got {self.label_fraction}: e.g. 0.01, 0.05, 0.1 or 1.0.")
+
+
+def main():
+    parser = HfArgumentParser((ModelArguments, FinetuningDataArguments, TrainingArguments))
+    model_args, data_args, training_args = parse_arguments(parser)
+    check_process_count(training_args)
+    # An empty string lets a command line override a config file's checkpoint to "none" (BERT or from scratch).
+    model_args.model_name_or_path = model_args.model_name_or_path or None
+
+    logging.basicConfig(
+        format="%(asctime)s - %(levelname)s - %(name)s - %(message)s",
+        datefmt="%m/%d/%Y %H:%M:%S",
+        handlers=[logging.StreamHandler(sys.stdout)],
+    )
+    if training_args.should_log:
+        transformers.utils.logging.set_verbosity_info()
+    log_level = training_args.get_process_log_level()
+    logger.setLevel(log_level)
+    datasets.utils.logging.set_verbosity(log_level)
+    transformers.utils.logging.set_verbosity(log_level)
+    logger.warning(
+        f"Process rank: {training_args.process_index}, device: {training_args.device}, "
+        f"n_processes: {training_args.world_size}"
+    )
+    logger.info(f"Training/evaluation parameters {training_args}")
+
+    set_seed(training_args.seed)
+
+    with training_args.main_process_first(desc="loading HAR"):
+        splits = load_har_splits(data_args, training_args.seed)
+        splits["train"] = stratified_subset(splits["train"], data_args.label_fraction, training_args.seed)
+    logger.info(f"Fine-tuning on {len(splits['train'])} labelled windows (label_fraction={data_args.label_fraction})")
+    names = class_names(splits)
+    model = build_model(
+        TimeMAEForSequenceClassification,
+        model_args,
+        splits["train"],
+        num_labels=len(names),
+        id2label=dict(enumerate(names)),
+        label2id={name: i for i, name in enumerate(names)},
+    )
+
+    trainer = TimeMAETrainer(
+        model=model,
+        args=training_args,
+        train_dataset=splits["train"] if training_args.do_train else None,
+        eval_dataset=splits["validation"] if training_args.do_eval else None,
+        compute_metrics=compute_classification_metrics,
+        callbacks=[TrainingCurvesCallback(title=f"TimeMAE fine-tuning - {os.path.basename(training_args.output_dir)}")],
+    )
+
+    results = {}
+    if training_args.do_train:
+        train_result = trainer.train(resume_from_checkpoint=training_args.resume_from_checkpoint)
+        trainer.save_model()
+        metrics = {**train_result.metrics, "train_samples": len(splits["train"])}
+        trainer.log_metrics("train", metrics)
+        trainer.save_metrics("train", metrics)
+        trainer.save_state()
+        results.update(metrics)
+
+    if training_args.do_eval:
+        metrics = trainer.evaluate()
+        trainer.log_metrics("eval", metrics)
+        trainer.save_metrics("eval", metrics)
+        results.update(metrics)
+
+    if training_args.do_predict:
+        # The model was selected on validation; the test split is used once, here.
+        prediction = trainer.predict(splits["test"], metric_key_prefix="test")
+        trainer.log_metrics("test", prediction.metrics)
+        trainer.save_metrics("test", prediction.metrics)
+        results.update(prediction.metrics)
+        if trainer.is_world_process_zero():
+            plot_confusion_matrix(
+                prediction.label_ids,
+                np.argmax(prediction.predictions, axis=-1),
+                names,
+                os.path.join(training_args.output_dir, "confusion_matrix.png"),
+                title=f"Test split: accuracy {prediction.metrics['test_accuracy']:.3f}, "
+                f"macro-F1 {prediction.metrics['test_macro_f1']:.3f}",
+            )
+
+    card_kwargs = {"results": results, "training_command": training_command()}
+    if training_args.push_to_hub:
+        trainer.push_to_hub(**card_kwargs)
+    else:
+        trainer.create_model_card(**card_kwargs)
+
+
+if __name__ == "__main__":
+    main()

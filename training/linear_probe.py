@@ -1,0 +1,97 @@
+#!/usr/bin/env python
+"""
+TimeMAE's linear-probe evaluation of any TimeMAE checkpoint folder (pre-trained, fine-tuned, or a checkpoint-N).
+
+    python training/linear_probe.py --model_name_or_path outputs/timemae-har-native
+
+The encoder is frozen and in eval mode; features are the mean over patches of its last hidden state; the authors'
+probe (StandardScaler + one-vs-rest LogisticRegression, random_state 3407) is fit on the labelled train split and
+scored on the validation and test splits. Prints the scores as JSON and writes them to --output_file.
+"""
+
+import json
+import logging
+import os
+import sys
+from dataclasses import dataclass, field
+from typing import Optional
+
+from accelerate import PartialState
+from transformers import HfArgumentParser
+
+from timemae_hf import TimeMAEModel
+from timemae_hf.training import (
+    DataTrainingArguments,
+    check_timemae_checkpoint,
+    load_har_splits,
+    parse_arguments,
+    run_linear_probe,
+)
+
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class ModelArguments:
+    model_name_or_path: Optional[str] = field(
+        default=None,
+        metadata={
+            "help": "The TimeMAE checkpoint to probe: an output folder of training/pretrain.py or finetune.py, one of "
+            "their checkpoint-N folders, or a Hub id. Required."
+        },
+    )
+
+    def __post_init__(self):
+        if not self.model_name_or_path:
+            raise ValueError("--model_name_or_path is required: the TimeMAE checkpoint folder to probe.")
+
+
+@dataclass
+class LinearProbeArguments:
+    output_file: Optional[str] = field(
+        default=None,
+        metadata={
+            "help": "Where to write the JSON results. Default: linear_probe_results.json inside the checkpoint folder "
+            "(in the current folder for a Hub id)."
+        },
+    )
+    batch_size: int = field(default=256, metadata={"help": "Windows per forward pass when extracting features."})
+    seed: int = field(default=3407, metadata={"help": "Seed of the --max_*_samples subsets (the probe itself uses 3407)."})
+
+
+def main():
+    parser = HfArgumentParser((ModelArguments, DataTrainingArguments, LinearProbeArguments))
+    model_args, data_args, probe_args = parse_arguments(parser)
+    logging.basicConfig(
+        format="%(asctime)s - %(levelname)s - %(name)s - %(message)s",
+        handlers=[logging.StreamHandler(sys.stdout)],
+        level=logging.INFO,
+    )
+    state = PartialState()  # under `accelerate launch`, the main process probes and the others only wait
+    check_timemae_checkpoint(model_args.model_name_or_path)
+    with state.main_process_first():
+        splits = load_har_splits(data_args, probe_args.seed)
+    if state.is_main_process:
+        model = TimeMAEModel.from_pretrained(model_args.model_name_or_path).to(state.device)
+        scores = run_linear_probe(
+            model, splits["train"], {"validation": splits["validation"], "test": splits["test"]}, probe_args.batch_size
+        )
+        results = {
+            "model_name_or_path": model_args.model_name_or_path,
+            "num_train_windows": len(splits["train"]),
+            **{f"{split}_{metric}": value for split, metrics in scores.items() for metric, value in metrics.items()},
+        }
+        output_file = probe_args.output_file
+        if output_file is None:
+            folder = model_args.model_name_or_path if os.path.isdir(model_args.model_name_or_path) else "."
+            output_file = os.path.join(folder, "linear_probe_results.json")
+        with open(output_file, "w", encoding="utf-8") as file:
+            json.dump(results, file, indent=2)
+        logger.info(f"Linear-probe results written to {output_file}")
+        print(json.dumps(results, indent=2))
+    state.wait_for_everyone()
+
+
+if __name__ == "__main__":
+    main()
