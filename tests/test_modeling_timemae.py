@@ -213,11 +213,25 @@ def test_regression_targets_come_from_momentum_encoder_without_gradient():
     outputs.loss.backward()
     assert not outputs.target_representations.requires_grad
     assert all(p.grad is None for p in model.momentum_encoder.parameters())
-    assert model.mask_token.grad is not None and model.tokenizer.codebook.weight.grad is not None
+    assert model.mask_token.grad is not None and model.tokenizer.codewords.grad is not None
     assert all(p.grad is not None for p in model.timemae.encoder.parameters())
 
 
 # --- momentum encoder --------------------------------------------------------------------------------------------
+
+
+def test_non_bert_parts_get_timemae_initialisation_so_codeword_targets_are_not_noise():
+    model = TimeMAEForPreTraining(TimeMAEConfig())
+
+    def std(parameter):
+        return parameter.detach().std().item()
+
+    projection = model.timemae.embeddings.patch_embeddings.projection
+    assert std(projection.weight) == pytest.approx(1 / (3 * projection.in_features) ** 0.5, rel=0.1)  # torch default
+    assert std(model.timemae.embeddings.position_embeddings) == pytest.approx(1.0, rel=0.1)
+    assert std(model.tokenizer.codewords) == pytest.approx((2 / (64 + 192)) ** 0.5, rel=0.1)  # Xavier normal
+    assert torch.all(model.tokenizer.bias == 0.1)
+    assert std(model.timemae.encoder.layer[0].attention.self.query.weight) == pytest.approx(0.02, rel=0.1)  # BERT's
 
 
 def test_momentum_encoder_starts_as_exact_copy_of_encoder():
@@ -355,7 +369,7 @@ def assert_encoder_equals_bert(model, bert: BertModel):
     assert encoder.keys() == bert_encoder.keys()
     for name, tensor in bert_encoder.items():
         assert torch.equal(encoder[name], tensor), name
-    positions = model.timemae.embeddings.position_embeddings.weight
+    positions = model.timemae.embeddings.position_embeddings
     assert torch.equal(positions, bert.embeddings.position_embeddings.weight[: positions.shape[0]])
     assert torch.equal(model.timemae.embeddings.LayerNorm.weight, bert.embeddings.LayerNorm.weight)
 

@@ -11,6 +11,7 @@ Here the encoder is transformers' `BertEncoder`, so its weights can come from an
 patches as embeddings, which is what `BertModel(inputs_embeds=...)` does too.
 """
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -112,6 +113,11 @@ def gather_patches(sequence: torch.Tensor, index: torch.LongTensor) -> torch.Ten
     return torch.gather(sequence, 1, index.unsqueeze(-1).expand(-1, -1, sequence.shape[-1]))
 
 
+class TimeMAEPatchProjection(nn.Linear):
+    """The patch -> hidden_size projection. A class of its own so that it keeps PyTorch's default initialisation (that
+    of the original's strided Conv1d) rather than BERT's std 0.02, which would leave the codeword targets as noise."""
+
+
 class TimeMAEPatchEmbeddings(nn.Module):
     """
     Checks and normalises `past_values` (batch, context_length, num_input_channels), cuts them into non-overlapping
@@ -125,7 +131,7 @@ class TimeMAEPatchEmbeddings(nn.Module):
         self.config = config
         self.num_patches = config.num_patches
         self.padding_length = config.num_patches * config.patch_length - config.context_length
-        self.projection = nn.Linear(config.patch_length * config.num_input_channels, config.hidden_size)
+        self.projection = TimeMAEPatchProjection(config.patch_length * config.num_input_channels, config.hidden_size)
         self.normalize = config.channel_mean is not None
         if self.normalize:
             self.register_buffer("channel_mean", torch.tensor(config.channel_mean), persistent=False)
@@ -153,13 +159,14 @@ class TimeMAEEmbeddings(nn.Module):
     def __init__(self, config: TimeMAEConfig):
         super().__init__()
         self.patch_embeddings = TimeMAEPatchEmbeddings(config)
-        self.position_embeddings = nn.Embedding(config.max_position_embeddings, config.hidden_size)
+        # (max_position_embeddings, hidden_size); a plain parameter, as in ViTMAE, initialised N(0, 1) like TimeMAE's.
+        self.position_embeddings = nn.Parameter(torch.empty(config.max_position_embeddings, config.hidden_size))
         self.LayerNorm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
         self.dropout = nn.Dropout(config.hidden_dropout_prob)
 
     def forward(self, past_values: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         patch_embeddings = self.patch_embeddings(past_values)
-        positions = self.position_embeddings.weight[: patch_embeddings.shape[1]]
+        positions = self.position_embeddings[: patch_embeddings.shape[1]]
         embeddings = self.dropout(self.LayerNorm(patch_embeddings + positions))
         return embeddings, patch_embeddings
 
@@ -173,16 +180,17 @@ class TimeMAECodewordTokenizer(nn.Module):
 
     def __init__(self, config: TimeMAEConfig):
         super().__init__()
-        self.codebook = nn.Linear(config.hidden_size, config.codebook_size)
+        self.codewords = nn.Parameter(torch.empty(config.codebook_size, config.hidden_size))
+        self.bias = nn.Parameter(torch.empty(config.codebook_size))
 
     def forward(self, representations: torch.Tensor) -> torch.Tensor:
         """(batch, k, hidden_size) -> codeword logits (batch, k, codebook_size)."""
-        return self.codebook(representations)
+        return F.linear(representations, self.codewords, self.bias)
 
     @torch.no_grad()
     def codeword_ids(self, patch_embeddings: torch.Tensor) -> torch.LongTensor:
         """(batch, k, hidden_size) patch embeddings -> (batch, k) codeword ids, without gradient."""
-        logits = self.codebook(patch_embeddings)
+        logits = self(patch_embeddings)
         if self.training:
             uniform = torch.rand_like(logits).clamp_(min=torch.finfo(logits.dtype).tiny)
             logits = logits - torch.log(-torch.log(uniform))
@@ -270,12 +278,28 @@ class TimeMAEPreTrainedModel(PreTrainedModel):
     _can_record_outputs = {"hidden_states": BertLayer, "attentions": BertSelfAttention}
 
     def _init_weights(self, module):
+        """
+        BERT's initialisation for the encoder side; TimeMAE's own for the parts BERT has no counterpart for. The
+        scale matters for the codeword targets: with BERT's std 0.02 on the projection and codebook the codebook
+        scores are ~0.01 and the Gumbel-sampled targets are pure noise, so MCC cannot learn.
+        """
+        if isinstance(module, TimeMAEPatchProjection):
+            # PyTorch's default for Linear/Conv1d, as the original's projection.
+            init.kaiming_uniform_(module.weight, a=math.sqrt(5))
+            bound = 1 / math.sqrt(module.in_features)
+            init.uniform_(module.bias, -bound, bound)
+            return
         super()._init_weights(module)
         if isinstance(module, TimeMAEPatchEmbeddings) and module.normalize:
             init.copy_(module.channel_mean, torch.tensor(self.config.channel_mean))
             init.copy_(module.channel_std, torch.tensor(self.config.channel_std))
+        elif isinstance(module, TimeMAEEmbeddings):
+            init.normal_(module.position_embeddings, std=1.0)  # nn.Embedding's default, as in TimeMAE
+        elif isinstance(module, TimeMAECodewordTokenizer):
+            init.xavier_normal_(module.codewords)  # as TimeMAE's codebook Linear
+            init.constant_(module.bias, 0.1)
         elif isinstance(module, TimeMAEForPreTraining):
-            init.normal_(module.mask_token, std=self.config.initializer_range)
+            init.normal_(module.mask_token, std=1.0)  # torch.randn, as in TimeMAE
 
     def save_pretrained(self, save_directory, *args, **kwargs):
         self.config.auto_map = {**TIMEMAE_AUTO_MAP, **(getattr(self.config, "auto_map", None) or {})}
@@ -327,8 +351,8 @@ class TimeMAEPreTrainedModel(PreTrainedModel):
         """Copy a `BertModel`'s encoder, position table and embedding LayerNorm into this model's encoder side."""
         base = getattr(self, self.base_model_prefix, self)
         base.encoder.load_state_dict(bert.encoder.state_dict())
-        num_positions = base.embeddings.position_embeddings.num_embeddings
-        base.embeddings.position_embeddings.weight.copy_(bert.embeddings.position_embeddings.weight[:num_positions])
+        num_positions = base.embeddings.position_embeddings.shape[0]
+        base.embeddings.position_embeddings.copy_(bert.embeddings.position_embeddings.weight[:num_positions])
         base.embeddings.LayerNorm.load_state_dict(bert.embeddings.LayerNorm.state_dict())
         if isinstance(self, TimeMAEForPreTraining):
             self.reset_momentum_encoder()
@@ -461,7 +485,7 @@ class TimeMAEForPreTraining(TimeMAEPreTrainedModel):
             ).last_hidden_state
             codeword_ids = self.tokenizer.codeword_ids(gather_patches(patch_embeddings, masked_index))
 
-        mask_queries = self.mask_token + self.timemae.embeddings.position_embeddings(masked_index)
+        mask_queries = self.mask_token + self.timemae.embeddings.position_embeddings[masked_index]
         predicted_representations = self.regressor(mask_queries, visible_representations)
         codeword_logits = self.tokenizer(predicted_representations)
 
