@@ -1,0 +1,206 @@
+"""The shared training pieces in timemae_hf.training, each on its own: callbacks, collator, probe, metrics, card, plots."""
+
+import datasets
+import numpy as np
+import pytest
+import torch
+from huggingface_hub import ModelCard
+from sklearn.linear_model import LogisticRegression
+from sklearn.multiclass import OneVsRestClassifier
+from sklearn.preprocessing import StandardScaler
+from transformers import Trainer, TrainerControl, TrainerState, TrainingArguments
+from transformers.trainer_utils import IntervalStrategy
+
+from timemae_hf import TimeMAEConfig, TimeMAEForPreTraining, TimeMAEForSequenceClassification
+from timemae_hf.training import (
+    EvaluateEveryNEpochsCallback,
+    MomentumUpdateCallback,
+    TimeMAEPretrainingCollator,
+    classification_metrics,
+    linear_probe_classifier,
+    plot_training_curves,
+    render_model_card,
+    run_linear_probe,
+    stratified_subset,
+    training_command,
+)
+
+
+CLASS_NAMES = ["WALKING", "SITTING", "LAYING"]
+
+
+def tiny_config(**overrides) -> TimeMAEConfig:
+    values = dict(
+        num_input_channels=3, context_length=32, patch_length=4, hidden_size=16, num_hidden_layers=1,
+        num_attention_heads=2, intermediate_size=16, codebook_size=8, num_regressor_layers=1,
+        num_labels=len(CLASS_NAMES), id2label=dict(enumerate(CLASS_NAMES)),
+    )  # fmt: skip
+    values.update(overrides)
+    return TimeMAEConfig(**values)
+
+
+def windows(num_windows: int, seed: int = 0, class_offset: float = 0.0) -> datasets.Dataset:
+    """Random windows shaped like tiny_config's, labels cycling over the classes; `class_offset` shifts channel `label`,
+    which makes the classes separable."""
+    generator = np.random.default_rng(seed)
+    labels = np.arange(num_windows) % len(CLASS_NAMES)
+    past_values = generator.normal(size=(num_windows, 32, 3)).astype(np.float32)
+    past_values[np.arange(num_windows), :, labels] += class_offset
+    features = datasets.Features(
+        {"past_values": datasets.Array2D(shape=(32, 3), dtype="float32"), "labels": datasets.ClassLabel(names=CLASS_NAMES)}
+    )
+    return datasets.Dataset.from_dict({"past_values": past_values, "labels": labels}, features=features).with_format("torch")
+
+
+def test_momentum_update_runs_once_per_optimizer_step_under_gradient_accumulation(tmp_path):
+    torch.manual_seed(0)
+    model = TimeMAEForPreTraining(tiny_config())
+    updates = []
+    momentum_update = model.momentum_update
+    model.momentum_update = lambda: (updates.append(1), momentum_update())
+    args = TrainingArguments(
+        output_dir=str(tmp_path), per_device_train_batch_size=4, gradient_accumulation_steps=3, num_train_epochs=2,
+        learning_rate=1e-2, save_strategy="no", report_to="none", remove_unused_columns=False, use_cpu=True,
+        disable_tqdm=True,
+    )  # fmt: skip
+    trainer = Trainer(
+        model=model, args=args, train_dataset=windows(24), data_collator=TimeMAEPretrainingCollator(model.config.num_patches),
+        callbacks=[MomentumUpdateCallback()],
+    )  # fmt: skip
+    trainer.train()
+    assert trainer.state.global_step == 4  # 24 windows / (4 x 3) per step, 2 epochs
+    assert len(updates) == trainer.state.global_step
+    online, target = model.timemae.encoder.state_dict(), model.momentum_encoder.state_dict()
+    assert any(not torch.equal(online[name], target[name]) for name in online)
+
+
+def test_momentum_update_callback_refuses_a_model_without_momentum_encoder():
+    with pytest.raises(TypeError, match="TimeMAEForPreTraining"):
+        MomentumUpdateCallback().on_step_end(None, None, None, model=TimeMAEForSequenceClassification(tiny_config()))
+
+
+@pytest.mark.parametrize(
+    "every_n_epochs, num_epochs, evaluated_epochs", [(5, 12, [5, 10, 12]), (2, 4, [2, 4]), (1, 3, [1, 2, 3])]
+)
+def test_evaluation_is_thinned_to_every_n_epochs_and_the_last(every_n_epochs, num_epochs, evaluated_epochs):
+    args = TrainingArguments(output_dir="unused", eval_strategy="epoch", report_to="none")
+    callback = EvaluateEveryNEpochsCallback(every_n_epochs)
+    state, steps_per_epoch, evaluated = TrainerState(), 3, []
+    state.max_steps = num_epochs * steps_per_epoch
+    for epoch in range(1, num_epochs + 1):
+        state.epoch, state.global_step = float(epoch), epoch * steps_per_epoch
+        control = TrainerControl(should_evaluate=True)  # what DefaultFlowCallback asks for at every epoch end
+        callback.on_epoch_end(args, state, control)
+        if control.should_evaluate:
+            evaluated.append(epoch)
+    assert evaluated == evaluated_epochs
+
+
+def test_evaluation_schedule_is_left_alone_unless_evaluating_per_epoch():
+    args = TrainingArguments(output_dir="unused", eval_strategy="steps", eval_steps=1, report_to="none")
+    assert args.eval_strategy == IntervalStrategy.STEPS
+    state, control = TrainerState(epoch=1.0, global_step=1, max_steps=10), TrainerControl(should_evaluate=True)
+    EvaluateEveryNEpochsCallback(5).on_epoch_end(args, state, control)
+    assert control.should_evaluate
+
+
+def test_seeded_masks_follow_the_window_and_epoch_not_the_batch():
+    collator = TimeMAEPretrainingCollator(num_patches=8, mask_seed=3)
+    examples = [{"past_values": torch.randn(32, 3), "window_index": torch.tensor(index)} for index in range(6)]
+    whole = collator(examples)["noise"]
+    halves = torch.cat([collator(examples[3:])["noise"], collator(examples[:3])["noise"]])
+    torch.testing.assert_close(halves, torch.cat([whole[3:], whole[:3]]), rtol=0, atol=0)
+    assert whole.shape == (6, 8) and whole.dtype == torch.float32
+    collator.set_epoch(1)
+    assert not torch.equal(collator(examples)["noise"], whole)
+    assert "noise" not in TimeMAEPretrainingCollator(num_patches=8)(examples)
+
+
+def test_seeded_masks_need_the_window_index():
+    with pytest.raises(ValueError, match="window_index"):
+        TimeMAEPretrainingCollator(num_patches=8, mask_seed=0)([{"past_values": torch.randn(32, 3)}])
+
+
+def test_linear_probe_is_the_papers_classifier():
+    scaler, one_vs_rest = (step for _, step in linear_probe_classifier().steps)
+    assert isinstance(scaler, StandardScaler) and isinstance(one_vs_rest, OneVsRestClassifier)
+    logistic_regression = one_vs_rest.estimator
+    assert isinstance(logistic_regression, LogisticRegression)
+    assert (logistic_regression.random_state, logistic_regression.max_iter) == (3407, 1_000_000)
+
+
+def test_linear_probe_scores_frozen_features_and_restores_training_mode():
+    torch.manual_seed(0)
+    model = TimeMAEForPreTraining(tiny_config()).train()
+    before = {name: value.clone() for name, value in model.state_dict().items()}
+    scores = run_linear_probe(
+        model, windows(60, seed=0, class_offset=3.0), {"separable": windows(30, seed=1, class_offset=3.0),
+                                                        "noise": windows(30, seed=2)}, batch_size=16,
+    )  # fmt: skip
+    assert scores["separable"]["accuracy"] > 0.9 and scores["separable"]["macro_f1"] > 0.9
+    assert scores["noise"]["accuracy"] < 0.7
+    assert model.training and model.timemae.training
+    assert all(torch.equal(before[name], value) for name, value in model.state_dict().items())
+
+
+def test_classification_metrics_are_accuracy_and_macro_f1():
+    metrics = classification_metrics([0, 0, 0, 1], [0, 0, 0, 0])
+    assert metrics["accuracy"] == pytest.approx(0.75)
+    assert metrics["macro_f1"] == pytest.approx((6 / 7 + 0.0) / 2)  # class 0: F1 6/7, class 1: F1 0
+
+
+def test_stratified_subset_keeps_class_proportions_and_is_seeded():
+    dataset = windows(300)
+    subset = stratified_subset(dataset, 0.1, seed=5)
+    assert len(subset) == 30
+    assert np.bincount(subset.with_format(None)["labels"]).tolist() == [10, 10, 10]
+    assert subset.with_format(None)["past_values"] == stratified_subset(dataset, 0.1, seed=5).with_format(None)["past_values"]
+    assert stratified_subset(dataset, 1.0, seed=5) is dataset
+
+
+def test_model_card_holds_metadata_results_and_command(tmp_path):
+    model = TimeMAEForSequenceClassification(tiny_config())
+    results = {"test_accuracy": 0.91234, "test_macro_f1": 0.9, "eval_accuracy": 0.88, "test_runtime": 1.5, "epoch": 3.0}
+    command = training_command(["training/finetune.py", "config.yaml", "--label_fraction", "0.1"])
+    args = TrainingArguments(output_dir=str(tmp_path), learning_rate=1e-3, per_device_train_batch_size=32, report_to="none")
+    card = render_model_card(model, "org/timemae-har", results, command, args)
+    card.save(tmp_path / "README.md")
+
+    loaded = ModelCard.load(tmp_path / "README.md")
+    assert loaded.data.library_name == "transformers" and loaded.data.license == "apache-2.0"
+    assert {"time-series", "timemae", "self-supervised", "time-series-classification"} <= set(loaded.data.tags)
+    assert loaded.data.datasets == ["uci_har"] and loaded.data.metrics == ["accuracy", "f1"]
+    reported = {(result.dataset_split, result.metric_type): result.metric_value for result in loaded.data.eval_results}
+    assert reported == {("test", "accuracy"): 0.9123, ("test", "f1"): 0.9, ("validation", "accuracy"): 0.88}
+    assert loaded.data.model_name == "org/timemae-har"
+    assert "python training/finetune.py config.yaml --label_fraction 0.1" in loaded.text
+    assert "| `test_accuracy` | 0.9123 |" in loaded.text and "test_runtime" not in loaded.text
+    assert "AutoModelForSequenceClassification" in loaded.text and "WALKING, SITTING, LAYING" in loaded.text
+
+
+def test_pretraining_model_card_is_not_tagged_as_a_classifier(tmp_path):
+    card = render_model_card(
+        TimeMAEForPreTraining(tiny_config()), "timemae-har", {"test_probe_accuracy": 0.8}, None,
+        TrainingArguments(output_dir=str(tmp_path), report_to="none"),
+    )  # fmt: skip
+    assert "time-series-classification" not in card.data.tags
+    assert card.data.eval_results[0].metric_name == "Linear-probe accuracy (test)"
+    assert "AutoModelForPreTraining" in card.text and "Command:" not in card.text
+
+
+def test_training_command_names_the_launcher(monkeypatch):
+    monkeypatch.delenv("WORLD_SIZE", raising=False)
+    assert training_command(["training/pretrain.py", "a b.yaml"]) == "python training/pretrain.py 'a b.yaml'"
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    assert training_command(["training/pretrain.py"]) == "accelerate launch --multi_gpu --num_processes 2 training/pretrain.py"
+
+
+def test_training_curves_are_drawn_from_the_log_history(tmp_path):
+    history = [
+        {"epoch": 0.5, "loss": 9.0, "mrr_loss": 1.0, "mcc_loss": 4.0, "codeword_accuracy": 0.1, "step": 1},
+        {"epoch": 1.0, "eval_loss": 8.0, "eval_probe_accuracy": 0.7, "eval_probe_macro_f1": 0.6, "step": 2},
+        {"epoch": 1.0, "train_runtime": 3.0, "train_loss": 9.0, "step": 2},
+        {"epoch": 1.0, "eval_loss": 8.0, "eval_probe_accuracy": 0.7, "step": 2},
+    ]
+    path = plot_training_curves(history, str(tmp_path / "curves.png"), "run")
+    assert open(path, "rb").read(8) == b"\x89PNG\r\n\x1a\n"
