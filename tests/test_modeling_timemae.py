@@ -397,6 +397,22 @@ def test_bert_initialised_model_saves_and_reloads_without_the_bert_checkpoint(ti
     torch.testing.assert_close(reloaded(series()).logits, expected, rtol=0, atol=0)
 
 
+def test_frozen_encoder_body_trains_only_layernorms_projection_positions_and_head(tiny_bert_path):
+    model = TimeMAEForSequenceClassification.from_bert(
+        tiny_bert_path, num_input_channels=3, context_length=32, patch_length=4, num_labels=4
+    ).freeze_encoder_body()
+    frozen_before = {n: p.clone() for n, p in model.named_parameters() if not p.requires_grad}
+    assert frozen_before and all(".encoder." in n and "LayerNorm" not in n for n in frozen_before)
+    optimizer = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.1)
+    model(series(), labels=torch.tensor([0, 1, 2, 3])).loss.backward()
+    optimizer.step()
+    for name, parameter in model.named_parameters():
+        if name in frozen_before:
+            assert parameter.grad is None and torch.equal(parameter, frozen_before[name]), name
+    assert model.timemae.embeddings.position_embeddings.grad is not None
+    assert model.timemae.encoder.layer[0].output.LayerNorm.weight.grad is not None
+
+
 def test_from_bert_rejects_conflicting_architecture_arguments(tiny_bert_path):
     with pytest.raises(ValueError, match="conflict with the BERT checkpoint"):
         TimeMAEModel.from_bert(tiny_bert_path, hidden_size=64, num_input_channels=3, context_length=32)

@@ -305,6 +305,17 @@ class TimeMAEPreTrainedModel(PreTrainedModel):
         self.config.auto_map = {**TIMEMAE_AUTO_MAP, **(getattr(self.config, "auto_map", None) or {})}
         return super().save_pretrained(save_directory, *args, **kwargs)
 
+    def freeze_encoder_body(self):
+        """
+        Freeze the encoder's attention and feed-forward weights; its LayerNorms, the patch projection, the positions
+        and every head stay trainable. This is the "frozen pretrained transformer" recipe of GPT4TS (Zhou et al., 2023),
+        the setting where language pre-training is claimed to matter for time series.
+        """
+        base = getattr(self, self.base_model_prefix, self)
+        for name, parameter in base.encoder.named_parameters():
+            parameter.requires_grad_("LayerNorm" in name)
+        return self
+
     @classmethod
     def from_bert(cls, bert_model_name_or_path: str, **config_kwargs):
         """
