@@ -42,7 +42,9 @@ def minilm_path() -> str:
 @pytest.fixture
 def tiny_timemae_checkpoint(tmp_path) -> str:
     path = tmp_path / "tiny_timemae"
-    TimeMAEForPreTraining(TimeMAEConfig(hidden_size=16, num_hidden_layers=2, num_attention_heads=2, intermediate_size=32)).save_pretrained(path)
+    TimeMAEForPreTraining(
+        TimeMAEConfig(hidden_size=16, num_hidden_layers=2, num_attention_heads=2, intermediate_size=32)
+    ).save_pretrained(path)
     return str(path)
 
 
@@ -59,7 +61,11 @@ def test_config_file_sets_values_and_command_line_overrides_them():
     assert (model_args.num_hidden_layers, model_args.num_attention_heads, model_args.intermediate_size) == (8, 4, 256)
     assert (model_args.patch_length, model_args.mask_ratio, model_args.codebook_size) == (8, 0.6, 192)
     assert (model_args.mrr_loss_weight, model_args.mcc_loss_weight, model_args.momentum) == (5.0, 1.0, 0.99)
-    assert (training_args.learning_rate, training_args.weight_decay, training_args.per_device_train_batch_size) == (1e-3, 0.01, 128)
+    assert (training_args.learning_rate, training_args.weight_decay, training_args.per_device_train_batch_size) == (
+        1e-3,
+        0.01,
+        128,
+    )
     assert training_args.lr_scheduler_type == "constant" and training_args.max_grad_norm == 0.0
     assert training_args.metric_for_best_model == "probe_accuracy" and training_args.load_best_model_at_end
     assert data_args.probe_every_n_epochs == 5
@@ -86,7 +92,9 @@ def test_shipped_configs_parse_with_their_script(script, config, data_arguments)
     parser = HfArgumentParser((ModelArguments, load_script(script)[data_arguments], TrainingArguments))
     model_args, _, training_args = parse_arguments(parser, [str(CONFIGS / config)])
     assert training_args.do_train and training_args.do_eval and training_args.do_predict
-    assert training_args.load_best_model_at_end and training_args.eval_strategy == training_args.save_strategy == "epoch"
+    assert (
+        training_args.load_best_model_at_end and training_args.eval_strategy == training_args.save_strategy == "epoch"
+    )
     if config == "har_bert.yaml":
         assert model_args.bert_model_name_or_path == "bert-base-uncased" and model_args.hidden_size is None
 
@@ -95,7 +103,7 @@ def test_shipped_configs_parse_with_their_script(script, config, data_arguments)
     "script, dataclass_names",
     [
         ("pretrain", ["PretrainingDataArguments"]),
-        ("finetune", ["FinetuningDataArguments"]),
+        ("finetune", ["FinetuningModelArguments", "FinetuningDataArguments"]),
         ("linear_probe", ["ModelArguments", "LinearProbeArguments"]),
     ],
 )
@@ -147,7 +155,9 @@ def test_a_plain_bert_folder_given_as_timemae_checkpoint_fails_before_training(
     assert not (tmp_path / "out").exists()
 
 
-def test_a_timemae_checkpoint_given_as_bert_fails_before_training(tiny_timemae_checkpoint, har_data_path, tmp_path, monkeypatch):
+def test_a_timemae_checkpoint_given_as_bert_fails_before_training(
+    tiny_timemae_checkpoint, har_data_path, tmp_path, monkeypatch
+):
     argv = ["--bert_model_name_or_path", tiny_timemae_checkpoint, "--data_dir", har_data_path, "--do_train",
             "--output_dir", str(tmp_path / "out")]  # fmt: skip
     with pytest.raises(ValueError, match="is a TimeMAE checkpoint: pass it as --model_name_or_path"):
@@ -155,7 +165,9 @@ def test_a_timemae_checkpoint_given_as_bert_fails_before_training(tiny_timemae_c
     assert not (tmp_path / "out").exists()
 
 
-def test_changing_a_checkpoints_architecture_fails_before_training(tiny_timemae_checkpoint, har_data_path, tmp_path, monkeypatch):
+def test_changing_a_checkpoints_architecture_fails_before_training(
+    tiny_timemae_checkpoint, har_data_path, tmp_path, monkeypatch
+):
     argv = ["--model_name_or_path", tiny_timemae_checkpoint, "--hidden_size", "32", "--data_dir", har_data_path,
             "--do_train", "--output_dir", str(tmp_path / "out")]  # fmt: skip
     with pytest.raises(ValueError, match="hidden_size.*a checkpoint's shape is fixed"):
@@ -181,7 +193,9 @@ def test_label_fraction_outside_zero_one_fails_before_training(label_fraction, t
 def test_label_fraction_leaving_fewer_windows_than_classes_names_the_fix(har_data_path, tmp_path, monkeypatch):
     argv = ["--label_fraction", "0.01", "--max_train_samples", "100", "--data_dir", har_data_path, "--do_train",
             "--output_dir", str(tmp_path / "out"), *TINY_MODEL]  # fmt: skip
-    with pytest.raises(ValueError, match="keeps 1 of 100 train windows, fewer than the 6 classes: raise --label_fraction"):
+    with pytest.raises(
+        ValueError, match="keeps 1 of 100 train windows, fewer than the 6 classes: raise --label_fraction"
+    ):
         run_main("finetune", argv, monkeypatch)
 
 
@@ -190,7 +204,11 @@ def test_data_dir_without_har_fails_naming_data_dir(script, tiny_timemae_checkpo
     empty = tmp_path / "not_har"
     empty.mkdir()
     argv = ["--data_dir", str(empty)]
-    argv += ["--model_name_or_path", tiny_timemae_checkpoint] if script == "linear_probe" else ["--do_train", "--output_dir", str(tmp_path / "out")]
+    argv += (
+        ["--model_name_or_path", tiny_timemae_checkpoint]
+        if script == "linear_probe"
+        else ["--do_train", "--output_dir", str(tmp_path / "out")]
+    )
     with pytest.raises(ValueError, match="--data_dir .*not_har.* does not hold readable HAR data.*UCI HAR Dataset.zip"):
         run_main(script, argv, monkeypatch)
     assert not (tmp_path / "out").exists()

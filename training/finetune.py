@@ -6,9 +6,9 @@ Fine-tune TimeMAE for HAR activity classification with transformers' `Trainer` (
     python training/finetune.py training/configs/har_finetune.yaml --model_name_or_path outputs/timemae-har-native
     # with 1 % of the labels
     python training/finetune.py training/configs/har_finetune.yaml --label_fraction 0.01
-    # from a BERT checkpoint, or from scratch (leave both model arguments unset)
+    # from a BERT checkpoint, or from scratch ("" unsets the config file's checkpoint)
     python training/finetune.py training/configs/har_finetune.yaml --model_name_or_path "" \
-        --bert_model_name_or_path bert-base-uncased
+        --bert_model_name_or_path bert-base-uncased --learning_rate 1e-4
 
 The mean-pooled encoder output feeds a linear head trained with cross-entropy. Epochs are selected on the validation
 split (held-out train subjects); the selected model is then evaluated once on the test split: `test_results.json`,
@@ -17,12 +17,9 @@ split (held-out train subjects); the selected model is then evaluated once on th
 
 import logging
 import os
-import sys
 from dataclasses import dataclass, field
 
-import datasets
 import numpy as np
-import transformers
 from transformers import HfArgumentParser, TrainingArguments, set_seed
 
 from timemae_hf import TimeMAEForSequenceClassification
@@ -35,15 +32,31 @@ from timemae_hf.training import (
     check_process_count,
     class_names,
     compute_classification_metrics,
+    label_config,
     load_har_splits,
     parse_arguments,
     plot_confusion_matrix,
+    setup_logging,
     stratified_subset,
     training_command,
 )
 
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass
+class FinetuningModelArguments(ModelArguments):
+    """Where the model comes from, plus which of its parts fine-tuning may change."""
+
+    freeze_encoder_body: bool = field(
+        default=False,
+        metadata={
+            "help": "Freeze the attention and feed-forward weights of the encoder's layers; train only the patch "
+            "projection, positions, LayerNorms and the head (a 'frozen pretrained transformer', as GPT4TS does with "
+            "language models)."
+        },
+    )
 
 
 @dataclass
@@ -61,32 +74,17 @@ class FinetuningDataArguments(DataTrainingArguments):
     def __post_init__(self):
         super().__post_init__()
         if not 0.0 < self.label_fraction <= 1.0:
-            raise ValueError(f"--label_fraction must be in (0, 1], got {self.label_fraction}: e.g. 0.01, 0.05, 0.1 or 1.0.")
+            raise ValueError(
+                f"--label_fraction must be in (0, 1], got {self.label_fraction}: e.g. 0.01, 0.05, 0.1 or 1.0."
+            )
 
 
 def main():
-    parser = HfArgumentParser((ModelArguments, FinetuningDataArguments, TrainingArguments))
+    parser = HfArgumentParser((FinetuningModelArguments, FinetuningDataArguments, TrainingArguments))
     model_args, data_args, training_args = parse_arguments(parser)
     check_process_count(training_args)
-    # An empty string lets a command line override a config file's checkpoint to "none" (BERT or from scratch).
-    model_args.model_name_or_path = model_args.model_name_or_path or None
 
-    logging.basicConfig(
-        format="%(asctime)s - %(levelname)s - %(name)s - %(message)s",
-        datefmt="%m/%d/%Y %H:%M:%S",
-        handlers=[logging.StreamHandler(sys.stdout)],
-    )
-    if training_args.should_log:
-        transformers.utils.logging.set_verbosity_info()
-    log_level = training_args.get_process_log_level()
-    logger.setLevel(log_level)
-    datasets.utils.logging.set_verbosity(log_level)
-    transformers.utils.logging.set_verbosity(log_level)
-    logger.warning(
-        f"Process rank: {training_args.process_index}, device: {training_args.device}, "
-        f"n_processes: {training_args.world_size}"
-    )
-    logger.info(f"Training/evaluation parameters {training_args}")
+    setup_logging(training_args, logger)
 
     set_seed(training_args.seed)
 
@@ -95,14 +93,12 @@ def main():
         splits["train"] = stratified_subset(splits["train"], data_args.label_fraction, training_args.seed)
     logger.info(f"Fine-tuning on {len(splits['train'])} labelled windows (label_fraction={data_args.label_fraction})")
     names = class_names(splits)
-    model = build_model(
-        TimeMAEForSequenceClassification,
-        model_args,
-        splits["train"],
-        num_labels=len(names),
-        id2label=dict(enumerate(names)),
-        label2id={name: i for i, name in enumerate(names)},
-    )
+    model = build_model(TimeMAEForSequenceClassification, model_args, splits["train"], **label_config(names))
+
+    if model_args.freeze_encoder_body:
+        for name, parameter in model.timemae.encoder.named_parameters():
+            parameter.requires_grad_("LayerNorm" in name)
+        logger.info("Encoder attention and feed-forward weights frozen; LayerNorms, embeddings and head train")
 
     trainer = TimeMAETrainer(
         model=model,

@@ -16,7 +16,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import Optional
 
-from accelerate import PartialState
+import torch
 from transformers import HfArgumentParser
 
 from timemae_hf import TimeMAEModel
@@ -57,7 +57,9 @@ class LinearProbeArguments:
         },
     )
     batch_size: int = field(default=256, metadata={"help": "Windows per forward pass when extracting features."})
-    seed: int = field(default=3407, metadata={"help": "Seed of the --max_*_samples subsets (the probe itself uses 3407)."})
+    seed: int = field(
+        default=3407, metadata={"help": "Seed of the --max_*_samples subsets (the probe itself uses 3407)."}
+    )
 
 
 def main():
@@ -68,29 +70,34 @@ def main():
         handlers=[logging.StreamHandler(sys.stdout)],
         level=logging.INFO,
     )
-    state = PartialState()  # under `accelerate launch`, the main process probes and the others only wait
     check_timemae_checkpoint(model_args.model_name_or_path)
-    with state.main_process_first():
-        splits = load_har_splits(data_args, probe_args.seed)
-    if state.is_main_process:
-        model = TimeMAEModel.from_pretrained(model_args.model_name_or_path).to(state.device)
-        scores = run_linear_probe(
-            model, splits["train"], {"validation": splits["validation"], "test": splits["test"]}, probe_args.batch_size
-        )
-        results = {
-            "model_name_or_path": model_args.model_name_or_path,
-            "num_train_windows": len(splits["train"]),
-            **{f"{split}_{metric}": value for split, metrics in scores.items() for metric, value in metrics.items()},
-        }
-        output_file = probe_args.output_file
-        if output_file is None:
-            folder = model_args.model_name_or_path if os.path.isdir(model_args.model_name_or_path) else "."
-            output_file = os.path.join(folder, "linear_probe_results.json")
-        with open(output_file, "w", encoding="utf-8") as file:
-            json.dump(results, file, indent=2)
-        logger.info(f"Linear-probe results written to {output_file}")
-        print(json.dumps(results, indent=2))
-    state.wait_for_everyone()
+    # Under a multi-process launcher (`accelerate launch`, torchrun) the first process probes and the others stop.
+    if int(os.environ.get("RANK", "0")) != 0:
+        return
+    device = (
+        torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+        if torch.cuda.is_available()
+        else torch.device("cpu")
+    )
+
+    splits = load_har_splits(data_args, probe_args.seed)
+    model = TimeMAEModel.from_pretrained(model_args.model_name_or_path).to(device)
+    scores = run_linear_probe(
+        model, splits["train"], {"validation": splits["validation"], "test": splits["test"]}, probe_args.batch_size
+    )
+    results = {
+        "model_name_or_path": model_args.model_name_or_path,
+        "num_train_windows": len(splits["train"]),
+        **{f"{split}_{metric}": value for split, metrics in scores.items() for metric, value in metrics.items()},
+    }
+    output_file = probe_args.output_file
+    if output_file is None:
+        folder = model_args.model_name_or_path if os.path.isdir(model_args.model_name_or_path) else "."
+        output_file = os.path.join(folder, "linear_probe_results.json")
+    with open(output_file, "w", encoding="utf-8") as file:
+        json.dump(results, file, indent=2)
+    logger.info(f"Linear-probe results written to {output_file}")
+    print(json.dumps(results, indent=2))
 
 
 if __name__ == "__main__":

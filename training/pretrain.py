@@ -14,12 +14,9 @@ checkpoint by validation is kept. The test split is only probed once, at the end
 
 import logging
 import os
-import sys
 from dataclasses import dataclass, field
 from typing import Optional
 
-import datasets
-import transformers
 from transformers import HfArgumentParser, TrainingArguments, set_seed
 
 from timemae_hf import TimeMAEForPreTraining
@@ -36,8 +33,10 @@ from timemae_hf.training import (
     build_model,
     check_process_count,
     class_names,
+    label_config,
     load_har_splits,
     parse_arguments,
+    setup_logging,
     training_command,
 )
 
@@ -81,22 +80,7 @@ def main():
     if training_args.label_names is None:
         training_args.label_names = ["past_values"]
 
-    logging.basicConfig(
-        format="%(asctime)s - %(levelname)s - %(name)s - %(message)s",
-        datefmt="%m/%d/%Y %H:%M:%S",
-        handlers=[logging.StreamHandler(sys.stdout)],
-    )
-    if training_args.should_log:
-        transformers.utils.logging.set_verbosity_info()
-    log_level = training_args.get_process_log_level()
-    logger.setLevel(log_level)
-    datasets.utils.logging.set_verbosity(log_level)
-    transformers.utils.logging.set_verbosity(log_level)
-    logger.warning(
-        f"Process rank: {training_args.process_index}, device: {training_args.device}, "
-        f"n_processes: {training_args.world_size}"
-    )
-    logger.info(f"Training/evaluation parameters {training_args}")
+    setup_logging(training_args, logger)
 
     set_seed(training_args.seed)
 
@@ -105,15 +89,7 @@ def main():
     if data_args.mask_seed is not None:
         # (`map`, not `add_column`: datasets' add_column on a subsampled split loses the Array2D feature type)
         splits = splits.map(lambda _, index: {WINDOW_INDEX_COLUMN: index}, with_indices=True)
-    names = class_names(splits)
-    model = build_model(
-        TimeMAEForPreTraining,
-        model_args,
-        splits["train"],
-        num_labels=len(names),
-        id2label=dict(enumerate(names)),
-        label2id={name: i for i, name in enumerate(names)},
-    )
+    model = build_model(TimeMAEForPreTraining, model_args, splits["train"], **label_config(class_names(splits)))
 
     collator = TimeMAEPretrainingCollator(model.config.num_patches, mask_seed=data_args.mask_seed)
     callbacks = [

@@ -9,8 +9,9 @@ from .callbacks import (
     TrainingCurvesCallback,
 )
 from .collators import WINDOW_INDEX_COLUMN, TimeMAEPretrainingCollator
-from .data_loading import class_names, load_har_splits, stratified_subset
+from .data_loading import class_names, label_config, load_har_splits, stratified_subset
 from .linear_probe import extract_features, linear_probe_classifier, run_linear_probe
+from .logging_setup import setup_logging
 from .metrics import classification_metrics, compute_classification_metrics
 from .model_card import render_model_card, training_command
 from .model_loading import build_model, check_timemae_checkpoint
@@ -36,6 +37,7 @@ __all__ = [
     "classification_metrics",
     "compute_classification_metrics",
     "extract_features",
+    "label_config",
     "linear_probe_classifier",
     "load_har_splits",
     "parse_arguments",
@@ -43,6 +45,7 @@ __all__ = [
     "plot_training_curves",
     "render_model_card",
     "run_linear_probe",
+    "setup_logging",
     "stratified_subset",
     "training_command",
 ]

@@ -51,34 +51,42 @@ class ModelArguments:
         default=None,
         metadata={
             "help": "A TimeMAE checkpoint to start from (a folder written by training/pretrain.py or finetune.py, or "
-            "a Hub id). Leave unset to build a new model (from --bert_model_name_or_path, or randomly initialised)."
+            'a Hub id). Leave unset (or "") to build a new model (from --bert_model_name_or_path, or randomly '
+            "initialised)."
         },
     )
     bert_model_name_or_path: Optional[str] = field(
         default=None,
         metadata={
             "help": "Initialise the encoder from this BERT checkpoint (Hub id such as bert-base-uncased, or a local "
-            "folder). Its config sets hidden_size, num_hidden_layers, num_attention_heads and intermediate_size."
+            "folder). Its config sets hidden_size, num_hidden_layers, num_attention_heads and intermediate_size. "
+            '"" unsets a value from a config file.'
         },
     )
-    hidden_size: Optional[int] = field(default=None, metadata={"help": "Encoder width (new random models; default 64)."})
+    hidden_size: Optional[int] = field(
+        default=None, metadata={"help": "Encoder width (new random models; default 64)."}
+    )
     num_hidden_layers: Optional[int] = field(
         default=None, metadata={"help": "Number of BertLayers in the encoder (new random models; default 8)."}
     )
     num_attention_heads: Optional[int] = field(
-        default=None, metadata={"help": "Attention heads per layer, must divide hidden_size (new random models; default 4)."}
+        default=None,
+        metadata={"help": "Attention heads per layer, must divide hidden_size (new random models; default 4)."},
     )
     intermediate_size: Optional[int] = field(
         default=None, metadata={"help": "Feed-forward width of each layer (new random models; default 256)."}
     )
     patch_length: Optional[int] = field(
-        default=None, metadata={"help": "Time steps per patch (new models; default 8, i.e. 16 patches of a HAR window)."}
+        default=None,
+        metadata={"help": "Time steps per patch (new models; default 8, i.e. 16 patches of a HAR window)."},
     )
     codebook_size: Optional[int] = field(
-        default=None, metadata={"help": "Codewords of the tokenizer giving masked patches their targets (new models; default 192)."}
+        default=None,
+        metadata={"help": "Codewords of the tokenizer giving masked patches their targets (new models; default 192)."},
     )
     num_regressor_layers: Optional[int] = field(
-        default=None, metadata={"help": "Cross-attention layers of the masked-representation regressor (new models; default 4)."}
+        default=None,
+        metadata={"help": "Cross-attention layers of the masked-representation regressor (new models; default 4)."},
     )
     hidden_dropout_prob: Optional[float] = field(
         default=None, metadata={"help": "Dropout on embeddings and residual branches (default 0.2; BERT: its own)."}
@@ -89,15 +97,20 @@ class ModelArguments:
     classifier_dropout: Optional[float] = field(
         default=None, metadata={"help": "Dropout before the classification head (fine-tuning; default 0.0)."}
     )
-    mask_ratio: Optional[float] = field(default=None, metadata={"help": "Fraction of patches masked in pre-training (default 0.6)."})
+    mask_ratio: Optional[float] = field(
+        default=None, metadata={"help": "Fraction of patches masked in pre-training (default 0.6)."}
+    )
     momentum: Optional[float] = field(
-        default=None, metadata={"help": "EMA factor of the momentum (target) encoder, per optimizer step (default 0.99)."}
+        default=None,
+        metadata={"help": "EMA factor of the momentum (target) encoder, per optimizer step (default 0.99)."},
     )
     mrr_loss_weight: Optional[float] = field(
-        default=None, metadata={"help": "Weight of the masked representation regression loss (TimeMAE's alpha; default 5)."}
+        default=None,
+        metadata={"help": "Weight of the masked representation regression loss (TimeMAE's alpha; default 5)."},
     )
     mcc_loss_weight: Optional[float] = field(
-        default=None, metadata={"help": "Weight of the masked codeword classification loss (TimeMAE's beta; default 1)."}
+        default=None,
+        metadata={"help": "Weight of the masked codeword classification loss (TimeMAE's beta; default 1)."},
     )
     mcc_label_smoothing: Optional[float] = field(
         default=None, metadata={"help": "Label smoothing of the codeword cross-entropy (default 0.2)."}
@@ -112,6 +125,9 @@ class ModelArguments:
     )
 
     def __post_init__(self):
+        # An empty string unsets a path that a config file set (e.g. `--bert_model_name_or_path ""` for a random model).
+        self.model_name_or_path = self.model_name_or_path or None
+        self.bert_model_name_or_path = self.bert_model_name_or_path or None
         if self.model_name_or_path is not None and self.bert_model_name_or_path is not None:
             raise ValueError(
                 "Give either --model_name_or_path (a TimeMAE checkpoint) or --bert_model_name_or_path (a BERT "
@@ -159,12 +175,15 @@ class DataTrainingArguments:
     def __post_init__(self):
         if not 0.0 < self.validation_subject_fraction < 1.0:
             raise ValueError(
-                f"--validation_subject_fraction must lie strictly between 0 and 1, got {self.validation_subject_fraction}."
+                "--validation_subject_fraction must lie strictly between 0 and 1, got "
+                f"{self.validation_subject_fraction}."
             )
         for name in ("max_train_samples", "max_eval_samples", "max_test_samples"):
             value = getattr(self, name)
             if value is not None and value < 1:
-                raise ValueError(f"--{name} must be a positive number of windows, got {value}; leave it unset to use all.")
+                raise ValueError(
+                    f"--{name} must be a positive number of windows, got {value}; leave it unset to use all."
+                )
 
 
 def parse_arguments(parser: HfArgumentParser, argv: Optional[list[str]] = None) -> tuple:
@@ -197,7 +216,9 @@ def _read_config_file(path: Path) -> dict:
     text = path.read_text(encoding="utf-8")
     values = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
     if not isinstance(values, dict):
-        raise ValueError(f"Config file {path} must hold a mapping of argument names to values, got {type(values).__name__}.")
+        raise ValueError(
+            f"Config file {path} must hold a mapping of argument names to values, got {type(values).__name__}."
+        )
     return values
 
 
@@ -228,6 +249,6 @@ def check_process_count(training_args: TrainingArguments):
     if launched > 1 and training_args.world_size != launched:
         raise RuntimeError(
             f"{launched} processes were launched but Trainer runs {training_args.world_size}: without a GPU, add "
-            "--use_cpu true (e.g. `accelerate launch --multi_gpu --num_processes 2 training/pretrain.py ... --use_cpu "
-            "true`)."
+            f"--use_cpu true (e.g. `accelerate launch --multi_gpu --num_processes {launched} {sys.argv[0]} ... "
+            "--use_cpu true`)."
         )

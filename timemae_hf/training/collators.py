@@ -37,7 +37,9 @@ class TimeMAEPretrainingCollator:
                     f"mask_seed needs a '{WINDOW_INDEX_COLUMN}' column (the row number of each window); add it with "
                     f"dataset.add_column('{WINDOW_INDEX_COLUMN}', range(len(dataset)))."
                 )
-            batch["noise"] = torch.stack([self.masking_noise(int(example[WINDOW_INDEX_COLUMN])) for example in examples])
+            batch["noise"] = torch.stack(
+                [self.masking_noise(int(example[WINDOW_INDEX_COLUMN])) for example in examples]
+            )
         return batch
 
     def masking_noise(self, window_index: int) -> torch.Tensor:

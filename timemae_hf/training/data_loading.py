@@ -24,7 +24,8 @@ def load_har_splits(data_args: DataTrainingArguments, seed: int) -> DatasetDict:
         splits = load_har(data_dir, config_name=data_args.dataset_config_name, **config_kwargs)
     except (OSError, ValueError) as error:
         raise ValueError(
-            f"--data_dir {data_dir!r} does not hold readable HAR data ({error}) Point --data_dir (or $TIMEMAE_HAR_PATH) "
+            f"--data_dir {data_dir!r} does not hold readable HAR data ({error}) Point --data_dir (or "
+            "$TIMEMAE_HAR_PATH) "
             "at 'UCI HAR Dataset.zip' or its extracted folder."
         ) from error
     for split, limit_name in SPLIT_LIMITS.items():
@@ -37,6 +38,15 @@ def load_har_splits(data_args: DataTrainingArguments, seed: int) -> DatasetDict:
 def class_names(splits: DatasetDict) -> list[str]:
     """Activity names in label-id order, from the dataset's `labels` ClassLabel."""
     return list(splits["train"].features["labels"].names)
+
+
+def label_config(names: list[str]) -> dict:
+    """The config fields that name the classes: `num_labels`, `id2label`, `label2id`."""
+    return {
+        "num_labels": len(names),
+        "id2label": dict(enumerate(names)),
+        "label2id": {name: label for label, name in enumerate(names)},
+    }
 
 
 def stratified_subset(dataset: Dataset, fraction: float, seed: int) -> Dataset:

@@ -31,7 +31,11 @@ def training_command(argv: Optional[list[str]] = None) -> str:
     """The command that started this process, as a user would type it (`accelerate launch` for several processes)."""
     argv = list(sys.argv if argv is None else argv)
     num_processes = int(os.environ.get("WORLD_SIZE", "1"))
-    launcher = ["accelerate", "launch", "--multi_gpu", "--num_processes", str(num_processes)] if num_processes > 1 else ["python"]
+    launcher = (
+        ["accelerate", "launch", "--multi_gpu", "--num_processes", str(num_processes)]
+        if num_processes > 1
+        else ["python"]
+    )
     return shlex.join(launcher + argv)
 
 
@@ -107,7 +111,9 @@ def render_model_card(
         learning_rate=training_args.learning_rate,
         weight_decay=training_args.weight_decay,
         lr_scheduler_type=getattr(training_args.lr_scheduler_type, "value", training_args.lr_scheduler_type),
-        global_batch_size=training_args.per_device_train_batch_size * training_args.gradient_accumulation_steps * world_size,
+        global_batch_size=training_args.per_device_train_batch_size
+        * training_args.gradient_accumulation_steps
+        * world_size,
         num_processes=world_size,
         num_train_epochs=training_args.num_train_epochs,
         max_steps=training_args.max_steps,

@@ -33,7 +33,8 @@ def check_timemae_checkpoint(path: str, argument: str = "--model_name_or_path") 
         )
         raise ValueError(
             f"{argument} {path!r} is a {config.model_type!r} checkpoint, not a TimeMAE one (model_type "
-            f"'{TimeMAEConfig.model_type}'): give a folder written by training/pretrain.py or training/finetune.py.{hint}"
+            f"'{TimeMAEConfig.model_type}'): give a folder written by training/pretrain.py or training/finetune.py."
+            f"{hint}"
         )
     return config
 
@@ -61,7 +62,9 @@ def build_model(
     if model_args.model_name_or_path is not None:
         path = model_args.model_name_or_path
         config = check_timemae_checkpoint(path)
-        conflicts = {name: value for name, value in {**architecture, **data_shape}.items() if getattr(config, name) != value}
+        conflicts = {
+            name: value for name, value in {**architecture, **data_shape}.items() if getattr(config, name) != value
+        }
         if conflicts:
             raise ValueError(
                 f"{sorted(conflicts)} = {conflicts} differ from the checkpoint {path!r} "
@@ -74,9 +77,7 @@ def build_model(
                 f"The checkpoint {path!r} was trained {'with' if normalized else 'without'} channel normalisation; "
                 f"--normalize_channels {model_args.normalize_channels} would change its inputs. Drop the argument."
             )
-        model, loading_info = model_class.from_pretrained(
-            path, **behaviour, **config_kwargs, output_loading_info=True
-        )
+        model, loading_info = model_class.from_pretrained(path, **behaviour, **config_kwargs, output_loading_info=True)
         if isinstance(model, TimeMAEForPreTraining) and any(
             key.startswith("momentum_encoder") for key in loading_info["missing_keys"]
         ):

@@ -1,5 +1,7 @@
 """Figures a training run leaves in its output folder: training curves and the confusion matrix."""
 
+from typing import Optional
+
 import matplotlib
 
 
@@ -41,30 +43,41 @@ CURVE_PANELS = (
 )
 
 
+# Validation metrics whose best value is marked (the ones checkpoints are usually selected on).
+SELECTION_METRICS = ("eval_probe_accuracy", "eval_accuracy")
+
+
 def _series(log_history: list[dict], key: str) -> tuple[list[float], list[float]]:
     points = [(entry["epoch"], entry[key]) for entry in log_history if key in entry and "epoch" in entry]
     return [epoch for epoch, _ in points], [value for _, value in points]
 
 
-def plot_training_curves(log_history: list[dict], path: str, title: str = "") -> str:
+def plot_training_curves(log_history: list[dict], path: str, title: str = "") -> Optional[str]:
     """
-    Draw the logged losses, codeword accuracy and validation scores against epoch into `path` (PNG). Entries logged
-    after training ended (the final evaluation of the selected checkpoint) are not part of the curves.
+    Draw the logged losses, codeword accuracy and validation scores against epoch into `path` (PNG) and return
+    `path`, or None when nothing was logged during training. Entries logged after training ended (the final
+    evaluation of the selected checkpoint) are not part of the curves.
     """
     end_of_training = next((i for i, entry in enumerate(log_history) if "train_runtime" in entry), len(log_history))
     log_history = log_history[:end_of_training]
     panels = [panel for panel in CURVE_PANELS if any(_series(log_history, key)[0] for key, _ in panel[2])]
-    figure, axes = plt.subplots(1, max(len(panels), 1), figsize=(5.2 * max(len(panels), 1), 4.2), squeeze=False)
+    if not panels:  # nothing logged against epochs (e.g. an evaluation-only run)
+        return None
+    figure, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 4.2), squeeze=False)
     for axis, (panel_title, y_label, curves) in zip(axes[0], panels):
         for key, label in curves:
             epochs, values = _series(log_history, key)
             if epochs:
                 axis.plot(epochs, values, marker="o" if len(epochs) <= 30 else None, markersize=3, label=label)
-                if key.startswith("eval_") and y_label == "score":
+                if key in SELECTION_METRICS:
                     best = int(np.argmax(values))
                     axis.annotate(
-                        f"best {values[best]:.3f}", (epochs[best], values[best]), textcoords="offset points",
-                        xytext=(0, 6), ha="center", fontsize=8,
+                        f"best {values[best]:.3f}",
+                        (epochs[best], values[best]),
+                        textcoords="offset points",
+                        xytext=(0, 6),
+                        ha="center",
+                        fontsize=8,
                     )
                     axis.margins(y=0.15)
         axis.set_title(panel_title)
@@ -92,7 +105,9 @@ def plot_confusion_matrix(labels, predictions, class_names: list[str], path: str
     for text, count in zip(display.text_.ravel(), matrix.ravel()):
         text.set_text(f"{text.get_text()}\n({count})")
         text.set_fontsize(8)
-    axis.set_title(f"{title}\ncells: share of the true class (count)" if title else "cells: share of the true class (count)")
+    axis.set_title(
+        f"{title}\ncells: share of the true class (count)" if title else "cells: share of the true class (count)"
+    )
     figure.tight_layout()
     figure.savefig(path, dpi=120)
     plt.close(figure)

@@ -30,7 +30,8 @@ class TimeMAETrainer(Trainer):
             return
         card = render_model_card(
             model=self.accelerator.unwrap_model(self.model),
-            model_name=model_name or self.args.hub_model_id or os.path.basename(os.path.abspath(self.args.output_dir)),
+            # The Hub id when pushing ("org/name": the card's usage snippet loads it), else the given or folder name.
+            model_name=self.args.hub_model_id or model_name or os.path.basename(os.path.abspath(self.args.output_dir)),
             results=results or {},
             training_command=training_command,
             training_args=self.args,
@@ -85,7 +86,9 @@ class TimeMAEPretrainingTrainer(TimeMAETrainer):
             logs.update(self._pop_loss_parts("train"))
         super().log(logs, start_time)
 
-    def evaluation_loop(self, dataloader, description, prediction_loss_only=None, ignore_keys=None, metric_key_prefix="eval"):
+    def evaluation_loop(
+        self, dataloader, description, prediction_loss_only=None, ignore_keys=None, metric_key_prefix="eval"
+    ):
         self._loss_part_sums["eval"], self._loss_part_counts["eval"] = None, 0
         output = super().evaluation_loop(dataloader, description, prediction_loss_only, ignore_keys, metric_key_prefix)
         output.metrics.update({f"{metric_key_prefix}_{k}": v for k, v in self._pop_loss_parts("eval").items()})
