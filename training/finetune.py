@@ -96,8 +96,7 @@ def main():
     model = build_model(TimeMAEForSequenceClassification, model_args, splits["train"], **label_config(names))
 
     if model_args.freeze_encoder_body:
-        for name, parameter in model.timemae.encoder.named_parameters():
-            parameter.requires_grad_("LayerNorm" in name)
+        model.freeze_encoder_body()
         logger.info("Encoder attention and feed-forward weights frozen; LayerNorms, embeddings and head train")
 
     trainer = TimeMAETrainer(
