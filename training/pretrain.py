@@ -86,9 +86,9 @@ def main():
 
     with training_args.main_process_first(desc="loading HAR"):
         splits = load_har_splits(data_args, training_args.seed)
-    if data_args.mask_seed is not None:
-        # (`map`, not `add_column`: datasets' add_column on a subsampled split loses the Array2D feature type)
-        splits = splits.map(lambda _, index: {WINDOW_INDEX_COLUMN: index}, with_indices=True)
+        if data_args.mask_seed is not None:
+            # (`map`, not `add_column`: datasets' add_column on a subsampled split loses the Array2D feature type)
+            splits = splits.map(lambda _, index: {WINDOW_INDEX_COLUMN: index}, with_indices=True)
     model = build_model(TimeMAEForPreTraining, model_args, splits["train"], **label_config(class_names(splits)))
 
     collator = TimeMAEPretrainingCollator(model.config.num_patches, mask_seed=data_args.mask_seed)
@@ -114,10 +114,11 @@ def main():
     if training_args.do_train:
         train_result = trainer.train(resume_from_checkpoint=training_args.resume_from_checkpoint)
         trainer.save_model()
-        trainer.log_metrics("train", train_result.metrics)
-        trainer.save_metrics("train", train_result.metrics)
+        metrics = {**train_result.metrics, "train_samples": len(splits["train"])}
+        trainer.log_metrics("train", metrics)
+        trainer.save_metrics("train", metrics)
         trainer.save_state()
-        results.update(train_result.metrics)
+        results.update(metrics)
 
     if training_args.do_eval:
         metrics = trainer.evaluate()

@@ -50,7 +50,10 @@ class TimeMAEPretrainingTrainer(TimeMAETrainer):
       `eval_probe_accuracy` and `eval_probe_macro_f1` (`test_probe_*` for `evaluate(test, metric_key_prefix="test")`).
       They are part of the evaluation metrics, so `metric_for_best_model="probe_accuracy"` selects checkpoints on them.
 
-    The EMA update of the momentum encoder is `MomentumUpdateCallback`'s job.
+    The probe is part of the evaluation rather than a `TrainerCallback.on_evaluate` because Trainer logs an
+    evaluation's metrics before it calls `on_evaluate`: a callback's probe scores could steer checkpoint selection but
+    would be missing from the logs, `trainer_state.json` and the curves. Which epochs evaluate is a callback's choice
+    (`EvaluateEveryNEpochsCallback`), and so is the EMA update of the momentum encoder (`MomentumUpdateCallback`).
     """
 
     LOSS_PARTS = ("mrr_loss", "mcc_loss", "codeword_accuracy")
