@@ -215,7 +215,18 @@ def test_data_dir_without_har_fails_naming_data_dir(script, tiny_timemae_checkpo
 
 
 def test_processes_that_trainer_does_not_join_are_refused(monkeypatch):
+    for name in ("WORLD_SIZE", "MASTER_ADDR", "ACCELERATE_USE_CPU"):
+        monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("WORLD_SIZE", "2")
     with pytest.raises(RuntimeError, match="2 processes were launched but Trainer runs 1.*--use_cpu true"):
         check_process_count(SimpleNamespace(world_size=1))
     check_process_count(SimpleNamespace(world_size=2))
+
+
+def test_a_cpu_launch_that_starts_one_process_instead_of_several_is_refused(monkeypatch):
+    # what `accelerate launch --cpu --num_processes 2` leaves in the environment of the one process it starts
+    monkeypatch.delenv("WORLD_SIZE", raising=False)
+    monkeypatch.setenv("ACCELERATE_USE_CPU", "True")
+    monkeypatch.setenv("MASTER_ADDR", "127.0.0.1")
+    with pytest.raises(RuntimeError, match="started a single process.*--multi_gpu --num_processes N .*--use_cpu true"):
+        check_process_count(SimpleNamespace(world_size=1))

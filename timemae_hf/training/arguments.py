@@ -242,9 +242,21 @@ def check_process_count(training_args: TrainingArguments):
 
     On a machine without GPU, `accelerate launch --multi_gpu --num_processes N` (or `torchrun`) starts N processes,
     but Trainer only joins them into a (gloo) process group with `--use_cpu true`; otherwise each process would train
-    alone on all the data and all would write the same output folder. (`accelerate launch --cpu --num_processes N`
-    starts a single process unless given an MPI hostfile.)
+    alone on all the data and all would write the same output folder. And `accelerate launch --cpu --num_processes N`
+    starts a single process (with one thread) unless given an MPI hostfile, which would train with 1/N of the
+    intended global batch.
     """
+    single_process_launcher_asked_for_more = (
+        os.environ.get("ACCELERATE_USE_CPU", "").lower() == "true"
+        and "MASTER_ADDR" in os.environ  # accelerate's single-process launcher sets it when asked for several
+        and not any(name in os.environ for name in ("WORLD_SIZE", "PMI_SIZE", "OMPI_COMM_WORLD_SIZE"))
+    )
+    if single_process_launcher_asked_for_more:
+        raise RuntimeError(
+            "`accelerate launch --cpu --num_processes N` started a single process (accelerate's CPU launcher needs MPI "
+            "and --mpirun_hostfile for more). For N processes on CPU run `accelerate launch --multi_gpu "
+            f"--num_processes N {sys.argv[0]} ... --use_cpu true`, or drop --num_processes for one process."
+        )
     launched = int(os.environ.get("WORLD_SIZE", "1"))
     if launched > 1 and training_args.world_size != launched:
         raise RuntimeError(
