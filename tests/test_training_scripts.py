@@ -148,6 +148,8 @@ def test_pretraining_card_holds_the_measured_results_and_the_command(pretrained_
     assert reported[("validation", "Linear-probe macro-F1 (validation)")] == round(results["eval_probe_macro_f1"], 4)
     assert "python training/pretrain.py training/configs/har_native.yaml --hidden_size 16" in card.text
     assert "--max_train_samples 96" in card.text
+    best_step = read_json(pretrained_dir / "trainer_state.json")["best_global_step"]
+    assert f"The checkpoint of step {best_step} was selected on validation" in card.text
 
 
 def test_linear_probe_script_reproduces_the_pretraining_probe(pretrained_dir, har_data_path, tmp_path):

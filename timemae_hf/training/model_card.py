@@ -71,11 +71,13 @@ def render_model_card(
     training_command: Optional[str],
     training_args: TrainingArguments,
     extra_tags: Optional[list[str]] = None,
+    selected_step: Optional[int] = None,
     template_path: os.PathLike = DEFAULT_TEMPLATE_PATH,
 ) -> ModelCard:
     """
     The card of a trained TimeMAE model: YAML metadata (library, tags, dataset, metrics, a model-index holding the
     measured `results`) and a description with the usage, the protocol and the exact `training_command`.
+    `selected_step` is the optimizer step of the checkpoint that validation selected, if one was.
     """
     if not Path(template_path).is_file():
         raise FileNotFoundError(
@@ -119,6 +121,7 @@ def render_model_card(
         max_steps=training_args.max_steps,
         seed=training_args.seed,
         metric_for_best_model=training_args.metric_for_best_model,
+        selected_step=selected_step,
     )
 
 

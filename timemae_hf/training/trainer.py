@@ -36,6 +36,7 @@ class TimeMAETrainer(Trainer):
             training_command=training_command,
             training_args=self.args,
             extra_tags=tags,
+            selected_step=self.state.best_global_step if self.args.load_best_model_at_end else None,
         )
         card.save(os.path.join(self.args.output_dir, "README.md"))
 
