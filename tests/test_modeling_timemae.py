@@ -172,6 +172,12 @@ def test_masking_is_per_sample_disjoint_and_complete():
     assert torch.equal(torch.argsort(ids_restore, dim=1).argsort(dim=1), ids_restore)
 
 
+def test_per_batch_masking_hides_the_same_patches_in_every_window():
+    model = TimeMAEForPreTraining(tiny_config(per_sample_masking=False))
+    _, masked, _, _ = model.random_masking(16, torch.device("cpu"))
+    assert (masked == masked[0]).all()
+
+
 def test_noise_makes_masking_reproducible():
     config = tiny_config()
     model = TimeMAEForPreTraining(config)

@@ -65,6 +65,9 @@ class TimeMAEConfig(PreTrainedConfig):
         bert_model_name_or_path (`str`, *optional*):
             The BERT checkpoint the encoder was initialised from (set by `from_bert`; provenance only, nothing is
             downloaded when a TimeMAE checkpoint is loaded).
+        per_sample_masking (`bool`, *optional*, defaults to `True`):
+            Draw a different random mask for every window. `False` masks the same patches for the whole batch, as the
+            original code does (kept for ablations).
         momentum_encoder_dropout (`bool`, *optional*, defaults to `False`):
             Whether the momentum encoder applies dropout when it encodes the regression targets. The original code
             left it in training mode (dropout on); deterministic targets are the usual choice for EMA teachers and
@@ -104,6 +107,7 @@ class TimeMAEConfig(PreTrainedConfig):
     mrr_loss_weight: float = 5.0
     mcc_loss_weight: float = 1.0
     mcc_label_smoothing: float = 0.2
+    per_sample_masking: bool = True
     momentum_encoder_dropout: bool = False
     channel_mean: list[float] | None = None
     channel_std: list[float] | None = None

@@ -394,6 +394,9 @@ class TimeMAEModel(TimeMAEPreTrainedModel):
     output is the representation used for linear probing and fine-tuning.
     """
 
+    # Pre-training checkpoints also hold these; the encoder alone does not need them.
+    _keys_to_ignore_on_load_unexpected = [r"^momentum_encoder\.", r"^regressor\.", r"^tokenizer\.", r"^mask_token$"]
+
     def __init__(self, config: TimeMAEConfig):
         super().__init__(config)
         self.embeddings = TimeMAEEmbeddings(config)
@@ -465,7 +468,8 @@ class TimeMAEForPreTraining(TimeMAEPreTrainedModel):
         num_patches = self.config.num_patches
         num_visible = num_patches - self.config.num_masked_patches
         if noise is None:
-            noise = torch.rand(batch_size, num_patches, device=device)
+            noise = torch.rand(batch_size if self.config.per_sample_masking else 1, num_patches, device=device)
+            noise = noise.expand(batch_size, -1)
         elif noise.shape != (batch_size, num_patches):
             raise ValueError(f"`noise` must have shape {(batch_size, num_patches)}, got {tuple(noise.shape)}.")
         ids_shuffle = torch.argsort(noise, dim=1)
@@ -527,6 +531,8 @@ class TimeMAEForSequenceClassification(TimeMAEPreTrainedModel):
     TimeMAE encoder + linear head on the mean-pooled patch representations. `from_pretrained` on a pre-training
     checkpoint loads the encoder and initialises the head (the momentum encoder, regressor and tokenizer are dropped).
     """
+
+    _keys_to_ignore_on_load_unexpected = TimeMAEModel._keys_to_ignore_on_load_unexpected
 
     def __init__(self, config: TimeMAEConfig):
         super().__init__(config)
