@@ -10,14 +10,16 @@ import argparse
 import statistics
 import time
 
-import torch
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as `python benchmarks/<script>.py`
+
+import torch  # noqa: E402
 
 from timemae_hf import TimeMAEConfig, TimeMAEForPreTraining
 
-try:
-    from benchmarks.results_io import script_command, write_result
-except ImportError:  # run as a script: python benchmarks/step_time.py
-    from results_io import script_command, write_result
+from benchmarks.results_io import script_command, write_result  # noqa: E402
 
 
 def parse_args(argv=None):

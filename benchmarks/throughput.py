@@ -14,15 +14,17 @@ import argparse
 import statistics
 import time
 
-import torch
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as `python benchmarks/<script>.py`
+
+import torch  # noqa: E402
 from torch.utils.flop_counter import FlopCounterMode
 
 from timemae_hf import TimeMAEConfig, TimeMAEForPreTraining
 
-try:
-    from benchmarks.results_io import script_command, write_result
-except ImportError:  # run as a script
-    from results_io import script_command, write_result
+from benchmarks.results_io import script_command, write_result  # noqa: E402
 
 ENCODER_SIZES = {
     "native": dict(hidden_size=64, num_hidden_layers=8, num_attention_heads=4, intermediate_size=256),

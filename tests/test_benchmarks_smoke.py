@@ -27,3 +27,34 @@ def test_throughput_smoke_reports_speed_latency_and_flops():
     assert record["matmul_peak_gflops"] > 0
     assert tiny["pretraining_windows_per_second"] > 0 and tiny["pretraining_gflop_per_step"] > 0
     assert 0 < tiny["inference_latency_ms_p50"] <= tiny["inference_latency_ms_p95"]
+
+
+def test_har_reproduction_then_finetune_smoke_runs_the_real_pipeline(har_data_path):
+    """Pre-train (tiny, 2 epochs) -> validation-selected probe on test -> fine-tune from that checkpoint."""
+    from benchmarks import har_finetune, har_reproduction
+
+    har_reproduction.main(["--smoke", "--data_dir", har_data_path])
+    record = read_smoke_result("har_reproduction")
+    accuracy = record["test_accuracy_percent"]["mean"]
+    assert 100 / 6 < accuracy <= 100, "the probe should beat chance even after 2 tiny epochs"
+    (seed_record,) = record["per_seed"].values()
+    assert seed_record["selected_epoch"] in [epoch for epoch, _ in seed_record["validation_probe_curve"]]
+    assert (RESULTS_DIR / "har_reproduction_curve.smoke.png").stat().st_size > 0
+
+    har_finetune.main(["--smoke", "--data_dir", har_data_path])
+    finetune = read_smoke_result("har_finetune_pretrained")
+    (fraction,) = finetune["label_fractions"].values()
+    assert 0 < fraction["test_accuracy_percent"]["mean"] <= 100
+
+
+def test_bert_question_smoke_fills_every_column(har_data_path):
+    from benchmarks import bert_question
+
+    bert_question.main(["--smoke", "--data_dir", har_data_path])
+    table = read_smoke_result("bert_question")["table_test_accuracy_percent"]
+    assert set(table) == {"random", "language", "language_frozen"}
+    assert table["language_frozen"]["probe_after_timemae"] is None  # frozen body: no TimeMAE pre-training
+    for variant, columns in table.items():
+        for column, value in columns.items():
+            if value is not None:
+                assert 0 <= value["mean"] <= 100, (variant, column)

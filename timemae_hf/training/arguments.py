@@ -40,6 +40,8 @@ BEHAVIOUR_FIELDS = (
     "mrr_loss_weight",
     "mcc_loss_weight",
     "mcc_label_smoothing",
+    "per_sample_masking",
+    "momentum_encoder_dropout",
 )
 
 
@@ -114,6 +116,16 @@ class ModelArguments:
     )
     mcc_label_smoothing: Optional[float] = field(
         default=None, metadata={"help": "Label smoothing of the codeword cross-entropy (default 0.2)."}
+    )
+    per_sample_masking: Optional[bool] = field(
+        default=None,
+        metadata={"help": "Draw a new mask per window (default true); false masks the same patches for the whole "
+                  "batch, as the original code does."},
+    )
+    momentum_encoder_dropout: Optional[bool] = field(
+        default=None,
+        metadata={"help": "Apply dropout in the momentum encoder that encodes the targets (default false; the "
+                  "original code did)."},
     )
     normalize_channels: Optional[bool] = field(
         default=None,

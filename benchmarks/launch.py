@@ -1,0 +1,52 @@
+"""Run the training scripts from benchmarks: one subprocess per run, resumable, logged, skipped when already done."""
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+from transformers.trainer_utils import get_last_checkpoint
+
+REPOSITORY_ROOT = Path(__file__).resolve().parents[1]
+RUNS_DIR = REPOSITORY_ROOT / "benchmarks" / "runs"  # checkpoints and logs (git-ignored); results/ holds the JSON
+
+
+def run_training(script: str, arguments: list[str], output_dir: Path, done_file: str) -> dict:
+    """
+    Run `training/<script>` with `arguments` into `output_dir` unless `output_dir/done_file` exists, resuming from the
+    last Trainer checkpoint of an interrupted run. Returns the parsed `done_file`. The log goes to `output_dir/log.txt`.
+    """
+    output_dir = Path(output_dir)
+    done_path = output_dir / done_file
+    if not done_path.exists():
+        output_dir.mkdir(parents=True, exist_ok=True)
+        command = [sys.executable, str(REPOSITORY_ROOT / "training" / script), *arguments, "--output_dir", str(output_dir)]
+        last_checkpoint = get_last_checkpoint(str(output_dir)) if output_dir.is_dir() else None
+        if last_checkpoint:
+            command += ["--resume_from_checkpoint", last_checkpoint]
+        print(f"[benchmarks] {' '.join(command)}", flush=True)
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPOSITORY_ROOT), os.environ.get("PYTHONPATH")]))}
+        with open(output_dir / "log.txt", "a") as log:
+            completed = subprocess.run(command, cwd=REPOSITORY_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        if completed.returncode != 0:
+            raise RuntimeError(f"{script} failed (exit {completed.returncode}); see {output_dir / 'log.txt'}")
+    return json.loads(done_path.read_text())
+
+
+def mean_std(values: list[float]) -> dict:
+    """Mean and sample standard deviation (ddof=1; 0 for a single value), in percent with two decimals."""
+    values = [100 * v for v in values]
+    return {
+        "mean": round(statistics.mean(values), 2),
+        "std": round(statistics.stdev(values), 2) if len(values) > 1 else 0.0,
+        "values": [round(v, 2) for v in values],
+    }
+
+
+def probe_curve(output_dir: Path) -> list[tuple[float, float]]:
+    """(epoch, validation probe accuracy) pairs from a run's trainer_state.json."""
+    state = json.loads((Path(output_dir) / "trainer_state.json").read_text())
+    return [(entry["epoch"], entry["eval_probe_accuracy"]) for entry in state["log_history"]
+            if "eval_probe_accuracy" in entry]
