@@ -41,6 +41,15 @@ def test_har_reproduction_then_finetune_smoke_runs_the_real_pipeline(har_data_pa
     assert seed_record["selected_epoch"] in [epoch for epoch, _ in seed_record["validation_probe_curve"]]
     assert (RESULTS_DIR / "har_reproduction_curve.smoke.png").stat().st_size > 0
 
+    # The run's model card gets the benchmark's multi-seed table from the results JSON.
+    from benchmarks import model_card
+
+    run_dir = har_reproduction.RUNS_DIR / "har_reproduction_smoke" / f"seed{record['seeds'][0]}"
+    model_card.main(["--results", str(RESULTS_DIR / "har_reproduction.smoke.json"), "--run_dir", str(run_dir)])
+    card = (run_dir / "README.md").read_text()
+    assert "## Benchmark" in card and f"| test accuracy | {accuracy} ± 0.0 |" in card
+    assert "python benchmarks/har_reproduction.py --smoke" in card and "model-index" in card
+
     har_finetune.main(["--smoke", "--data_dir", har_data_path])
     finetune = read_smoke_result("har_finetune_pretrained")
     (fraction,) = finetune["label_fractions"].values()

@@ -13,7 +13,7 @@ from .data_loading import class_names, label_config, load_har_splits, stratified
 from .linear_probe import extract_features, linear_probe_classifier, run_linear_probe
 from .logging_setup import setup_logging
 from .metrics import classification_metrics, compute_classification_metrics
-from .model_card import render_model_card, training_command
+from .model_card import benchmark_summary, render_model_card, training_command
 from .model_loading import build_model, check_timemae_checkpoint
 from .plotting import plot_confusion_matrix, plot_training_curves
 from .trainer import TimeMAEPretrainingTrainer, TimeMAETrainer
@@ -30,6 +30,7 @@ __all__ = [
     "TimeMAETrainer",
     "TrainingCurvesCallback",
     "WINDOW_INDEX_COLUMN",
+    "benchmark_summary",
     "build_model",
     "check_process_count",
     "check_timemae_checkpoint",

@@ -73,11 +73,13 @@ def render_model_card(
     extra_tags: Optional[list[str]] = None,
     selected_step: Optional[int] = None,
     template_path: os.PathLike = DEFAULT_TEMPLATE_PATH,
+    benchmark: Optional[dict] = None,
 ) -> ModelCard:
     """
     The card of a trained TimeMAE model: YAML metadata (library, tags, dataset, metrics, a model-index holding the
     measured `results`) and a description with the usage, the protocol and the exact `training_command`.
-    `selected_step` is the optimizer step of the checkpoint that validation selected, if one was.
+    `selected_step` is the optimizer step of the checkpoint that validation selected, if one was. `benchmark`
+    (see `benchmark_summary`) adds the multi-seed result of a benchmark this run belongs to.
     """
     if not Path(template_path).is_file():
         raise FileNotFoundError(
@@ -122,6 +124,7 @@ def render_model_card(
         seed=training_args.seed,
         metric_for_best_model=training_args.metric_for_best_model,
         selected_step=selected_step,
+        benchmark=benchmark,
     )
 
 
@@ -138,3 +141,29 @@ def _hub_id_or_none(name_or_path: Optional[str]) -> Optional[str]:
     if name_or_path is None or os.path.exists(name_or_path) or name_or_path.startswith(("/", ".", "~")):
         return None
     return name_or_path
+
+
+def benchmark_summary(record: dict) -> dict:
+    """
+    The `benchmark` section of a card from a `benchmarks/results/*.json` record: every `*_percent` entry (a mean, a
+    sample std and the per-seed values) as a row, with the command, commit and machine that measured them.
+    """
+    rows = [
+        {"name": key[: -len("_percent")].replace("_", " "), "mean": value["mean"], "std": value["std"],
+         "per_seed": value["values"]}
+        for key, value in record.items()
+        if key.endswith("_percent") and isinstance(value, dict) and "mean" in value
+    ]
+    if not rows:
+        raise ValueError(f"benchmark record {record.get('benchmark')!r} holds no '*_percent' results to put on a card")
+    provenance = record["provenance"]
+    return {
+        "description": f"Benchmark `{record['benchmark']}`: {record.get('setting', '')}; "
+        f"{record.get('selection', 'selection on validation')}; test split scored once per seed.",
+        "num_seeds": len(rows[0]["per_seed"]),
+        "rows": rows,
+        "command": provenance["command"],
+        "git_sha": provenance["git_sha"],
+        "machine": f"{provenance['machine']['cpu_count']} CPU cores ({provenance['machine']['processor']})"
+        + (f", {provenance['machine']['cuda']}" if provenance["machine"].get("cuda") else ""),
+    }
