@@ -27,8 +27,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as `python benchmarks/<script>.py`
 
 from benchmarks.launch import REPOSITORY_ROOT, RUNS_DIR, mean_std, run_training  # noqa: E402
-from benchmarks.results_io import RESULTS_DIR, save_figure, script_command, write_result  # noqa: E402
+from benchmarks.results_io import RESULTS_DIR, script_command, write_result  # noqa: E402
 from timemae_hf.data import default_har_path  # noqa: E402
+from timemae_hf.training import save_figure  # noqa: E402
 
 VARIANTS = ("random", "language", "language_frozen")
 COLUMNS = ("probe_at_init", "probe_after_timemae", "finetune_100", "finetune_1")

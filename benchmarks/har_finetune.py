@@ -14,14 +14,15 @@ TimeDART 92.47; goals: >= 96 % with all labels, >= 85 % with 1 %.
 """
 
 import argparse
+import shutil
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as `python benchmarks/<script>.py`
 
-from benchmarks.launch import RUNS_DIR, mean_std, run_training  # noqa: E402
-from benchmarks.results_io import script_command, write_result  # noqa: E402
+from benchmarks.launch import REPOSITORY_ROOT, RUNS_DIR, mean_std, run_training  # noqa: E402
+from benchmarks.results_io import RESULTS_DIR, script_command, write_result  # noqa: E402
 from timemae_hf.data import default_har_path  # noqa: E402
 
 DEFAULT_EPOCHS = {1.0: 30, 0.1: 100, 0.01: 300}
@@ -92,6 +93,11 @@ def main(argv=None):
                       "goal_all_labels": 96.0, "goal_1_percent": 85.0},
     }
     name = f"har_finetune_{args.init}"
+    # The README's confusion matrix: the first seed with the most labels (the PNG names its finetune.py command).
+    first_run = runs_dir / f"fraction{max(args.label_fractions)}_seed{args.seeds[0]}"
+    confusion_png = RESULTS_DIR / f"{name}_confusion_matrix{'.smoke' if args.smoke else ''}.png"
+    shutil.copyfile(first_run / "confusion_matrix.png", confusion_png)
+    payload["confusion_matrix_png"] = str(confusion_png.relative_to(REPOSITORY_ROOT))
     write_result(name, payload, started_at, script_command(__file__, argv), smoke=args.smoke)
 
 

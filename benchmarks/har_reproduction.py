@@ -22,8 +22,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as `python benchmarks/<script>.py`
 
 from benchmarks.launch import RUNS_DIR, mean_std, probe_curve, run_training  # noqa: E402
-from benchmarks.results_io import RESULTS_DIR, save_figure, script_command, write_result  # noqa: E402
+from benchmarks.results_io import RESULTS_DIR, script_command, write_result  # noqa: E402
 from timemae_hf.data import default_har_path  # noqa: E402
+from timemae_hf.training import save_figure  # noqa: E402
 
 SMOKE_ARGUMENTS = [
     "--hidden_size", "16", "--num_hidden_layers", "1", "--num_attention_heads", "2", "--intermediate_size", "32",

@@ -64,13 +64,3 @@ def write_result(name: str, payload: dict, started_at: float, command: str, smok
     tmp.write_text(json.dumps(record, indent=2) + "\n")
     tmp.replace(path)  # never leave a half-written results file
     return path
-
-
-def save_figure(figure, path: Path, command: str) -> None:
-    """Save a matplotlib figure with the command that made it written in its corner, and close it."""
-    import matplotlib.pyplot as plt
-
-    figure.text(0.01, 0.01, command, fontsize=7, color="gray")
-    figure.tight_layout()
-    figure.savefig(path, dpi=120)
-    plt.close(figure)

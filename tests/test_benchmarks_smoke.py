@@ -54,6 +54,7 @@ def test_har_reproduction_then_finetune_smoke_runs_the_real_pipeline(har_data_pa
     finetune = read_smoke_result("har_finetune_pretrained")
     (fraction,) = finetune["label_fractions"].values()
     assert 0 < fraction["test_accuracy_percent"]["mean"] <= 100
+    assert (RESULTS_DIR / "har_finetune_pretrained_confusion_matrix.smoke.png").stat().st_size > 0
 
 
 def test_bert_question_smoke_fills_every_column(har_data_path):

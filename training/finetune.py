@@ -105,7 +105,11 @@ def main():
         train_dataset=splits["train"] if training_args.do_train else None,
         eval_dataset=splits["validation"] if training_args.do_eval else None,
         compute_metrics=compute_classification_metrics,
-        callbacks=[TrainingCurvesCallback(title=f"TimeMAE fine-tuning - {os.path.basename(training_args.output_dir)}")],
+        callbacks=[
+            TrainingCurvesCallback(
+                title=f"TimeMAE fine-tuning - {os.path.basename(training_args.output_dir)}", command=training_command()
+            )
+        ],
     )
 
     results = {}
@@ -138,6 +142,7 @@ def main():
                 os.path.join(training_args.output_dir, "confusion_matrix.png"),
                 title=f"Test split: accuracy {prediction.metrics['test_accuracy']:.3f}, "
                 f"macro-F1 {prediction.metrics['test_macro_f1']:.3f}",
+                command=training_command(),
             )
 
     card_kwargs = {"results": results, "training_command": training_command()}

@@ -95,7 +95,9 @@ def main():
     callbacks = [
         MomentumUpdateCallback(),
         EvaluateEveryNEpochsCallback(data_args.probe_every_n_epochs),
-        TrainingCurvesCallback(title=f"TimeMAE pre-training - {os.path.basename(training_args.output_dir)}"),
+        TrainingCurvesCallback(
+            title=f"TimeMAE pre-training - {os.path.basename(training_args.output_dir)}", command=training_command()
+        ),
     ]
     if data_args.mask_seed is not None:
         callbacks.append(MaskingEpochCallback(collator))

@@ -15,7 +15,7 @@ from .logging_setup import setup_logging
 from .metrics import classification_metrics, compute_classification_metrics
 from .model_card import benchmark_summary, render_model_card, training_command
 from .model_loading import build_model, check_timemae_checkpoint
-from .plotting import plot_confusion_matrix, plot_training_curves
+from .plotting import plot_confusion_matrix, plot_training_curves, save_figure
 from .trainer import TimeMAEPretrainingTrainer, TimeMAETrainer
 
 
@@ -44,6 +44,7 @@ __all__ = [
     "parse_arguments",
     "plot_confusion_matrix",
     "plot_training_curves",
+    "save_figure",
     "render_model_card",
     "run_linear_probe",
     "setup_logging",

@@ -65,13 +65,16 @@ class TrainingCurvesCallback(TrainerCallback):
 
     file_name = "training_curves.png"
 
-    def __init__(self, title: str):
+    def __init__(self, title: str, command: str = ""):
         self.title = title
+        self.command = command
 
     def _plot(self, args, state):
         if state.is_world_process_zero and state.log_history:
             os.makedirs(args.output_dir, exist_ok=True)
-            plot_training_curves(state.log_history, os.path.join(args.output_dir, self.file_name), self.title)
+            plot_training_curves(
+                state.log_history, os.path.join(args.output_dir, self.file_name), self.title, self.command
+            )
 
     def on_evaluate(self, args, state, control, **kwargs):
         self._plot(args, state)

@@ -1,5 +1,6 @@
 """Figures a training run leaves in its output folder: training curves and the confusion matrix."""
 
+import textwrap
 from typing import Optional
 
 import matplotlib
@@ -47,15 +48,29 @@ CURVE_PANELS = (
 SELECTION_METRICS = ("eval_probe_accuracy", "eval_accuracy")
 
 
+def save_figure(figure, path: str, command: str = "") -> str:
+    """Write the figure with the command that made it in its bottom corner (so a PNG found alone still explains
+    itself), and close it."""
+    if command:
+        footer = "\n".join(textwrap.wrap(command, width=int(figure.get_figwidth() * 18)))
+        figure.text(0.01, 0.005, footer, fontsize=6, color="gray", va="bottom")
+        figure.tight_layout(rect=(0, 0.03 * (footer.count("\n") + 1), 1, 1))
+    else:
+        figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
+    return path
+
+
 def _series(log_history: list[dict], key: str) -> tuple[list[float], list[float]]:
     points = [(entry["epoch"], entry[key]) for entry in log_history if key in entry and "epoch" in entry]
     return [epoch for epoch, _ in points], [value for _, value in points]
 
 
-def plot_training_curves(log_history: list[dict], path: str, title: str = "") -> Optional[str]:
+def plot_training_curves(log_history: list[dict], path: str, title: str = "", command: str = "") -> Optional[str]:
     """
     Draw the logged losses, codeword accuracy and validation scores against epoch into `path` (PNG) and return
-    `path`, or None when nothing was logged during training. Entries logged after training ended (the final
+    `path`, or None when nothing was logged during training. `command`, if given, is printed in the corner. Entries logged after training ended (the final
     evaluation of the selected checkpoint) are not part of the curves.
     """
     end_of_training = next((i for i, entry in enumerate(log_history) if "train_runtime" in entry), len(log_history))
@@ -87,13 +102,12 @@ def plot_training_curves(log_history: list[dict], path: str, title: str = "") ->
         axis.legend(fontsize=8)
     if title:
         figure.suptitle(title)
-    figure.tight_layout()
-    figure.savefig(path, dpi=120)
-    plt.close(figure)
-    return path
+    return save_figure(figure, path, command)
 
 
-def plot_confusion_matrix(labels, predictions, class_names: list[str], path: str, title: str = "") -> str:
+def plot_confusion_matrix(
+    labels, predictions, class_names: list[str], path: str, title: str = "", command: str = ""
+) -> str:
     """Counts of true (rows) vs predicted (columns) activities, each cell also as a share of its true class."""
     matrix = confusion_matrix(labels, predictions, labels=list(range(len(class_names))))
     row_share = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1)
@@ -108,7 +122,4 @@ def plot_confusion_matrix(labels, predictions, class_names: list[str], path: str
     axis.set_title(
         f"{title}\ncells: share of the true class (count)" if title else "cells: share of the true class (count)"
     )
-    figure.tight_layout()
-    figure.savefig(path, dpi=120)
-    plt.close(figure)
-    return path
+    return save_figure(figure, path, command)
