@@ -37,6 +37,7 @@ def test_har_reproduction_then_finetune_smoke_runs_the_real_pipeline(har_data_pa
     record = read_smoke_result("har_reproduction")
     accuracy = record["test_accuracy_percent"]["mean"]
     assert 100 / 6 < accuracy <= 100, "the probe should beat chance even after 2 tiny epochs"
+    assert 0 < record["random_init_test_accuracy_percent"]["mean"] <= 100  # the no-pre-training baseline
     (seed_record,) = record["per_seed"].values()
     assert seed_record["selected_epoch"] in [epoch for epoch, _ in seed_record["validation_probe_curve"]]
     assert (RESULTS_DIR / "har_reproduction_curve.smoke.png").stat().st_size > 0
