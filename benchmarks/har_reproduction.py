@@ -29,7 +29,7 @@ from timemae_hf.training import save_figure  # noqa: E402
 
 SMOKE_ARGUMENTS = [
     "--hidden_size", "16", "--num_hidden_layers", "1", "--num_attention_heads", "2", "--intermediate_size", "32",
-    "--codebook_size", "16", "--num_regressor_layers", "1", "--num_train_epochs", "2", "--probe_every_n_epochs", "1",
+    "--codebook_size", "16", "--num_regressor_layers", "1", "--probe_every_n_epochs", "1",
     "--max_train_samples", "256", "--max_eval_samples", "128", "--max_test_samples", "128",
     "--per_device_train_batch_size", "64", "--logging_steps", "2",
 ]  # fmt: skip
@@ -68,13 +68,10 @@ def main(argv=None):
     parser.add_argument("--smoke", action="store_true", help="tiny model, 2 epochs, 1 seed: check the pipeline runs")
     args = parser.parse_args(argv)
 
-    arguments = ["training/configs/har_native.yaml", "--data_dir", args.data_dir,
-                 "--num_train_epochs", str(args.num_train_epochs)]
     if args.smoke:
-        args.seeds = args.seeds[:1]
-        args.runs_dir = f"{args.runs_dir}_smoke"
-        arguments += SMOKE_ARGUMENTS
-    arguments += args.extra
+        args.seeds, args.runs_dir, args.num_train_epochs = args.seeds[:1], f"{args.runs_dir}_smoke", 2
+    arguments = ["training/configs/har_native.yaml", "--data_dir", args.data_dir,
+                 "--num_train_epochs", str(args.num_train_epochs), *(SMOKE_ARGUMENTS if args.smoke else []), *args.extra]
 
     per_seed, curves, selected = {}, {}, {}
     for seed in args.seeds:

@@ -57,6 +57,13 @@ def test_har_reproduction_then_finetune_smoke_runs_the_real_pipeline(har_data_pa
     assert 0 < fraction["test_accuracy_percent"]["mean"] <= 100
     assert (RESULTS_DIR / "har_finetune_pretrained_confusion_matrix.smoke.png").stat().st_size > 0
 
+    # The README's tables are printed from these files, each with the command that made it.
+    from benchmarks import report
+
+    tables = report.main(["--smoke"])
+    assert "### Reproduction" in tables and f"**{accuracy:.2f}**" in tables
+    assert "### Fine-tuning" in tables and "python benchmarks/har_finetune.py --smoke" in tables
+
 
 def test_bert_question_smoke_fills_every_column(har_data_path):
     from benchmarks import bert_question

@@ -1,0 +1,140 @@
+"""Print the README's results tables (Markdown) from benchmarks/results/*.json, so the README quotes the JSON exactly.
+
+    python benchmarks/report.py            # every benchmark whose results file exists
+    python benchmarks/report.py --smoke    # the same from the *.smoke.json files (what the tests check)
+
+Each table is followed by the command that produced its numbers (from the results file's provenance). Benchmarks
+that have not been run yet are listed at the end instead of being left out silently.
+"""
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as `python benchmarks/<script>.py`
+
+from benchmarks.results_io import RESULTS_DIR  # noqa: E402
+
+ABLATIONS = (
+    ("ablation_baseline", "per-sample masks, deterministic targets (package defaults)"),
+    ("ablation_per_batch_masking", "per-batch masks (authors')"),
+    ("ablation_target_dropout", "dropout in the momentum encoder (authors')"),
+)
+BERT_COLUMNS = ("probe_at_init", "probe_after_timemae", "finetune_100", "finetune_1")
+
+
+def pm(summary: dict | None) -> str:
+    """'mean ± std (n=k)' of a benchmarks.launch.mean_std summary, or '—' where it does not apply."""
+    if not summary:
+        return "—"
+    return f"{summary['mean']:.2f} ± {summary['std']:.2f}" if len(summary["values"]) > 1 else f"{summary['mean']:.2f}"
+
+
+def source(record: dict) -> str:
+    provenance = record["provenance"]
+    return f"<sub>`{provenance['command']}` (git {provenance['git_sha'][:7]}, {provenance['finished_at'][:10]})</sub>\n\n"
+
+
+def reproduction(record: dict) -> str:
+    seeds = ", ".join(str(s) for s in record["seeds"])
+    epochs = ", ".join(f"{r['selected_epoch']:g}" for r in record["per_seed"].values())
+    return (
+        f"| linear probe, test (seeds {seeds}) | accuracy | macro-F1 |\n|---|---|---|\n"
+        f"| TimeMAE pre-trained {record['num_train_epochs']} epochs, checkpoint chosen on validation (epochs {epochs}) "
+        f"| **{pm(record['test_accuracy_percent'])}** | **{pm(record['test_macro_f1_percent'])}** |\n"
+        f"| same encoder, randomly initialised (no pre-training) | {pm(record.get('random_init_test_accuracy_percent'))} "
+        f"| {pm(record.get('random_init_test_macro_f1_percent'))} |\n"
+        f"| paper (checkpoint chosen on test) | {record['reference']['paper_accuracy'].replace('+-', '±')} "
+        f"| {record['reference']['paper_macro_f1'].replace('+-', '±')} |\n\n" + source(record)
+    )
+
+
+def ablations(records: dict[str, dict], full: dict | None) -> str:
+    rows = []
+    for name, label in ABLATIONS:
+        if name in records:
+            (seed, run), = records[name]["per_seed"].items()
+            rows.append((label, seed, run))
+    if full and "3407" in full["per_seed"]:
+        rows.append(("both (authors'; the shipped HAR config)", "3407", full["per_seed"]["3407"]))
+    lines = ["| variant (seed 3407, 100 epochs) | validation probe (selected epoch) | test probe |", "|---|---|---|"]
+    lines += [f"| {label} | {100 * run['validation_probe_accuracy_at_selected_epoch']:.2f} (epoch "
+              f"{run['selected_epoch']:g}) | {100 * run['test_accuracy']:.2f} |" for label, seed, run in rows]
+    commands = "".join(source(records[name]) for name, _ in ABLATIONS if name in records)
+    return "\n".join(lines) + "\n\n" + commands
+
+
+def finetuning(pretrained: dict | None, scratch: dict | None) -> str:
+    records = [r for r in (pretrained, scratch) if r]
+    fractions = list(records[0]["label_fractions"])
+    lines = ["| labels | epochs | from TimeMAE pre-training: accuracy | macro-F1 | from scratch: accuracy | macro-F1 |",
+             "|---|---|---|---|---|---|"]
+    for fraction in fractions:
+        cells = []
+        for record in (pretrained, scratch):
+            result = record["label_fractions"].get(fraction) if record else None
+            cells += [pm(result["test_accuracy_percent"]) if result else "—",
+                      pm(result["test_macro_f1_percent"]) if result else "—"]
+        epochs = records[0]["label_fractions"][fraction]["num_train_epochs"]
+        lines.append(f"| {100 * float(fraction):g} % | {epochs} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n\n" + "".join(source(r) for r in records)
+
+
+def bert_question(record: dict) -> str:
+    budget = record["budget"]
+    lines = [f"| {record['bert_model']} architecture | probe at init | probe after TimeMAE | fine-tune 100 % "
+             f"| fine-tune {100 * budget['small_label_fraction']:g} % |", "|---|---|---|---|---|"]
+    for variant, columns in record["table_test_accuracy_percent"].items():
+        lines.append(f"| {variant} | " + " | ".join(pm(columns[c]) for c in BERT_COLUMNS) + " |")
+    return ("\n".join(lines) + f"\n\nBudget: {budget['pretrain_epochs']} TimeMAE epochs, {budget['finetune_epochs_100']} "
+            f"fine-tuning epochs with all labels, {budget['finetune_epochs_1_percent']} with "
+            f"{100 * budget['small_label_fraction']:g} %, fine-tuning lr {budget['finetune_learning_rate']:g}, seeds "
+            f"{budget['seeds']}; test accuracy (%).\n\n" + source(record))
+
+
+def throughput(record: dict) -> str:
+    lines = ["| encoder | parameters | pre-training windows/s | GFLOP/s achieved | inference p50 / p95 (ms, 1 window) |",
+             "|---|---|---|---|---|"]
+    for name, size in record["sizes"].items():
+        lines.append(f"| {name} | {size['parameters'] / 1e6:.2f} M | {size['pretraining_windows_per_second']:g} | "
+                     f"{size['pretraining_achieved_gflops']:g} | {size['inference_latency_ms_p50']:.2f} / "
+                     f"{size['inference_latency_ms_p95']:.2f} |")
+    return ("\n".join(lines) + f"\n\nDense fp32 matmul peak measured in the same run: {record['matmul_peak_gflops']:g} "
+            f"GFLOP/s; batch {record['batch_size']}; {record['provenance']['machine']['cpu_count']} CPU cores.\n\n"
+            + source(record))
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--smoke", action="store_true", help="read the *.smoke.json files")
+    args = parser.parse_args(argv)
+    suffix = ".smoke.json" if args.smoke else ".json"
+    names = ["har_reproduction", *(name for name, _ in ABLATIONS), "har_finetune_pretrained", "har_finetune_scratch",
+             "bert_question", "throughput"]
+    records = {name: json.loads((RESULTS_DIR / f"{name}{suffix}").read_text())
+               for name in names if (RESULTS_DIR / f"{name}{suffix}").exists()}
+
+    sections = []
+    if "har_reproduction" in records:
+        sections.append("### Reproduction: linear probe on UCI HAR\n\n" + reproduction(records["har_reproduction"]))
+    if any(name in records for name, _ in ABLATIONS):
+        sections.append("### Ablation: the authors' training behaviours\n\n"
+                        + ablations(records, records.get("har_reproduction")))
+    if "har_finetune_pretrained" in records or "har_finetune_scratch" in records:
+        sections.append("### Fine-tuning (test, validation-selected epoch)\n\n"
+                        + finetuning(records.get("har_finetune_pretrained"), records.get("har_finetune_scratch")))
+    if "bert_question" in records:
+        sections.append("### Does BERT's language pre-training help?\n\n" + bert_question(records["bert_question"]))
+    if "throughput" in records:
+        sections.append("### Speed on this machine\n\n" + throughput(records["throughput"]))
+    missing = [name for name in names if name not in records]
+    if missing:
+        sections.append("Not run yet: " + ", ".join(f"`{name}`" for name in missing) + ".\n")
+    report = "\n".join(sections)
+    print(report)
+    return report
+
+
+if __name__ == "__main__":
+    main()
