@@ -2,6 +2,7 @@
 
     python benchmarks/report.py            # every benchmark whose results file exists
     python benchmarks/report.py --smoke    # the same from the *.smoke.json files (what the tests check)
+    python benchmarks/report.py --update_readme   # also replace README.md's text between the results markers
 
 Each table is followed by the command that produced its numbers (from the results file's provenance). Benchmarks
 that have not been run yet are listed at the end instead of being left out silently.
@@ -14,7 +15,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as `python benchmarks/<script>.py`
 
+from benchmarks.launch import REPOSITORY_ROOT  # noqa: E402
 from benchmarks.results_io import RESULTS_DIR  # noqa: E402
+
+README_MARKERS = ("<!-- results tables: python benchmarks/report.py --update_readme -->", "<!-- end of results tables -->")
 
 ABLATIONS = (
     ("ablation_baseline", "per-sample masks, deterministic targets (package defaults)"),
@@ -108,6 +112,8 @@ def throughput(record: dict) -> str:
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--smoke", action="store_true", help="read the *.smoke.json files")
+    parser.add_argument("--update_readme", action="store_true", help="write the tables into README.md between "
+                        "its results markers")
     args = parser.parse_args(argv)
     suffix = ".smoke.json" if args.smoke else ".json"
     names = ["har_reproduction", *(name for name, _ in ABLATIONS), "har_finetune_pretrained", "har_finetune_scratch",
@@ -131,9 +137,20 @@ def main(argv=None):
     missing = [name for name in names if name not in records]
     if missing:
         sections.append("Not run yet: " + ", ".join(f"`{name}`" for name in missing) + ".\n")
-    report = "\n".join(sections)
+    report = "\n".join(section.rstrip() + "\n" for section in sections)
     print(report)
+    if args.update_readme:
+        update_readme(REPOSITORY_ROOT / "README.md", report)
     return report
+
+
+def update_readme(path: Path, report: str):
+    text = path.read_text()
+    begin, end = README_MARKERS
+    if begin not in text or end not in text:
+        raise ValueError(f"{path} lacks the results markers; put {begin!r} and {end!r} where the tables belong.")
+    head, rest = text.split(begin, 1)
+    path.write_text(f"{head}{begin}\n\n{report}\n{end}{rest.split(end, 1)[1]}")
 
 
 if __name__ == "__main__":

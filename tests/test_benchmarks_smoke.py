@@ -76,3 +76,12 @@ def test_bert_question_smoke_fills_every_column(har_data_path):
         for column, value in columns.items():
             if value is not None:
                 assert 0 <= value["mean"] <= 100, (variant, column)
+
+
+def test_representation_collapse_smoke_measures_feature_spread(har_data_path):
+    from benchmarks import representation_collapse
+
+    representation_collapse.main(["--smoke", "--data_dir", har_data_path, "--num_windows", "64"])
+    (run,) = read_smoke_result("representation_collapse")["runs"].values()
+    statistics = run["checkpoint-0"]
+    assert statistics["feature_std_mean"] > 0 and 1 <= statistics["effective_rank"] <= 16
