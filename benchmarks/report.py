@@ -109,6 +109,19 @@ def throughput(record: dict) -> str:
             + source(record))
 
 
+def step_time(records: list[dict]) -> str:
+    lines = ["| one pre-training step, paper size, batch 128, 2 threads | median ms | p95 ms | windows/s |",
+             "|---|---|---|---|"]
+    for record in records:
+        config = record["config"]
+        har_config = not config.get("per_sample_masking", True)
+        label = ("per-batch masks, dropout in the momentum encoder (HAR configs)" if har_config
+                 else "package defaults (per-sample masks, deterministic targets)")
+        lines.append(f"| {label} | {record['step_ms_median']:g} | {record['step_ms_p95']:g} | "
+                     f"{record['windows_per_second']:g} |")
+    return "\n".join(lines) + f"\n\nTarget (issue 2): {records[0]['target_ms']} ms.\n\n" + "".join(map(source, records))
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--smoke", action="store_true", help="read the *.smoke.json files")
@@ -117,7 +130,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     suffix = ".smoke.json" if args.smoke else ".json"
     names = ["har_reproduction", *(name for name, _ in ABLATIONS), "har_finetune_pretrained", "har_finetune_scratch",
-             "bert_question", "throughput"]
+             "bert_question", "throughput", "step_time", "step_time_har_config"]
     records = {name: json.loads((RESULTS_DIR / f"{name}{suffix}").read_text())
                for name in names if (RESULTS_DIR / f"{name}{suffix}").exists()}
 
@@ -134,6 +147,9 @@ def main(argv=None):
         sections.append("### Does BERT's language pre-training help?\n\n" + bert_question(records["bert_question"]))
     if "throughput" in records:
         sections.append("### Speed on this machine\n\n" + throughput(records["throughput"]))
+    steps = [records[name] for name in ("step_time", "step_time_har_config") if name in records]
+    if steps:
+        sections.append(step_time(steps))
     missing = [name for name in names if name not in records]
     if missing:
         sections.append("Not run yet: " + ", ".join(f"`{name}`" for name in missing) + ".\n")
