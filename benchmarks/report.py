@@ -25,6 +25,7 @@ ABLATIONS = (
     ("ablation_per_batch_masking", "per-batch masks (authors')"),
     ("ablation_target_dropout", "dropout in the momentum encoder (authors')"),
 )
+MULTI_SEED_VARIANTS = (("ablation_normalize", "... with standardised input channels"),)
 BERT_COLUMNS = ("probe_at_init", "probe_after_timemae", "finetune_100", "finetune_1")
 
 
@@ -40,18 +41,31 @@ def source(record: dict) -> str:
     return f"<sub>`{provenance['command']}` (git {provenance['git_sha'][:7]}, {provenance['finished_at'][:10]})</sub>\n\n"
 
 
-def reproduction(record: dict) -> str:
+def validation_mean(record: dict) -> str:
+    values = [100 * r["validation_probe_accuracy_at_selected_epoch"] for r in record["per_seed"].values()]
+    return f"{sum(values) / len(values):.2f}"
+
+
+def reproduction(record: dict, variants: dict[str, dict]) -> str:
+    """The benchmark's row, its random-init baseline, multi-seed variants (e.g. standardised inputs), the paper."""
     seeds = ", ".join(str(s) for s in record["seeds"])
-    epochs = ", ".join(f"{r['selected_epoch']:g}" for r in record["per_seed"].values())
-    return (
-        f"| linear probe, test (seeds {seeds}) | accuracy | macro-F1 |\n|---|---|---|\n"
-        f"| TimeMAE pre-trained {record['num_train_epochs']} epochs, checkpoint chosen on validation (epochs {epochs}) "
-        f"| **{pm(record['test_accuracy_percent'])}** | **{pm(record['test_macro_f1_percent'])}** |\n"
-        f"| same encoder, randomly initialised (no pre-training) | {pm(record.get('random_init_test_accuracy_percent'))} "
-        f"| {pm(record.get('random_init_test_macro_f1_percent'))} |\n"
-        f"| paper (checkpoint chosen on test) | {record['reference']['paper_accuracy'].replace('+-', '±')} "
-        f"| {record['reference']['paper_macro_f1'].replace('+-', '±')} |\n\n" + source(record)
-    )
+
+    def row(label: str, run: dict, bold: bool = False) -> str:
+        epochs = ", ".join(f"{r['selected_epoch']:g}" for r in run["per_seed"].values())
+        cells = [pm(run["test_accuracy_percent"]), pm(run["test_macro_f1_percent"])]
+        cells = [f"**{c}**" for c in cells] if bold else cells
+        return f"| {label} (selected epochs {epochs}) | {validation_mean(run)} | {cells[0]} | {cells[1]} |\n"
+
+    table = (f"| linear probe (seeds {seeds}) | validation accuracy, mean | test accuracy | test macro-F1 |\n"
+             "|---|---|---|---|\n" + row(f"TimeMAE, {record['num_train_epochs']} pre-training epochs", record, True))
+    for label, variant in variants.items():
+        table += row(label, variant)
+    table += (f"| same encoder, randomly initialised (no pre-training) | — | "
+              f"{pm(record.get('random_init_test_accuracy_percent'))} | "
+              f"{pm(record.get('random_init_test_macro_f1_percent'))} |\n"
+              f"| paper (checkpoint chosen on test) | — | {record['reference']['paper_accuracy'].replace('+-', '±')} | "
+              f"{record['reference']['paper_macro_f1'].replace('+-', '±')} |\n\n")
+    return table + "".join(source(r) for r in (record, *variants.values()))
 
 
 def ablations(records: dict[str, dict], full: dict | None) -> str:
@@ -129,14 +143,17 @@ def main(argv=None):
                         "its results markers")
     args = parser.parse_args(argv)
     suffix = ".smoke.json" if args.smoke else ".json"
-    names = ["har_reproduction", *(name for name, _ in ABLATIONS), "har_finetune_pretrained", "har_finetune_scratch",
+    names = ["har_reproduction", *(name for name, _ in MULTI_SEED_VARIANTS), *(name for name, _ in ABLATIONS),
+             "har_finetune_pretrained", "har_finetune_scratch",
              "bert_question", "throughput", "step_time", "step_time_har_config"]
     records = {name: json.loads((RESULTS_DIR / f"{name}{suffix}").read_text())
                for name in names if (RESULTS_DIR / f"{name}{suffix}").exists()}
 
     sections = []
     if "har_reproduction" in records:
-        sections.append("### Reproduction: linear probe on UCI HAR\n\n" + reproduction(records["har_reproduction"]))
+        variants = {label: records[name] for name, label in MULTI_SEED_VARIANTS if name in records}
+        sections.append("### Reproduction: linear probe on UCI HAR\n\n"
+                        + reproduction(records["har_reproduction"], variants))
     if any(name in records for name, _ in ABLATIONS):
         sections.append("### Ablation: the authors' training behaviours\n\n"
                         + ablations(records, records.get("har_reproduction")))
