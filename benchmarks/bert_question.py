@@ -100,7 +100,7 @@ def run_variant(variant: str, seed: int, args, common: list[str], runs_dir: Path
     return row
 
 
-def plot(table: dict, path: Path, title: str):
+def plot(table: dict, path: Path, title: str, command: str):
     import matplotlib
 
     matplotlib.use("Agg")
@@ -120,7 +120,7 @@ def plot(table: dict, path: Path, title: str):
     axis.set_ylim(0, 115)
     axis.set_title(title, fontsize=10)
     axis.legend(fontsize=8, loc="upper center", ncol=len(table), frameon=False)
-    save_figure(figure, path, "python benchmarks/bert_question.py")
+    save_figure(figure, path, command)
 
 
 def main(argv=None):
@@ -162,7 +162,8 @@ def main(argv=None):
     }
     name = Path(args.bert_model_name_or_path).name
     png = RESULTS_DIR / f"bert_question{'.smoke' if args.smoke else ''}.png"
-    plot(table, png, f"Does language pre-training help? {name} on UCI HAR (test accuracy, seeds {args.seeds})")
+    plot(table, png, f"Does language pre-training help? {name} on UCI HAR (test accuracy, seeds {args.seeds})",
+         script_command(__file__, argv))
     payload = {
         "bert_model": name,
         "bert_config": json.loads((Path(args.bert_model_name_or_path) / "config.json").read_text())

@@ -35,7 +35,7 @@ SMOKE_ARGUMENTS = [
 ]  # fmt: skip
 
 
-def plot_curves(curves: dict[int, list[tuple[float, float]]], selected: dict[int, float], path):
+def plot_curves(curves: dict[int, list[tuple[float, float]]], selected: dict[int, float], path, command: str):
     import matplotlib
 
     matplotlib.use("Agg")
@@ -52,7 +52,7 @@ def plot_curves(curves: dict[int, list[tuple[float, float]]], selected: dict[int
     axis.set_title("TimeMAE (native 64x8) on UCI HAR: validation probe, * = selected checkpoint", fontsize=10)
     axis.grid(alpha=0.3)
     axis.legend()
-    save_figure(figure, path, "python benchmarks/har_reproduction.py")
+    save_figure(figure, path, command)
 
 
 def main(argv=None):
@@ -95,7 +95,7 @@ def main(argv=None):
               f"{at_init['test_probe_accuracy']:.4f} without pre-training", flush=True)
 
     curve_path = RESULTS_DIR / f"{args.name}_curve{'.smoke' if args.smoke else ''}.png"
-    plot_curves(curves, selected, curve_path)
+    plot_curves(curves, selected, curve_path, script_command(__file__, argv))
     payload = {
         "setting": "paper's native HAR setting (training/configs/har_native.yaml)",
         "num_train_epochs": args.num_train_epochs,
