@@ -45,6 +45,7 @@ def main(argv=None):
                         help="default: benchmarks/runs/har_reproduction (its _smoke twin with --smoke)")
     parser.add_argument("--runs_dir", default=None, help="default: benchmarks/runs/har_finetune_<init>")
     parser.add_argument("--data_dir", default=default_har_path(), help="UCI HAR zip or folder ($TIMEMAE_HAR_PATH)")
+    parser.add_argument("--name", default=None, help="results file name (default: har_finetune_<init>)")
     parser.add_argument("--smoke", action="store_true", help="tiny model, 1 seed, 1 fraction, 2 epochs")
     args = parser.parse_args(argv)
 
@@ -92,7 +93,7 @@ def main(argv=None):
         "reference": {"TimeMAE_paper": 92.04, "SimMTM": 92.00, "TimeDART": 92.47,
                       "goal_all_labels": 96.0, "goal_1_percent": 85.0},
     }
-    name = f"har_finetune_{args.init}"
+    name = args.name or f"har_finetune_{args.init}"
     # The README's confusion matrix: the first seed with the most labels (the PNG names its finetune.py command).
     first_run = runs_dir / f"fraction{max(args.label_fractions)}_seed{args.seeds[0]}"
     confusion_png = RESULTS_DIR / f"{name}_confusion_matrix{'.smoke' if args.smoke else ''}.png"

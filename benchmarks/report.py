@@ -25,7 +25,15 @@ ABLATIONS = (
     ("ablation_per_batch_masking", "per-batch masks (authors')"),
     ("ablation_target_dropout", "dropout in the momentum encoder (authors')"),
 )
-MULTI_SEED_VARIANTS = (("ablation_normalize", "... with standardised input channels"),)
+MULTI_SEED_VARIANTS = (
+    ("ablation_normalize", "... with standardised input channels"),
+    ("ablation_raw_inputs", "... on the raw signals (the config before standardised channels)"),
+)
+FINETUNING = (
+    ("har_finetune_pretrained", "from TimeMAE pre-training"),
+    ("ablation_raw_inputs_finetune", "from raw-signal pre-training"),
+    ("har_finetune_scratch", "from scratch"),
+)
 BERT_COLUMNS = ("probe_at_init", "probe_after_timemae", "finetune_100", "finetune_1")
 
 
@@ -83,20 +91,20 @@ def ablations(records: dict[str, dict], full: dict | None) -> str:
     return "\n".join(lines) + "\n\n" + commands
 
 
-def finetuning(pretrained: dict | None, scratch: dict | None) -> str:
-    records = [r for r in (pretrained, scratch) if r]
-    fractions = list(records[0]["label_fractions"])
-    lines = ["| labels | epochs | from TimeMAE pre-training: accuracy | macro-F1 | from scratch: accuracy | macro-F1 |",
-             "|---|---|---|---|---|---|"]
+def finetuning(columns: list[tuple[str, dict]]) -> str:
+    """One accuracy / macro-F1 column pair per (label, har_finetune results) in `columns`, one row per label fraction."""
+    fractions = list(dict.fromkeys(f for _, record in columns for f in record["label_fractions"]))
+    header = " | ".join(f"{label}: accuracy | macro-F1" for label, _ in columns)
+    lines = [f"| labels | epochs | {header} |", "|---|---|" + "---|---|" * len(columns)]
     for fraction in fractions:
-        cells = []
-        for record in (pretrained, scratch):
-            result = record["label_fractions"].get(fraction) if record else None
+        cells, epochs = [], None
+        for _, record in columns:
+            result = record["label_fractions"].get(fraction)
+            epochs = epochs or (result["num_train_epochs"] if result else None)
             cells += [pm(result["test_accuracy_percent"]) if result else "—",
                       pm(result["test_macro_f1_percent"]) if result else "—"]
-        epochs = records[0]["label_fractions"][fraction]["num_train_epochs"]
         lines.append(f"| {100 * float(fraction):g} % | {epochs} | " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n\n" + "".join(source(r) for r in records)
+    return "\n".join(lines) + "\n\n" + "".join(source(record) for _, record in columns)
 
 
 def bert_question(record: dict) -> str:
@@ -144,7 +152,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     suffix = ".smoke.json" if args.smoke else ".json"
     names = ["har_reproduction", *(name for name, _ in MULTI_SEED_VARIANTS), *(name for name, _ in ABLATIONS),
-             "har_finetune_pretrained", "har_finetune_scratch",
+             *(name for name, _ in FINETUNING),
              "bert_question", "throughput", "step_time", "step_time_har_config"]
     records = {name: json.loads((RESULTS_DIR / f"{name}{suffix}").read_text())
                for name in names if (RESULTS_DIR / f"{name}{suffix}").exists()}
@@ -157,9 +165,9 @@ def main(argv=None):
     if any(name in records for name, _ in ABLATIONS):
         sections.append("### Ablation: the authors' training behaviours\n\n"
                         + ablations(records, records.get("har_reproduction")))
-    if "har_finetune_pretrained" in records or "har_finetune_scratch" in records:
-        sections.append("### Fine-tuning (test, validation-selected epoch)\n\n"
-                        + finetuning(records.get("har_finetune_pretrained"), records.get("har_finetune_scratch")))
+    columns = [(label, records[name]) for name, label in FINETUNING if name in records]
+    if columns:
+        sections.append("### Fine-tuning (test, validation-selected epoch)\n\n" + finetuning(columns))
     if "bert_question" in records:
         sections.append("### Does BERT's language pre-training help?\n\n" + bert_question(records["bert_question"]))
     if "throughput" in records:
