@@ -18,7 +18,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as `python b
 from benchmarks.launch import REPOSITORY_ROOT  # noqa: E402
 from benchmarks.results_io import RESULTS_DIR  # noqa: E402
 
-README_MARKERS = ("<!-- results tables: python benchmarks/report.py --update_readme -->", "<!-- end of results tables -->")
+README_MARKERS = (
+    "<!-- results tables: python benchmarks/report.py --update_readme -->",
+    "<!-- end of results tables -->",
+)
 
 ABLATIONS = (
     ("ablation_baseline", "per-sample masks, deterministic targets (package defaults)"),
@@ -38,7 +41,7 @@ BERT_COLUMNS = ("probe_at_init", "probe_after_timemae", "finetune_100", "finetun
 
 
 def pm(summary: dict | None) -> str:
-    """'mean ± std (n=k)' of a benchmarks.launch.mean_std summary, or '—' where it does not apply."""
+    """'mean ± std' of a benchmarks.launch.mean_std summary ('mean' for one seed), or '—' where it does not apply."""
     if not summary:
         return "—"
     return f"{summary['mean']:.2f} ± {summary['std']:.2f}" if len(summary["values"]) > 1 else f"{summary['mean']:.2f}"

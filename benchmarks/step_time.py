@@ -29,8 +29,9 @@ def parse_args(argv=None):
     parser.add_argument("--warmup_steps", type=int, default=10, help="untimed steps first")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
     parser.add_argument("--har_config", action="store_true",
-                        help="as training/configs/har_native.yaml runs it: per-batch masks, dropout in the momentum "
-                        "encoder (default: the package defaults, per-sample masks and a deterministic momentum encoder)")
+                        help="with the masking and momentum-encoder settings of training/configs/har_native.yaml: "
+                        "per-batch masks, dropout in the momentum encoder (its channel standardisation, one "
+                        "elementwise scale, is left out); default: per-sample masks, a deterministic momentum encoder")
     parser.add_argument("--smoke", action="store_true", help="tiny config and few steps, to check the script runs")
     return parser.parse_args(argv)
 

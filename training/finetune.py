@@ -83,6 +83,7 @@ def main():
     parser = HfArgumentParser((FinetuningModelArguments, FinetuningDataArguments, TrainingArguments))
     model_args, data_args, training_args = parse_arguments(parser)
     check_process_count(training_args)
+    command = training_command()  # as typed: for the figures and the model card
 
     setup_logging(training_args, logger)
 
@@ -107,7 +108,7 @@ def main():
         compute_metrics=compute_classification_metrics,
         callbacks=[
             TrainingCurvesCallback(
-                title=f"TimeMAE fine-tuning - {os.path.basename(training_args.output_dir)}", command=training_command()
+                title=f"TimeMAE fine-tuning - {os.path.basename(training_args.output_dir)}", command=command
             )
         ],
     )
@@ -142,10 +143,10 @@ def main():
                 os.path.join(training_args.output_dir, "confusion_matrix.png"),
                 title=f"Test split: accuracy {prediction.metrics['test_accuracy']:.3f}, "
                 f"macro-F1 {prediction.metrics['test_macro_f1']:.3f}",
-                command=training_command(),
+                command=command,
             )
 
-    card_kwargs = {"results": results, "training_command": training_command()}
+    card_kwargs = {"results": results, "training_command": command}
     if training_args.push_to_hub:
         trainer.push_to_hub(**card_kwargs)
     else:

@@ -74,6 +74,7 @@ def main():
     parser = HfArgumentParser((ModelArguments, PretrainingDataArguments, TrainingArguments))
     model_args, data_args, training_args = parse_arguments(parser)
     check_process_count(training_args)
+    command = training_command()  # as typed: for the figures and the model card
     # The collator picks `past_values` (and `window_index`) itself and the linear probe reads `labels`, so Trainer must
     # not drop columns; naming `past_values` as the label makes Trainer compute the loss in evaluation (as run_mae.py).
     training_args.remove_unused_columns = False
@@ -96,7 +97,7 @@ def main():
         MomentumUpdateCallback(),
         EvaluateEveryNEpochsCallback(data_args.probe_every_n_epochs),
         TrainingCurvesCallback(
-            title=f"TimeMAE pre-training - {os.path.basename(training_args.output_dir)}", command=training_command()
+            title=f"TimeMAE pre-training - {os.path.basename(training_args.output_dir)}", command=command
         ),
     ]
     if data_args.mask_seed is not None:
@@ -135,7 +136,7 @@ def main():
         trainer.save_metrics("test", metrics)
         results.update(metrics)
 
-    card_kwargs = {"results": results, "training_command": training_command()}
+    card_kwargs = {"results": results, "training_command": command}
     if training_args.push_to_hub:
         trainer.push_to_hub(**card_kwargs)
     else:

@@ -70,8 +70,8 @@ def _series(log_history: list[dict], key: str) -> tuple[list[float], list[float]
 def plot_training_curves(log_history: list[dict], path: str, title: str = "", command: str = "") -> Optional[str]:
     """
     Draw the logged losses, codeword accuracy and validation scores against epoch into `path` (PNG) and return
-    `path`, or None when nothing was logged during training. `command`, if given, is printed in the corner. Entries logged after training ended (the final
-    evaluation of the selected checkpoint) are not part of the curves.
+    `path`, or None when nothing was logged during training. `command`, if given, is printed in the corner. Entries
+    logged after training ended (the final evaluation of the selected checkpoint) are not part of the curves.
     """
     end_of_training = next((i for i, entry in enumerate(log_history) if "train_runtime" in entry), len(log_history))
     log_history = log_history[:end_of_training]
