@@ -1,5 +1,6 @@
 """Run the training scripts from benchmarks: one subprocess per run, resumable, logged, skipped when already done."""
 
+import fcntl
 import json
 import os
 import statistics
@@ -17,21 +18,30 @@ def run_training(script: str, arguments: list[str], output_dir: Path, done_file:
     """
     Run `training/<script>` with `arguments` into `output_dir` unless `output_dir/done_file` exists, resuming from the
     last Trainer checkpoint of an interrupted run. Returns the parsed `done_file`. The log goes to `output_dir/log.txt`.
+    A lock on the folder lets benchmark processes share work: one that reaches a sub-run another process is running
+    waits for it and reuses its result instead of training into the same folder.
     """
     output_dir = Path(output_dir)
     done_path = output_dir / done_file
-    if not done_path.exists():
-        output_dir.mkdir(parents=True, exist_ok=True)
-        command = [sys.executable, str(REPOSITORY_ROOT / "training" / script), *arguments, "--output_dir", str(output_dir)]
-        last_checkpoint = get_last_checkpoint(str(output_dir)) if output_dir.is_dir() else None
-        if last_checkpoint:
-            command += ["--resume_from_checkpoint", last_checkpoint]
-        print(f"[benchmarks] {' '.join(command)}", flush=True)
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPOSITORY_ROOT), os.environ.get("PYTHONPATH")]))}
-        with open(output_dir / "log.txt", "a") as log:
-            completed = subprocess.run(command, cwd=REPOSITORY_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-        if completed.returncode != 0:
-            raise RuntimeError(f"{script} failed (exit {completed.returncode}); see {output_dir / 'log.txt'}")
+    output_dir.mkdir(parents=True, exist_ok=True)
+    with open(output_dir / ".benchmark.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when this block ends or the process dies
+        if not done_path.exists():
+            command = [sys.executable, str(REPOSITORY_ROOT / "training" / script), *arguments,
+                       "--output_dir", str(output_dir)]  # fmt: skip
+            last_checkpoint = get_last_checkpoint(str(output_dir))
+            if last_checkpoint:
+                command += ["--resume_from_checkpoint", last_checkpoint]
+            print(f"[benchmarks] {' '.join(command)}", flush=True)
+            env = {
+                **os.environ,
+                "PYTHONPATH": os.pathsep.join(filter(None, [str(REPOSITORY_ROOT), os.environ.get("PYTHONPATH")])),
+            }
+            with open(output_dir / "log.txt", "a") as log:
+                completed = subprocess.run(command, cwd=REPOSITORY_ROOT, env=env, stdout=log,
+                                           stderr=subprocess.STDOUT)  # fmt: skip
+            if completed.returncode != 0:
+                raise RuntimeError(f"{script} failed (exit {completed.returncode}); see {output_dir / 'log.txt'}")
     return json.loads(done_path.read_text())
 
 

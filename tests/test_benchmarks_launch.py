@@ -1,0 +1,43 @@
+"""benchmarks.launch: sub-runs are skipped once done, and two benchmark processes never train into one folder."""
+
+import json
+import subprocess
+import threading
+import time
+
+from benchmarks import launch
+
+
+def fake_training(calls: list):
+    """Stands in for the training subprocess: slow enough to overlap, then writes the done file."""
+
+    def run(command, **kwargs):
+        calls.append(command)
+        time.sleep(0.5)
+        output_dir = command[command.index("--output_dir") + 1]
+        (launch.Path(output_dir) / "test_results.json").write_text(json.dumps({"test_accuracy": 0.9}))
+        return subprocess.CompletedProcess(command, 0)
+
+    return run
+
+
+def test_a_second_caller_waits_for_the_running_sub_run_and_reuses_its_result(tmp_path, monkeypatch):
+    calls, results = [], []
+    monkeypatch.setattr(launch.subprocess, "run", fake_training(calls))
+    callers = [threading.Thread(target=lambda: results.append(
+        launch.run_training("finetune.py", ["--seed", "1"], tmp_path / "run", "test_results.json")))
+        for _ in range(2)]  # fmt: skip
+    for caller in callers:
+        caller.start()
+    for caller in callers:
+        caller.join()
+    assert len(calls) == 1, "both callers trained into the same folder"
+    assert results == [{"test_accuracy": 0.9}] * 2
+
+
+def test_a_finished_sub_run_is_not_run_again(tmp_path, monkeypatch):
+    calls = []
+    monkeypatch.setattr(launch.subprocess, "run", fake_training(calls))
+    for _ in range(2):
+        launch.run_training("finetune.py", [], tmp_path / "run", "test_results.json")
+    assert len(calls) == 1
