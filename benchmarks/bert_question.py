@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as `python benchmarks/<script>.py`
 
-from benchmarks.launch import REPOSITORY_ROOT, RUNS_DIR, mean_std, run_training  # noqa: E402
+from benchmarks.launch import REPOSITORY_ROOT, RUNS_DIR, fresh_smoke_runs_dir, mean_std, run_training  # noqa: E402
 from benchmarks.results_io import RESULTS_DIR, script_command, write_result  # noqa: E402
 from timemae_hf.data import default_har_path  # noqa: E402
 from timemae_hf.training import save_figure  # noqa: E402
@@ -144,7 +144,7 @@ def main(argv=None):
     common = ["--data_dir", args.data_dir]
     runs_dir = Path(args.runs_dir)
     if args.smoke:
-        runs_dir = Path(f"{args.runs_dir}_smoke")
+        runs_dir = fresh_smoke_runs_dir(args.runs_dir)
         args.bert_model_name_or_path = make_smoke_bert(runs_dir / "tiny-bert")
         args.seeds, args.pretrain_epochs, args.finetune_epochs, args.finetune_epochs_1_percent = args.seeds[:1], 1, 1, 1
         args.small_label_fraction = 0.05  # 1 % of the smoke's 256 windows would leave fewer windows than classes

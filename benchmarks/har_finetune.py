@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as `python benchmarks/<script>.py`
 
-from benchmarks.launch import REPOSITORY_ROOT, RUNS_DIR, mean_std, run_training  # noqa: E402
+from benchmarks.launch import REPOSITORY_ROOT, RUNS_DIR, fresh_smoke_runs_dir, mean_std, run_training  # noqa: E402
 from benchmarks.results_io import RESULTS_DIR, script_command, write_result  # noqa: E402
 from timemae_hf.data import default_har_path  # noqa: E402
 
@@ -50,7 +50,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     epochs = dict(zip(args.label_fractions, args.epochs_per_fraction)) if args.epochs_per_fraction else DEFAULT_EPOCHS
-    runs_dir = Path(args.runs_dir or RUNS_DIR / f"har_finetune_{args.init}{'_smoke' if args.smoke else ''}")
+    runs_dir = Path(args.runs_dir or RUNS_DIR / f"har_finetune_{args.init}")
+    runs_dir = fresh_smoke_runs_dir(runs_dir) if args.smoke else runs_dir
     args.pretrained_runs_dir = args.pretrained_runs_dir or str(
         RUNS_DIR / f"har_reproduction{'_smoke' if args.smoke else ''}"
     )

@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as `python benchmarks/<script>.py`
 
-from benchmarks.launch import RUNS_DIR, mean_std, probe_curve, run_training  # noqa: E402
+from benchmarks.launch import RUNS_DIR, fresh_smoke_runs_dir, mean_std, probe_curve, run_training  # noqa: E402
 from benchmarks.results_io import RESULTS_DIR, script_command, write_result  # noqa: E402
 from timemae_hf.data import default_har_path  # noqa: E402
 from timemae_hf.training import save_figure  # noqa: E402
@@ -69,7 +69,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     if args.smoke:
-        args.seeds, args.runs_dir, args.num_train_epochs = args.seeds[:1], f"{args.runs_dir}_smoke", 2
+        args.seeds, args.runs_dir, args.num_train_epochs = args.seeds[:1], fresh_smoke_runs_dir(args.runs_dir), 2
     arguments = ["training/configs/har_native.yaml", "--data_dir", args.data_dir,
                  "--num_train_epochs", str(args.num_train_epochs), *(SMOKE_ARGUMENTS if args.smoke else []), *args.extra]
 

@@ -3,6 +3,7 @@
 import fcntl
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -43,6 +44,13 @@ def run_training(script: str, arguments: list[str], output_dir: Path, done_file:
             if completed.returncode != 0:
                 raise RuntimeError(f"{script} failed (exit {completed.returncode}); see {output_dir / 'log.txt'}")
     return json.loads(done_path.read_text())
+
+
+def fresh_smoke_runs_dir(runs_dir) -> Path:
+    """`runs_dir` + "_smoke", emptied: a --smoke run always trains from scratch instead of reusing an earlier one."""
+    runs_dir = Path(f"{runs_dir}_smoke")
+    shutil.rmtree(runs_dir, ignore_errors=True)
+    return runs_dir
 
 
 def mean_std(values: list[float]) -> dict:

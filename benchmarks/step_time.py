@@ -8,18 +8,16 @@ Prints JSON and writes benchmarks/results/step_time.json. Target (issue 2): well
 
 import argparse
 import statistics
-import time
-
 import sys
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as `python benchmarks/<script>.py`
 
 import torch  # noqa: E402
 
-from timemae_hf import TimeMAEConfig, TimeMAEForPreTraining
-
 from benchmarks.results_io import script_command, write_result  # noqa: E402
+from timemae_hf import TimeMAEConfig, TimeMAEForPreTraining
 
 
 def parse_args(argv=None):

@@ -12,9 +12,8 @@ cores: >= 1,800 windows/s pre-training and < 2 ms per window at inference.
 
 import argparse
 import statistics
-import time
-
 import sys
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as `python benchmarks/<script>.py`
@@ -22,9 +21,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as `python b
 import torch  # noqa: E402
 from torch.utils.flop_counter import FlopCounterMode
 
-from timemae_hf import TimeMAEConfig, TimeMAEForPreTraining
-
 from benchmarks.results_io import script_command, write_result  # noqa: E402
+from timemae_hf import TimeMAEConfig, TimeMAEForPreTraining
 
 ENCODER_SIZES = {
     "native": dict(hidden_size=64, num_hidden_layers=8, num_attention_heads=4, intermediate_size=256),

@@ -48,7 +48,7 @@ def test_har_reproduction_then_finetune_smoke_runs_the_real_pipeline(har_data_pa
     run_dir = har_reproduction.RUNS_DIR / "har_reproduction_smoke" / f"seed{record['seeds'][0]}"
     model_card.main(["--results", str(RESULTS_DIR / "har_reproduction.smoke.json"), "--run_dir", str(run_dir)])
     card = (run_dir / "README.md").read_text()
-    assert "## Benchmark" in card and f"| test accuracy | {accuracy} ± 0.0 |" in card
+    assert "## Benchmark" in card and f"| test accuracy | {accuracy:.2f} ± 0.00 |" in card
     assert "python benchmarks/har_reproduction.py --smoke" in card and "model-index" in card
 
     har_finetune.main(["--smoke", "--data_dir", har_data_path])
@@ -56,6 +56,12 @@ def test_har_reproduction_then_finetune_smoke_runs_the_real_pipeline(har_data_pa
     (fraction,) = finetune["label_fractions"].values()
     assert 0 < fraction["test_accuracy_percent"]["mean"] <= 100
     assert (RESULTS_DIR / "har_finetune_pretrained_confusion_matrix.smoke.png").stat().st_size > 0
+    # ... and a fine-tuned run's card gets the per-fraction table, nested as it is in the JSON.
+    finetuned_dir = har_reproduction.RUNS_DIR / "har_finetune_pretrained_smoke" / f"fraction1.0_seed{record['seeds'][0]}"
+    model_card.main(["--results", str(RESULTS_DIR / "har_finetune_pretrained.smoke.json"), "--run_dir",
+                     str(finetuned_dir)])  # fmt: skip
+    row = f"| label fractions / 1.0 / test accuracy | {fraction['test_accuracy_percent']['mean']:.2f} ± 0.00 |"
+    assert row in (finetuned_dir / "README.md").read_text()
 
     # The README's tables are printed from these files, each with the command that made it.
     from benchmarks import report

@@ -146,14 +146,22 @@ def _hub_id_or_none(name_or_path: Optional[str]) -> Optional[str]:
 def benchmark_summary(record: dict) -> dict:
     """
     The `benchmark` section of a card from a `benchmarks/results/*.json` record: every `*_percent` entry (a mean, a
-    sample std and the per-seed values) as a row, with the command, commit and machine that measured them.
+    sample std and the per-seed values), at any depth (har_finetune nests them by label fraction), as a row, with the
+    command, commit and machine that measured them.
     """
+
+    def percent_entries(node: dict, path: tuple = ()):
+        for key, value in node.items():
+            if key.endswith("_percent") and isinstance(value, dict) and "mean" in value:
+                yield (*path, key[: -len("_percent")]), value
+            elif isinstance(value, dict) and key != "provenance":
+                yield from percent_entries(value, (*path, key))
+
     rows = [
-        {"name": key[: -len("_percent")].replace("_", " "), "mean": value["mean"], "std": value["std"],
-         "per_seed": value["values"]}
-        for key, value in record.items()
-        if key.endswith("_percent") and isinstance(value, dict) and "mean" in value
-    ]
+        {"name": " / ".join(part.replace("_", " ") for part in path), "mean": f"{value['mean']:.2f}",
+         "std": f"{value['std']:.2f}", "per_seed": [f"{v:.2f}" for v in value["values"]]}
+        for path, value in percent_entries(record)
+    ]  # fmt: skip
     if not rows:
         raise ValueError(f"benchmark record {record.get('benchmark')!r} holds no '*_percent' results to put on a card")
     provenance = record["provenance"]
