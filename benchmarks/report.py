@@ -29,7 +29,6 @@ ABLATIONS = (
     ("ablation_target_dropout", "dropout in the momentum encoder (authors')"),
 )
 MULTI_SEED_VARIANTS = (
-    ("ablation_normalize", "... with standardised input channels"),
     ("ablation_raw_inputs", "... on the raw signals (the config before standardised channels)"),
 )
 FINETUNING = (
