@@ -57,7 +57,7 @@ def save_figure(figure, path: str, command: str = "") -> str:
         figure.tight_layout(rect=(0, 0.03 * (footer.count("\n") + 1), 1, 1))
     else:
         figure.tight_layout()
-    figure.savefig(path, dpi=120)
+    figure.savefig(path, dpi=120, bbox_inches="tight", pad_inches=0.1)  # titles are never clipped
     plt.close(figure)
     return path
 
