@@ -28,8 +28,10 @@ def provenance(started_at: float, command: str) -> dict:
     root = Path(__file__).resolve().parents[1]
     try:
         sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True).stdout.strip()
-        dirty = bool(subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
-                                    capture_output=True, text=True).stdout.strip())
+        # Code that differs from the commit; results files and docs being rewritten by a study do not count.
+        dirty = bool(subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".",
+                                     ":!benchmarks/results", ":!*.md"], cwd=root, capture_output=True,
+                                    text=True).stdout.strip())  # fmt: skip
     except OSError:
         sha, dirty = "unknown", False
     return {
