@@ -138,6 +138,9 @@ def main(argv=None):
     parser.add_argument("--finetune_learning_rate", type=float, default=1e-4, help="BERT-size models want less than 1e-3")
     parser.add_argument("--data_dir", default=default_har_path(), help="UCI HAR zip or folder ($TIMEMAE_HAR_PATH)")
     parser.add_argument("--runs_dir", default=str(RUNS_DIR / "bert_question"))
+    parser.add_argument("--name", default="bert_question",
+                        help="results file name (a partial study, e.g. one lane of --seeds, should not overwrite the "
+                        "full table)")
     parser.add_argument("--smoke", action="store_true", help="a tiny BERT, a few samples, 1 epoch each")
     args = parser.parse_args(argv)
 
@@ -164,7 +167,7 @@ def main(argv=None):
                   for column in COLUMNS}
         for variant, per_seed in rows.items()
     }
-    png = RESULTS_DIR / f"bert_question{'.smoke' if args.smoke else ''}.png"
+    png = RESULTS_DIR / f"{args.name}{'.smoke' if args.smoke else ''}.png"
     plot(table, png, f"Does language pre-training help? {name} on UCI HAR (test accuracy, seeds {args.seeds})",
          script_command(__file__, argv))
     payload = {
@@ -179,7 +182,7 @@ def main(argv=None):
         "per_seed": rows,
         "plot_png": str(png.relative_to(REPOSITORY_ROOT)),
     }
-    write_result("bert_question", payload, started_at, script_command(__file__, argv), smoke=args.smoke)
+    write_result(args.name, payload, started_at, script_command(__file__, argv), smoke=args.smoke)
 
 
 if __name__ == "__main__":
