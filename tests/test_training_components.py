@@ -14,6 +14,7 @@ from transformers.trainer_utils import IntervalStrategy
 from timemae_hf import TimeMAEConfig, TimeMAEForPreTraining, TimeMAEForSequenceClassification
 from timemae_hf.training import (
     EvaluateEveryNEpochsCallback,
+    benchmark_summary,
     MomentumUpdateCallback,
     TimeMAEPretrainingCollator,
     classification_metrics,
@@ -197,6 +198,30 @@ def test_pretraining_model_card_is_not_tagged_as_a_classifier(tmp_path):
     assert "time-series-classification" not in card.data.tags
     assert card.data.eval_results[0].metric_name == "Linear-probe accuracy (test)"
     assert "AutoModelForPreTraining" in card.text and "Command:" not in card.text
+
+
+def test_benchmark_summary_finds_results_nested_under_a_percent_table():
+    """bert_question nests variant -> column -> {mean, std, values} under one `*_percent` key; a null cell is skipped."""
+    cell = {"mean": 91.5, "std": 0.25, "values": [91.25, 91.75]}
+    record = {
+        "benchmark": "bert_question",
+        "budget": {"pretrain_epochs": 10},
+        "table_test_accuracy_percent": {"random": {"finetune_100": cell, "probe_after_timemae": None},
+                                        "language": {"finetune_100": {**cell, "mean": 90.0}}},
+        "provenance": {"command": "python benchmarks/bert_question.py", "git_sha": "abc",
+                       "machine": {"cpu_count": 2, "processor": "x86_64", "cuda": None}},
+    }  # fmt: skip
+    summary = benchmark_summary(record)
+    assert [(row["name"], row["mean"]) for row in summary["rows"]] == [
+        ("table test accuracy / random / finetune 100", "91.50"),
+        ("table test accuracy / language / finetune 100", "90.00"),
+    ]
+    assert summary["num_seeds"] == 2 and summary["rows"][0]["per_seed"] == ["91.25", "91.75"]
+    assert summary["description"] == (
+        "Benchmark `bert_question`: selection on validation; test split scored once per seed."
+    )
+    with pytest.raises(ValueError, match="holds no"):
+        benchmark_summary({**record, "table_test_accuracy_percent": {}})
 
 
 def test_training_command_names_the_launcher(monkeypatch):

@@ -146,16 +146,20 @@ def _hub_id_or_none(name_or_path: Optional[str]) -> Optional[str]:
 def benchmark_summary(record: dict) -> dict:
     """
     The `benchmark` section of a card from a `benchmarks/results/*.json` record: every `*_percent` entry (a mean, a
-    sample std and the per-seed values), at any depth (har_finetune nests them by label fraction), as a row, with the
-    command, commit and machine that measured them.
+    sample std and the per-seed values), at any depth (har_finetune nests them by label fraction, bert_question by
+    variant and column), as a row, with the command, commit and machine that measured them.
     """
 
-    def percent_entries(node: dict, path: tuple = ()):
+    def percent_entries(node: dict, path: tuple = (), in_percent: bool = False):
         for key, value in node.items():
-            if key.endswith("_percent") and isinstance(value, dict) and "mean" in value:
-                yield (*path, key[: -len("_percent")]), value
-            elif isinstance(value, dict) and key != "provenance":
-                yield from percent_entries(value, (*path, key))
+            if not isinstance(value, dict) or key == "provenance":
+                continue
+            percent = in_percent or key.endswith("_percent")
+            name = key.removesuffix("_percent")
+            if percent and "mean" in value and "values" in value:
+                yield (*path, name), value
+            else:
+                yield from percent_entries(value, (*path, name), percent)
 
     rows = [
         {"name": " / ".join(part.replace("_", " ") for part in path), "mean": f"{value['mean']:.2f}",
@@ -166,8 +170,9 @@ def benchmark_summary(record: dict) -> dict:
         raise ValueError(f"benchmark record {record.get('benchmark')!r} holds no '*_percent' results to put on a card")
     provenance = record["provenance"]
     return {
-        "description": f"Benchmark `{record['benchmark']}`: {record.get('setting', '')}; "
-        f"{record.get('selection', 'selection on validation')}; test split scored once per seed.",
+        "description": f"Benchmark `{record['benchmark']}`: "
+        + "; ".join(filter(None, [record.get("setting"), record.get("selection", "selection on validation"),
+                                  "test split scored once per seed."])),  # fmt: skip
         "num_seeds": len(rows[0]["per_seed"]),
         "rows": rows,
         "command": provenance["command"],
