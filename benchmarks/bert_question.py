@@ -15,7 +15,9 @@ Columns (each a test-split number of the validation-selected model):
   finetune_100 / _1      fine-tuning with all / 1 % of the labels, from the TimeMAE-pre-trained encoder (random,
                          language) or straight from the language weights with the body frozen (language_frozen)
 Every sub-run lives in benchmarks/runs/bert_question/<variant>_<column>_seed<N>, resumes from its last checkpoint and
-is skipped once finished, so a study longer than one session continues in the next.
+is skipped once finished. Each finished variant and seed is also written to
+benchmarks/results/bert_question_rows/<bert>/<variant>_seed<N>.json, which is committed: a study longer than one
+session (whose checkpoints do not survive it) continues in the next by measuring only the missing rows.
 """
 
 import argparse
@@ -27,7 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as `python benchmarks/<script>.py`
 
 from benchmarks.launch import REPOSITORY_ROOT, RUNS_DIR, fresh_smoke_runs_dir, mean_std, run_training  # noqa: E402
-from benchmarks.results_io import RESULTS_DIR, script_command, write_result  # noqa: E402
+from benchmarks.results_io import RESULTS_DIR, provenance, script_command, write_json, write_result  # noqa: E402
 from timemae_hf.data import default_har_path  # noqa: E402
 from timemae_hf.training import save_figure  # noqa: E402
 
@@ -74,8 +76,10 @@ def run_variant(variant: str, seed: int, args, common: list[str], runs_dir: Path
     row = {}
 
     # probe_at_init: zero pre-training epochs, so pretrain.py just builds, saves and probes the initial encoder.
+    # language and language_frozen start from the same weights, so they share this sub-run.
+    init_name = "random" if variant == "random" else "language"
     probe = run_training("pretrain.py", [*args.pretrain_config, *common, *init, "--seed", str(seed), "--do_train",
-                                         "false"], runs_dir / f"{variant}_probe_at_init_seed{seed}", "test_results.json")
+                                         "false"], runs_dir / f"{init_name}_probe_at_init_seed{seed}", "test_results.json")
     row["probe_at_init"] = probe["test_probe_accuracy"]
 
     if variant == "language_frozen":
@@ -98,6 +102,28 @@ def run_variant(variant: str, seed: int, args, common: list[str], runs_dir: Path
                                             "--seed", str(seed)],
                             runs_dir / f"{variant}_{column}_seed{seed}", "test_results.json")
         row[column] = test["test_accuracy"]
+    return row
+
+
+def measured_row(variant: str, seed: int, args, common: list[str], runs_dir: Path, rows_dir: Path, budget: dict,
+                 command: str) -> dict:
+    """
+    One variant and seed's row, kept in `rows_dir/<variant>_seed<N>.json` with its provenance. The rows are committed
+    with the results while sub-run checkpoints are not, so a study spread over sessions (or machines) keeps every row
+    it measured and only trains the missing ones.
+    """
+    path = rows_dir / f"{variant}_seed{seed}.json"
+    if path.exists():
+        saved = json.loads(path.read_text())
+        if saved["budget"] != budget:
+            raise ValueError(f"{path} was measured with budget {saved['budget']}, this run asks for {budget}; rerun "
+                             "with that budget, or move the file away to measure this one")
+        return saved["row"]
+    started_at = time.time()
+    row = run_variant(variant, seed, args, common, runs_dir)
+    record = {"variant": variant, "seed": seed, "budget": budget, "row": row,
+              "provenance": provenance(started_at, command)}
+    write_json(path, record)
     return row
 
 
@@ -159,7 +185,14 @@ def main(argv=None):
     else:
         args.bert_model_name_or_path, name = default_bert_checkpoint()
 
-    rows = {variant: {seed: run_variant(variant, seed, args, common, runs_dir) for seed in args.seeds}
+    budget = {"pretrain_epochs": args.pretrain_epochs, "finetune_epochs_100": args.finetune_epochs,
+              "small_label_fraction": args.small_label_fraction,
+              "finetune_epochs_1_percent": args.finetune_epochs_1_percent,
+              "finetune_learning_rate": args.finetune_learning_rate}
+    rows_dir = (runs_dir / "rows") if args.smoke else (RESULTS_DIR / "bert_question_rows" / name)
+    command = script_command(__file__, argv)
+    rows = {variant: {seed: measured_row(variant, seed, args, common, runs_dir, rows_dir, budget, command)
+                      for seed in args.seeds}
             for variant in args.variants}
     table = {
         variant: {column: (mean_std([r[column] for r in per_seed.values()])
@@ -174,15 +207,13 @@ def main(argv=None):
         "bert_model": name,
         "bert_config": json.loads((Path(args.bert_model_name_or_path) / "config.json").read_text())
         if (Path(args.bert_model_name_or_path) / "config.json").exists() else args.bert_model_name_or_path,
-        "budget": {"pretrain_epochs": args.pretrain_epochs, "finetune_epochs_100": args.finetune_epochs,
-                   "small_label_fraction": args.small_label_fraction,
-                   "finetune_epochs_1_percent": args.finetune_epochs_1_percent,
-                   "finetune_learning_rate": args.finetune_learning_rate, "seeds": args.seeds},
+        "budget": {**budget, "seeds": args.seeds},
+        "rows_dir": str(rows_dir.relative_to(REPOSITORY_ROOT)) if not args.smoke else str(rows_dir),
         "table_test_accuracy_percent": table,
         "per_seed": rows,
         "plot_png": str(png.relative_to(REPOSITORY_ROOT)),
     }
-    write_result(args.name, payload, started_at, script_command(__file__, argv), smoke=args.smoke)
+    write_result(args.name, payload, started_at, command, smoke=args.smoke)
 
 
 if __name__ == "__main__":

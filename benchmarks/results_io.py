@@ -60,9 +60,13 @@ def write_result(name: str, payload: dict, started_at: float, command: str, smok
     """Print the result as JSON and write it to benchmarks/results/<name>.json (smoke runs: <name>.smoke.json)."""
     record = {"benchmark": name, "smoke": smoke, **payload, "provenance": provenance(started_at, command)}
     print(json.dumps(record, indent=2))
-    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    path = RESULTS_DIR / f"{name}{'.smoke' if smoke else ''}.json"
+    return write_json(RESULTS_DIR / f"{name}{'.smoke' if smoke else ''}.json", record)
+
+
+def write_json(path: Path, record: dict) -> Path:
+    """Write `record` to `path` through a temporary file, so a crash never leaves a half-written results file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(record, indent=2) + "\n")
-    tmp.replace(path)  # never leave a half-written results file
+    tmp.replace(path)
     return path

@@ -1,4 +1,5 @@
-"""benchmarks.launch: sub-runs are skipped once done, and two benchmark processes never train into one folder."""
+"""Benchmarks resume: sub-runs are skipped once done, two processes never train into one folder, and the BERT
+question's finished rows are reused in a later session."""
 
 import json
 import subprocess
@@ -41,3 +42,22 @@ def test_a_finished_sub_run_is_not_run_again(tmp_path, monkeypatch):
     for _ in range(2):
         launch.run_training("finetune.py", [], tmp_path / "run", "test_results.json")
     assert len(calls) == 1
+
+
+def test_bert_question_reuses_a_measured_row_and_refuses_one_from_another_budget(tmp_path, monkeypatch):
+    import pytest
+
+    from benchmarks import bert_question
+
+    budget = {"pretrain_epochs": 10, "finetune_epochs_100": 10}
+    trained = []
+    monkeypatch.setattr(bert_question, "run_variant", lambda *args: trained.append(args) or {"finetune_100": 0.9})
+    measure = lambda budget: bert_question.measured_row("random", 1, None, [], tmp_path / "runs", tmp_path / "rows",  # noqa: E731
+                                                        budget, "python benchmarks/bert_question.py")  # fmt: skip
+
+    assert measure(budget) == {"finetune_100": 0.9} and len(trained) == 1
+    saved = json.loads((tmp_path / "rows" / "random_seed1.json").read_text())
+    assert saved["budget"] == budget and saved["provenance"]["command"] == "python benchmarks/bert_question.py"
+    assert measure(budget) == {"finetune_100": 0.9} and len(trained) == 1, "a saved row must not be trained again"
+    with pytest.raises(ValueError, match="was measured with budget"):
+        measure({**budget, "pretrain_epochs": 100})
