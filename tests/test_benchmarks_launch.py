@@ -6,7 +6,9 @@ import subprocess
 import threading
 import time
 
-from benchmarks import launch
+import pytest
+
+from benchmarks import bert_question, launch
 
 
 def fake_training(calls: list):
@@ -45,15 +47,13 @@ def test_a_finished_sub_run_is_not_run_again(tmp_path, monkeypatch):
 
 
 def test_bert_question_reuses_a_measured_row_and_refuses_one_from_another_budget(tmp_path, monkeypatch):
-    import pytest
-
-    from benchmarks import bert_question
-
     budget = {"pretrain_epochs": 10, "finetune_epochs_100": 10}
     trained = []
     monkeypatch.setattr(bert_question, "run_variant", lambda *args: trained.append(args) or {"finetune_100": 0.9})
-    measure = lambda budget: bert_question.measured_row("random", 1, None, [], tmp_path / "runs", tmp_path / "rows",  # noqa: E731
-                                                        budget, "python benchmarks/bert_question.py")  # fmt: skip
+
+    def measure(budget):
+        return bert_question.measured_row("random", 1, None, [], tmp_path / "runs", tmp_path / "rows", budget,
+                                          "python benchmarks/bert_question.py")  # fmt: skip
 
     assert measure(budget) == {"finetune_100": 0.9} and len(trained) == 1
     saved = json.loads((tmp_path / "rows" / "random_seed1.json").read_text())

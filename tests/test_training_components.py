@@ -14,9 +14,9 @@ from transformers.trainer_utils import IntervalStrategy
 from timemae_hf import TimeMAEConfig, TimeMAEForPreTraining, TimeMAEForSequenceClassification
 from timemae_hf.training import (
     EvaluateEveryNEpochsCallback,
-    benchmark_summary,
     MomentumUpdateCallback,
     TimeMAEPretrainingCollator,
+    benchmark_summary,
     classification_metrics,
     linear_probe_classifier,
     plot_training_curves,
