@@ -339,3 +339,21 @@ def test_freezing_the_encoder_body_trains_only_layernorms_embeddings_and_head(ha
             assert not torch.equal(value, bert[name]), f"{name} did not train"
         else:
             assert torch.equal(value, bert[name]), f"{name} changed although frozen"
+
+
+def test_refit_pretrains_on_train_plus_validation_and_probes_test_once(har_data_path, tmp_path):
+    """--refit: the validation windows join training (96 + 48 here), nothing is evaluated or selected during
+    training, the last step is kept and the test split is probed once at the end."""
+    output_dir = tmp_path / "refit"
+    result = run_script(
+        ["training/pretrain.py", "training/configs/har_native.yaml", *TINY_MODEL, *data_arguments(har_data_path),
+         "--refit", "true", "--num_train_epochs", "2", "--per_device_train_batch_size", "48", "--disable_tqdm", "true",
+         "--output_dir", str(output_dir)]
+    )  # fmt: skip
+    assert "--refit trains on train + validation" in result.stdout
+    train_results = read_json(output_dir / "train_results.json")
+    assert train_results["train_samples"] == SUBSET["max_train_samples"] + SUBSET["max_eval_samples"]
+    history = log_history(output_dir)
+    assert not any(key.startswith("eval_") for entry in history for key in entry)
+    assert read_json(output_dir / "trainer_state.json")["best_global_step"] is None
+    assert 0.0 <= read_json(output_dir / "test_results.json")["test_probe_accuracy"] <= 1.0

@@ -28,6 +28,7 @@ from timemae_hf.training import (
     ModelArguments,
     TimeMAETrainer,
     TrainingCurvesCallback,
+    apply_refit,
     build_model,
     check_process_count,
     class_names,
@@ -86,6 +87,7 @@ def main():
     command = training_command()  # as typed: for the figures and the model card
 
     setup_logging(training_args, logger)
+    apply_refit(data_args, training_args, logger)
 
     set_seed(training_args.seed)
 

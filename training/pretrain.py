@@ -30,6 +30,7 @@ from timemae_hf.training import (
     TimeMAEPretrainingCollator,
     TimeMAEPretrainingTrainer,
     TrainingCurvesCallback,
+    apply_refit,
     build_model,
     check_process_count,
     class_names,
@@ -82,6 +83,7 @@ def main():
         training_args.label_names = ["past_values"]
 
     setup_logging(training_args, logger)
+    apply_refit(data_args, training_args, logger)
 
     set_seed(training_args.seed)
 

@@ -1,7 +1,7 @@
 """What the training scripts in `training/` share: arguments, data and model set-up, the pre-training Trainer and its
 callbacks, TimeMAE's linear probe, metrics, figures and model cards."""
 
-from .arguments import DataTrainingArguments, ModelArguments, check_process_count, parse_arguments
+from .arguments import DataTrainingArguments, ModelArguments, apply_refit, check_process_count, parse_arguments
 from .callbacks import (
     EvaluateEveryNEpochsCallback,
     MaskingEpochCallback,
@@ -30,6 +30,7 @@ __all__ = [
     "TimeMAETrainer",
     "TrainingCurvesCallback",
     "WINDOW_INDEX_COLUMN",
+    "apply_refit",
     "benchmark_summary",
     "build_model",
     "check_process_count",

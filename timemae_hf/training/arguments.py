@@ -16,6 +16,7 @@ from typing import Optional
 
 import yaml
 from transformers import HfArgumentParser, TrainingArguments
+from transformers.trainer_utils import IntervalStrategy
 
 
 CONFIG_FILE_SUFFIXES = (".json", ".yaml", ".yml")
@@ -183,6 +184,15 @@ class DataTrainingArguments:
     max_test_samples: Optional[int] = field(
         default=None, metadata={"help": "Use a seeded random subset of this many test windows."}
     )
+    refit: bool = field(
+        default=False,
+        metadata={
+            "help": "Train on train + validation (for HAR: all official-train subjects) and keep no validation split: "
+            "the second stage of the two-stage protocol, once the budget (epochs) and hyperparameters were chosen on "
+            "validation. Evaluation during training and best-checkpoint selection are turned off; the last step is "
+            "kept and --do_predict scores it once on test."
+        },
+    )
 
     def __post_init__(self):
         if not 0.0 < self.validation_subject_fraction < 1.0:
@@ -196,6 +206,31 @@ class DataTrainingArguments:
                 raise ValueError(
                     f"--{name} must be a positive number of windows, got {value}; leave it unset to use all."
                 )
+
+
+def apply_refit(data_args: DataTrainingArguments, training_args: TrainingArguments, logger) -> None:
+    """
+    With `--refit` there is no validation split, so nothing can be evaluated or selected during training: turn off
+    `do_eval`, evaluation during training and `load_best_model_at_end` (saying so), and keep the last step.
+    """
+    if not data_args.refit:
+        return
+    changed = {
+        "do_eval": training_args.do_eval,
+        "eval_strategy": training_args.eval_strategy != IntervalStrategy.NO,
+        "load_best_model_at_end": training_args.load_best_model_at_end,
+        "metric_for_best_model": training_args.metric_for_best_model is not None,
+    }
+    training_args.do_eval = False
+    training_args.eval_strategy = IntervalStrategy.NO
+    training_args.load_best_model_at_end = False
+    training_args.metric_for_best_model = None
+    turned_off = [name for name, was_on in changed.items() if was_on]
+    if turned_off:
+        logger.warning(
+            f"--refit trains on train + validation, so there is no validation split: {', '.join(turned_off)} turned "
+            "off; the model of the last step is kept."
+        )
 
 
 def parse_arguments(parser: HfArgumentParser, argv: Optional[list[str]] = None) -> tuple:

@@ -1,6 +1,6 @@
 """HAR splits for the training scripts: load, check, subsample."""
 
-from datasets import Dataset, DatasetDict
+from datasets import Dataset, DatasetDict, concatenate_datasets
 
 from ..data import default_har_path, load_har
 from .arguments import DataTrainingArguments
@@ -12,7 +12,8 @@ SPLIT_LIMITS = {"train": "max_train_samples", "validation": "max_eval_samples", 
 def load_har_splits(data_args: DataTrainingArguments, seed: int) -> DatasetDict:
     """
     HAR "train", "validation" (held-out train subjects) and "test" splits, each cut to its `max_*_samples` by a
-    seeded shuffle (the files are ordered by subject and activity, so a plain head would hold few classes).
+    seeded shuffle (the files are ordered by subject and activity, so a plain head would hold few classes). With
+    `--refit`, "train" is train + validation and there is no "validation" split.
 
     Raises `ValueError` naming `--data_dir` when the data cannot be read, before any model is built.
     """
@@ -32,7 +33,16 @@ def load_har_splits(data_args: DataTrainingArguments, seed: int) -> DatasetDict:
         limit = getattr(data_args, limit_name)
         if limit is not None and limit < len(splits[split]):
             splits[split] = splits[split].shuffle(seed=seed).select(range(limit))
+    if data_args.refit:
+        splits = refit_splits(splits)
     return splits
+
+
+def refit_splits(splits: DatasetDict) -> DatasetDict:
+    """Train on train + validation (`--refit`): the validation windows join the train split, which keeps its name."""
+    refit = DatasetDict({"train": concatenate_datasets([splits["train"], splits["validation"]])})
+    refit.update({name: split for name, split in splits.items() if name not in ("train", "validation")})
+    return refit
 
 
 def class_names(splits: DatasetDict) -> list[str]:
