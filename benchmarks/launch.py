@@ -63,8 +63,15 @@ def mean_std(values: list[float]) -> dict:
     }
 
 
-def probe_curve(output_dir: Path) -> list[tuple[float, float]]:
-    """(epoch, validation probe accuracy) pairs from a run's trainer_state.json."""
+def probe_curve(output_dir: Path, metric: str = "eval_probe_accuracy") -> list[tuple[float, float]]:
+    """(epoch, validation `metric`) pairs from a run's trainer_state.json (default: the pre-training probe)."""
     state = json.loads((Path(output_dir) / "trainer_state.json").read_text())
-    return [(entry["epoch"], entry["eval_probe_accuracy"]) for entry in state["log_history"]
-            if "eval_probe_accuracy" in entry]
+    return [(entry["epoch"], entry[metric]) for entry in state["log_history"] if metric in entry]
+
+
+def best_mean_epoch(curves: list[list[tuple[float, float]]]) -> int:
+    """The epoch whose validation score, averaged over seeds, is highest (the first such, so the cheaper budget wins
+    ties): how a budget is chosen on validation before refitting."""
+    by_epoch = [dict((round(epoch), score) for epoch, score in curve) for curve in curves]
+    shared = sorted(set.intersection(*(set(curve) for curve in by_epoch)))
+    return max(shared, key=lambda epoch: statistics.mean(curve[epoch] for curve in by_epoch))
