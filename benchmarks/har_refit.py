@@ -23,6 +23,7 @@ read side by side with har_reproduction.json. Runs live in benchmarks/runs/har_r
 
 import argparse
 import json
+import shlex
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -53,8 +54,9 @@ def main(argv=None):
     parser.add_argument("--data_dir", default=default_har_path(), help="UCI HAR zip or folder ($TIMEMAE_HAR_PATH)")
     parser.add_argument("--runs_dir", default=str(RUNS_DIR / "har_refit"), help="where runs and checkpoints go")
     parser.add_argument("--parallel", type=int, default=1, help="training runs of one stage to run side by side")
-    parser.add_argument("--refit_extra", nargs="+", default=[],
-                        help="further arguments for the stage-2 (refit) runs only, e.g. --save_strategy no where "
+    parser.add_argument("--refit_extra", type=shlex.split, default=[],
+                        help="further arguments for the stage-2 (refit) runs only, one quoted string, e.g. "
+                        "--refit_extra='--save_strategy no' where "
                         "resuming is not wanted (they select nothing, so they need no checkpoints)")
     parser.add_argument("--name", default="har_refit", help="results file name (benchmarks/results/<name>.json)")
     parser.add_argument("--smoke", action="store_true", help="tiny model, 1 seed, 2 epochs, 1 fraction")
