@@ -58,6 +58,9 @@ def main(argv=None):
                         help="further arguments for the stage-2 (refit) runs only, one quoted string, e.g. "
                         "--refit_extra='--save_strategy no' where "
                         "resuming is not wanted (they select nothing, so they need no checkpoints)")
+    parser.add_argument("--stages", choices=["all", "selection"], default="all",
+                        help="'selection': only the validation-stage runs (pre-training and fine-tuning), e.g. to run "
+                        "them on another machine and copy their folders into --runs_dir")
     parser.add_argument("--name", default="har_refit", help="results file name (benchmarks/results/<name>.json)")
     parser.add_argument("--smoke", action="store_true", help="tiny model, 1 seed, 2 epochs, 1 fraction")
     args = parser.parse_args(argv)
@@ -86,8 +89,9 @@ def main(argv=None):
     jobs = [("pretrain.py", [*pretrain, "--num_train_epochs", str(selection_epochs), "--seed", str(seed)],
              selection_runs[seed], "test_results.json") for seed in args.seeds]  # fmt: skip
     refit = ["--refit", "true", *args.refit_extra]
-    jobs += [("pretrain.py", [*pretrain, *refit, "--num_train_epochs", str(pretrain_epochs), "--seed", str(seed)],
-              refit_runs[seed], "test_results.json") for seed in args.seeds]  # fmt: skip
+    if args.stages == "all":
+        jobs += [("pretrain.py", [*pretrain, *refit, "--num_train_epochs", str(pretrain_epochs), "--seed", str(seed)],
+                  refit_runs[seed], "test_results.json") for seed in args.seeds]  # fmt: skip
     results = run_all(jobs, args.parallel)
     refit_probe = {seed: result for seed, result in zip(args.seeds, results[len(args.seeds):])}
 
@@ -101,6 +105,8 @@ def main(argv=None):
     jobs = [finetune_job(f, s, selection_runs[s], finetune_max_epochs[f], f"selection_finetune_{f}_seed{s}")
             for f in fractions for s in seeds]  # fmt: skip
     selection_finetune = dict(zip([(f, s) for f in fractions for s in seeds], run_all(jobs, args.parallel)))
+    if args.stages == "selection":
+        return
     finetune_epochs = {
         f: best_mean_epoch([probe_curve(runs_dir / f"selection_finetune_{f}_seed{s}", "eval_accuracy") for s in seeds])
         for f in fractions
