@@ -21,7 +21,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as `python benchmarks/<script>.py`
 
-from benchmarks.launch import REPOSITORY_ROOT, RUNS_DIR, fresh_smoke_runs_dir, mean_std, run_training  # noqa: E402
+from benchmarks.launch import (  # noqa: E402
+    REPOSITORY_ROOT,
+    RUNS_DIR,
+    fresh_smoke_runs_dir,
+    mean_std,
+    repository_relative,
+    run_training,
+)
 from benchmarks.results_io import RESULTS_DIR, script_command, write_result  # noqa: E402
 from timemae_hf.data import default_har_path  # noqa: E402
 
@@ -87,7 +94,7 @@ def main(argv=None):
 
     payload = {
         "init": args.init,
-        "pretrained_from": args.pretrained_runs_dir if args.init == "pretrained" else None,
+        "pretrained_from": repository_relative(args.pretrained_runs_dir) if args.init == "pretrained" else None,
         "seeds": args.seeds,
         "selection": "fine-tuning epoch with the best validation accuracy (held-out train subjects)",
         "label_fractions": results,

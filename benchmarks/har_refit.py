@@ -33,7 +33,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as `python b
 
 from benchmarks.har_finetune import DEFAULT_EPOCHS, SMOKE_DATA  # noqa: E402
 from benchmarks.har_reproduction import SMOKE_ARGUMENTS  # noqa: E402
-from benchmarks.launch import RUNS_DIR, best_mean_epoch, fresh_smoke_runs_dir, mean_std, probe_curve, run_training  # noqa: E402,E501
+from benchmarks.launch import (  # noqa: E402
+    RUNS_DIR,
+    best_mean_epoch,
+    fresh_smoke_runs_dir,
+    mean_std,
+    probe_curve,
+    repository_relative,
+    run_training,
+)
 from benchmarks.results_io import RESULTS_DIR, script_command, write_result  # noqa: E402
 from timemae_hf.data import default_har_path  # noqa: E402
 
@@ -76,7 +84,7 @@ def main(argv=None):
         record = json.loads(Path(args.pretrain_selection_from).read_text())
         curves = [seed["validation_probe_curve"] for seed in record["per_seed"].values()]
         pretrain_epochs = best_mean_epoch(curves)
-        selection = {"from": str(Path(args.pretrain_selection_from).relative_to(RESULTS_DIR.parents[1])),
+        selection = {"from": repository_relative(args.pretrain_selection_from),
                      "seeds": record["seeds"], "epochs_compared": [round(e) for e, _ in curves[0]]}  # fmt: skip
         finetune_max_epochs = DEFAULT_EPOCHS
         selection_epochs = record["num_train_epochs"]  # the reproduction's runs, rerun here for their encoders

@@ -46,6 +46,12 @@ def run_training(script: str, arguments: list[str], output_dir: Path, done_file:
     return json.loads(done_path.read_text())
 
 
+def repository_relative(path) -> str:
+    """`path` relative to the repository root when it lies inside it (results files must not name this machine)."""
+    path = Path(path).resolve()
+    return str(path.relative_to(REPOSITORY_ROOT)) if path.is_relative_to(REPOSITORY_ROOT) else str(path)
+
+
 def fresh_smoke_runs_dir(runs_dir) -> Path:
     """`runs_dir` + "_smoke", emptied: a --smoke run always trains from scratch instead of reusing an earlier one."""
     runs_dir = Path(f"{runs_dir}_smoke")

@@ -61,3 +61,15 @@ def test_bert_question_reuses_a_measured_row_and_refuses_one_from_another_budget
     assert measure(budget) == {"finetune_100": 0.9} and len(trained) == 1, "a saved row must not be trained again"
     with pytest.raises(ValueError, match="was measured with budget"):
         measure({**budget, "pretrain_epochs": 100})
+
+
+def test_results_name_run_folders_relative_to_the_repository(tmp_path):
+    assert launch.repository_relative(launch.RUNS_DIR / "har_reproduction") == "benchmarks/runs/har_reproduction"
+    assert launch.repository_relative(tmp_path) == str(tmp_path.resolve())  # outside the repository: left as it is
+
+
+def test_refit_budget_is_the_epoch_best_on_average_over_seeds_and_the_earlier_one_on_ties():
+    curves = [[(5.0, 0.80), (10.0, 0.90), (15.0, 0.86)], [(5.0, 0.82), (10.0, 0.80), (15.0, 0.86)]]
+    assert launch.best_mean_epoch(curves) == 15  # means 0.81, 0.85, 0.86: not seed 1's best epoch 10
+    tied = [[(5.0, 0.80), (10.0, 0.90)], [(5.0, 0.90), (10.0, 0.80)]]
+    assert launch.best_mean_epoch(tied) == 5  # equal means: the cheaper budget
