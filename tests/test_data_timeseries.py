@@ -487,3 +487,25 @@ def test_failed_load_leaves_no_prepared_cache_and_the_fixed_file_loads(tmp_path)
 
     np.savez(tmp_path / "toy.npz", X=past_values, y=labels)
     assert len(load(tmp_path / "toy.npz", tmp_path=tmp_path)["train"]) == 24
+
+
+# --- the benchmark's real files (skipped without `pip install --no-deps aeon==1.6.0`) ---------------
+
+
+def test_aeon_multivariate_sets_load_with_their_published_shapes(tmp_path):
+    any_dataset_data = pytest.importorskip("benchmarks.any_dataset_data")
+    try:
+        data_files = {name: any_dataset_data.benchmark_data_files(name) for name in ("BasicMotions", "JapaneseVowels")}
+    except FileNotFoundError as error:
+        pytest.skip(str(error))
+
+    motions = load(data_files=data_files["BasicMotions"], tmp_path=tmp_path)
+    vowels = load(data_files=data_files["JapaneseVowels"], tmp_path=tmp_path)
+
+    assert motions["train"].features["labels"].names == ["Standing", "Running", "Walking", "Badminton"]
+    assert (len(motions["train"]) + len(motions["validation"]), len(motions["test"])) == (40, 40)
+    assert series_shape(motions["test"]) == (100, 6)
+    assert (len(vowels["train"]) + len(vowels["validation"]), len(vowels["test"])) == (270, 370)
+    assert vowels["test"].features["past_values"].shape == (None, 12)
+    test_lengths = [len(window) for window in numpy_windows(vowels["test"])]
+    assert (min(test_lengths), max(test_lengths)) == (7, 29)
