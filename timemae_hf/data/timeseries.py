@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import datasets
 import numpy as np
+import pyarrow.compute
 
 from .npz_format import read_npz_file
 from .series_file import SeriesFile, check_series, file_stem
@@ -526,9 +527,8 @@ def _with_fixed_length_if_uniform(dataset: datasets.Dataset, num_channels: int) 
     """Array2D((time, channels)) when every window has one length, so batches stack without padding."""
     lengths = set()
     for batch in dataset.with_format("arrow", columns=["past_values"]).iter(4096):
-        column = batch.column("past_values")
-        storage = column.combine_chunks().storage if hasattr(column.combine_chunks(), "storage") else column
-        lengths.update(datasets.features.features.pa.compute.list_value_length(storage).unique().to_pylist())
+        windows = batch.column("past_values").combine_chunks().storage  # Array2D's list<list<float32>>
+        lengths.update(pyarrow.compute.list_value_length(windows).unique().to_pylist())
         if len(lengths) > 1:
             return dataset
     if len(lengths) != 1:
