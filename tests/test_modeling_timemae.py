@@ -489,3 +489,172 @@ def test_gather_patches_selects_per_sample():
     sequence = torch.arange(2 * 4 * 1, dtype=torch.float32).view(2, 4, 1)
     index = torch.tensor([[0, 3], [1, 2]])
     assert gather_patches(sequence, index).squeeze(-1).tolist() == [[0.0, 3.0], [5.0, 6.0]]
+
+
+# --- issue 11: behave like a transformers model (one test per numbered case, each failed before its fix) ---------
+
+
+def test_issue11_case1_regression_labels_of_shape_batch_1_do_not_broadcast():
+    model = TimeMAEForSequenceClassification(tiny_config(num_labels=1)).eval()
+    labels = torch.tensor([[0.5], [1.5], [-1.0], [2.0]])
+    outputs = model(series(), labels=labels)
+    assert model.config.problem_type == "regression"
+    torch.testing.assert_close(outputs.loss, torch.nn.functional.mse_loss(outputs.logits.view(-1), labels.view(-1)))
+
+
+def test_issue11_case1_single_label_rejects_fractional_float_labels_instead_of_truncating():
+    model = TimeMAEForSequenceClassification(tiny_config(problem_type="single_label_classification"))
+    with pytest.raises(ValueError, match="whole numbers"):
+        model(series(), labels=torch.tensor([0.0, 1.7, 2.0, 3.0]))
+    outputs = model(series(), labels=torch.tensor([0.0, 1.0, 2.0, 3.0]))  # whole-number floats are class ids
+    torch.testing.assert_close(outputs.loss, torch.nn.functional.cross_entropy(outputs.logits, torch.arange(4)))
+
+
+def test_issue11_case1_float_labels_infer_multi_label_like_bert_and_fractional_ones_are_not_truncated():
+    model = TimeMAEForSequenceClassification(tiny_config())
+    with pytest.raises(ValueError, match="multi_label_classification"):
+        model(series(), labels=torch.tensor([0.0, 1.7, 2.0, 3.0]))
+
+
+def test_issue11_case1_multi_hot_labels_use_bce_with_logits():
+    model = TimeMAEForSequenceClassification(tiny_config(problem_type="multi_label_classification"))
+    labels = torch.tensor([[1, 0, 1, 0], [0, 0, 0, 1], [1, 1, 1, 1], [0, 0, 0, 0]])
+    outputs = model(series(), labels=labels)
+    expected = torch.nn.functional.binary_cross_entropy_with_logits(outputs.logits, labels.float())
+    torch.testing.assert_close(outputs.loss, expected)
+
+
+def test_issue11_case1_float_one_hot_labels_infer_multi_label_as_bert_does():
+    model = TimeMAEForSequenceClassification(tiny_config())
+    labels = torch.nn.functional.one_hot(torch.tensor([0, 1, 2, 3]), 4).float()
+    outputs = model(series(), labels=labels)
+    assert model.config.problem_type == "multi_label_classification"
+    torch.testing.assert_close(
+        outputs.loss, torch.nn.functional.binary_cross_entropy_with_logits(outputs.logits, labels)
+    )
+
+
+def test_issue11_case1_integer_one_hot_labels_get_a_clear_error_naming_problem_type():
+    model = TimeMAEForSequenceClassification(tiny_config())
+    labels = torch.nn.functional.one_hot(torch.tensor([0, 1, 2, 3]), 4)
+    with pytest.raises(ValueError, match="problem_type='multi_label_classification'"):
+        model(series(), labels=labels)
+
+
+def test_issue11_case1_single_label_accepts_batch_by_1_class_ids_as_bert_does():
+    model = TimeMAEForSequenceClassification(tiny_config())
+    outputs = model(series(), labels=torch.tensor([[0], [1], [2], [3]]))
+    torch.testing.assert_close(outputs.loss, torch.nn.functional.cross_entropy(outputs.logits, torch.arange(4)))
+
+
+@pytest.mark.parametrize("problem_type, labels", [
+    ("single_label_classification", torch.tensor([0, 1, 2])),
+    ("regression", torch.tensor([0.5, 1.0, 2.0])),
+    ("multi_label_classification", torch.ones(3, 4)),
+    ("multi_label_classification", torch.ones(4, 3)),
+])  # fmt: skip
+def test_issue11_case1_labels_of_the_wrong_shape_get_a_clear_error(problem_type, labels):
+    num_labels = 1 if problem_type == "regression" else 4
+    model = TimeMAEForSequenceClassification(tiny_config(num_labels=num_labels, problem_type=problem_type))
+    with pytest.raises(ValueError, match=r"`labels` has shape"):
+        model(series(), labels=labels)
+
+
+def test_issue11_case2_pretraining_from_encoder_checkpoint_copies_encoder_into_momentum_encoder(tmp_path, caplog):
+    encoder = TimeMAEModel(tiny_config())
+    encoder.save_pretrained(tmp_path / "encoder")
+    classifier = TimeMAEForSequenceClassification(tiny_config())
+    classifier.save_pretrained(tmp_path / "classifier")
+    for folder in ("encoder", "classifier"):
+        for load in (TimeMAEForPreTraining.from_pretrained, AutoModelForPreTraining.from_pretrained):
+            with caplog.at_level("WARNING"):
+                model, info = load(tmp_path / folder, output_loading_info=True)
+            online, target = model.timemae.encoder.state_dict(), model.momentum_encoder.state_dict()
+            assert all(torch.equal(online[name], target[name]) for name in online)
+            assert not [key for key in info["missing_keys"] if key.startswith("momentum_encoder.")]
+            assert "momentum encoder" in caplog.text and "copy of the loaded encoder" in caplog.text
+            caplog.clear()
+
+
+def test_issue11_case2_pretraining_checkpoint_keeps_its_own_momentum_encoder(tmp_path, caplog):
+    model = TimeMAEForPreTraining(tiny_config())
+    with torch.no_grad():
+        for parameter in model.momentum_encoder.parameters():
+            parameter.add_(1.0)
+    model.save_pretrained(tmp_path)
+    with caplog.at_level("WARNING"):
+        reloaded = TimeMAEForPreTraining.from_pretrained(tmp_path)
+    for name, tensor in model.momentum_encoder.state_dict().items():
+        assert torch.equal(reloaded.momentum_encoder.state_dict()[name], tensor), name
+    assert "copy of the loaded encoder" not in caplog.text
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("mask_ratio", 1.0, "at least one patch visible"),
+    ("momentum", 1.5, "`momentum` must be in"),
+])  # fmt: skip
+def test_issue11_case3_config_changed_after_construction_is_validated_when_a_model_is_built(
+    tmp_path, field, value, message
+):
+    TimeMAEForPreTraining(tiny_config()).save_pretrained(tmp_path)
+    for model_class in (TimeMAEModel, TimeMAEForPreTraining, TimeMAEForSequenceClassification):
+        with pytest.raises(ValueError, match=message):
+            model_class.from_pretrained(tmp_path, **{field: value})
+        config = tiny_config()
+        setattr(config, field, value)
+        with pytest.raises(ValueError, match=message):
+            model_class(config)
+
+
+@pytest.mark.parametrize("model_dtype, input_dtype", [(torch.float32, torch.float64), (torch.bfloat16, torch.float32)])
+def test_issue11_case4_floating_input_of_another_dtype_is_cast_to_the_model_dtype(model_dtype, input_dtype):
+    config = tiny_config()
+    past_values = series(config=config)
+    for model_class in (TimeMAEModel, TimeMAEForPreTraining, TimeMAEForSequenceClassification):
+        torch.manual_seed(0)
+        model = model_class(config).eval().to(model_dtype)
+        noise = {"noise": torch.rand(4, config.num_patches)} if model_class is TimeMAEForPreTraining else {}
+        expected = model(past_values.to(model_dtype), **noise)
+        actual = model(past_values.to(input_dtype), **noise)
+        assert actual[0].dtype == model_dtype
+        torch.testing.assert_close(actual[0], expected[0], rtol=0, atol=0)
+
+
+def test_issue11_case5_model_forward_rejects_a_bert_style_attention_mask():
+    model = TimeMAEModel(tiny_config())
+    with pytest.raises(TypeError, match="attention_mask"):
+        model(series(), attention_mask=torch.ones(4, 8, dtype=torch.long))
+    with pytest.raises(TypeError, match="attention_mask"):
+        model(series(), attention_mask=torch.ones(4, 1, 8, 8, dtype=torch.bool))
+
+
+@pytest.mark.parametrize("model_class", [TimeMAEModel, TimeMAEForPreTraining, TimeMAEForSequenceClassification])
+def test_issue11_case5_misspelt_arguments_are_rejected(model_class):
+    with pytest.raises(TypeError, match="past_observd_mask"):
+        model_class(tiny_config())(series(), past_observd_mask=torch.ones(4, 32, 3))
+
+
+def test_issue11_case6_pretraining_returns_hidden_states_and_attentions_of_the_visible_encoder():
+    config = tiny_config()
+    model = TimeMAEForPreTraining(config).eval()
+    model.set_attn_implementation("eager")
+    outputs = model(series(config=config), output_hidden_states=True, output_attentions=True)
+    num_visible = config.num_patches - config.num_masked_patches
+    assert len(outputs.hidden_states) == config.num_hidden_layers + 1
+    assert all(state.shape == (4, num_visible, config.hidden_size) for state in outputs.hidden_states)
+    torch.testing.assert_close(outputs.hidden_states[-1], outputs.visible_representations)
+    assert len(outputs.attentions) == config.num_hidden_layers
+    assert all(a.shape == (4, config.num_attention_heads, num_visible, num_visible) for a in outputs.attentions)
+    assert model(series(config=config)).hidden_states is None
+
+
+@pytest.mark.parametrize("model_class", [TimeMAEModel, TimeMAEForPreTraining, TimeMAEForSequenceClassification])
+def test_issue11_case7_empty_batch_gets_a_clear_error(model_class):
+    with pytest.raises(ValueError, match="empty batch"):
+        model_class(tiny_config())(torch.zeros(0, 32, 3))
+
+
+def test_issue11_case8_from_bert_conflict_message_prints_the_path_as_a_plain_string(tiny_bert_path):
+    with pytest.raises(ValueError) as error:
+        TimeMAEModel.from_bert(tiny_bert_path, hidden_size=64, num_input_channels=3, context_length=32)
+    assert "PosixPath" not in str(error.value) and f"'{tiny_bert_path}'" in str(error.value)

@@ -12,6 +12,7 @@ patches as embeddings, which is what `BertModel(inputs_embeds=...)` does too.
 """
 
 import math
+import os
 from dataclasses import dataclass
 
 import torch
@@ -19,7 +20,7 @@ from torch import nn
 from torch.nn import functional as F
 from transformers import AutoConfig, BertModel, PreTrainedModel
 from transformers import initialization as init
-from transformers.modeling_outputs import SequenceClassifierOutput
+from transformers.modeling_outputs import BaseModelOutput, SequenceClassifierOutput
 from transformers.models.bert.modeling_bert import (
     BertAttention,
     BertEncoder,
@@ -28,12 +29,14 @@ from transformers.models.bert.modeling_bert import (
     BertOutput,
     BertSelfAttention,
 )
-from transformers.utils import ModelOutput
+from transformers.utils import ModelOutput, logging
 from transformers.utils.generic import can_return_tuple
 from transformers.utils.output_capturing import capture_outputs
 
 from .configuration_timemae import TimeMAEConfig
 
+
+logger = logging.get_logger(__name__)
 
 # Written into every saved config, so a checkpoint loads through any of these Auto classes with
 # `trust_remote_code=True` where timemae_hf is not installed (the code files are saved beside the weights).
@@ -93,6 +96,12 @@ class TimeMAEForPreTrainingOutput(ModelOutput):
         Permutation that puts `[visible, masked]` patches back in time order.
     visible_representations (`torch.FloatTensor` of shape `(batch_size, num_visible_patches, hidden_size)`):
         Encoder output of the visible patches.
+    hidden_states (`tuple(torch.FloatTensor)`, *optional*, returned when `output_hidden_states=True`):
+        The online encoder's input and the output of each of its layers, over the visible patches: each of shape
+        `(batch_size, num_visible_patches, hidden_size)`.
+    attentions (`tuple(torch.FloatTensor)`, *optional*, returned when `output_attentions=True`):
+        Attention probabilities of each online encoder layer over the visible patches (needs
+        `attn_implementation="eager"`).
     """
 
     loss: torch.FloatTensor | None = None
@@ -106,6 +115,8 @@ class TimeMAEForPreTrainingOutput(ModelOutput):
     mask: torch.FloatTensor | None = None
     ids_restore: torch.LongTensor | None = None
     visible_representations: torch.FloatTensor | None = None
+    hidden_states: tuple[torch.FloatTensor, ...] | None = None
+    attentions: tuple[torch.FloatTensor, ...] | None = None
 
 
 def gather_patches(sequence: torch.Tensor, index: torch.LongTensor) -> torch.Tensor:
@@ -138,7 +149,7 @@ class TimeMAEPatchEmbeddings(nn.Module):
             self.register_buffer("channel_std", torch.tensor(config.channel_std), persistent=False)
 
     def forward(self, past_values: torch.Tensor) -> torch.Tensor:
-        past_values = check_past_values(past_values, self.config)
+        past_values = check_past_values(past_values, self.config, self.projection.weight.dtype)
         if self.normalize:
             past_values = (past_values - self.channel_mean) / self.channel_std
         if self.padding_length:
@@ -227,8 +238,13 @@ class TimeMAERegressor(nn.Module):
         return queries
 
 
-def check_past_values(past_values: torch.Tensor, config: TimeMAEConfig) -> torch.Tensor:
-    """Validate `past_values` against the config; fail with the expected shape instead of a matmul error."""
+def check_past_values(past_values: torch.Tensor, config: TimeMAEConfig, dtype: torch.dtype) -> torch.Tensor:
+    """
+    Validate `past_values` against the config and return it as (batch, context_length, num_input_channels) in the
+    model's `dtype`. Floating input of another dtype is cast, as transformers' vision models cast `pixel_values`, so
+    float64 numpy data reaches a float32 model and float32 data a bf16 one; wrong shapes, empty batches and non-finite
+    values fail with the expected shape or the fix instead of a matmul error.
+    """
     expected = f"(batch_size, context_length={config.context_length}, num_input_channels={config.num_input_channels})"
     if not isinstance(past_values, torch.Tensor):
         raise TypeError(f"`past_values` must be a torch.Tensor of shape {expected}, got {type(past_values).__name__}.")
@@ -241,7 +257,12 @@ def check_past_values(past_values: torch.Tensor, config: TimeMAEConfig) -> torch
         past_values = past_values.unsqueeze(-1)
     if past_values.ndim != 3:
         raise ValueError(f"`past_values` must have shape {expected}, got {tuple(past_values.shape)}.")
-    _, length, channels = past_values.shape
+    batch_size, length, channels = past_values.shape
+    if batch_size == 0:
+        raise ValueError(
+            f"`past_values` is an empty batch (shape {tuple(past_values.shape)}): pass at least one window, or skip "
+            "the call when there is nothing to encode."
+        )
     if (length, channels) != (config.context_length, config.num_input_channels):
         hint = ""
         if (channels, length) == (config.context_length, config.num_input_channels):
@@ -254,12 +275,13 @@ def check_past_values(past_values: torch.Tensor, config: TimeMAEConfig) -> torch
                 "or build a model with a matching `context_length`."
             )
         raise ValueError(f"`past_values` must have shape {expected}, got {tuple(past_values.shape)}.{hint}")
+    past_values = past_values.to(dtype)
     finite = torch.isfinite(past_values)
     if not bool(finite.all()):
         bad = int((~finite).sum())
         raise ValueError(
-            f"`past_values` contains {bad} NaN or infinite value(s); impute or drop those windows before calling "
-            "the model (e.g. `torch.nan_to_num(past_values)` if zeros are a sensible fill)."
+            f"`past_values` contains {bad} NaN or infinite value(s) (in {dtype}); impute or drop those windows before "
+            "calling the model (e.g. `torch.nan_to_num(past_values)` if zeros are a sensible fill)."
         )
     return past_values
 
@@ -276,6 +298,12 @@ class TimeMAEPreTrainedModel(PreTrainedModel):
     _supports_flex_attn = True
     _supports_attention_backend = True
     _can_record_outputs = {"hidden_states": BertLayer, "attentions": BertSelfAttention}
+
+    def __init__(self, config: TimeMAEConfig, *inputs, **kwargs):
+        # Fields can change after the config was built (`from_pretrained(path, mask_ratio=...)`, `config.momentum =
+        # ...`); check them again here, before any layer is sized from them.
+        config.validate()
+        super().__init__(config, *inputs, **kwargs)
 
     def _init_weights(self, module):
         """
@@ -327,6 +355,7 @@ class TimeMAEPreTrainedModel(PreTrainedModel):
 
         The result saves and reloads on its own: the BERT checkpoint is not needed afterwards.
         """
+        bert_model_name_or_path = os.fspath(bert_model_name_or_path)
         bert_config = load_bert_config(bert_model_name_or_path)
         architecture = {
             "hidden_size": bert_config.hidden_size,
@@ -350,7 +379,7 @@ class TimeMAEPreTrainedModel(PreTrainedModel):
             "initializer_range": bert_config.initializer_range,
         }
         config = TimeMAEConfig(
-            **{**defaults, **config_kwargs, **architecture, "bert_model_name_or_path": str(bert_model_name_or_path)}
+            **{**defaults, **config_kwargs, **architecture, "bert_model_name_or_path": bert_model_name_or_path}
         )
         model = cls(config)
         bert = BertModel.from_pretrained(bert_model_name_or_path, add_pooling_layer=False)
@@ -371,6 +400,7 @@ class TimeMAEPreTrainedModel(PreTrainedModel):
 
 def load_bert_config(bert_model_name_or_path: str):
     """Load a checkpoint's config and make sure it describes a BERT-style encoder."""
+    bert_model_name_or_path = os.fspath(bert_model_name_or_path)
     try:
         bert_config = AutoConfig.from_pretrained(bert_model_name_or_path)
     except (OSError, ValueError) as error:
@@ -407,14 +437,47 @@ class TimeMAEModel(TimeMAEPreTrainedModel):
         return self.embeddings.patch_embeddings
 
     @capture_outputs
-    def forward(self, past_values: torch.Tensor, **kwargs) -> TimeMAEModelOutput:
+    def forward(
+        self,
+        past_values: torch.Tensor,
+        *,
+        output_hidden_states: bool | None = None,
+        output_attentions: bool | None = None,
+    ) -> TimeMAEModelOutput:
         r"""
         past_values (`torch.FloatTensor` of shape `(batch_size, context_length, num_input_channels)`):
             The input windows.
+        output_hidden_states (`bool`, *optional*):
+            Also return the encoder's input and every layer's output (`hidden_states`).
+        output_attentions (`bool`, *optional*):
+            Also return every layer's attention probabilities (needs `attn_implementation="eager"`).
+        return_dict (`bool`, *optional*):
+            `False` returns a tuple instead of a [`TimeMAEModelOutput`].
         """
         embeddings, _ = self.embeddings(past_values)
-        last_hidden_state = self.encoder(embeddings, **kwargs).last_hidden_state
+        last_hidden_state = self.encoder(embeddings).last_hidden_state
         return TimeMAEModelOutput(last_hidden_state=last_hidden_state, pooler_output=last_hidden_state.mean(dim=1))
+
+    @capture_outputs
+    def encode_visible_patches(
+        self,
+        visible_embeddings: torch.Tensor,
+        *,
+        output_hidden_states: bool | None = None,
+        output_attentions: bool | None = None,
+    ) -> BaseModelOutput:
+        """
+        The encoder over the visible patches' embeddings (batch, num_visible_patches, hidden_size), for
+        [`TimeMAEForPreTraining`]: a method of this model, so that hidden states and attentions are captured from the
+        online encoder only, never from the momentum encoder.
+        """
+        return BaseModelOutput(last_hidden_state=self.encoder(visible_embeddings).last_hidden_state)
+
+
+def requested_outputs(output_hidden_states: bool | None, output_attentions: bool | None) -> dict:
+    """The output flags a head was given, to pass on to [`TimeMAEModel`]; unset ones fall back to its config."""
+    flags = {"output_hidden_states": output_hidden_states, "output_attentions": output_attentions}
+    return {name: value for name, value in flags.items() if value is not None}
 
 
 class TimeMAEForPreTraining(TimeMAEPreTrainedModel):
@@ -424,6 +487,10 @@ class TimeMAEForPreTraining(TimeMAEPreTrainedModel):
     gradient; a cross-attention regressor predicts the masked patches' representations from mask queries (a learned
     token plus the patch position) and the visible representations. Call `momentum_update()` after every optimizer
     step (the training scripts do this with a `TrainerCallback`).
+
+    `from_pretrained` on a checkpoint without momentum encoder (one saved from [`TimeMAEModel`] or
+    [`TimeMAEForSequenceClassification`]) starts the momentum encoder as an exact copy of the loaded encoder, as a new
+    model does, and logs that it did; those keys are then not reported missing.
     """
 
     def __init__(self, config: TimeMAEConfig):
@@ -442,6 +509,28 @@ class TimeMAEForPreTraining(TimeMAEPreTrainedModel):
         if not self.config.momentum_encoder_dropout:
             self.momentum_encoder.eval()
         return self
+
+    def _adjust_missing_and_unexpected_keys(self, loading_info) -> None:
+        """
+        `from_pretrained` hook, run after the checkpoint's weights are in and missing ones initialised: a checkpoint
+        without momentum encoder gets one copied from its encoder, not a random one that continued pre-training would
+        regress onto.
+        """
+        super()._adjust_missing_and_unexpected_keys(loading_info)
+        prefix = "momentum_encoder."
+        missing = sorted(key for key in loading_info.missing_keys if key.startswith(prefix))
+        if not missing:
+            return
+        online = self.timemae.encoder.state_dict()
+        with torch.no_grad():
+            for key in missing:
+                self.get_parameter_or_buffer(key).copy_(online[key[len(prefix) :]])
+        loading_info.missing_keys = {key for key in loading_info.missing_keys if not key.startswith(prefix)}
+        logger.warning(
+            f"The checkpoint has no momentum encoder (it was saved from an encoder or a classifier): the momentum "
+            f"encoder of {type(self).__name__} starts as an exact copy of the loaded encoder ({len(missing)} tensors), "
+            "as at the start of pre-training."
+        )
 
     @torch.no_grad()
     def reset_momentum_encoder(self):
@@ -480,12 +569,25 @@ class TimeMAEForPreTraining(TimeMAEPreTrainedModel):
         return visible_index, masked_index, mask, ids_restore
 
     @can_return_tuple
-    def forward(self, past_values: torch.Tensor, noise: torch.Tensor | None = None) -> TimeMAEForPreTrainingOutput:
+    def forward(
+        self,
+        past_values: torch.Tensor,
+        noise: torch.Tensor | None = None,
+        *,
+        output_hidden_states: bool | None = None,
+        output_attentions: bool | None = None,
+    ) -> TimeMAEForPreTrainingOutput:
         r"""
         past_values (`torch.FloatTensor` of shape `(batch_size, context_length, num_input_channels)`):
             The input windows.
         noise (`torch.FloatTensor` of shape `(batch_size, num_patches)`, *optional*):
             Masking noise; the highest-noise patches are masked. Random when not given.
+        output_hidden_states (`bool`, *optional*):
+            Also return the online encoder's hidden states over the visible patches.
+        output_attentions (`bool`, *optional*):
+            Also return the online encoder's attention probabilities (needs `attn_implementation="eager"`).
+        return_dict (`bool`, *optional*):
+            `False` returns a tuple instead of a [`TimeMAEForPreTrainingOutput`].
         """
         embeddings, patch_embeddings = self.timemae.embeddings(past_values)
         visible_index, masked_index, mask, ids_restore = self.random_masking(
@@ -493,7 +595,10 @@ class TimeMAEForPreTraining(TimeMAEPreTrainedModel):
         )
 
         # The online encoder is given the visible patches only: masked ones never enter it.
-        visible_representations = self.timemae.encoder(gather_patches(embeddings, visible_index)).last_hidden_state
+        encoded = self.timemae.encode_visible_patches(
+            gather_patches(embeddings, visible_index), **requested_outputs(output_hidden_states, output_attentions)
+        )
+        visible_representations = encoded.last_hidden_state
         with torch.no_grad():
             target_representations = self.momentum_encoder(
                 gather_patches(embeddings, masked_index).detach()
@@ -523,6 +628,8 @@ class TimeMAEForPreTraining(TimeMAEPreTrainedModel):
             mask=mask,
             ids_restore=ids_restore,
             visible_representations=visible_representations,
+            hidden_states=encoded.hidden_states,
+            attentions=encoded.attentions,
         )
 
 
@@ -530,6 +637,11 @@ class TimeMAEForSequenceClassification(TimeMAEPreTrainedModel):
     """
     TimeMAE encoder + linear head on the mean-pooled patch representations. `from_pretrained` on a pre-training
     checkpoint loads the encoder and initialises the head (the momentum encoder, regressor and tokenizer are dropped).
+
+    The loss follows `BertForSequenceClassification`: `config.problem_type` "regression" (MSE),
+    "single_label_classification" (cross-entropy on class ids) or "multi_label_classification" (BCE with logits on
+    multi-hot targets); when unset it is inferred from the first labels as BERT does (one label -> regression, integer
+    labels -> single-label, anything else -> multi-label) and stored in the config.
     """
 
     _keys_to_ignore_on_load_unexpected = TimeMAEModel._keys_to_ignore_on_load_unexpected
@@ -544,30 +656,107 @@ class TimeMAEForSequenceClassification(TimeMAEPreTrainedModel):
 
     @can_return_tuple
     def forward(
-        self, past_values: torch.Tensor, labels: torch.LongTensor | None = None, **kwargs
+        self,
+        past_values: torch.Tensor,
+        labels: torch.Tensor | None = None,
+        *,
+        output_hidden_states: bool | None = None,
+        output_attentions: bool | None = None,
     ) -> SequenceClassifierOutput:
         r"""
         past_values (`torch.FloatTensor` of shape `(batch_size, context_length, num_input_channels)`):
             The input windows.
-        labels (`torch.LongTensor` of shape `(batch_size,)`, *optional*):
-            Class ids in `[0, num_labels)`; with `num_labels == 1` a float regression target.
+        labels (`torch.Tensor`, *optional*):
+            Regression: targets of shape `(batch_size,)` or `(batch_size, num_labels)`. Single-label classification:
+            class ids in `[0, num_labels)` of shape `(batch_size,)` or `(batch_size, 1)` (-100 is ignored, as in
+            transformers). Multi-label classification: multi-hot (or one-hot) targets `(batch_size, num_labels)`.
+        output_hidden_states (`bool`, *optional*):
+            Also return the encoder's hidden states.
+        output_attentions (`bool`, *optional*):
+            Also return the encoder's attention probabilities (needs `attn_implementation="eager"`).
+        return_dict (`bool`, *optional*):
+            `False` returns a tuple instead of a [`SequenceClassifierOutput`].
         """
-        outputs = self.timemae(past_values, **kwargs)
+        outputs = self.timemae(past_values, **requested_outputs(output_hidden_states, output_attentions))
         logits = self.classifier(self.dropout(outputs.pooler_output))
-        loss = None
-        if labels is not None:
-            if self.num_labels == 1:
-                loss = F.mse_loss(logits.squeeze(-1), labels.to(logits.dtype))
-            else:
-                if labels.min() < 0 or labels.max() >= self.num_labels:
-                    raise ValueError(
-                        f"`labels` must be class ids in [0, {self.num_labels}), got values in "
-                        f"[{int(labels.min())}, {int(labels.max())}]: set `num_labels` to the number of classes."
-                    )
-                loss = F.cross_entropy(logits, labels.long())
+        loss = self.classification_loss(logits, labels) if labels is not None else None
         return SequenceClassifierOutput(
             loss=loss, logits=logits, hidden_states=outputs.hidden_states, attentions=outputs.attentions
         )
+
+    def classification_loss(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        """`BertForSequenceClassification`'s loss for `config.problem_type`, with shape and value checks."""
+        if not isinstance(labels, torch.Tensor):
+            raise TypeError(f"`labels` must be a torch.Tensor, got {type(labels).__name__}.")
+        if self.config.problem_type is None:
+            if self.num_labels == 1:
+                self.config.problem_type = "regression"
+            elif self.num_labels > 1 and labels.dtype in (torch.long, torch.int):
+                self.config.problem_type = "single_label_classification"
+            else:
+                self.config.problem_type = "multi_label_classification"
+        problem_type = self.config.problem_type
+        batch_size = logits.shape[0]
+        labels = labels.to(logits.device)
+        if problem_type == "regression":
+            check_label_shape(labels, [(batch_size, self.num_labels)] + [(batch_size,)] * (self.num_labels == 1),
+                              problem_type)
+            return F.mse_loss(logits.view(labels.shape), labels.to(logits.dtype))
+        if problem_type == "single_label_classification":
+            labels = single_label_class_ids(labels, batch_size, self.num_labels)
+            return F.cross_entropy(logits, labels)
+        if problem_type == "multi_label_classification":
+            check_label_shape(labels, [(batch_size, self.num_labels)], problem_type)
+            return F.binary_cross_entropy_with_logits(logits, labels.to(logits.dtype))
+        raise ValueError(
+            f"`config.problem_type` is {problem_type!r}; use 'regression', 'single_label_classification' or "
+            "'multi_label_classification'."
+        )
+
+
+def check_label_shape(labels: torch.Tensor, allowed: list[tuple[int, ...]], problem_type: str):
+    """Raise a `ValueError` naming the expected shapes unless `labels` has one of the `allowed` shapes."""
+    if tuple(labels.shape) not in allowed:
+        raise ValueError(
+            f"`labels` has shape {tuple(labels.shape)}, but {problem_type} with these logits needs "
+            f"{' or '.join(str(shape) for shape in allowed)}. Pass one label row per window, or set "
+            "`config.problem_type` ('regression', 'single_label_classification', 'multi_label_classification') "
+            "to what the labels are."
+        )
+
+
+def single_label_class_ids(labels: torch.Tensor, batch_size: int, num_labels: int) -> torch.LongTensor:
+    """
+    Class ids (batch_size,) from single-label `labels` of shape (batch_size,) or (batch_size, 1); floats must be whole
+    numbers (1.7 is an error, not class 1), ids must lie in [0, num_labels) or be -100 (ignored).
+    """
+    problem_type = "single_label_classification"
+    if labels.ndim == 2 and labels.shape == (batch_size, num_labels) and num_labels > 1:
+        raise ValueError(
+            f"`labels` has shape {tuple(labels.shape)}, one column per class: for one-hot or multi-hot targets set "
+            "`config.problem_type='multi_label_classification'` (or pass float labels); for single-label "
+            "classification pass class ids of shape (batch_size,), e.g. `labels.argmax(-1)`."
+        )
+    check_label_shape(labels, [(batch_size,), (batch_size, 1)], problem_type)
+    labels = labels.view(-1)
+    if labels.is_floating_point():
+        if not bool((labels == labels.round()).all()):
+            raise ValueError(
+                "`labels` are floats with fractional values, but single_label_classification needs class ids (whole "
+                "numbers): pass integer class ids, or set `config.problem_type` to 'regression' or "
+                "'multi_label_classification'."
+            )
+        labels = labels.long()
+    elif labels.dtype == torch.bool:
+        labels = labels.long()
+    valid = (labels >= 0) & (labels < num_labels) | (labels == -100)
+    if not bool(valid.all()):
+        out_of_range = labels[~valid]
+        raise ValueError(
+            f"`labels` must be class ids in [0, {num_labels}) (or -100 to ignore a window), got "
+            f"{sorted(set(out_of_range.tolist()))[:5]}: set `num_labels` to the number of classes."
+        )
+    return labels
 
 
 __all__ = [
