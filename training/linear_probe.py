@@ -62,7 +62,11 @@ class LinearProbeArguments:
     )
     batch_size: int = field(default=256, metadata={"help": "Windows per forward pass when extracting features."})
     seed: int = field(
-        default=3407, metadata={"help": "Seed of the --max_*_samples subsets (the probe itself uses 3407)."}
+        default=3407,
+        metadata={
+            "help": "Seed of the --max_*_samples subsets and of a validation split carved from train: give the "
+            "training run's --seed to probe on its splits (the probe itself uses 3407)."
+        },
     )
 
 
