@@ -96,7 +96,9 @@ def main(argv=None):
     refit_runs = {seed: runs_dir / f"refit_pretrain_seed{seed}" for seed in args.seeds}
     jobs = [("pretrain.py", [*pretrain, "--num_train_epochs", str(selection_epochs), "--seed", str(seed)],
              selection_runs[seed], "test_results.json") for seed in args.seeds]  # fmt: skip
-    refit = ["--refit", "true", *args.refit_extra]
+    # No validation split is left to evaluate or select on: the shipped configs' selection is turned off.
+    refit = ["--refit", "true", "--do_eval", "false", "--eval_strategy", "no", "--load_best_model_at_end", "false",
+             "--metric_for_best_model", "", *args.refit_extra]  # fmt: skip
     if args.stages == "all":
         jobs += [("pretrain.py", [*pretrain, *refit, "--num_train_epochs", str(pretrain_epochs), "--seed", str(seed)],
                   refit_runs[seed], "test_results.json") for seed in args.seeds]  # fmt: skip

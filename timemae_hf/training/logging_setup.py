@@ -19,6 +19,8 @@ def setup_logging(training_args: TrainingArguments, logger: logging.Logger):
         transformers.utils.logging.set_verbosity_info()
     log_level = training_args.get_process_log_level()
     logger.setLevel(log_level)
+    # What the library decides for the run (patch length, lowered batch, raised epochs) is logged under `timemae_hf`.
+    logging.getLogger("timemae_hf").setLevel(log_level)
     datasets.utils.logging.set_verbosity(log_level)
     transformers.utils.logging.set_verbosity(log_level)
     logger.warning(
