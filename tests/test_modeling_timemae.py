@@ -161,7 +161,8 @@ def test_masking_is_per_sample_disjoint_and_complete():
     config = tiny_config()
     model = TimeMAEForPreTraining(config)
     torch.manual_seed(0)
-    visible, masked, mask, ids_restore = model.random_masking(64, torch.device("cpu"))
+    visible, masked, mask, ids_restore, visible_valid, masked_valid = model.random_masking(64, torch.device("cpu"))
+    assert visible_valid is None and masked_valid is None  # no padding: every slot is a real patch
     assert visible.shape == (64, config.num_patches - config.num_masked_patches)
     assert masked.shape == (64, config.num_masked_patches)
     union = torch.cat([visible, masked], dim=1).sort(dim=1).values
@@ -174,7 +175,7 @@ def test_masking_is_per_sample_disjoint_and_complete():
 
 def test_per_batch_masking_hides_the_same_patches_in_every_window():
     model = TimeMAEForPreTraining(tiny_config(per_sample_masking=False))
-    _, masked, _, _ = model.random_masking(16, torch.device("cpu"))
+    masked = model.random_masking(16, torch.device("cpu")).masked_index
     assert (masked == masked[0]).all()
 
 
@@ -183,9 +184,9 @@ def test_noise_makes_masking_reproducible():
     model = TimeMAEForPreTraining(config)
     noise = torch.rand(4, config.num_patches)
     first, second = model.random_masking(4, noise.device, noise), model.random_masking(4, noise.device, noise)
-    for a, b in zip(first, second):
+    for a, b in zip(first[:4], second[:4]):
         assert torch.equal(a, b)
-    masked = first[1]
+    masked = first.masked_index
     assert torch.equal(masked, noise.topk(config.num_masked_patches, dim=1).indices.sort(dim=1).values)
     with pytest.raises(ValueError, match="`noise` must have shape"):
         model.random_masking(4, noise.device, torch.rand(4, 3))
@@ -451,10 +452,11 @@ def test_from_bert_with_real_all_minilm_l6_v2_checkpoint():
 @pytest.mark.parametrize(
     "past_values, error, message",
     [
-        (torch.randn(4, 32), ValueError, r"must have shape \(batch_size, context_length=32, num_input_channels=3\)"),
+        (torch.randn(4, 32), ValueError,
+         r"must have shape \(batch_size, time <= context_length=32, num_input_channels=3\)"),
         (torch.randn(4, 32, 5), ValueError, "configured for 3 channels, the input has 5"),
         (torch.randn(4, 3, 32), ValueError, "channels-first"),
-        (torch.randn(4, 31, 3), ValueError, "windows of 32 steps"),
+        (torch.randn(4, 33, 3), ValueError, "at most 32 steps"),
         (torch.ones(4, 32, 3, dtype=torch.long), TypeError, "floating-point"),
         ([[0.0]], TypeError, "must be a torch.Tensor"),
     ],
@@ -469,7 +471,7 @@ def test_bad_input_gets_a_clear_error(past_values, error, message):
 def test_non_finite_input_is_rejected(bad_value):
     past_values = series()
     past_values[1, 5, 2] = bad_value
-    with pytest.raises(ValueError, match="1 NaN or infinite value"):
+    with pytest.raises(ValueError, match="1 NaN or infinite value.*pass `past_observed_mask`"):
         TimeMAEModel(tiny_config())(past_values)
 
 
@@ -489,3 +491,360 @@ def test_gather_patches_selects_per_sample():
     sequence = torch.arange(2 * 4 * 1, dtype=torch.float32).view(2, 4, 1)
     index = torch.tensor([[0, 3], [1, 2]])
     assert gather_patches(sequence, index).squeeze(-1).tolist() == [[0.0, 3.0], [5.0, 6.0]]
+
+
+# --- issue 11: behave like a transformers model (one test per numbered case, each failed before its fix) ---------
+
+
+def test_issue11_case1_regression_labels_of_shape_batch_1_do_not_broadcast():
+    model = TimeMAEForSequenceClassification(tiny_config(num_labels=1)).eval()
+    labels = torch.tensor([[0.5], [1.5], [-1.0], [2.0]])
+    outputs = model(series(), labels=labels)
+    assert model.config.problem_type == "regression"
+    torch.testing.assert_close(outputs.loss, torch.nn.functional.mse_loss(outputs.logits.view(-1), labels.view(-1)))
+
+
+def test_issue11_case1_single_label_rejects_fractional_float_labels_instead_of_truncating():
+    model = TimeMAEForSequenceClassification(tiny_config(problem_type="single_label_classification"))
+    with pytest.raises(ValueError, match="whole numbers"):
+        model(series(), labels=torch.tensor([0.0, 1.7, 2.0, 3.0]))
+    outputs = model(series(), labels=torch.tensor([0.0, 1.0, 2.0, 3.0]))  # whole-number floats are class ids
+    torch.testing.assert_close(outputs.loss, torch.nn.functional.cross_entropy(outputs.logits, torch.arange(4)))
+
+
+def test_issue11_case1_float_labels_infer_multi_label_like_bert_and_fractional_ones_are_not_truncated():
+    model = TimeMAEForSequenceClassification(tiny_config())
+    with pytest.raises(ValueError, match="multi_label_classification"):
+        model(series(), labels=torch.tensor([0.0, 1.7, 2.0, 3.0]))
+
+
+def test_issue11_case1_multi_hot_labels_use_bce_with_logits():
+    model = TimeMAEForSequenceClassification(tiny_config(problem_type="multi_label_classification"))
+    labels = torch.tensor([[1, 0, 1, 0], [0, 0, 0, 1], [1, 1, 1, 1], [0, 0, 0, 0]])
+    outputs = model(series(), labels=labels)
+    expected = torch.nn.functional.binary_cross_entropy_with_logits(outputs.logits, labels.float())
+    torch.testing.assert_close(outputs.loss, expected)
+
+
+def test_issue11_case1_float_one_hot_labels_infer_multi_label_as_bert_does():
+    model = TimeMAEForSequenceClassification(tiny_config())
+    labels = torch.nn.functional.one_hot(torch.tensor([0, 1, 2, 3]), 4).float()
+    outputs = model(series(), labels=labels)
+    assert model.config.problem_type == "multi_label_classification"
+    torch.testing.assert_close(
+        outputs.loss, torch.nn.functional.binary_cross_entropy_with_logits(outputs.logits, labels)
+    )
+
+
+def test_issue11_case1_integer_one_hot_labels_get_a_clear_error_naming_problem_type():
+    model = TimeMAEForSequenceClassification(tiny_config())
+    labels = torch.nn.functional.one_hot(torch.tensor([0, 1, 2, 3]), 4)
+    with pytest.raises(ValueError, match="problem_type='multi_label_classification'"):
+        model(series(), labels=labels)
+
+
+def test_issue11_case1_single_label_accepts_batch_by_1_class_ids_as_bert_does():
+    model = TimeMAEForSequenceClassification(tiny_config())
+    outputs = model(series(), labels=torch.tensor([[0], [1], [2], [3]]))
+    torch.testing.assert_close(outputs.loss, torch.nn.functional.cross_entropy(outputs.logits, torch.arange(4)))
+
+
+@pytest.mark.parametrize("problem_type, labels", [
+    ("single_label_classification", torch.tensor([0, 1, 2])),
+    ("regression", torch.tensor([0.5, 1.0, 2.0])),
+    ("multi_label_classification", torch.ones(3, 4)),
+    ("multi_label_classification", torch.ones(4, 3)),
+])  # fmt: skip
+def test_issue11_case1_labels_of_the_wrong_shape_get_a_clear_error(problem_type, labels):
+    num_labels = 1 if problem_type == "regression" else 4
+    model = TimeMAEForSequenceClassification(tiny_config(num_labels=num_labels, problem_type=problem_type))
+    with pytest.raises(ValueError, match=r"`labels` has shape"):
+        model(series(), labels=labels)
+
+
+def test_issue11_case2_pretraining_from_encoder_checkpoint_copies_encoder_into_momentum_encoder(tmp_path, caplog):
+    encoder = TimeMAEModel(tiny_config())
+    encoder.save_pretrained(tmp_path / "encoder")
+    classifier = TimeMAEForSequenceClassification(tiny_config())
+    classifier.save_pretrained(tmp_path / "classifier")
+    for folder in ("encoder", "classifier"):
+        for load in (TimeMAEForPreTraining.from_pretrained, AutoModelForPreTraining.from_pretrained):
+            with caplog.at_level("WARNING"):
+                model, info = load(tmp_path / folder, output_loading_info=True)
+            online, target = model.timemae.encoder.state_dict(), model.momentum_encoder.state_dict()
+            assert all(torch.equal(online[name], target[name]) for name in online)
+            assert not [key for key in info["missing_keys"] if key.startswith("momentum_encoder.")]
+            assert "momentum encoder" in caplog.text and "copy of the loaded encoder" in caplog.text
+            caplog.clear()
+
+
+def test_issue11_case2_pretraining_checkpoint_keeps_its_own_momentum_encoder(tmp_path, caplog):
+    model = TimeMAEForPreTraining(tiny_config())
+    with torch.no_grad():
+        for parameter in model.momentum_encoder.parameters():
+            parameter.add_(1.0)
+    model.save_pretrained(tmp_path)
+    with caplog.at_level("WARNING"):
+        reloaded = TimeMAEForPreTraining.from_pretrained(tmp_path)
+    for name, tensor in model.momentum_encoder.state_dict().items():
+        assert torch.equal(reloaded.momentum_encoder.state_dict()[name], tensor), name
+    assert "copy of the loaded encoder" not in caplog.text
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("mask_ratio", 1.0, "at least one patch visible"),
+    ("momentum", 1.5, "`momentum` must be in"),
+])  # fmt: skip
+def test_issue11_case3_config_changed_after_construction_is_validated_when_a_model_is_built(
+    tmp_path, field, value, message
+):
+    TimeMAEForPreTraining(tiny_config()).save_pretrained(tmp_path)
+    for model_class in (TimeMAEModel, TimeMAEForPreTraining, TimeMAEForSequenceClassification):
+        with pytest.raises(ValueError, match=message):
+            model_class.from_pretrained(tmp_path, **{field: value})
+        config = tiny_config()
+        setattr(config, field, value)
+        with pytest.raises(ValueError, match=message):
+            model_class(config)
+
+
+@pytest.mark.parametrize("model_dtype, input_dtype", [(torch.float32, torch.float64), (torch.bfloat16, torch.float32)])
+def test_issue11_case4_floating_input_of_another_dtype_is_cast_to_the_model_dtype(model_dtype, input_dtype):
+    config = tiny_config()
+    past_values = series(config=config)
+    for model_class in (TimeMAEModel, TimeMAEForPreTraining, TimeMAEForSequenceClassification):
+        torch.manual_seed(0)
+        model = model_class(config).eval().to(model_dtype)
+        noise = {"noise": torch.rand(4, config.num_patches)} if model_class is TimeMAEForPreTraining else {}
+        expected = model(past_values.to(model_dtype), **noise)
+        actual = model(past_values.to(input_dtype), **noise)
+        assert actual[0].dtype == model_dtype
+        torch.testing.assert_close(actual[0], expected[0], rtol=0, atol=0)
+
+
+def test_issue11_case5_model_forward_rejects_a_bert_style_attention_mask():
+    model = TimeMAEModel(tiny_config())
+    with pytest.raises(TypeError, match="attention_mask"):
+        model(series(), attention_mask=torch.ones(4, 8, dtype=torch.long))
+    with pytest.raises(TypeError, match="attention_mask"):
+        model(series(), attention_mask=torch.ones(4, 1, 8, 8, dtype=torch.bool))
+
+
+@pytest.mark.parametrize("model_class", [TimeMAEModel, TimeMAEForPreTraining, TimeMAEForSequenceClassification])
+def test_issue11_case5_misspelt_arguments_are_rejected(model_class):
+    with pytest.raises(TypeError, match="past_observd_mask"):
+        model_class(tiny_config())(series(), past_observd_mask=torch.ones(4, 32, 3))
+
+
+def test_issue11_case6_pretraining_returns_hidden_states_and_attentions_of_the_visible_encoder():
+    config = tiny_config()
+    model = TimeMAEForPreTraining(config).eval()
+    model.set_attn_implementation("eager")
+    outputs = model(series(config=config), output_hidden_states=True, output_attentions=True)
+    num_visible = config.num_patches - config.num_masked_patches
+    assert len(outputs.hidden_states) == config.num_hidden_layers + 1
+    assert all(state.shape == (4, num_visible, config.hidden_size) for state in outputs.hidden_states)
+    torch.testing.assert_close(outputs.hidden_states[-1], outputs.visible_representations)
+    assert len(outputs.attentions) == config.num_hidden_layers
+    assert all(a.shape == (4, config.num_attention_heads, num_visible, num_visible) for a in outputs.attentions)
+    assert model(series(config=config)).hidden_states is None
+
+
+@pytest.mark.parametrize("model_class", [TimeMAEModel, TimeMAEForPreTraining, TimeMAEForSequenceClassification])
+def test_issue11_case7_empty_batch_gets_a_clear_error(model_class):
+    with pytest.raises(ValueError, match="empty batch"):
+        model_class(tiny_config())(torch.zeros(0, 32, 3))
+
+
+def test_issue11_case8_from_bert_conflict_message_prints_the_path_as_a_plain_string(tiny_bert_path):
+    with pytest.raises(ValueError) as error:
+        TimeMAEModel.from_bert(tiny_bert_path, hidden_size=64, num_input_channels=3, context_length=32)
+    assert "PosixPath" not in str(error.value) and f"'{tiny_bert_path}'" in str(error.value)
+
+
+# --- observed mask and any length (issue 13) ---------------------------------------------------------------------
+
+REFERENCE_OUTPUTS = os.path.join(os.path.dirname(__file__), "fixtures", "reference_outputs_before_observed_mask.pt")
+
+
+def test_full_length_input_reproduces_the_outputs_from_before_the_observed_mask_exactly():
+    """
+    The fixture holds weights, inputs and outputs computed by the code of commit 96ea608 (before the observed mask
+    existed), with context_length 30, patch_length 4 (a padded last patch) and channel statistics. Full-length input
+    must still give bit-identical numbers, with no mask and with an all-ones mask: HAR results depend on it.
+    """
+    reference = torch.load(REFERENCE_OUTPUTS)
+    config = TimeMAEConfig.from_dict(reference["config"])
+    model = TimeMAEForPreTraining(config)
+    model.load_state_dict(reference["state_dict"])
+    classifier = TimeMAEForSequenceClassification(config).eval()
+    classifier.timemae.load_state_dict(model.timemae.state_dict())
+    classifier.classifier.load_state_dict(reference["classifier_head"])
+    past_values, noise = reference["past_values"], reference["noise"]
+    model.eval()
+    with torch.no_grad():
+        for observed in (None, torch.ones_like(past_values), torch.ones(past_values.shape[:2], dtype=torch.bool)):
+            outputs = model(past_values, observed, noise=noise)
+            for name, expected in reference["eval"].items():
+                torch.testing.assert_close(outputs[name], expected, rtol=0, atol=0, msg=name)
+            pooled = model.timemae(past_values, observed).pooler_output
+            torch.testing.assert_close(pooled, reference["pooler_output"], rtol=0, atol=0)
+            torch.testing.assert_close(classifier(past_values, observed).logits, reference["logits"], rtol=0, atol=0)
+    model.train()
+    for per_sample_masking in (True, False):
+        model.config.per_sample_masking = per_sample_masking
+        torch.manual_seed(1)
+        outputs = model(past_values)
+        for name, expected in reference[f"train_per_sample_masking_{per_sample_masking}"].items():
+            torch.testing.assert_close(outputs[name].detach(), expected, rtol=0, atol=0, msg=name)
+
+
+def test_default_patch_length_aims_for_about_16_patches_with_little_padding():
+    assert TimeMAEConfig.default_patch_length(128) == 8  # the paper's HAR setting: 16 patches, no padding
+    assert TimeMAEConfig.default_patch_length(100) == 5  # 20 patches, no padding (8 would pad 4 steps)
+    assert TimeMAEConfig.default_patch_length(25) == 2  # 13 patches, 1 padded step (8 would pad 22 %)
+    assert TimeMAEConfig.default_patch_length(10) == 1  # too short to group steps
+    for context_length in range(2, 600):
+        patch_length = TimeMAEConfig.default_patch_length(context_length)
+        num_patches = -(-context_length // patch_length)
+        assert num_patches >= 2 and num_patches * patch_length - context_length < patch_length
+        if context_length >= 24:
+            assert 12 <= num_patches <= 24, context_length
+    with pytest.raises(ValueError, match="positive integer"):
+        TimeMAEConfig.default_patch_length(0)
+
+
+def test_patch_length_none_is_derived_and_saved_as_a_number(tmp_path):
+    config = TimeMAEConfig(context_length=100, num_input_channels=2)
+    assert config.patch_length == 5 and config.num_patches == 20 and config.max_position_embeddings == 20
+    config.save_pretrained(tmp_path)
+    assert json.loads((tmp_path / "config.json").read_text())["patch_length"] == 5
+    assert TimeMAEConfig().patch_length == 8
+
+
+def test_padded_patches_are_never_masked_and_each_window_masks_its_own_share():
+    config = tiny_config(mask_ratio=0.6)  # 8 patches
+    model = TimeMAEForPreTraining(config)
+    num_observed = torch.tensor([8, 5, 4, 2, 1])
+    patch_mask = torch.arange(8) < num_observed[:, None]
+    masking = model.random_masking(5, torch.device("cpu"), patch_mask=patch_mask)
+    expected_masked = torch.tensor([4, 3, 2, 1, 0])  # int(0.6 n), at least one when n >= 2, never all
+    assert torch.equal(masking.mask.sum(dim=1).long(), expected_masked)
+    assert torch.equal(masking.masked_valid.sum(dim=1), expected_masked)
+    assert torch.equal(masking.visible_valid.sum(dim=1), num_observed - expected_masked)
+    assert not (masking.mask.bool() & ~patch_mask).any(), "a padded patch was masked"
+    for row in range(5):
+        visible = masking.visible_index[row][masking.visible_valid[row]]
+        masked = masking.masked_index[row][masking.masked_valid[row]]
+        assert torch.equal(torch.cat([visible, masked]).sort().values, torch.arange(int(num_observed[row])))
+        assert torch.equal(visible, visible.sort().values) and torch.equal(masked, masked.sort().values)
+        assert torch.equal(masking.mask[row].nonzero().flatten(), masked)
+
+
+def test_noise_ranks_only_observed_patches_and_shared_noise_masks_alike():
+    model = TimeMAEForPreTraining(tiny_config(per_sample_masking=False))
+    patch_mask = torch.arange(8) < torch.tensor([[8], [6], [6]])
+    noise = torch.linspace(0, 1, 8).flip(0).expand(3, -1)  # patch 0 has the largest noise
+    masking = model.random_masking(3, torch.device("cpu"), noise=noise, patch_mask=patch_mask)
+    assert masking.masked_index[0].tolist() == [0, 1, 2, 3]
+    assert masking.masked_index[1][masking.masked_valid[1]].tolist() == [0, 1, 2]
+    shared = model.random_masking(3, torch.device("cpu"), patch_mask=patch_mask)  # one noise row for the batch
+    assert torch.equal(shared.mask[1], shared.mask[2])
+
+
+def test_batch_without_a_window_of_two_observed_patches_cannot_be_pretrained():
+    model = TimeMAEForPreTraining(tiny_config())
+    with pytest.raises(ValueError, match="2 or more observed patches"):
+        model(series(batch_size=2)[:, :4])
+
+
+def test_shorter_input_is_the_same_as_zero_padded_input_with_an_observed_mask():
+    config = tiny_config()
+    model = TimeMAEForSequenceClassification(config).eval()
+    short = series(config=config)[:, :19]
+    padded = torch.nn.functional.pad(short, (0, 0, 0, 13))
+    observed = torch.nn.functional.pad(torch.ones_like(short), (0, 0, 0, 13))
+    torch.testing.assert_close(model(short).logits, model(padded, observed).logits, rtol=0, atol=0)
+
+
+def test_unobserved_values_inside_a_patch_are_zero_after_normalisation():
+    mean, std = [1.0, -2.0, 0.5], [2.0, 4.0, 0.5]
+    model = TimeMAEModel(tiny_config(channel_mean=mean, channel_std=std)).eval()
+    past_values = series()
+    observed = torch.rand(past_values.shape, generator=torch.Generator().manual_seed(1)) > 0.3
+    garbage = torch.where(observed, past_values, torch.full_like(past_values, 1e4))
+    at_channel_mean = torch.where(observed, past_values, torch.tensor(mean).expand_as(past_values))
+    torch.testing.assert_close(
+        model(garbage, observed).last_hidden_state, model(at_channel_mean).last_hidden_state, rtol=0, atol=1e-6
+    )
+
+
+def test_observed_mask_may_be_bool_float_or_per_time_step():
+    model = TimeMAEModel(tiny_config()).eval()
+    past_values = series()
+    per_step = torch.arange(32) < torch.tensor([[32], [20], [9], [30]])
+    expected = model(past_values, per_step).pooler_output
+    torch.testing.assert_close(model(past_values, per_step.float()).pooler_output, expected, rtol=0, atol=0)
+    per_value = per_step[..., None].expand(-1, -1, 3)
+    torch.testing.assert_close(model(past_values, per_value).pooler_output, expected, rtol=0, atol=0)
+    assert torch.equal(model(past_values, per_step).patch_mask, torch.arange(8) < torch.tensor([[8], [5], [3], [8]]))
+
+
+@pytest.mark.parametrize("observed, error, message", [
+    (torch.ones(4, 32, 2), ValueError, "must have the shape of `past_values`"),
+    (torch.full((4, 32, 3), 0.5), ValueError, "1 \\(observed\\) or 0"),
+    ([[1.0]], TypeError, "must be a torch.Tensor"),
+    (torch.zeros(4, 32, 3), ValueError, r"Window\(s\) \[0, 1, 2, 3\] of the batch have no observed value"),
+])  # fmt: skip
+def test_bad_observed_mask_gets_a_clear_error(observed, error, message):
+    with pytest.raises(error, match=message):
+        TimeMAEModel(tiny_config())(series(), observed)
+
+
+def test_nan_where_the_mask_marks_missing_must_still_be_filled():
+    past_values = series()
+    past_values[0, 3, 1] = float("nan")
+    observed = ~torch.isnan(past_values)
+    with pytest.raises(ValueError, match="set missing values to 0"):
+        TimeMAEModel(tiny_config())(past_values, observed)
+    TimeMAEModel(tiny_config())(torch.nan_to_num(past_values), observed)
+
+
+# --- the momentum update cannot be forgotten silently ------------------------------------------------------------
+
+
+def train_steps(model, num_steps, *, forwards_per_step=1, update_momentum=False):
+    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-3)
+    for _ in range(num_steps):
+        for _ in range(forwards_per_step):
+            model(series(batch_size=2)).loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+        if update_momentum:
+            model.momentum_update()
+
+
+def test_training_without_momentum_update_warns_once_naming_the_callback(caplog):
+    model = TimeMAEForPreTraining(tiny_config()).train()
+    with caplog.at_level("WARNING"):
+        train_steps(model, 3)
+        model(series(batch_size=2))
+    assert caplog.text.count("without `momentum_update()`") == 1
+    assert "MomentumUpdateCallback" in caplog.text and "TimeMAEPretrainingTrainer" in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING"):
+        train_steps(model, 4)
+    assert "momentum_update" not in caplog.text  # once per model
+
+
+@pytest.mark.parametrize("kwargs", [
+    dict(update_momentum=True, num_steps=6),  # what MomentumUpdateCallback does
+    dict(forwards_per_step=4, num_steps=3),  # gradient accumulation: 12 forwards are only 2 steps before the last
+])  # fmt: skip
+def test_no_momentum_warning_when_updated_or_before_the_third_optimizer_step(caplog, kwargs):
+    model = TimeMAEForPreTraining(tiny_config()).train()
+    with caplog.at_level("WARNING"):
+        train_steps(model, **kwargs)
+        with torch.no_grad():
+            model(series(batch_size=2))  # evaluation forwards do not count
+    assert "momentum_update" not in caplog.text

@@ -12,7 +12,13 @@ import yaml
 from transformers import HfArgumentParser, TrainingArguments
 
 from timemae_hf import TimeMAEConfig, TimeMAEForPreTraining
-from timemae_hf.training import DataTrainingArguments, ModelArguments, check_process_count, parse_arguments
+from timemae_hf.training import (
+    DataTrainingArguments,
+    ModelArguments,
+    TimeMAETrainingArguments,
+    check_process_count,
+    parse_arguments,
+)
 
 
 REPOSITORY_ROOT = Path(__file__).resolve().parents[1]
@@ -49,7 +55,9 @@ def tiny_timemae_checkpoint(tmp_path) -> str:
 
 
 def pretraining_parser() -> HfArgumentParser:
-    return HfArgumentParser((ModelArguments, load_script("pretrain")["PretrainingDataArguments"], TrainingArguments))
+    return HfArgumentParser(
+        (ModelArguments, load_script("pretrain")["PretrainingDataArguments"], TimeMAETrainingArguments)
+    )
 
 
 def test_config_file_sets_values_and_command_line_overrides_them():
@@ -89,7 +97,7 @@ def test_json_config_file_parses_like_the_yaml_one(tmp_path):
     ],
 )
 def test_shipped_configs_parse_with_their_script(script, config, data_arguments):
-    parser = HfArgumentParser((ModelArguments, load_script(script)[data_arguments], TrainingArguments))
+    parser = HfArgumentParser((ModelArguments, load_script(script)[data_arguments], TimeMAETrainingArguments))
     model_args, _, training_args = parse_arguments(parser, [str(CONFIGS / config)])
     assert training_args.do_train and training_args.do_eval and training_args.do_predict
     assert (
@@ -115,7 +123,7 @@ def test_help_explains_every_argument(script, dataclass_names, monkeypatch, caps
     globals_ = load_script(script)
     dataclasses = [globals_[name] for name in dataclass_names] + [DataTrainingArguments]
     if script != "linear_probe":
-        dataclasses += [ModelArguments, TrainingArguments]
+        dataclasses += [ModelArguments, TrainingArguments, TimeMAETrainingArguments]
     for dataclass in dataclasses:
         for argument in fields(dataclass):
             if not argument.init or argument.name.startswith("_"):
@@ -230,3 +238,48 @@ def test_a_cpu_launch_that_starts_one_process_instead_of_several_is_refused(monk
     monkeypatch.setenv("MASTER_ADDR", "127.0.0.1")
     with pytest.raises(RuntimeError, match="started a single process.*--multi_gpu --num_processes N .*--use_cpu true"):
         check_process_count(SimpleNamespace(world_size=1))
+
+
+@pytest.mark.parametrize("script", ["pretrain", "finetune"])
+def test_a_run_that_would_train_nothing_is_refused_naming_the_flags(script, har_data_path, tmp_path, monkeypatch):
+    """issue 11: `pretrain.py --data_dir ... --output_dir X` exited 0 with a card calling a random model trained."""
+    with pytest.raises(ValueError, match="Nothing to do.*--do_train, --do_eval.*--do_predict"):
+        run_main(script, ["--data_dir", har_data_path, "--output_dir", str(tmp_path / "out"), *TINY_MODEL], monkeypatch)
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    "values, message",
+    [
+        ({"train_file": "a.npz", "data_dir": "har"}, "--data_dir is where the HAR data lies.*drop --data_dir"),
+        ({"dataset_name": "org/data", "train_file": "a.npz"}, "either --dataset_name .* or --train_file"),
+        ({"validation_file": "v.npz"}, "--validation_file/--test_file need --train_file"),
+        ({"dataset_config_name": "full"}, "'full' is not a HAR configuration: use 'raw' or 'pt'"),
+        ({"validation_fraction": 1.0}, "--validation_fraction must lie strictly between 0 and 1"),
+        ({"dataset_name": ""}, "No data given: pass --dataset_name"),
+    ],
+)
+def test_data_arguments_that_contradict_each_other_name_the_fix(values, message):
+    with pytest.raises(ValueError, match=message):
+        DataTrainingArguments(**values)
+
+
+def test_har_stays_the_default_dataset_and_files_replace_it():
+    assert DataTrainingArguments().is_har and DataTrainingArguments().dataset_config_name == "raw"
+    files = DataTrainingArguments(train_file="a.npz", test_file="b.npz")
+    assert not files.is_har and files.dataset_config_name is None
+
+
+def test_streaming_pretraining_needs_max_steps(tmp_path, monkeypatch):
+    argv = ["--train_file", str(tmp_path / "corpus.parquet"), "--streaming", "--do_train", "--output_dir",
+            str(tmp_path / "out")]  # fmt: skip
+    with pytest.raises(ValueError, match="--streaming has no epochs.*--max_steps"):
+        run_main("pretrain", argv, monkeypatch)
+    assert not (tmp_path / "out").exists()
+
+
+def test_refit_with_a_config_that_selects_on_validation_is_refused_with_the_overrides(tmp_path, monkeypatch):
+    argv = [str(CONFIGS / "har_finetune.yaml"), "--refit", "--output_dir", str(tmp_path / "out")]
+    with pytest.raises(ValueError, match='--refit trains on train \\+ validation.*--metric_for_best_model ""'):
+        run_main("finetune", argv, monkeypatch)
+    assert not (tmp_path / "out").exists()

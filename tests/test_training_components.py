@@ -1,4 +1,5 @@
-"""The shared pieces of timemae_hf.training, each on its own: callbacks, collator, probe, metrics, card, plots."""
+"""The shared pieces of timemae_hf.training, each on its own: callbacks, collators, trainer defaults, refit and budget,
+probe, metrics, card, plots."""
 
 import datasets
 import numpy as np
@@ -15,11 +16,20 @@ from timemae_hf import TimeMAEConfig, TimeMAEForPreTraining, TimeMAEForSequenceC
 from timemae_hf.training import (
     EvaluateEveryNEpochsCallback,
     MomentumUpdateCallback,
+    TimeMAEDataCollator,
     TimeMAEPretrainingCollator,
+    TimeMAEPretrainingTrainer,
+    TimeMAETrainingArguments,
+    TrainingDataCard,
+    apply_min_train_steps,
     benchmark_summary,
     classification_metrics,
+    fit_batch_size_to_split,
+    har_training_data,
     linear_probe_classifier,
+    pad_past_values,
     plot_training_curves,
+    refit_splits,
     render_model_card,
     run_linear_probe,
     stratified_subset,
@@ -249,3 +259,168 @@ def test_no_curves_are_drawn_for_a_run_without_training(tmp_path):
     history = [{"eval_loss": 8.0, "eval_probe_accuracy": 0.7, "step": 0}]
     assert plot_training_curves(history, str(tmp_path / "curves.png")) is None
     assert not (tmp_path / "curves.png").exists()
+
+
+def test_collator_pads_to_the_longest_window_and_marks_padding_and_missing_values():
+    short = np.ones((5, 3), dtype=np.float32)
+    long = np.full((8, 3), 2.0, dtype=np.float32)
+    long[2, 1] = np.nan
+    batch = TimeMAEDataCollator()([{"past_values": short, "labels": 1}, {"past_values": long, "labels": 0}])
+    assert batch["past_values"].shape == batch["past_observed_mask"].shape == (2, 8, 3)
+    assert not torch.isnan(batch["past_values"]).any()
+    assert batch["past_observed_mask"][0, :5].all() and not batch["past_observed_mask"][0, 5:].any()
+    assert batch["past_values"][0, 5:].eq(0).all()
+    assert not batch["past_observed_mask"][1, 2, 1] and batch["past_values"][1, 2, 1] == 0
+    assert int(batch["past_observed_mask"][1].sum()) == 8 * 3 - 1
+    assert batch["labels"].tolist() == [1, 0]
+
+
+def test_collator_stacks_equal_length_fully_observed_windows_without_a_mask():
+    examples = [{"past_values": torch.randn(32, 3), "labels": torch.tensor(label)} for label in range(3)]
+    batch = TimeMAEDataCollator()(examples)
+    assert set(batch) == {"past_values", "labels"}
+    torch.testing.assert_close(batch["past_values"], torch.stack([example["past_values"] for example in examples]))
+    pretraining = TimeMAEPretrainingCollator(num_patches=8)(examples)
+    assert set(pretraining) == {"past_values"}  # pre-training passes no labels
+
+
+def test_univariate_windows_get_a_channel_axis():
+    batch = pad_past_values([np.arange(4.0), np.arange(6.0)])
+    assert batch["past_values"].shape == (2, 6, 1) and batch["past_observed_mask"][0, 4:].eq(False).all()
+
+
+def test_pretraining_trainer_updates_the_momentum_encoder_without_being_given_the_callback(tmp_path):
+    torch.manual_seed(0)
+    model = TimeMAEForPreTraining(tiny_config())
+    args = TrainingArguments(
+        output_dir=str(tmp_path), per_device_train_batch_size=8, max_steps=2, learning_rate=1e-2, save_strategy="no",
+        report_to="none", remove_unused_columns=False, use_cpu=True, disable_tqdm=True,
+    )  # fmt: skip
+    trainer = TimeMAEPretrainingTrainer(model=model, args=args, train_dataset=windows(16))  # no callback, no collator
+    assert sum(isinstance(cb, MomentumUpdateCallback) for cb in trainer.callback_handler.callbacks) == 1
+    trainer.train()
+    online, target = model.timemae.encoder.state_dict(), model.momentum_encoder.state_dict()
+    assert any(not torch.equal(online[name], target[name]) for name in online)
+    given = TimeMAEPretrainingTrainer(model=model, args=args, callbacks=[MomentumUpdateCallback()])
+    assert sum(isinstance(cb, MomentumUpdateCallback) for cb in given.callback_handler.callbacks) == 1
+
+
+def test_linear_probe_takes_numpy_arrays_as_well_as_datasets():
+    torch.manual_seed(0)
+    model = TimeMAEForPreTraining(tiny_config())
+    train, test = windows(60, seed=0, class_offset=3.0), windows(30, seed=1, class_offset=3.0)
+    as_arrays = [(d.with_format("numpy")[:]["past_values"], d.with_format("numpy")[:]["labels"]) for d in (train, test)]
+    from_datasets = run_linear_probe(model, train, {"test": test}, batch_size=16)
+    from_arrays = run_linear_probe(model, as_arrays[0], {"test": as_arrays[1]}, batch_size=16)
+    assert from_arrays == from_datasets
+    with pytest.raises(ValueError, match="X holds 60 windows but y 59 labels"):
+        run_linear_probe(model, (as_arrays[0][0], as_arrays[0][1][:-1]), {})
+
+
+def test_refit_trains_on_train_and_validation_and_keeps_no_validation_split():
+    splits = datasets.DatasetDict({"train": windows(12), "validation": windows(6, seed=1), "test": windows(6, seed=2)})
+    refit = refit_splits(splits)
+    assert set(refit) == {"train", "test"} and len(refit["train"]) == 18
+    with pytest.raises(ValueError, match="no validation split"):
+        refit_splits(datasets.DatasetDict({"train": windows(12)}))
+
+
+@pytest.mark.parametrize(
+    "arguments, named",
+    [
+        ({"do_eval": True}, "--do_eval"),
+        ({"eval_strategy": "epoch"}, "--eval_strategy"),
+        (
+            {"eval_strategy": "epoch", "save_strategy": "epoch", "load_best_model_at_end": True},
+            "--load_best_model_at_end",
+        ),
+        ({"metric_for_best_model": "accuracy"}, "--metric_for_best_model"),
+    ],
+)
+def test_refit_refuses_arguments_that_need_a_validation_split(arguments, named, tmp_path):
+    with pytest.raises(ValueError, match=f"--refit trains on train \\+ validation.*{named}"):
+        TimeMAETrainingArguments(output_dir=str(tmp_path / "out"), refit=True, report_to="none", **arguments)
+    assert not (tmp_path / "out").exists()
+    TimeMAETrainingArguments(output_dir=str(tmp_path / "out"), refit=True, report_to="none", metric_for_best_model="")
+
+
+def test_a_batch_larger_than_the_train_split_is_lowered_to_the_split(caplog):
+    args = TimeMAETrainingArguments(output_dir="unused", per_device_train_batch_size=128, report_to="none")
+    with caplog.at_level("WARNING"):
+        fit_batch_size_to_split(args, 40)
+    assert args.per_device_train_batch_size == 40 and "lowered to 40" in caplog.text
+    fit_batch_size_to_split(args, 1000)
+    assert args.per_device_train_batch_size == 40
+    accumulating = TimeMAETrainingArguments(output_dir="unused", gradient_accumulation_steps=8, report_to="none")
+    with pytest.raises(ValueError, match="5 windows, fewer than the 1 processes x 8 accumulation steps"):
+        fit_batch_size_to_split(accumulating, 5)
+
+
+def test_min_train_steps_raises_the_epochs_of_a_small_split(caplog):
+    args = TimeMAETrainingArguments(
+        output_dir="unused", per_device_train_batch_size=16, num_train_epochs=30, min_train_steps=300, report_to="none"
+    )
+    with caplog.at_level("WARNING"):
+        apply_min_train_steps(args, 40)  # 3 steps an epoch
+    assert args.num_train_epochs == 100 and "training 100 epochs instead" in caplog.text
+    large = TimeMAETrainingArguments(
+        output_dir="unused", per_device_train_batch_size=16, num_train_epochs=30, min_train_steps=300, report_to="none"
+    )
+    apply_min_train_steps(large, 7000)
+    assert large.num_train_epochs == 30
+    fixed = TimeMAETrainingArguments(output_dir="unused", max_steps=5, min_train_steps=300, report_to="none")
+    apply_min_train_steps(fixed, 40)
+    assert fixed.max_steps == 5 and fixed.num_train_epochs == 3.0
+
+
+def test_model_card_describes_the_data_it_was_trained_on_not_har(tmp_path):
+    model = TimeMAEForSequenceClassification(tiny_config())
+    data = TrainingDataCard(
+        name="BasicMotions", validation_split="stratified 20 % of train, seed 42", num_train_windows=32
+    )
+    card = render_model_card(
+        model, "basic-motions", {"test_accuracy": 0.9}, None, TrainingArguments(output_dir=str(tmp_path),
+        report_to="none"), training_data=data,
+    )  # fmt: skip
+    assert "human-activity-recognition" not in card.data.tags and not card.data.datasets
+    assert card.data.eval_results[0].dataset_name == "BasicMotions"
+    text = " ".join(card.text.split())
+    assert "HAR" not in text and "volunteers" not in text and "body_acc" not in text
+    assert "fine-tuned to classify 3 classes of BasicMotions" in text
+    assert "BasicMotions, 32 train windows; validation = stratified 20 % of train, seed 42." in text
+    assert "3 channels in the training data's order" in text
+
+
+def test_har_model_card_keeps_its_tags_and_says_pt_validation_is_a_subset_of_train(tmp_path):
+    args = TrainingArguments(output_dir=str(tmp_path), report_to="none")
+    model = TimeMAEForPreTraining(tiny_config())
+    raw_data = har_training_data("raw", "held-out train subjects 5, 14")
+    raw = render_model_card(model, "har", {}, None, args, training_data=raw_data)
+    assert "human-activity-recognition" in raw.data.tags and raw.data.datasets == ["uci_har"]
+    assert "validation = held-out train subjects 5, 14." in " ".join(raw.text.split())
+    pt_data = har_training_data("pt")
+    pt = render_model_card(model, "har", {"eval_probe_accuracy": 0.96}, None, args, training_data=pt_data)
+    assert "a subset of the train windows (its scores are not held-out numbers)" in " ".join(pt.text.split())
+    assert "held out from training" not in pt.text
+
+
+def test_refit_model_card_says_train_and_validation_trained_the_model(tmp_path):
+    data = TrainingDataCard(name="BasicMotions", validation_split="stratified 20 % of train, seed 42", refit=True,
+                            num_train_windows=40)  # fmt: skip
+    card = render_model_card(
+        TimeMAEForSequenceClassification(tiny_config()), "m", {"test_accuracy": 0.9, "refit": True}, None,
+        TrainingArguments(output_dir=str(tmp_path), report_to="none"), training_data=data,
+    )  # fmt: skip
+    text = " ".join(card.text.split())
+    assert "**Refit**: trained on train + validation concatenated (40 windows)" in text
+    assert "`refit`" not in text  # a flag, not a score in the results table
+
+
+def test_model_card_of_a_run_that_trained_nothing_does_not_call_the_model_trained(tmp_path):
+    card = render_model_card(
+        TimeMAEForPreTraining(tiny_config()), "untrained", {"eval_loss": 3.0}, None,
+        TrainingArguments(output_dir=str(tmp_path), report_to="none"), training_data=har_training_data(),
+        trained_steps=0,
+    )  # fmt: skip
+    text = " ".join(card.text.split())
+    assert "This run trained nothing" in text and "pre-trained" not in text and "Optimiser" not in text

@@ -19,7 +19,7 @@ from safetensors.torch import load_file
 from transformers import AutoModelForSequenceClassification
 
 from timemae_hf import TimeMAEForPreTraining, TimeMAEModel
-from timemae_hf.training import DataTrainingArguments, load_har_splits
+from timemae_hf.training import DataTrainingArguments, load_splits
 
 
 REPOSITORY_ROOT = Path(__file__).resolve().parents[1]
@@ -192,7 +192,7 @@ def test_finetuned_model_starts_from_the_pretrained_encoder_and_reloads(finetune
         assert getattr(classifier.config, name) == getattr(pretrained_config, name)
     assert classifier.config.id2label[5] == "LAYING"
     # The reloaded model reproduces the reported test accuracy on the same test windows.
-    test = load_har_splits(DataTrainingArguments(data_dir=har_data_path, **SUBSET), SEED)["test"][:]
+    test = load_splits(DataTrainingArguments(data_dir=har_data_path, **SUBSET), SEED)["test"][:]
     with torch.no_grad():
         logits = classifier(past_values=test["past_values"]).logits
     accuracy = float((logits.argmax(-1) == test["labels"]).float().mean())

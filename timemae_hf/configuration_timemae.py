@@ -18,10 +18,13 @@ class TimeMAEConfig(PreTrainedConfig):
         num_input_channels (`int`, *optional*, defaults to 9):
             Number of variates (channels) of the input series.
         context_length (`int`, *optional*, defaults to 128):
-            Number of time steps of one input window. If it is not a multiple of `patch_length`, inputs are zero-padded
-            at the end to the next multiple, as the original TimeMAE code does.
-        patch_length (`int`, *optional*, defaults to 8):
-            Time steps per patch (TimeMAE's `wave_length`). Patches do not overlap.
+            The longest window the model takes. Shorter windows are right-padded by the model and the padding counts
+            as unobserved (see `past_observed_mask`). If it is not a multiple of `patch_length`, inputs are
+            zero-padded at the end to the next multiple, as the original TimeMAE code does.
+        patch_length (`int`, *optional*):
+            Time steps per patch (TimeMAE's `wave_length`). Patches do not overlap. Defaults to
+            [`~TimeMAEConfig.default_patch_length`] of `context_length` (8 for 128 steps, the paper's HAR setting);
+            the config stores the number it chose, so a saved config.json always names it.
         hidden_size (`int`, *optional*, defaults to 64):
             Width of the encoder; patches are projected from `patch_length * num_input_channels` to this size.
         num_hidden_layers (`int`, *optional*, defaults to 8):
@@ -91,7 +94,7 @@ class TimeMAEConfig(PreTrainedConfig):
 
     num_input_channels: int = 9
     context_length: int = 128
-    patch_length: int = 8
+    patch_length: int | None = None
     hidden_size: int = 64
     num_hidden_layers: int = 8
     num_attention_heads: int = 4
@@ -120,6 +123,8 @@ class TimeMAEConfig(PreTrainedConfig):
     add_cross_attention: bool = False
 
     def __post_init__(self, **kwargs):
+        if self.patch_length is None and isinstance(self.context_length, int) and self.context_length >= 1:
+            self.patch_length = self.default_patch_length(self.context_length)
         if self.max_position_embeddings is None:
             self.max_position_embeddings = self.num_patches
         # Plain floats, so numpy or torch statistics serialise to config.json.
@@ -129,6 +134,29 @@ class TimeMAEConfig(PreTrainedConfig):
             self.channel_std = [float(value) for value in self.channel_std]
         self.validate()
         super().__post_init__(**kwargs)
+
+    @staticmethod
+    def default_patch_length(context_length: int) -> int:
+        """
+        The patch length used when none is given: among the lengths that cut `context_length` into 12 to 24 patches,
+        the one that needs the least zero padding at the end, ties going to the one closest to 16 patches (then the
+        shorter patch). 128 steps -> 8 (16 patches, the paper's HAR setting), 100 -> 5 (20), 25 -> 2 (13), 1000 -> 50
+        (20); below 24 steps every step is a patch.
+
+        Why: 16 patches is the paper's setting; with 60 % masked, 12 to 24 patches leave 5 to 10 visible patches to
+        predict from, while attention cost grows with the square of the patch count. Padding is avoided because
+        padded steps carry no signal: a series of 25 steps in patches of 8 would be 22 % padding.
+        """
+        if not isinstance(context_length, int) or context_length < 1:
+            raise ValueError(f"`context_length` must be a positive integer, got {context_length!r}.")
+        shortest = max(1, math.ceil(context_length / 24))
+        longest = max(shortest, context_length // 12)
+
+        def padding_then_distance_from_16_patches(patch_length: int) -> tuple[int, int, int]:
+            num_patches = math.ceil(context_length / patch_length)
+            return num_patches * patch_length - context_length, abs(num_patches - 16), patch_length
+
+        return min(range(shortest, longest + 1), key=padding_then_distance_from_16_patches)
 
     @property
     def num_patches(self) -> int:

@@ -12,14 +12,17 @@ patches as embeddings, which is what `BertModel(inputs_embeds=...)` does too.
 """
 
 import math
+import os
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import torch
 from torch import nn
 from torch.nn import functional as F
 from transformers import AutoConfig, BertModel, PreTrainedModel
 from transformers import initialization as init
-from transformers.modeling_outputs import SequenceClassifierOutput
+from transformers.masking_utils import create_bidirectional_mask
+from transformers.modeling_outputs import BaseModelOutput, SequenceClassifierOutput
 from transformers.models.bert.modeling_bert import (
     BertAttention,
     BertEncoder,
@@ -28,12 +31,14 @@ from transformers.models.bert.modeling_bert import (
     BertOutput,
     BertSelfAttention,
 )
-from transformers.utils import ModelOutput
+from transformers.utils import ModelOutput, logging
 from transformers.utils.generic import can_return_tuple
 from transformers.utils.output_capturing import capture_outputs
 
 from .configuration_timemae import TimeMAEConfig
 
+
+logger = logging.get_logger(__name__)
 
 # Written into every saved config, so a checkpoint loads through any of these Auto classes with
 # `trust_remote_code=True` where timemae_hf is not installed (the code files are saved beside the weights).
@@ -47,6 +52,12 @@ TIMEMAE_AUTO_MAP = {
 # Checkpoint families whose encoder is, weight for weight, a `BertEncoder` loadable through `BertModel`.
 BERT_STYLE_MODEL_TYPES = ("bert",)
 
+# Optimizer steps without `momentum_update()` after which `TimeMAEForPreTraining` warns that the targets are frozen.
+MOMENTUM_UPDATE_WARNING_STEPS = 3
+
+# Codeword target of the masked-patch slots a window does not fill (F.cross_entropy's default ignore_index).
+IGNORED_CODEWORD_ID = -100
+
 
 @dataclass
 class TimeMAEModelOutput(ModelOutput):
@@ -54,23 +65,32 @@ class TimeMAEModelOutput(ModelOutput):
     last_hidden_state (`torch.FloatTensor` of shape `(batch_size, num_patches, hidden_size)`):
         Encoder output for every patch.
     pooler_output (`torch.FloatTensor` of shape `(batch_size, hidden_size)`):
-        Mean of `last_hidden_state` over patches: the series representation TimeMAE's linear probe and
+        Mean of `last_hidden_state` over the observed patches: the series representation TimeMAE's linear probe and
         classifier use.
     hidden_states (`tuple(torch.FloatTensor)`, *optional*, returned when `output_hidden_states=True`):
         Output of each encoder layer, each of shape `(batch_size, num_patches, hidden_size)`.
     attentions (`tuple(torch.FloatTensor)`, *optional*, returned when `output_attentions=True`):
         Attention probabilities of each layer (needs `attn_implementation="eager"`).
+    patch_mask (`torch.BoolTensor` of shape `(batch_size, num_patches)`):
+        True for the patches with at least one observed value; the others (padding) were not attended to and not
+        pooled, and their rows of `last_hidden_state` carry no information.
     """
 
     last_hidden_state: torch.FloatTensor | None = None
     pooler_output: torch.FloatTensor | None = None
     hidden_states: tuple[torch.FloatTensor, ...] | None = None
     attentions: tuple[torch.FloatTensor, ...] | None = None
+    patch_mask: torch.BoolTensor | None = None
 
 
 @dataclass
 class TimeMAEForPreTrainingOutput(ModelOutput):
     r"""
+    With padded windows (`past_observed_mask`, or input shorter than `context_length`) each window masks
+    `int(mask_ratio * its observed patches)` patches, so windows differ in how many visible and masked patches they
+    have: `num_visible_patches` and `num_masked_patches` below are then the batch's largest counts, and the slots a
+    window does not fill are ignored by every loss and metric (their `codeword_ids` are -100).
+
     loss (`torch.FloatTensor` of shape `()`):
         `mrr_loss_weight * mrr_loss + mcc_loss_weight * mcc_loss`.
     mrr_loss (`torch.FloatTensor` of shape `()`):
@@ -82,17 +102,25 @@ class TimeMAEForPreTrainingOutput(ModelOutput):
     codeword_logits (`torch.FloatTensor` of shape `(batch_size, num_masked_patches, codebook_size)`):
         Codeword scores the regressor's predictions get from the codebook.
     codeword_ids (`torch.LongTensor` of shape `(batch_size, num_masked_patches)`):
-        Target codewords of the masked patches.
+        Target codewords of the masked patches; -100 in unfilled slots.
     predicted_representations (`torch.FloatTensor` of shape `(batch_size, num_masked_patches, hidden_size)`):
         The regressor's predictions for the masked patches.
     target_representations (`torch.FloatTensor` of shape `(batch_size, num_masked_patches, hidden_size)`):
         The momentum encoder's representations of the masked patches.
     mask (`torch.FloatTensor` of shape `(batch_size, num_patches)`):
-        1 where a patch was masked, 0 where it was visible.
+        1 where a patch was masked, 0 where it was visible or padding.
     ids_restore (`torch.LongTensor` of shape `(batch_size, num_patches)`):
-        Permutation that puts `[visible, masked]` patches back in time order.
+        Permutation that puts `[visible, masked, padding]` patches (each in noise order) back in time order.
     visible_representations (`torch.FloatTensor` of shape `(batch_size, num_visible_patches, hidden_size)`):
         Encoder output of the visible patches.
+    hidden_states (`tuple(torch.FloatTensor)`, *optional*, returned when `output_hidden_states=True`):
+        The online encoder's input and the output of each of its layers, over the visible patches: each of shape
+        `(batch_size, num_visible_patches, hidden_size)`.
+    attentions (`tuple(torch.FloatTensor)`, *optional*, returned when `output_attentions=True`):
+        Attention probabilities of each online encoder layer over the visible patches (needs
+        `attn_implementation="eager"`).
+    patch_mask (`torch.BoolTensor` of shape `(batch_size, num_patches)`):
+        True for the patches with at least one observed value; the others are never masked, encoded or counted.
     """
 
     loss: torch.FloatTensor | None = None
@@ -106,11 +134,61 @@ class TimeMAEForPreTrainingOutput(ModelOutput):
     mask: torch.FloatTensor | None = None
     ids_restore: torch.LongTensor | None = None
     visible_representations: torch.FloatTensor | None = None
+    hidden_states: tuple[torch.FloatTensor, ...] | None = None
+    attentions: tuple[torch.FloatTensor, ...] | None = None
+    patch_mask: torch.BoolTensor | None = None
 
 
 def gather_patches(sequence: torch.Tensor, index: torch.LongTensor) -> torch.Tensor:
     """Select patches per sample: `sequence` (batch, num_patches, dim), `index` (batch, k) -> (batch, k, dim)."""
     return torch.gather(sequence, 1, index.unsqueeze(-1).expand(-1, -1, sequence.shape[-1]))
+
+
+def masked_mean(hidden_states: torch.Tensor, patch_mask: torch.BoolTensor | None) -> torch.Tensor:
+    """Mean over patches (batch, num_patches, hidden_size) -> (batch, hidden_size), of the True ones of `patch_mask`."""
+    if patch_mask is None:
+        return hidden_states.mean(dim=1)
+    weights = patch_mask.unsqueeze(-1).to(hidden_states.dtype)
+    return (hidden_states * weights).sum(dim=1) / weights.sum(dim=1)
+
+
+def padding_attention_mask(config: TimeMAEConfig, queries: torch.Tensor, key_mask: torch.BoolTensor | None,
+                           keys: torch.Tensor | None = None):
+    """
+    The encoder's attention mask that hides the False keys of `key_mask` (batch, num_keys), built as `BertModel`
+    builds it (`create_bidirectional_mask`), so that sdpa, eager and the other attention implementations agree.
+    None (no mask: every key is attended to) when `key_mask` is None.
+    """
+    if key_mask is None:
+        return None
+    return create_bidirectional_mask(
+        config=config, inputs_embeds=queries, attention_mask=key_mask, encoder_hidden_states=keys
+    )
+
+
+class PatchMasking(NamedTuple):
+    """
+    Which patches a window shows the online encoder and which it hides, as fixed-width index tensors.
+
+    `visible_index` (batch, num_visible) and `masked_index` (batch, num_masked) are in time order. Without padding
+    every window has the same counts and `visible_valid` / `masked_valid` are None; with padding, windows with fewer
+    observed patches fill only the first `visible_valid.sum(1)` / `masked_valid.sum(1)` slots and the other slots
+    (pointing at arbitrary patches) must be ignored. `mask` (batch, num_patches) is 1 where a patch is masked;
+    `ids_restore` (batch, num_patches) is each patch's rank in the shuffle.
+    """
+
+    visible_index: torch.LongTensor
+    masked_index: torch.LongTensor
+    mask: torch.Tensor
+    ids_restore: torch.LongTensor
+    visible_valid: torch.BoolTensor | None = None
+    masked_valid: torch.BoolTensor | None = None
+
+
+def sort_valid_slots_in_time_order(index: torch.LongTensor, valid: torch.BoolTensor, num_patches: int):
+    """Sort each row of `index` (batch, k) in time order with its valid slots first; returns (index, valid)."""
+    sorted_keys = (index + (~valid).long() * num_patches).sort(dim=1).values
+    return sorted_keys.remainder(num_patches), sorted_keys < num_patches
 
 
 class TimeMAEPatchProjection(nn.Linear):
@@ -120,40 +198,71 @@ class TimeMAEPatchProjection(nn.Linear):
 
 class TimeMAEPatchEmbeddings(nn.Module):
     """
-    Checks and normalises `past_values` (batch, context_length, num_input_channels), cuts them into non-overlapping
-    patches and projects each patch to `hidden_size`: (batch, num_patches, hidden_size). The projection is what
-    adapts a series of any channel count to BERT's width (TimeMAE's strided Conv1d, written as a Linear on the
-    flattened patch, which is the same map).
+    Checks and normalises `past_values` (batch, time <= context_length, num_input_channels), right-pads them to
+    `num_patches * patch_length` steps, cuts them into non-overlapping patches and projects each patch to
+    `hidden_size`: (batch, num_patches, hidden_size). The projection is what adapts a series of any channel count to
+    BERT's width (TimeMAE's strided Conv1d, written as a Linear on the flattened patch, which is the same map).
+
+    Also returns the patch mask (batch, num_patches): True for patches with at least one observed value, or None when
+    every patch of every window has one (the common, fast case). Unobserved values are set to 0 after normalisation,
+    so whatever the caller put there never reaches the model.
     """
 
     def __init__(self, config: TimeMAEConfig):
         super().__init__()
         self.config = config
         self.num_patches = config.num_patches
-        self.padding_length = config.num_patches * config.patch_length - config.context_length
+        self.patch_length = config.patch_length
         self.projection = TimeMAEPatchProjection(config.patch_length * config.num_input_channels, config.hidden_size)
         self.normalize = config.channel_mean is not None
         if self.normalize:
             self.register_buffer("channel_mean", torch.tensor(config.channel_mean), persistent=False)
             self.register_buffer("channel_std", torch.tensor(config.channel_std), persistent=False)
 
-    def forward(self, past_values: torch.Tensor) -> torch.Tensor:
-        past_values = check_past_values(past_values, self.config)
+    def forward(
+        self, past_values: torch.Tensor, past_observed_mask: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.BoolTensor | None]:
+        past_values = check_past_values(past_values, self.config, self.projection.weight.dtype)
+        observed = check_past_observed_mask(past_observed_mask, past_values)
         if self.normalize:
             past_values = (past_values - self.channel_mean) / self.channel_std
-        if self.padding_length:
+        if observed is not None:
+            past_values = past_values.masked_fill(~observed, 0.0)
+        batch_size, length, _ = past_values.shape
+        padding_length = self.num_patches * self.patch_length - length
+        if padding_length:
             # Zero-pad the end to a whole number of patches, as the original TimeMAE data loader does.
-            past_values = F.pad(past_values, (0, 0, 0, self.padding_length))
-        batch_size = past_values.shape[0]
+            past_values = F.pad(past_values, (0, 0, 0, padding_length))
         patches = past_values.reshape(batch_size, self.num_patches, -1)  # (batch, num_patches, patch_length * channels)
-        return self.projection(patches)
+        return self.projection(patches), self.observed_patches(observed, batch_size, length)
+
+    def observed_patches(self, observed: torch.BoolTensor | None, batch_size: int, length: int):
+        """(batch, num_patches) True where a patch has an observed value; None when all have one."""
+        if observed is None:
+            if length == self.config.context_length:
+                return None
+            patch_starts = torch.arange(self.num_patches, device=self.projection.weight.device) * self.patch_length
+            patch_mask = (patch_starts < length).expand(batch_size, -1)
+        else:
+            padded = F.pad(observed, (0, 0, 0, self.num_patches * self.patch_length - length))
+            patch_mask = padded.reshape(batch_size, self.num_patches, -1).any(dim=-1)
+        if bool(patch_mask.all()):
+            return None
+        empty_windows = (~patch_mask.any(dim=1)).nonzero().flatten().tolist()
+        if empty_windows:
+            raise ValueError(
+                f"Window(s) {empty_windows[:10]} of the batch have no observed value (`past_observed_mask` is 0 "
+                "everywhere): drop them, there is nothing to encode."
+            )
+        return patch_mask
 
 
 class TimeMAEEmbeddings(nn.Module):
     """
     Patch embeddings plus learned patch positions, then LayerNorm and dropout as in `BertEmbeddings`, whose position
-    table and LayerNorm load into these. Returns both the positioned embeddings (what the encoder reads) and the
-    bare patch embeddings (what the codeword tokenizer reads).
+    table and LayerNorm load into these. Returns the positioned embeddings (what the encoder reads), the bare patch
+    embeddings (what the codeword tokenizer reads), both (batch, num_patches, hidden_size), and the patch mask
+    (batch, num_patches) or None (see [`TimeMAEPatchEmbeddings`]).
     """
 
     def __init__(self, config: TimeMAEConfig):
@@ -164,11 +273,13 @@ class TimeMAEEmbeddings(nn.Module):
         self.LayerNorm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
         self.dropout = nn.Dropout(config.hidden_dropout_prob)
 
-    def forward(self, past_values: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        patch_embeddings = self.patch_embeddings(past_values)
+    def forward(
+        self, past_values: torch.Tensor, past_observed_mask: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.BoolTensor | None]:
+        patch_embeddings, patch_mask = self.patch_embeddings(past_values, past_observed_mask)
         positions = self.position_embeddings[: patch_embeddings.shape[1]]
         embeddings = self.dropout(self.LayerNorm(patch_embeddings + positions))
-        return embeddings, patch_embeddings
+        return embeddings, patch_embeddings, patch_mask
 
 
 class TimeMAECodewordTokenizer(nn.Module):
@@ -209,27 +320,50 @@ class TimeMAERegressorLayer(nn.Module):
         self.intermediate = BertIntermediate(config)
         self.output = BertOutput(config)
 
-    def forward(self, queries: torch.Tensor, visible_representations: torch.Tensor) -> torch.Tensor:
-        attended, _ = self.crossattention(queries, encoder_hidden_states=visible_representations)
+    def forward(
+        self, queries: torch.Tensor, visible_representations: torch.Tensor, visible_attention_mask=None
+    ) -> torch.Tensor:
+        attended, _ = self.crossattention(
+            queries, encoder_hidden_states=visible_representations, encoder_attention_mask=visible_attention_mask
+        )
         return self.output(self.intermediate(attended), attended)
 
 
 class TimeMAERegressor(nn.Module):
-    """Stack of `TimeMAERegressorLayer`s; every layer reads the same visible representations."""
+    """
+    Stack of `TimeMAERegressorLayer`s; every layer reads the same visible representations. `visible_valid`
+    (batch, num_visible), when given, hides the unfilled visible slots of windows with padding.
+    """
 
     def __init__(self, config: TimeMAEConfig):
         super().__init__()
+        self.config = config
         self.layer = nn.ModuleList([TimeMAERegressorLayer(config) for _ in range(config.num_regressor_layers)])
 
-    def forward(self, queries: torch.Tensor, visible_representations: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self,
+        queries: torch.Tensor,
+        visible_representations: torch.Tensor,
+        visible_valid: torch.BoolTensor | None = None,
+    ) -> torch.Tensor:
+        visible_attention_mask = padding_attention_mask(
+            self.config, queries, visible_valid, keys=visible_representations
+        )
         for layer in self.layer:
-            queries = layer(queries, visible_representations)
+            queries = layer(queries, visible_representations, visible_attention_mask)
         return queries
 
 
-def check_past_values(past_values: torch.Tensor, config: TimeMAEConfig) -> torch.Tensor:
-    """Validate `past_values` against the config; fail with the expected shape instead of a matmul error."""
-    expected = f"(batch_size, context_length={config.context_length}, num_input_channels={config.num_input_channels})"
+def check_past_values(past_values: torch.Tensor, config: TimeMAEConfig, dtype: torch.dtype) -> torch.Tensor:
+    """
+    Validate `past_values` against the config and return it as (batch, time, num_input_channels) in the model's
+    `dtype`, with `time <= context_length`. Floating input of another dtype is cast, as transformers' vision models
+    cast `pixel_values`, so float64 numpy data reaches a float32 model and float32 data a bf16 one; wrong shapes,
+    empty batches and non-finite values fail with the expected shape or the fix instead of a matmul error.
+    """
+    expected = (
+        f"(batch_size, time <= context_length={config.context_length}, num_input_channels={config.num_input_channels})"
+    )
     if not isinstance(past_values, torch.Tensor):
         raise TypeError(f"`past_values` must be a torch.Tensor of shape {expected}, got {type(past_values).__name__}.")
     if not past_values.is_floating_point():
@@ -241,27 +375,62 @@ def check_past_values(past_values: torch.Tensor, config: TimeMAEConfig) -> torch
         past_values = past_values.unsqueeze(-1)
     if past_values.ndim != 3:
         raise ValueError(f"`past_values` must have shape {expected}, got {tuple(past_values.shape)}.")
-    _, length, channels = past_values.shape
-    if (length, channels) != (config.context_length, config.num_input_channels):
-        hint = ""
+    batch_size, length, channels = past_values.shape
+    if batch_size == 0:
+        raise ValueError(
+            f"`past_values` is an empty batch (shape {tuple(past_values.shape)}): pass at least one window, or skip "
+            "the call when there is nothing to encode."
+        )
+    if channels != config.num_input_channels or not 1 <= length <= config.context_length:
         if (channels, length) == (config.context_length, config.num_input_channels):
             hint = " It looks channels-first (batch, channels, time): pass `past_values.transpose(1, 2)`."
         elif channels != config.num_input_channels:
             hint = f" The model was configured for {config.num_input_channels} channels, the input has {channels}."
         else:
             hint = (
-                f" The model was configured for windows of {config.context_length} steps; crop or pad the input, "
-                "or build a model with a matching `context_length`."
+                f" The model takes windows of at most {config.context_length} steps (shorter ones are padded): crop "
+                "the input, or build a model with a larger `context_length`."
             )
         raise ValueError(f"`past_values` must have shape {expected}, got {tuple(past_values.shape)}.{hint}")
+    past_values = past_values.to(dtype)
     finite = torch.isfinite(past_values)
     if not bool(finite.all()):
         bad = int((~finite).sum())
         raise ValueError(
-            f"`past_values` contains {bad} NaN or infinite value(s); impute or drop those windows before calling "
-            "the model (e.g. `torch.nan_to_num(past_values)` if zeros are a sensible fill)."
+            f"`past_values` contains {bad} NaN or infinite value(s) (in {dtype}): set missing values to 0 and pass "
+            "`past_observed_mask` (0 where a value is missing), as the training collator does, or drop those "
+            "windows."
         )
     return past_values
+
+
+def check_past_observed_mask(
+    past_observed_mask: torch.Tensor | None, past_values: torch.Tensor
+) -> torch.BoolTensor | None:
+    """
+    `past_observed_mask` (PatchTST's name and meaning: 1 = observed, 0 = missing or padding) as a bool tensor of
+    `past_values`' shape (batch, time, channels); (batch, time) masks apply to every channel. None stays None.
+    """
+    if past_observed_mask is None:
+        return None
+    if not isinstance(past_observed_mask, torch.Tensor):
+        raise TypeError(f"`past_observed_mask` must be a torch.Tensor, got {type(past_observed_mask).__name__}.")
+    shape, expected = tuple(past_observed_mask.shape), tuple(past_values.shape)
+    if past_observed_mask.ndim == 2 and shape == expected[:2]:
+        past_observed_mask = past_observed_mask.unsqueeze(-1).expand(expected)
+    elif shape != expected:
+        raise ValueError(
+            f"`past_observed_mask` must have the shape of `past_values` {expected} (or {expected[:2]} for all "
+            f"channels), got {shape}."
+        )
+    if past_observed_mask.dtype == torch.bool:
+        return past_observed_mask.to(past_values.device)
+    if not bool(((past_observed_mask == 0) | (past_observed_mask == 1)).all()):
+        raise ValueError(
+            "`past_observed_mask` must hold 1 (observed) or 0 (missing/padding), or be a bool tensor; got other "
+            "values."
+        )
+    return (past_observed_mask != 0).to(past_values.device)
 
 
 class TimeMAEPreTrainedModel(PreTrainedModel):
@@ -276,6 +445,12 @@ class TimeMAEPreTrainedModel(PreTrainedModel):
     _supports_flex_attn = True
     _supports_attention_backend = True
     _can_record_outputs = {"hidden_states": BertLayer, "attentions": BertSelfAttention}
+
+    def __init__(self, config: TimeMAEConfig, *inputs, **kwargs):
+        # Fields can change after the config was built (`from_pretrained(path, mask_ratio=...)`, `config.momentum =
+        # ...`); check them again here, before any layer is sized from them.
+        config.validate()
+        super().__init__(config, *inputs, **kwargs)
 
     def _init_weights(self, module):
         """
@@ -327,6 +502,7 @@ class TimeMAEPreTrainedModel(PreTrainedModel):
 
         The result saves and reloads on its own: the BERT checkpoint is not needed afterwards.
         """
+        bert_model_name_or_path = os.fspath(bert_model_name_or_path)
         bert_config = load_bert_config(bert_model_name_or_path)
         architecture = {
             "hidden_size": bert_config.hidden_size,
@@ -350,7 +526,7 @@ class TimeMAEPreTrainedModel(PreTrainedModel):
             "initializer_range": bert_config.initializer_range,
         }
         config = TimeMAEConfig(
-            **{**defaults, **config_kwargs, **architecture, "bert_model_name_or_path": str(bert_model_name_or_path)}
+            **{**defaults, **config_kwargs, **architecture, "bert_model_name_or_path": bert_model_name_or_path}
         )
         model = cls(config)
         bert = BertModel.from_pretrained(bert_model_name_or_path, add_pooling_layer=False)
@@ -371,6 +547,7 @@ class TimeMAEPreTrainedModel(PreTrainedModel):
 
 def load_bert_config(bert_model_name_or_path: str):
     """Load a checkpoint's config and make sure it describes a BERT-style encoder."""
+    bert_model_name_or_path = os.fspath(bert_model_name_or_path)
     try:
         bert_config = AutoConfig.from_pretrained(bert_model_name_or_path)
     except (OSError, ValueError) as error:
@@ -407,14 +584,71 @@ class TimeMAEModel(TimeMAEPreTrainedModel):
         return self.embeddings.patch_embeddings
 
     @capture_outputs
-    def forward(self, past_values: torch.Tensor, **kwargs) -> TimeMAEModelOutput:
+    def forward(
+        self,
+        past_values: torch.Tensor,
+        past_observed_mask: torch.Tensor | None = None,
+        *,
+        output_hidden_states: bool | None = None,
+        output_attentions: bool | None = None,
+    ) -> TimeMAEModelOutput:
         r"""
-        past_values (`torch.FloatTensor` of shape `(batch_size, context_length, num_input_channels)`):
-            The input windows.
+        past_values (`torch.FloatTensor` of shape `(batch_size, time, num_input_channels)`):
+            The input windows, `time <= context_length`; shorter windows are right-padded and the padding counts as
+            unobserved. `(batch_size, time)` is taken as one channel when `num_input_channels == 1`. No NaN: set
+            missing values to 0 and mark them in `past_observed_mask`.
+        past_observed_mask (`torch.Tensor` of shape `(batch_size, time, num_input_channels)` or `(batch_size, time)`, *optional*):
+            1 (or True) where a value is observed, 0 where it is missing or padding. Patches with no observed value
+            are neither attended to nor pooled, so a window's representation does not depend on how much padding its
+            batch needed.
+        output_hidden_states (`bool`, *optional*):
+            Also return the encoder's input and every layer's output (`hidden_states`).
+        output_attentions (`bool`, *optional*):
+            Also return every layer's attention probabilities (needs `attn_implementation="eager"`).
+        return_dict (`bool`, *optional*):
+            `False` returns a tuple instead of a [`TimeMAEModelOutput`].
         """
-        embeddings, _ = self.embeddings(past_values)
-        last_hidden_state = self.encoder(embeddings, **kwargs).last_hidden_state
-        return TimeMAEModelOutput(last_hidden_state=last_hidden_state, pooler_output=last_hidden_state.mean(dim=1))
+        embeddings, _, patch_mask = self.embeddings(past_values, past_observed_mask)
+        attention_mask = padding_attention_mask(self.config, embeddings, patch_mask)
+        last_hidden_state = self.encoder(embeddings, attention_mask=attention_mask).last_hidden_state
+        return TimeMAEModelOutput(
+            last_hidden_state=last_hidden_state,
+            pooler_output=masked_mean(last_hidden_state, patch_mask),
+            patch_mask=all_patches_if_none(patch_mask, last_hidden_state),
+        )
+
+    @capture_outputs
+    def encode_visible_patches(
+        self,
+        visible_embeddings: torch.Tensor,
+        visible_valid: torch.BoolTensor | None = None,
+        *,
+        output_hidden_states: bool | None = None,
+        output_attentions: bool | None = None,
+    ) -> BaseModelOutput:
+        """
+        The encoder over the visible patches' embeddings (batch, num_visible_patches, hidden_size), for
+        [`TimeMAEForPreTraining`]; `visible_valid` (batch, num_visible_patches) hides unfilled slots. A method of
+        this model, so that hidden states and attentions are captured from the online encoder only, never from the
+        momentum encoder.
+        """
+        attention_mask = padding_attention_mask(self.config, visible_embeddings, visible_valid)
+        return BaseModelOutput(
+            last_hidden_state=self.encoder(visible_embeddings, attention_mask=attention_mask).last_hidden_state
+        )
+
+
+def all_patches_if_none(patch_mask: torch.BoolTensor | None, hidden_states: torch.Tensor) -> torch.BoolTensor:
+    """The patch mask to return: `patch_mask`, or all True (batch, num_patches) when every patch was observed."""
+    if patch_mask is not None:
+        return patch_mask
+    return torch.ones(hidden_states.shape[:2], dtype=torch.bool, device=hidden_states.device)
+
+
+def requested_outputs(output_hidden_states: bool | None, output_attentions: bool | None) -> dict:
+    """The output flags a head was given, to pass on to [`TimeMAEModel`]; unset ones fall back to its config."""
+    flags = {"output_hidden_states": output_hidden_states, "output_attentions": output_attentions}
+    return {name: value for name, value in flags.items() if value is not None}
 
 
 class TimeMAEForPreTraining(TimeMAEPreTrainedModel):
@@ -424,6 +658,10 @@ class TimeMAEForPreTraining(TimeMAEPreTrainedModel):
     gradient; a cross-attention regressor predicts the masked patches' representations from mask queries (a learned
     token plus the patch position) and the visible representations. Call `momentum_update()` after every optimizer
     step (the training scripts do this with a `TrainerCallback`).
+
+    `from_pretrained` on a checkpoint without momentum encoder (one saved from [`TimeMAEModel`] or
+    [`TimeMAEForSequenceClassification`]) starts the momentum encoder as an exact copy of the loaded encoder, as a new
+    model does, and logs that it did; those keys are then not reported missing.
     """
 
     def __init__(self, config: TimeMAEConfig):
@@ -436,12 +674,38 @@ class TimeMAEForPreTraining(TimeMAEPreTrainedModel):
         self.tokenizer = TimeMAECodewordTokenizer(config)
         self.post_init()
         self.reset_momentum_encoder()
+        # See `warn_if_momentum_update_is_forgotten`.
+        self._optimizer_steps_without_momentum_update = 0
+        self._encoder_version_at_last_forward = None
+        self._momentum_warning_given = False
 
     def train(self, mode: bool = True):
         super().train(mode)
         if not self.config.momentum_encoder_dropout:
             self.momentum_encoder.eval()
         return self
+
+    def _adjust_missing_and_unexpected_keys(self, loading_info) -> None:
+        """
+        `from_pretrained` hook, run after the checkpoint's weights are in and missing ones initialised: a checkpoint
+        without momentum encoder gets one copied from its encoder, not a random one that continued pre-training would
+        regress onto.
+        """
+        super()._adjust_missing_and_unexpected_keys(loading_info)
+        prefix = "momentum_encoder."
+        missing = sorted(key for key in loading_info.missing_keys if key.startswith(prefix))
+        if not missing:
+            return
+        online = self.timemae.encoder.state_dict()
+        with torch.no_grad():
+            for key in missing:
+                self.get_parameter_or_buffer(key).copy_(online[key[len(prefix) :]])
+        loading_info.missing_keys = {key for key in loading_info.missing_keys if not key.startswith(prefix)}
+        logger.warning(
+            f"The checkpoint has no momentum encoder (it was saved from an encoder or a classifier): the momentum "
+            f"encoder of {type(self).__name__} starts as an exact copy of the loaded encoder ({len(missing)} tensors), "
+            "as at the start of pre-training."
+        )
 
     @torch.no_grad()
     def reset_momentum_encoder(self):
@@ -455,81 +719,189 @@ class TimeMAEForPreTraining(TimeMAEPreTrainedModel):
         targets = list(self.momentum_encoder.parameters())
         onlines = list(self.timemae.encoder.parameters())
         torch._foreach_lerp_(targets, onlines, 1.0 - self.config.momentum)
+        self._optimizer_steps_without_momentum_update = 0
 
-    def random_masking(self, batch_size: int, device: torch.device, noise: torch.Tensor | None = None):
+    def warn_if_momentum_update_is_forgotten(self):
+        """
+        Count optimizer steps taken without `momentum_update()` and warn once, at the third, that the targets are
+        frozen. An optimizer step is seen as a change, between two training forwards (training mode, gradients on),
+        of the version counter of a trainable encoder weight (PyTorch bumps it on every in-place update), so
+        gradient accumulation does not count and nothing is read from the tensor itself.
+        """
+        if self._momentum_warning_given or not (self.training and torch.is_grad_enabled()):
+            return
+        version = self.timemae.encoder.layer[0].output.LayerNorm.weight._version
+        if self._encoder_version_at_last_forward not in (None, version):
+            self._optimizer_steps_without_momentum_update += 1
+        self._encoder_version_at_last_forward = version
+        if self._optimizer_steps_without_momentum_update >= MOMENTUM_UPDATE_WARNING_STEPS:
+            self._momentum_warning_given = True
+            logger.warning(
+                f"{type(self).__name__} has taken {self._optimizer_steps_without_momentum_update} optimizer steps "
+                "without `momentum_update()`: the momentum (target) encoder is not following the encoder, so the "
+                "regression targets stay those of the initial weights. Train with `TimeMAEPretrainingTrainer`, add "
+                "`MomentumUpdateCallback` to your `Trainer` (both in `timemae_hf.training`), or call "
+                "`model.momentum_update()` after every optimizer step."
+            )
+
+    def random_masking(
+        self,
+        batch_size: int,
+        device: torch.device,
+        noise: torch.Tensor | None = None,
+        patch_mask: torch.BoolTensor | None = None,
+    ) -> PatchMasking:
         """
         Per-sample random masking (ViTMAE's argsort trick; the original TimeMAE masked the same patches for the whole
-        batch). Returns `visible_index` (batch, num_visible), `masked_index` (batch, num_masked), each sorted in time
-        order, `mask` (batch, num_patches) with 1 = masked, and `ids_restore` (batch, num_patches).
+        batch, which `per_sample_masking=False` does). Each window masks `int(mask_ratio * n)` of its `n` observed
+        patches, at least one when `n >= 2` and never all of them; padded patches are never masked nor visible.
 
-        noise (`torch.FloatTensor` of shape `(batch_size, num_patches)`, *optional*): the patches with the largest
-        noise are masked; pass it to make masking reproducible.
+        noise (`torch.FloatTensor` of shape `(batch_size, num_patches)`, *optional*): among a window's observed
+        patches, those with the largest noise are masked; pass it to make masking reproducible.
+        patch_mask (`torch.BoolTensor` of shape `(batch_size, num_patches)`, *optional*): True for observed patches;
+        None when all are.
         """
         num_patches = self.config.num_patches
-        num_visible = num_patches - self.config.num_masked_patches
         if noise is None:
             noise = torch.rand(batch_size if self.config.per_sample_masking else 1, num_patches, device=device)
             noise = noise.expand(batch_size, -1)
         elif noise.shape != (batch_size, num_patches):
             raise ValueError(f"`noise` must have shape {(batch_size, num_patches)}, got {tuple(noise.shape)}.")
-        ids_shuffle = torch.argsort(noise, dim=1)
+        if patch_mask is None:
+            num_visible = num_patches - self.config.num_masked_patches
+            ids_shuffle = torch.argsort(noise, dim=1)
+            ids_restore = torch.argsort(ids_shuffle, dim=1)
+            visible_index = ids_shuffle[:, :num_visible].sort(dim=1).values
+            masked_index = ids_shuffle[:, num_visible:].sort(dim=1).values
+            mask = (ids_restore >= num_visible).to(noise.dtype)
+            return PatchMasking(visible_index, masked_index, mask, ids_restore)
+
+        # Padded patches sort last; each window's observed ones split at its own count into visible | masked.
+        ids_shuffle = torch.argsort(noise.masked_fill(~patch_mask, float("inf")), dim=1)
         ids_restore = torch.argsort(ids_shuffle, dim=1)
-        visible_index = ids_shuffle[:, :num_visible].sort(dim=1).values
-        masked_index = ids_shuffle[:, num_visible:].sort(dim=1).values
-        mask = (ids_restore >= num_visible).to(noise.dtype)
-        return visible_index, masked_index, mask, ids_restore
+        num_observed = patch_mask.sum(dim=1, keepdim=True)
+        num_masked = self.masked_patch_counts(device)[num_observed]
+        num_visible = num_observed - num_masked
+        visible_width, masked_width = int(num_visible.max()), int(num_masked.max())
+        if masked_width == 0:
+            raise ValueError(
+                "No window of the batch has 2 or more observed patches, so none can hide a patch: masked pre-training "
+                f"needs windows longer than one patch ({self.config.patch_length} steps)."
+            )
+        slots = torch.arange(num_patches, device=device)
+        visible_index, visible_valid = sort_valid_slots_in_time_order(
+            ids_shuffle[:, :visible_width], slots[:visible_width] < num_visible, num_patches
+        )
+        masked_ranks = (num_visible + slots[:masked_width]).clamp(max=num_patches - 1)
+        masked_index, masked_valid = sort_valid_slots_in_time_order(
+            ids_shuffle.gather(1, masked_ranks), slots[:masked_width] < num_masked, num_patches
+        )
+        mask = ((ids_restore >= num_visible) & (ids_restore < num_observed)).to(noise.dtype)
+        return PatchMasking(visible_index, masked_index, mask, ids_restore, visible_valid, masked_valid)
+
+    def masked_patch_counts(self, device: torch.device) -> torch.LongTensor:
+        """(num_patches + 1,) patches to mask for a window of n observed patches: `int(mask_ratio * n)` (as
+        `config.num_masked_patches` is for a full window), at least 1 when n >= 2, at most n - 1."""
+        counts = [min(max(int(self.config.mask_ratio * n), min(n - 1, 1)), max(n - 1, 0))
+                  for n in range(self.config.num_patches + 1)]  # fmt: skip
+        return torch.tensor(counts, device=device)
 
     @can_return_tuple
-    def forward(self, past_values: torch.Tensor, noise: torch.Tensor | None = None) -> TimeMAEForPreTrainingOutput:
+    def forward(
+        self,
+        past_values: torch.Tensor,
+        past_observed_mask: torch.Tensor | None = None,
+        noise: torch.Tensor | None = None,
+        *,
+        output_hidden_states: bool | None = None,
+        output_attentions: bool | None = None,
+    ) -> TimeMAEForPreTrainingOutput:
         r"""
-        past_values (`torch.FloatTensor` of shape `(batch_size, context_length, num_input_channels)`):
-            The input windows.
+        past_values (`torch.FloatTensor` of shape `(batch_size, time, num_input_channels)`):
+            The input windows, `time <= context_length` (see [`TimeMAEModel.forward`]).
+        past_observed_mask (`torch.Tensor` of shape `(batch_size, time, num_input_channels)` or `(batch_size, time)`, *optional*):
+            1 where a value is observed, 0 where it is missing or padding. Patches with no observed value are never
+            masked, encoded or counted in a loss.
         noise (`torch.FloatTensor` of shape `(batch_size, num_patches)`, *optional*):
-            Masking noise; the highest-noise patches are masked. Random when not given.
+            Masking noise; the highest-noise observed patches are masked. Random when not given.
+        output_hidden_states (`bool`, *optional*):
+            Also return the online encoder's hidden states over the visible patches.
+        output_attentions (`bool`, *optional*):
+            Also return the online encoder's attention probabilities (needs `attn_implementation="eager"`).
+        return_dict (`bool`, *optional*):
+            `False` returns a tuple instead of a [`TimeMAEForPreTrainingOutput`].
         """
-        embeddings, patch_embeddings = self.timemae.embeddings(past_values)
-        visible_index, masked_index, mask, ids_restore = self.random_masking(
-            embeddings.shape[0], embeddings.device, noise
-        )
+        self.warn_if_momentum_update_is_forgotten()
+        embeddings, patch_embeddings, patch_mask = self.timemae.embeddings(past_values, past_observed_mask)
+        masking = self.random_masking(embeddings.shape[0], embeddings.device, noise, patch_mask)
 
         # The online encoder is given the visible patches only: masked ones never enter it.
-        visible_representations = self.timemae.encoder(gather_patches(embeddings, visible_index)).last_hidden_state
+        encoded = self.timemae.encode_visible_patches(
+            gather_patches(embeddings, masking.visible_index),
+            masking.visible_valid,
+            **requested_outputs(output_hidden_states, output_attentions),
+        )
+        visible_representations = encoded.last_hidden_state
         with torch.no_grad():
-            target_representations = self.momentum_encoder(
-                gather_patches(embeddings, masked_index).detach()
-            ).last_hidden_state
-            codeword_ids = self.tokenizer.codeword_ids(gather_patches(patch_embeddings, masked_index))
+            target_representations = self.encode_targets(embeddings, masking)
+            codeword_ids = self.tokenizer.codeword_ids(gather_patches(patch_embeddings, masking.masked_index))
+            if masking.masked_valid is not None:
+                codeword_ids = codeword_ids.masked_fill(~masking.masked_valid, IGNORED_CODEWORD_ID)
 
-        mask_queries = self.mask_token + self.timemae.embeddings.position_embeddings[masked_index]
-        predicted_representations = self.regressor(mask_queries, visible_representations)
+        mask_queries = self.mask_token + self.timemae.embeddings.position_embeddings[masking.masked_index]
+        predicted_representations = self.regressor(mask_queries, visible_representations, masking.visible_valid)
         codeword_logits = self.tokenizer(predicted_representations)
 
-        mrr_loss = F.mse_loss(predicted_representations, target_representations)
-        mcc_loss = F.cross_entropy(
+        mrr_loss = masked_mse(predicted_representations, target_representations, masking.masked_valid)
+        mcc_loss = F.cross_entropy(  # ignores the IGNORED_CODEWORD_ID slots
             codeword_logits.flatten(0, 1), codeword_ids.flatten(), label_smoothing=self.config.mcc_label_smoothing
         )
         loss = self.config.mrr_loss_weight * mrr_loss + self.config.mcc_loss_weight * mcc_loss
-        codeword_accuracy = (codeword_logits.detach().argmax(dim=-1) == codeword_ids).float().mean()
+        codeword_hits = codeword_logits.detach().argmax(dim=-1) == codeword_ids
+        if masking.masked_valid is not None:
+            codeword_hits = codeword_hits[masking.masked_valid]
 
         return TimeMAEForPreTrainingOutput(
             loss=loss,
             mrr_loss=mrr_loss.detach(),
             mcc_loss=mcc_loss.detach(),
-            codeword_accuracy=codeword_accuracy,
+            codeword_accuracy=codeword_hits.float().mean(),
             codeword_logits=codeword_logits,
             codeword_ids=codeword_ids,
             predicted_representations=predicted_representations,
             target_representations=target_representations,
-            mask=mask,
-            ids_restore=ids_restore,
+            mask=masking.mask,
+            ids_restore=masking.ids_restore,
             visible_representations=visible_representations,
+            hidden_states=encoded.hidden_states,
+            attentions=encoded.attentions,
+            patch_mask=all_patches_if_none(patch_mask, embeddings),
         )
+
+    def encode_targets(self, embeddings: torch.Tensor, masking: PatchMasking) -> torch.Tensor:
+        """The momentum encoder's representations of the masked patches (batch, num_masked, hidden_size)."""
+        masked_embeddings = gather_patches(embeddings, masking.masked_index).detach()
+        attention_mask = padding_attention_mask(self.config, masked_embeddings, masking.masked_valid)
+        return self.momentum_encoder(masked_embeddings, attention_mask=attention_mask).last_hidden_state
+
+
+def masked_mse(predicted: torch.Tensor, target: torch.Tensor, valid: torch.BoolTensor | None) -> torch.Tensor:
+    """MSE over the valid slots (batch, k) of (batch, k, hidden_size) tensors; over all of them when `valid` is None."""
+    if valid is None:
+        return F.mse_loss(predicted, target)
+    weights = valid.unsqueeze(-1).to(predicted.dtype)
+    return ((predicted - target).square() * weights).sum() / (weights.sum() * predicted.shape[-1])
 
 
 class TimeMAEForSequenceClassification(TimeMAEPreTrainedModel):
     """
     TimeMAE encoder + linear head on the mean-pooled patch representations. `from_pretrained` on a pre-training
     checkpoint loads the encoder and initialises the head (the momentum encoder, regressor and tokenizer are dropped).
+
+    The loss follows `BertForSequenceClassification`: `config.problem_type` "regression" (MSE),
+    "single_label_classification" (cross-entropy on class ids) or "multi_label_classification" (BCE with logits on
+    multi-hot targets); when unset it is inferred from the first labels as BERT does (one label -> regression, integer
+    labels -> single-label, anything else -> multi-label) and stored in the config.
     """
 
     _keys_to_ignore_on_load_unexpected = TimeMAEModel._keys_to_ignore_on_load_unexpected
@@ -544,30 +916,112 @@ class TimeMAEForSequenceClassification(TimeMAEPreTrainedModel):
 
     @can_return_tuple
     def forward(
-        self, past_values: torch.Tensor, labels: torch.LongTensor | None = None, **kwargs
+        self,
+        past_values: torch.Tensor,
+        past_observed_mask: torch.Tensor | None = None,
+        labels: torch.Tensor | None = None,
+        *,
+        output_hidden_states: bool | None = None,
+        output_attentions: bool | None = None,
     ) -> SequenceClassifierOutput:
         r"""
-        past_values (`torch.FloatTensor` of shape `(batch_size, context_length, num_input_channels)`):
-            The input windows.
-        labels (`torch.LongTensor` of shape `(batch_size,)`, *optional*):
-            Class ids in `[0, num_labels)`; with `num_labels == 1` a float regression target.
+        past_values (`torch.FloatTensor` of shape `(batch_size, time, num_input_channels)`):
+            The input windows, `time <= context_length` (see [`TimeMAEModel.forward`]).
+        past_observed_mask (`torch.Tensor` of shape `(batch_size, time, num_input_channels)` or `(batch_size, time)`, *optional*):
+            1 where a value is observed, 0 where it is missing or padding; unobserved patches are not pooled.
+        labels (`torch.Tensor`, *optional*):
+            Regression: targets of shape `(batch_size,)` or `(batch_size, num_labels)`. Single-label classification:
+            class ids in `[0, num_labels)` of shape `(batch_size,)` or `(batch_size, 1)` (-100 is ignored, as in
+            transformers). Multi-label classification: multi-hot (or one-hot) targets `(batch_size, num_labels)`.
+        output_hidden_states (`bool`, *optional*):
+            Also return the encoder's hidden states.
+        output_attentions (`bool`, *optional*):
+            Also return the encoder's attention probabilities (needs `attn_implementation="eager"`).
+        return_dict (`bool`, *optional*):
+            `False` returns a tuple instead of a [`SequenceClassifierOutput`].
         """
-        outputs = self.timemae(past_values, **kwargs)
+        outputs = self.timemae(
+            past_values, past_observed_mask, **requested_outputs(output_hidden_states, output_attentions)
+        )
         logits = self.classifier(self.dropout(outputs.pooler_output))
-        loss = None
-        if labels is not None:
-            if self.num_labels == 1:
-                loss = F.mse_loss(logits.squeeze(-1), labels.to(logits.dtype))
-            else:
-                if labels.min() < 0 or labels.max() >= self.num_labels:
-                    raise ValueError(
-                        f"`labels` must be class ids in [0, {self.num_labels}), got values in "
-                        f"[{int(labels.min())}, {int(labels.max())}]: set `num_labels` to the number of classes."
-                    )
-                loss = F.cross_entropy(logits, labels.long())
+        loss = self.classification_loss(logits, labels) if labels is not None else None
         return SequenceClassifierOutput(
             loss=loss, logits=logits, hidden_states=outputs.hidden_states, attentions=outputs.attentions
         )
+
+    def classification_loss(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        """`BertForSequenceClassification`'s loss for `config.problem_type`, with shape and value checks."""
+        if not isinstance(labels, torch.Tensor):
+            raise TypeError(f"`labels` must be a torch.Tensor, got {type(labels).__name__}.")
+        if self.config.problem_type is None:
+            if self.num_labels == 1:
+                self.config.problem_type = "regression"
+            elif self.num_labels > 1 and labels.dtype in (torch.long, torch.int):
+                self.config.problem_type = "single_label_classification"
+            else:
+                self.config.problem_type = "multi_label_classification"
+        problem_type = self.config.problem_type
+        batch_size = logits.shape[0]
+        labels = labels.to(logits.device)
+        if problem_type == "regression":
+            check_label_shape(labels, [(batch_size, self.num_labels)] + [(batch_size,)] * (self.num_labels == 1),
+                              problem_type)
+            return F.mse_loss(logits.view(labels.shape), labels.to(logits.dtype))
+        if problem_type == "single_label_classification":
+            labels = single_label_class_ids(labels, batch_size, self.num_labels)
+            return F.cross_entropy(logits, labels)
+        if problem_type == "multi_label_classification":
+            check_label_shape(labels, [(batch_size, self.num_labels)], problem_type)
+            return F.binary_cross_entropy_with_logits(logits, labels.to(logits.dtype))
+        raise ValueError(
+            f"`config.problem_type` is {problem_type!r}; use 'regression', 'single_label_classification' or "
+            "'multi_label_classification'."
+        )
+
+
+def check_label_shape(labels: torch.Tensor, allowed: list[tuple[int, ...]], problem_type: str):
+    """Raise a `ValueError` naming the expected shapes unless `labels` has one of the `allowed` shapes."""
+    if tuple(labels.shape) not in allowed:
+        raise ValueError(
+            f"`labels` has shape {tuple(labels.shape)}, but {problem_type} with these logits needs "
+            f"{' or '.join(str(shape) for shape in allowed)}. Pass one label row per window, or set "
+            "`config.problem_type` ('regression', 'single_label_classification', 'multi_label_classification') "
+            "to what the labels are."
+        )
+
+
+def single_label_class_ids(labels: torch.Tensor, batch_size: int, num_labels: int) -> torch.LongTensor:
+    """
+    Class ids (batch_size,) from single-label `labels` of shape (batch_size,) or (batch_size, 1); floats must be whole
+    numbers (1.7 is an error, not class 1), ids must lie in [0, num_labels) or be -100 (ignored).
+    """
+    problem_type = "single_label_classification"
+    if labels.ndim == 2 and labels.shape == (batch_size, num_labels) and num_labels > 1:
+        raise ValueError(
+            f"`labels` has shape {tuple(labels.shape)}, one column per class: for one-hot or multi-hot targets set "
+            "`config.problem_type='multi_label_classification'` (or pass float labels); for single-label "
+            "classification pass class ids of shape (batch_size,), e.g. `labels.argmax(-1)`."
+        )
+    check_label_shape(labels, [(batch_size,), (batch_size, 1)], problem_type)
+    labels = labels.view(-1)
+    if labels.is_floating_point():
+        if not bool((labels == labels.round()).all()):
+            raise ValueError(
+                "`labels` are floats with fractional values, but single_label_classification needs class ids (whole "
+                "numbers): pass integer class ids, or set `config.problem_type` to 'regression' or "
+                "'multi_label_classification'."
+            )
+        labels = labels.long()
+    elif labels.dtype == torch.bool:
+        labels = labels.long()
+    valid = (labels >= 0) & (labels < num_labels) | (labels == -100)
+    if not bool(valid.all()):
+        out_of_range = labels[~valid]
+        raise ValueError(
+            f"`labels` must be class ids in [0, {num_labels}) (or -100 to ignore a window), got "
+            f"{sorted(set(out_of_range.tolist()))[:5]}: set `num_labels` to the number of classes."
+        )
+    return labels
 
 
 __all__ = [

@@ -1,6 +1,7 @@
 #!/usr/bin/env python
 """
-Fine-tune TimeMAE for HAR activity classification with transformers' `Trainer` (also under `accelerate launch`).
+Fine-tune TimeMAE for time-series classification with transformers' `Trainer` (also under `accelerate launch`), on UCI
+HAR or on any labelled multivariate time series (`--train_file`, `--dataset_name`).
 
     # from a pre-training output folder (training/pretrain.py)
     python training/finetune.py training/configs/har_finetune.yaml --model_name_or_path outputs/timemae-har-native
@@ -9,10 +10,13 @@ Fine-tune TimeMAE for HAR activity classification with transformers' `Trainer` (
     # from a BERT checkpoint, or from scratch ("" unsets the config file's checkpoint)
     python training/finetune.py training/configs/har_finetune.yaml --model_name_or_path "" \
         --bert_model_name_or_path bert-base-uncased --learning_rate 1e-4
+    # your own data, with the generic recipe (a minimum number of steps, clipping, lr 1e-4)
+    python training/finetune.py training/configs/finetune_default.yaml --train_file train.npz --test_file test.npz \
+        --model_name_or_path runs/mine --output_dir runs/mine-finetuned
 
 The mean-pooled encoder output feeds a linear head trained with cross-entropy. Epochs are selected on the validation
-split (held-out train subjects); the selected model is then evaluated once on the test split: `test_results.json`,
-`all_results.json` and `confusion_matrix.png` in the output folder.
+split; the selected model is then evaluated once on the test split: `test_results.json`, `all_results.json` and
+`confusion_matrix.png` in the output folder. `--refit` trains on train + validation with a budget chosen before.
 """
 
 import logging
@@ -20,25 +24,32 @@ import os
 from dataclasses import dataclass, field
 
 import numpy as np
-from transformers import HfArgumentParser, TrainingArguments, set_seed
+from transformers import HfArgumentParser, set_seed
 
 from timemae_hf import TimeMAEForSequenceClassification
 from timemae_hf.training import (
     DataTrainingArguments,
     ModelArguments,
     TimeMAETrainer,
+    TimeMAETrainingArguments,
     TrainingCurvesCallback,
+    apply_min_train_steps,
     build_model,
     check_process_count,
+    check_something_to_do,
+    check_splits,
     class_names,
     compute_classification_metrics,
+    fit_batch_size_to_split,
     label_config,
-    load_har_splits,
+    load_splits,
     parse_arguments,
     plot_confusion_matrix,
+    refit_splits,
     setup_logging,
     stratified_subset,
     training_command,
+    training_data_card,
 )
 
 
@@ -61,7 +72,7 @@ class FinetuningModelArguments(ModelArguments):
 
 @dataclass
 class FinetuningDataArguments(DataTrainingArguments):
-    """HAR data, plus how many labels fine-tuning may use."""
+    """The data, plus how many labels fine-tuning may use."""
 
     label_fraction: float = field(
         default=1.0,
@@ -80,19 +91,28 @@ class FinetuningDataArguments(DataTrainingArguments):
 
 
 def main():
-    parser = HfArgumentParser((FinetuningModelArguments, FinetuningDataArguments, TrainingArguments))
+    parser = HfArgumentParser((FinetuningModelArguments, FinetuningDataArguments, TimeMAETrainingArguments))
     model_args, data_args, training_args = parse_arguments(parser)
     check_process_count(training_args)
+    check_something_to_do(training_args, "training/finetune.py")
     command = training_command()  # as typed: for the figures and the model card
 
     setup_logging(training_args, logger)
 
     set_seed(training_args.seed)
 
-    with training_args.main_process_first(desc="loading HAR"):
-        splits = load_har_splits(data_args, training_args.seed)
+    with training_args.main_process_first(desc="loading the data"):
+        splits = load_splits(data_args, training_args.seed)
+        check_splits(splits, training_args, data_args, needs_labels=True)
+        data_card = training_data_card(splits, data_args, refit=training_args.refit)
+        if training_args.refit:
+            splits = refit_splits(splits)
         splits["train"] = stratified_subset(splits["train"], data_args.label_fraction, training_args.seed)
+    data_card.num_train_windows = len(splits["train"])
     logger.info(f"Fine-tuning on {len(splits['train'])} labelled windows (label_fraction={data_args.label_fraction})")
+    if training_args.do_train:
+        fit_batch_size_to_split(training_args, len(splits["train"]))
+        apply_min_train_steps(training_args, len(splits["train"]))
     names = class_names(splits)
     model = build_model(TimeMAEForSequenceClassification, model_args, splits["train"], **label_config(names))
 
@@ -106,6 +126,7 @@ def main():
         train_dataset=splits["train"] if training_args.do_train else None,
         eval_dataset=splits["validation"] if training_args.do_eval else None,
         compute_metrics=compute_classification_metrics,
+        training_data=data_card,
         callbacks=[
             TrainingCurvesCallback(
                 title=f"TimeMAE fine-tuning - {os.path.basename(training_args.output_dir)}", command=command
@@ -117,7 +138,7 @@ def main():
     if training_args.do_train:
         train_result = trainer.train(resume_from_checkpoint=training_args.resume_from_checkpoint)
         trainer.save_model()
-        metrics = {**train_result.metrics, "train_samples": len(splits["train"])}
+        metrics = {**train_result.metrics, "train_samples": len(splits["train"]), "refit": training_args.refit}
         trainer.log_metrics("train", metrics)
         trainer.save_metrics("train", metrics)
         trainer.save_state()

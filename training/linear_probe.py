@@ -3,10 +3,12 @@
 TimeMAE's linear-probe evaluation of any TimeMAE checkpoint folder (pre-trained, fine-tuned, or a checkpoint-N).
 
     python training/linear_probe.py --model_name_or_path outputs/timemae-har-native
+    python training/linear_probe.py --model_name_or_path runs/mine --train_file train.npz --test_file test.npz
 
 The encoder is frozen and in eval mode; features are the mean over patches of its last hidden state; the authors'
 probe (StandardScaler + one-vs-rest LogisticRegression, random_state 3407) is fit on the labelled train split and
-scored on the validation and test splits. Prints the scores as JSON and writes them to --output_file.
+scored on the validation and (when the data has one) test splits. Prints the scores as JSON and writes them to
+--output_file.
 """
 
 import json
@@ -20,10 +22,12 @@ import torch
 from transformers import HfArgumentParser
 
 from timemae_hf import TimeMAEModel
+from timemae_hf.data import series_shape
 from timemae_hf.training import (
     DataTrainingArguments,
+    check_data_fits_checkpoint,
     check_timemae_checkpoint,
-    load_har_splits,
+    load_splits,
     parse_arguments,
     run_linear_probe,
 )
@@ -70,7 +74,7 @@ def main():
         handlers=[logging.StreamHandler(sys.stdout)],
         level=logging.INFO,
     )
-    check_timemae_checkpoint(model_args.model_name_or_path)
+    config = check_timemae_checkpoint(model_args.model_name_or_path)
     # Under a multi-process launcher (`accelerate launch`, torchrun) the first process probes and the others stop.
     if int(os.environ.get("RANK", "0")) != 0:
         return
@@ -80,11 +84,17 @@ def main():
         else torch.device("cpu")
     )
 
-    splits = load_har_splits(data_args, probe_args.seed)
+    splits = load_splits(data_args, probe_args.seed)
+    for split in splits:
+        if "labels" not in splits[split].features:
+            raise ValueError(
+                f"The '{split}' split has no labels (column {data_args.label_column!r}); the probe needs them: name "
+                "the column holding the classes with --label_column."
+            )
+    check_data_fits_checkpoint(config, model_args.model_name_or_path, *series_shape(splits["train"]))
     model = TimeMAEModel.from_pretrained(model_args.model_name_or_path).to(device)
-    scores = run_linear_probe(
-        model, splits["train"], {"validation": splits["validation"], "test": splits["test"]}, probe_args.batch_size
-    )
+    evaluated = {split: splits[split] for split in ("validation", "test") if split in splits}
+    scores = run_linear_probe(model, splits["train"], evaluated, probe_args.batch_size)
     results = {
         "model_name_or_path": model_args.model_name_or_path,
         "num_train_windows": len(splits["train"]),

@@ -1,15 +1,18 @@
 #!/usr/bin/env python
 """
-Pre-train TimeMAE on UCI HAR with transformers' `Trainer`, on one process or under `accelerate launch`.
+Pre-train TimeMAE with transformers' `Trainer`, on one process or under `accelerate launch`, on UCI HAR or on any
+multivariate time series (`--train_file`, `--dataset_name`).
 
     python training/pretrain.py training/configs/har_native.yaml
     python training/pretrain.py training/configs/har_native.yaml --num_train_epochs 3 --output_dir runs/native-3ep
+    python training/pretrain.py training/configs/pretrain_default.yaml --train_file my_data.npz --output_dir runs/mine
     accelerate launch --num_processes 2 training/pretrain.py training/configs/har_native.yaml
 
 Arguments come from the command line, or from a JSON/YAML file followed by overriding command-line arguments
 (`--help` lists them all). Every `probe_every_n_epochs` epochs the frozen encoder is linear-probed on the validation
-split (held-out train subjects); with `metric_for_best_model: probe_accuracy` and `load_best_model_at_end` the best
-checkpoint by validation is kept. The test split is only probed once, at the end, on that checkpoint.
+split (when the data is labelled); with `metric_for_best_model: probe_accuracy` and `load_best_model_at_end` the best
+checkpoint by validation is kept. The test split is only probed once, at the end, on that checkpoint. `--refit`
+pre-trains on train + validation with a budget chosen on validation before.
 """
 
 import logging
@@ -17,7 +20,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Optional
 
-from transformers import HfArgumentParser, TrainingArguments, set_seed
+from transformers import HfArgumentParser, set_seed
 
 from timemae_hf import TimeMAEForPreTraining
 from timemae_hf.training import (
@@ -29,15 +32,22 @@ from timemae_hf.training import (
     MomentumUpdateCallback,
     TimeMAEPretrainingCollator,
     TimeMAEPretrainingTrainer,
+    TimeMAETrainingArguments,
     TrainingCurvesCallback,
+    apply_min_train_steps,
     build_model,
     check_process_count,
+    check_something_to_do,
+    check_splits,
     class_names,
+    fit_batch_size_to_split,
     label_config,
-    load_har_splits,
+    load_splits,
     parse_arguments,
+    refit_splits,
     setup_logging,
     training_command,
+    training_data_card,
 )
 
 
@@ -46,7 +56,16 @@ logger = logging.getLogger(__name__)
 
 @dataclass
 class PretrainingDataArguments(DataTrainingArguments):
-    """HAR data, plus when to probe and how to mask."""
+    """The data, plus whether to stream it, when to probe and how to mask."""
+
+    streaming: bool = field(
+        default=False,
+        metadata={
+            "help": "Stream the data instead of loading it (a corpus larger than memory; not for 'har'): needs "
+            "--max_steps; channel statistics and the window length come from a bounded sample of the stream "
+            "(logged), and there is no linear probe."
+        },
+    )
 
     probe_every_n_epochs: int = field(
         default=5,
@@ -68,12 +87,16 @@ class PretrainingDataArguments(DataTrainingArguments):
         super().__post_init__()
         if self.probe_every_n_epochs < 1:
             raise ValueError(f"--probe_every_n_epochs must be at least 1, got {self.probe_every_n_epochs}.")
+        if self.streaming and self.is_har:
+            raise ValueError("--streaming reads --dataset_name or --train_file; HAR is small enough to load: drop it.")
 
 
 def main():
-    parser = HfArgumentParser((ModelArguments, PretrainingDataArguments, TrainingArguments))
+    parser = HfArgumentParser((ModelArguments, PretrainingDataArguments, TimeMAETrainingArguments))
     model_args, data_args, training_args = parse_arguments(parser)
     check_process_count(training_args)
+    check_something_to_do(training_args, "training/pretrain.py")
+    check_streaming(data_args, training_args)
     command = training_command()  # as typed: for the figures and the model card
     # The collator picks `past_values` (and `window_index`) itself and the linear probe reads `labels`, so Trainer must
     # not drop columns; naming `past_values` as the label makes Trainer compute the loss in evaluation (as run_mae.py).
@@ -85,12 +108,26 @@ def main():
 
     set_seed(training_args.seed)
 
-    with training_args.main_process_first(desc="loading HAR"):
-        splits = load_har_splits(data_args, training_args.seed)
+    with training_args.main_process_first(desc="loading the data"):
+        splits = load_splits(data_args, training_args.seed, streaming=data_args.streaming)
+        check_splits(splits, training_args, data_args, needs_labels=False)
+        data_card = training_data_card(splits, data_args, refit=training_args.refit)
+        if training_args.refit:
+            splits = refit_splits(splits)
         if data_args.mask_seed is not None:
             # (`map`, not `add_column`: datasets' add_column on a subsampled split loses the Array2D feature type)
             splits = splits.map(lambda _, index: {WINDOW_INDEX_COLUMN: index}, with_indices=True)
-    model = build_model(TimeMAEForPreTraining, model_args, splits["train"], **label_config(class_names(splits)))
+    names = None if data_args.streaming else class_names(splits)
+    if names is None and "probe" in (training_args.metric_for_best_model or ""):
+        raise ValueError(
+            f"--metric_for_best_model {training_args.metric_for_best_model} needs the linear probe, which needs "
+            f"labels (column --label_column {data_args.label_column!r}) and no --streaming: choose "
+            "--metric_for_best_model loss, or give labelled data."
+        )
+    if training_args.do_train and not data_args.streaming:
+        fit_batch_size_to_split(training_args, len(splits["train"]))
+        apply_min_train_steps(training_args, len(splits["train"]))
+    model = build_model(TimeMAEForPreTraining, model_args, splits["train"], **label_config(names))
 
     collator = TimeMAEPretrainingCollator(model.config.num_patches, mask_seed=data_args.mask_seed)
     callbacks = [
@@ -109,15 +146,19 @@ def main():
         eval_dataset=splits["validation"] if training_args.do_eval else None,
         data_collator=collator,
         callbacks=callbacks,
-        probe_train_dataset=splits["train"],
+        # The probe needs labelled windows in memory; unlabelled or streamed corpora are pre-trained without it.
+        probe_train_dataset=splits["train"] if names else None,
         probe_batch_size=training_args.per_device_eval_batch_size,
+        training_data=data_card,
     )
 
     results = {}
     if training_args.do_train:
         train_result = trainer.train(resume_from_checkpoint=training_args.resume_from_checkpoint)
         trainer.save_model()
-        metrics = {**train_result.metrics, "train_samples": len(splits["train"])}
+        metrics = {**train_result.metrics, "refit": training_args.refit}
+        if data_card.num_train_windows is not None:
+            metrics["train_samples"] = data_card.num_train_windows
         trainer.log_metrics("train", metrics)
         trainer.save_metrics("train", metrics)
         trainer.save_state()
@@ -141,6 +182,16 @@ def main():
         trainer.push_to_hub(**card_kwargs)
     else:
         trainer.create_model_card(**card_kwargs)
+
+
+def check_streaming(data_args: PretrainingDataArguments, training_args: TimeMAETrainingArguments):
+    """A stream has no length: Trainer needs --max_steps, and a refit has no validation split to add to train."""
+    if not data_args.streaming:
+        return
+    if training_args.do_train and training_args.max_steps <= 0:
+        raise ValueError("--streaming has no epochs (a stream has no length): set --max_steps.")
+    if training_args.refit:
+        raise ValueError("--refit concatenates train and validation, which --streaming cannot: drop one of them.")
 
 
 if __name__ == "__main__":

@@ -1,8 +1,12 @@
-"""HAR data for TimeMAE: the `datasets` builder, a one-call loader and the channel statistics."""
+"""Data for TimeMAE: any time series (`load_timeseries_dataset`), the HAR builder, and channel statistics."""
 
 from .channel_statistics import compute_channel_statistics
+from .npz_format import read_npz_file
+from .timeseries import dataset_display_name, load_timeseries_dataset, series_shape
+from .ts_format import read_ts_file
 from .uci_har import UciHar, UciHarConfig, default_har_path, held_out_validation_subjects, load_har
 from .uci_har_files import HAR_ACTIVITIES, HAR_CHANNELS, HAR_WINDOW_LENGTH
+from .validation_split import validation_split_description
 
 __all__ = [
     "HAR_ACTIVITIES",
@@ -11,7 +15,13 @@ __all__ = [
     "UciHar",
     "UciHarConfig",
     "compute_channel_statistics",
+    "dataset_display_name",
     "default_har_path",
     "held_out_validation_subjects",
     "load_har",
+    "load_timeseries_dataset",
+    "read_npz_file",
+    "read_ts_file",
+    "series_shape",
+    "validation_split_description",
 ]

@@ -16,6 +16,7 @@ from typing import Optional
 
 import yaml
 from transformers import HfArgumentParser, TrainingArguments
+from transformers.trainer_utils import IntervalStrategy
 
 
 CONFIG_FILE_SUFFIXES = (".json", ".yaml", ".yml")
@@ -151,27 +152,82 @@ class ModelArguments:
         return {name: getattr(self, name) for name in names if getattr(self, name) is not None}
 
 
+HAR_DATASET_NAME = "har"
+HAR_CONFIG_NAMES = ("raw", "pt")
+
+
 @dataclass
 class DataTrainingArguments:
-    """Which HAR data to read, and how much of it (the max_* options are for quick runs and tests)."""
+    """
+    Which data to read, and how much of it (the max_* options are for quick runs and tests).
 
+    UCI HAR is the named dataset `har` (the default), read from `--data_dir`. Any other data comes from
+    `--dataset_name` (a Hub id or a local `datasets` folder) or from `--train_file` (and `--validation_file`,
+    `--test_file`), as transformers' example scripts take it; see `timemae_hf.data.load_timeseries_dataset`.
+    """
+
+    dataset_name: Optional[str] = field(
+        default=HAR_DATASET_NAME,
+        metadata={
+            "help": "The data: 'har' (UCI HAR, from --data_dir; the default), a Hub dataset id, or a local folder "
+            "holding a saved or loadable `datasets` dataset. Ignored when --train_file is given."
+        },
+    )
+    dataset_config_name: Optional[str] = field(
+        default=None,
+        metadata={
+            "help": "The dataset's configuration. For 'har': 'raw' (the official UCI files, validation = held-out "
+            "train subjects; the default) or 'pt' (the TS-TCC/TimeMAE .pt files as they are, whose validation is a "
+            "subset of train). For other datasets: the `datasets` config name, if it has several."
+        },
+    )
     data_dir: Optional[str] = field(
         default=None,
         metadata={
-            "help": "HAR data: 'UCI HAR Dataset.zip', its extracted folder, or (--dataset_config_name pt) a folder "
-            "with train.pt/val.pt/test.pt. Default: $TIMEMAE_HAR_PATH, else '../shared/data/UCI HAR Dataset.zip'."
+            "help": "Where the HAR data lies: 'UCI HAR Dataset.zip', its extracted folder, or (--dataset_config_name "
+            "pt) a folder with train.pt/val.pt/test.pt. Default: $TIMEMAE_HAR_PATH, else "
+            "'../shared/data/UCI HAR Dataset.zip'. Only for --dataset_name har."
         },
     )
-    dataset_config_name: str = field(
-        default="raw",
+    train_file: Optional[str] = field(
+        default=None,
         metadata={
-            "help": "'raw': the official UCI files, validation = held-out train subjects; 'pt': TS-TCC/TimeMAE .pt "
-            "files as they are.",
-            "choices": ["raw", "pt"],
+            "help": "A file of training series instead of a named dataset: .npz (arrays X (windows, time, channels) "
+            "and y), UEA/UCR .ts, .parquet, .csv, .json/.jsonl or .arrow."
         },
     )
-    validation_subject_fraction: float = field(
-        default=0.2, metadata={"help": "Share of train subjects held out as the validation split ('raw' only)."}
+    validation_file: Optional[str] = field(
+        default=None,
+        metadata={
+            "help": "A file of validation series (formats as --train_file). Without it, --validation_fraction of "
+            "the train file is held out (by --group_column if given, else stratified by label)."
+        },
+    )
+    test_file: Optional[str] = field(
+        default=None,
+        metadata={"help": "A file of test series (formats as --train_file), scored once with --do_predict."},
+    )
+    past_values_column: str = field(
+        default="past_values",
+        metadata={"help": "The column holding each series, (time, channels) or (time,) (datasets and files)."},
+    )
+    label_column: str = field(
+        default="labels",
+        metadata={"help": "The column holding each series' class (datasets and files); fine-tuning needs it."},
+    )
+    group_column: Optional[str] = field(
+        default=None,
+        metadata={
+            "help": "Hold out whole groups of this column (e.g. 'subject') as the validation split, so that no group "
+            "is in both train and validation. Default: a stratified random split."
+        },
+    )
+    validation_fraction: float = field(
+        default=0.2,
+        metadata={
+            "help": "Share of the train split (of its groups with --group_column; of HAR's train subjects for 'har' "
+            "raw) held out as the validation split when the data has none."
+        },
     )
     max_train_samples: Optional[int] = field(
         default=None,
@@ -185,10 +241,37 @@ class DataTrainingArguments:
     )
 
     def __post_init__(self):
-        if not 0.0 < self.validation_subject_fraction < 1.0:
+        # "" unsets a value that a config file set, as for the model arguments.
+        for name in ("dataset_name", "dataset_config_name", "data_dir", "train_file", "validation_file", "test_file",
+                     "group_column"):  # fmt: skip
+            setattr(self, name, getattr(self, name) or None)
+        if self.dataset_name is None and self.train_file is None:
+            raise ValueError("No data given: pass --dataset_name (e.g. 'har' or a Hub id/folder) or --train_file.")
+        if self.train_file is not None and self.dataset_name not in (None, HAR_DATASET_NAME):
             raise ValueError(
-                "--validation_subject_fraction must lie strictly between 0 and 1, got "
-                f"{self.validation_subject_fraction}."
+                f"Give either --dataset_name ({self.dataset_name!r}) or --train_file ({self.train_file!r}), not both."
+            )
+        if self.train_file is None and (self.validation_file or self.test_file):
+            raise ValueError(
+                "--validation_file/--test_file need --train_file as well (a named --dataset_name brings its own "
+                "splits)."
+            )
+        if self.is_har:
+            if self.dataset_config_name is None:
+                self.dataset_config_name = "raw"
+            if self.dataset_config_name not in HAR_CONFIG_NAMES:
+                raise ValueError(
+                    f"--dataset_config_name {self.dataset_config_name!r} is not a HAR configuration: use 'raw' or "
+                    "'pt' with --dataset_name har."
+                )
+        elif self.data_dir is not None:
+            raise ValueError(
+                f"--data_dir is where the HAR data lies, but the data here is "
+                f"{self.train_file or self.dataset_name!r}: drop --data_dir, or use --dataset_name har."
+            )
+        if not 0.0 < self.validation_fraction < 1.0:
+            raise ValueError(
+                f"--validation_fraction must lie strictly between 0 and 1, got {self.validation_fraction}."
             )
         for name in ("max_train_samples", "max_eval_samples", "max_test_samples"):
             value = getattr(self, name)
@@ -196,6 +279,69 @@ class DataTrainingArguments:
                 raise ValueError(
                     f"--{name} must be a positive number of windows, got {value}; leave it unset to use all."
                 )
+
+    @property
+    def is_har(self) -> bool:
+        """Whether the data is UCI HAR (the named dataset, not files)."""
+        return self.train_file is None and self.dataset_name == HAR_DATASET_NAME
+
+
+@dataclass
+class TimeMAETrainingArguments(TrainingArguments):
+    """
+    transformers' `TrainingArguments`, plus the training budget and the refit stage of the two-stage protocol.
+
+    `--refit` is the second stage: the budget and hyperparameters were chosen on the validation split in a first run;
+    the refit run trains with them on train + validation and evaluates on test once. With no validation split left,
+    anything that evaluates or selects on validation is refused.
+    """
+
+    refit: bool = field(
+        default=False,
+        metadata={
+            "help": "Train on train + validation concatenated, with the budget chosen on validation in an earlier "
+            "run (the second stage of the two-stage protocol); no validation split is left, so --do_eval, "
+            "--eval_strategy, --load_best_model_at_end and --metric_for_best_model must be off. Recorded in the "
+            "results and the model card."
+        },
+    )
+    min_train_steps: int = field(
+        default=0,
+        metadata={
+            "help": "Raise --num_train_epochs so that at least this many optimizer steps run (logged), so that a "
+            "recipe written for thousands of windows still trains on a few dozen. 0: off. Ignored with --max_steps."
+        },
+    )
+
+    def __post_init__(self):
+        super().__post_init__()
+        if self.min_train_steps < 0:
+            raise ValueError(
+                f"--min_train_steps must be 0 (off) or a positive number of steps, got {self.min_train_steps}."
+            )
+        if self.refit:
+            needs_validation = {
+                "--do_eval": self.do_eval,
+                "--eval_strategy": self.eval_strategy != IntervalStrategy.NO,
+                "--load_best_model_at_end": self.load_best_model_at_end,
+                "--metric_for_best_model": bool(self.metric_for_best_model),
+            }
+            conflicts = [name for name, is_set in needs_validation.items() if is_set]
+            if conflicts:
+                raise ValueError(
+                    f"--refit trains on train + validation, so no validation split is left for {', '.join(conflicts)}. "
+                    "Add --do_eval false --eval_strategy no --load_best_model_at_end false --metric_for_best_model "
+                    '"" (and the budget chosen on validation, e.g. --num_train_epochs N).'
+                )
+
+
+def check_something_to_do(training_args: TrainingArguments, script: str):
+    """Refuse a run that would neither train nor evaluate: it would only leave a card about a model nobody trained."""
+    if not (training_args.do_train or training_args.do_eval or training_args.do_predict):
+        raise ValueError(
+            f"Nothing to do: {script} was given none of --do_train, --do_eval (or an --eval_strategy) and "
+            "--do_predict. Add --do_train to train (the shipped configs in training/configs/ set all three)."
+        )
 
 
 def parse_arguments(parser: HfArgumentParser, argv: Optional[list[str]] = None) -> tuple:

@@ -3,8 +3,10 @@
 The encoder is frozen and in eval mode; a window's feature is the mean over patches of the last hidden state
 (`TimeMAEModel`'s `pooler_output`); a standardised logistic regression is fit on the labelled train split and scored on
 the other splits. Unlike the authors' code, which kept the epoch with the best *test* score, checkpoints are selected
-on the validation split (held-out train subjects) and the test split is only reported.
+on the validation split and the test split is only reported.
 """
+
+from typing import Any, Union
 
 import numpy as np
 import torch
@@ -15,6 +17,7 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 from transformers import PreTrainedModel
 
+from .collators import pad_past_values
 from .metrics import classification_metrics
 
 
@@ -31,38 +34,77 @@ def linear_probe_classifier() -> Pipeline:
     )
 
 
+# Labelled windows: a `datasets.Dataset` with `past_values` and `labels`, or numpy arrays `(X, y)` with X of shape
+# (num_windows, time, channels) (or (num_windows, time) for one channel; a list of (time, channels) arrays of different
+# lengths, NaN where missing, also works) and y (num_windows,) integer class ids.
+LabelledWindows = Union[Dataset, tuple[Any, Any]]
+
+
+def _windows_and_labels(data: LabelledWindows) -> tuple[Any, np.ndarray]:
+    if isinstance(data, Dataset):
+        missing = {"past_values", "labels"} - set(data.column_names)
+        if missing:
+            raise ValueError(
+                f"The linear probe needs columns 'past_values' and 'labels'; the dataset lacks {sorted(missing)} "
+                f"(it has {data.column_names})."
+            )
+        labels = data.with_format("numpy", columns=["labels"])[:]["labels"]
+        return data.with_format("numpy", columns=["past_values"]), np.asarray(labels)
+    if isinstance(data, (tuple, list)) and len(data) == 2:
+        series, labels = data
+        labels = np.asarray(labels)
+        if len(series) != len(labels):
+            raise ValueError(f"X holds {len(series)} windows but y {len(labels)} labels; give one label per window.")
+        return series, labels
+    raise TypeError(
+        f"Expected a datasets.Dataset with 'past_values' and 'labels' or a pair (X, y) of arrays, got "
+        f"{type(data).__name__}."
+    )
+
+
 @torch.no_grad()
-def extract_features(model: PreTrainedModel, dataset: Dataset, batch_size: int = 256) -> tuple[np.ndarray, np.ndarray]:
+def extract_features(
+    model: PreTrainedModel, data: LabelledWindows, batch_size: int = 256
+) -> tuple[np.ndarray, np.ndarray]:
     """
-    Frozen mean-pooled encoder features of every window of `dataset` (rows with `past_values` and `labels`).
+    Frozen mean-pooled encoder features of every window of `data` (a `Dataset` or `(X, y)`, see `LabelledWindows`).
 
     `model` is any TimeMAE model (`TimeMAEModel`, `TimeMAEForPreTraining`, `TimeMAEForSequenceClassification`); its
-    `TimeMAEModel` is run in eval mode (no dropout, no masking) and its previous train/eval mode is restored.
+    `TimeMAEModel` is run in eval mode (no dropout, no masking) and its previous train/eval mode is restored. Windows
+    are batched as in training (`pad_past_values`: padded to the batch's longest, NaN to 0 with an observed mask), so
+    padding and missing values never reach the pooled features.
 
     Returns features (num_windows, hidden_size) float32 and labels (num_windows,) int64.
     """
+    series, labels = _windows_and_labels(data)
     encoder = model.base_model
     was_training = encoder.training
     encoder.eval()
     device = next(encoder.parameters()).device
-    rows = dataset.with_format("torch", columns=["past_values", "labels"])
-    features, labels = [], []
+    features = []
     try:
-        for start in range(0, len(rows), batch_size):
-            batch = rows[start : start + batch_size]
-            pooled = encoder(past_values=batch["past_values"].to(device)).pooler_output
-            features.append(pooled.float().cpu().numpy())
-            labels.append(batch["labels"].numpy())
+        for start in range(0, len(labels), batch_size):
+            window_rows = series[start : start + batch_size]
+            if isinstance(window_rows, dict):  # a slice of a Dataset
+                window_rows = window_rows["past_values"]
+            batch = {name: value.to(device) for name, value in pad_past_values(list(window_rows)).items()}
+            features.append(encoder(**batch).pooler_output.float().cpu().numpy())
     finally:
         encoder.train(was_training)
-    return np.concatenate(features), np.concatenate(labels).astype(np.int64)
+    return np.concatenate(features), labels.astype(np.int64)
 
 
 def run_linear_probe(
-    model: PreTrainedModel, train_dataset: Dataset, eval_datasets: dict[str, Dataset], batch_size: int = 256
+    model: PreTrainedModel,
+    train_dataset: LabelledWindows,
+    eval_datasets: dict[str, LabelledWindows],
+    batch_size: int = 256,
 ) -> dict[str, dict[str, float]]:
     """
-    Fit the probe on `train_dataset`'s features and score each of `eval_datasets`.
+    Fit the probe on `train_dataset`'s features and score each of `eval_datasets`; each is a `datasets.Dataset` with
+    `past_values` and `labels`, or numpy arrays `(X, y)`:
+
+        run_linear_probe(encoder, (X_train, y_train), {"test": (X_test, y_test)})
 
     Returns `{name: {"accuracy": ..., "macro_f1": ...}}` for every name of `eval_datasets`.
     """

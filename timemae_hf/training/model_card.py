@@ -1,8 +1,9 @@
-"""Model cards for the folders the training scripts write, rendered from `model_cards/timemae_har.md`."""
+"""Model cards for the folders the training scripts write, rendered from `model_cards/timemae.md`."""
 
 import os
 import shlex
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
@@ -10,13 +11,52 @@ from huggingface_hub import EvalResult, ModelCard, ModelCardData
 from transformers import PreTrainedModel, TrainingArguments
 
 from .. import TimeMAEForPreTraining
+from ..data import HAR_CHANNELS
 
 
-DEFAULT_TEMPLATE_PATH = Path(__file__).resolve().parents[2] / "model_cards" / "timemae_har.md"
-BASE_TAGS = ["time-series", "timemae", "self-supervised", "masked-autoencoder", "bert", "human-activity-recognition"]
-DATASET_TYPE = "uci_har"
-DATASET_NAME = "UCI HAR (raw inertial signals)"
+DEFAULT_TEMPLATE_PATH = Path(__file__).resolve().parents[2] / "model_cards" / "timemae.md"
+BASE_TAGS = ["time-series", "timemae", "self-supervised", "masked-autoencoder", "bert"]
+HAR_TAGS = ["human-activity-recognition"]
 TASK_TYPE = "time-series-classification"
+
+
+@dataclass
+class TrainingDataCard:
+    """
+    What a model card says about the data: its name, where it comes from, its channels, how its validation split was
+    made (`timemae_hf.data.validation_split_description`), and whether the run refit on train + validation.
+    """
+
+    name: str  # as readers know it: "UCI HAR", a file stem, a Hub id
+    validation_split: Optional[str]  # how the validation split was made; None when the data has none
+    hub_id: Optional[str] = None  # the Hub dataset id for the card's `datasets` metadata (never a local path)
+    description: Optional[str] = None  # one phrase on what a window is, e.g. HAR's "2.56 s of smartphone signals"
+    channel_names: Optional[list[str]] = None
+    num_train_windows: Optional[int] = None
+    refit: bool = False
+    tags: list[str] = field(default_factory=list)  # dataset-specific tags, e.g. HAR's "human-activity-recognition"
+    limitations: Optional[str] = None  # what a user of this data should know; a generic sentence when None
+
+
+def har_training_data(config_name: str = "raw", validation_split: Optional[str] = None, **kwargs) -> TrainingDataCard:
+    """UCI HAR as a card describes it. Its `pt` files' validation split is a subset of train, which the card says."""
+    if validation_split is None:
+        validation_split = (
+            "train subjects held out from training"
+            if config_name == "raw"
+            else "the val.pt file as shipped, a subset of the train windows (its scores are not held-out numbers)"
+        )
+    return TrainingDataCard(
+        name="UCI HAR",
+        validation_split=validation_split,
+        hub_id="uci_har",
+        description="2.56 s windows (50 Hz) of the smartphone inertial signals of 30 volunteers, 6 activities",
+        channel_names=list(HAR_CHANNELS),
+        tags=list(HAR_TAGS),
+        limitations="Trained and evaluated on one dataset of 30 volunteers carrying a waist-mounted phone; expect "
+        "lower accuracy for other devices, placements, sampling rates or populations.",
+        **kwargs,
+    )
 SPLIT_NAMES = {"eval": "validation", "test": "test"}
 # metric key after the split prefix -> (metric type on the Hub, display name, metric arguments)
 CARD_METRICS = {
@@ -39,7 +79,7 @@ def training_command(argv: Optional[list[str]] = None) -> str:
     return shlex.join(launcher + argv)
 
 
-def eval_results(results: dict[str, float]) -> list[EvalResult]:
+def eval_results(results: dict[str, float], training_data: TrainingDataCard) -> list[EvalResult]:
     """The run's validation/test scores among `results` (e.g. `test_probe_accuracy`) as Hub `EvalResult`s."""
     entries = []
     for prefix, split in SPLIT_NAMES.items():
@@ -52,8 +92,8 @@ def eval_results(results: dict[str, float]) -> list[EvalResult]:
                 EvalResult(
                     task_type=TASK_TYPE,
                     task_name="Linear probe on frozen features" if probe else "Time series classification",
-                    dataset_type=DATASET_TYPE,
-                    dataset_name=DATASET_NAME,
+                    dataset_type=training_data.hub_id or training_data.name,
+                    dataset_name=training_data.name,
                     dataset_split=split,
                     metric_type=metric_type,
                     metric_name=f"{metric_name} ({split})",
@@ -74,12 +114,16 @@ def render_model_card(
     selected_step: Optional[int] = None,
     template_path: os.PathLike = DEFAULT_TEMPLATE_PATH,
     benchmark: Optional[dict] = None,
+    training_data: Optional[TrainingDataCard] = None,
+    trained_steps: Optional[int] = None,
 ) -> ModelCard:
     """
-    The card of a trained TimeMAE model: YAML metadata (library, tags, dataset, metrics, a model-index holding the
-    measured `results`) and a description with the usage, the protocol and the exact `training_command`.
+    The card of a TimeMAE model: YAML metadata (library, tags, dataset, metrics, a model-index holding the measured
+    `results`) and a description with the data, the usage, the protocol and the exact `training_command`.
     `selected_step` is the optimizer step of the checkpoint that validation selected, if one was. `benchmark`
-    (see `benchmark_summary`) adds the multi-seed result of a benchmark this run belongs to.
+    (see `benchmark_summary`) adds the multi-seed result of a benchmark this run belongs to. `training_data` describes
+    the data (default: UCI HAR, `har_training_data()`). `trained_steps=0` says the run trained nothing (it only
+    evaluated), and the card says so instead of calling the model trained.
     """
     if not Path(template_path).is_file():
         raise FileNotFoundError(
@@ -87,19 +131,20 @@ def render_model_card(
             "folder holds it."
         )
     config = model.config
+    training_data = training_data or har_training_data()
     is_pretraining = isinstance(model, TimeMAEForPreTraining)
-    tags = list(BASE_TAGS) + ([] if is_pretraining else [TASK_TYPE])
+    tags = list(BASE_TAGS) + training_data.tags + ([] if is_pretraining else [TASK_TYPE])
     tags += [tag for tag in (extra_tags or []) if tag not in tags]
     card_data = ModelCardData(
         model_name=model_name,
         library_name="transformers",
         license="apache-2.0",
         tags=tags,
-        datasets=[DATASET_TYPE],
+        datasets=[training_data.hub_id] if training_data.hub_id else None,
         metrics=["accuracy", "f1"],
         # Only a Hub id can be a card's base_model; a local BERT folder is named in the text instead.
         base_model=_hub_id_or_none(config.bert_model_name_or_path),
-        eval_results=eval_results(results) or None,
+        eval_results=eval_results(results, training_data) or None,
     )
     world_size = training_args.world_size
     return ModelCard.from_template(
@@ -107,6 +152,8 @@ def render_model_card(
         template_path=str(template_path),
         model_name=model_name,
         is_pretraining=is_pretraining,
+        is_trained=trained_steps is None or trained_steps > 0,
+        data=training_data,
         auto_class="AutoModelForPreTraining" if is_pretraining else "AutoModelForSequenceClassification",
         config=config,
         class_names=[config.id2label[i] for i in sorted(config.id2label)] if config.id2label else [],
@@ -133,7 +180,9 @@ def _card_results(results: dict[str, float]) -> list[tuple[str, float]]:
     return sorted(
         (key, round(float(value), 4))
         for key, value in results.items()
-        if isinstance(value, (int, float)) and not key.endswith(("_runtime", "_per_second", "_flos"))
+        if isinstance(value, (int, float))
+        and not isinstance(value, bool)  # flags such as `refit` are said in the text, not listed as scores
+        and not key.endswith(("_runtime", "_per_second", "_flos"))
     )
 
 

@@ -3,12 +3,18 @@
 Every wrong combination fails here, before training, with the argument to change.
 """
 
+import logging
+import math
+
 from datasets import Dataset
 from transformers import AutoConfig
 
 from .. import TimeMAEConfig, TimeMAEForPreTraining, TimeMAEPreTrainedModel
-from ..data import compute_channel_statistics
+from ..data import compute_channel_statistics, series_shape
 from .arguments import ARCHITECTURE_FIELDS, BEHAVIOUR_FIELDS, ModelArguments
+
+
+logger = logging.getLogger(__name__)
 
 
 def read_checkpoint_config(path: str, argument: str):
@@ -39,32 +45,45 @@ def check_timemae_checkpoint(path: str, argument: str = "--model_name_or_path") 
     return config
 
 
+def describe_patching(context_length: int, patch_length: int) -> str:
+    """How windows of `context_length` steps are cut into patches, and how much padding that takes."""
+    num_patches = math.ceil(context_length / patch_length)
+    padding = num_patches * patch_length - context_length
+    return (
+        f"patch_length {patch_length}: windows of {context_length} steps become {num_patches} patches"
+        + (f", the last padded with {padding} steps ({100 * padding / (num_patches * patch_length):.0f} % of the input)"
+           if padding else ", no padding")
+    )  # fmt: skip
+
+
 def build_model(
     model_class: type[TimeMAEPreTrainedModel], model_args: ModelArguments, train_dataset: Dataset, **config_kwargs
 ) -> TimeMAEPreTrainedModel:
     """
-    `model_class` built as `model_args` says, for windows shaped like `train_dataset`'s `past_values`.
+    `model_class` built as `model_args` says, for windows shaped like `train_dataset`'s `past_values`: its longest
+    window sets `context_length` and its channels `num_input_channels` (shorter windows are padded by the collator
+    and the model, and count as unobserved).
 
     - `--model_name_or_path`: loads the TimeMAE checkpoint; only behaviour fields (dropouts, mask ratio, loss weights,
-      momentum) may be changed. A pre-training model loaded from a checkpoint without momentum encoder (e.g. a
-      fine-tuned one) starts its momentum encoder as a copy of the encoder.
+      momentum) may be changed, and the data must have the checkpoint's channels and windows no longer than its
+      `context_length`. A pre-training model loaded from a checkpoint without momentum encoder (e.g. a fine-tuned
+      one) starts its momentum encoder as a copy of the encoder.
     - `--bert_model_name_or_path`: a new model whose encoder is that BERT's (`from_bert`).
     - neither: a new randomly initialised model.
 
-    New models get `channel_mean`/`channel_std` from `train_dataset` when `--normalize_channels`. `config_kwargs` are
-    further config fields, e.g. `num_labels`, `id2label`, `label2id`.
+    New models get `patch_length` from `TimeMAEConfig.default_patch_length` when it is not given (logged, with the
+    padding it implies), and `channel_mean`/`channel_std` from `train_dataset` when `--normalize_channels`.
+    `config_kwargs` are further config fields, e.g. `num_labels`, `id2label`, `label2id`.
     """
-    context_length, num_input_channels = train_dataset.features["past_values"].shape
-    data_shape = {"context_length": context_length, "num_input_channels": num_input_channels}
+    context_length, num_input_channels = series_shape(train_dataset)
     architecture = model_args.config_values(ARCHITECTURE_FIELDS)
     behaviour = model_args.config_values(BEHAVIOUR_FIELDS)
 
     if model_args.model_name_or_path is not None:
         path = model_args.model_name_or_path
         config = check_timemae_checkpoint(path)
-        conflicts = {
-            name: value for name, value in {**architecture, **data_shape}.items() if getattr(config, name) != value
-        }
+        check_data_fits_checkpoint(config, path, context_length, num_input_channels)
+        conflicts = {name: value for name, value in architecture.items() if getattr(config, name) != value}
         if conflicts:
             raise ValueError(
                 f"{sorted(conflicts)} = {conflicts} differ from the checkpoint {path!r} "
@@ -84,8 +103,18 @@ def build_model(
             model.reset_momentum_encoder()
         return model
 
+    if "patch_length" not in architecture:
+        architecture["patch_length"] = TimeMAEConfig.default_patch_length(context_length)
+        logger.info(
+            f"--patch_length not given: TimeMAEConfig.default_patch_length({context_length}) = "
+            f"{architecture['patch_length']}"
+        )
+    logger.info(describe_patching(context_length, architecture["patch_length"]))
     statistics = compute_channel_statistics(train_dataset) if model_args.normalize_channels else {}
-    new_config = {**data_shape, **statistics, **behaviour, **config_kwargs}
+    new_config = {
+        "context_length": context_length, "num_input_channels": num_input_channels, **statistics, **behaviour,
+        **config_kwargs,
+    }  # fmt: skip
     if model_args.bert_model_name_or_path is not None:
         path = model_args.bert_model_name_or_path
         bert_config = read_checkpoint_config(path, "--bert_model_name_or_path")
@@ -95,3 +124,24 @@ def build_model(
             )
         return model_class.from_bert(path, **architecture, **new_config)
     return model_class(TimeMAEConfig(**architecture, **new_config))
+
+
+def check_data_fits_checkpoint(config: TimeMAEConfig, path: str, context_length: int, num_input_channels: int):
+    """Fail, naming what to change, when the data's channels or window length do not fit the checkpoint at `path`."""
+    if num_input_channels != config.num_input_channels:
+        raise ValueError(
+            f"The data has {num_input_channels} channels but the checkpoint --model_name_or_path {path!r} takes "
+            f"{config.num_input_channels}: give data with the checkpoint's channels (--past_values_column, "
+            "--train_file, --dataset_name), or leave --model_name_or_path unset to train a new model."
+        )
+    if context_length > config.context_length:
+        raise ValueError(
+            f"The data has windows of up to {context_length} steps but the checkpoint --model_name_or_path {path!r} "
+            f"takes at most {config.context_length} (its context_length): cut the windows to "
+            f"{config.context_length} steps, or leave --model_name_or_path unset to train a new model."
+        )
+    if context_length < config.context_length:
+        logger.info(
+            f"The data's windows (up to {context_length} steps) are shorter than the checkpoint's context_length "
+            f"{config.context_length}: the model pads them, and the padding counts as unobserved."
+        )

@@ -1,4 +1,5 @@
-"""`Trainer` subclasses: TimeMAE's model card, and pre-training's extra logs (loss parts, linear probe)."""
+"""`Trainer` subclasses: TimeMAE's batching and model card, and pre-training's momentum update and extra logs (loss
+parts, linear probe)."""
 
 import os
 from typing import Optional
@@ -8,15 +9,33 @@ from accelerate.utils import broadcast_object_list
 from datasets import Dataset
 from transformers import Trainer
 
+from .. import TimeMAEForPreTraining
+from .callbacks import MomentumUpdateCallback
+from .collators import TimeMAEDataCollator, TimeMAEPretrainingCollator
 from .linear_probe import run_linear_probe
-from .model_card import render_model_card
+from .model_card import TrainingDataCard, render_model_card
 
 
 class TimeMAETrainer(Trainer):
     """
-    A `Trainer` whose `create_model_card` (also called by `push_to_hub`) writes TimeMAE's card, rendered from
-    `model_cards/timemae_har.md` with the run's measured results and command, instead of Trainer's generic draft.
+    A `Trainer` for TimeMAE models that
+
+    - batches with `TimeMAEDataCollator` unless given another `data_collator`: windows of any length are padded to the
+      batch's longest, NaN becomes 0 and `past_observed_mask` tells the model which values are real;
+    - writes TimeMAE's model card in `create_model_card` (also called by `push_to_hub`), rendered from
+      `model_cards/timemae.md` with the run's measured results, command and `training_data` (a `TrainingDataCard`:
+      the data's name, channels and how its validation split was made), instead of Trainer's generic draft.
     """
+
+    def __init__(self, *args, training_data: Optional[TrainingDataCard] = None, **kwargs):
+        if kwargs.get("data_collator") is None and len(args) < 3:
+            kwargs["data_collator"] = self.default_collator(kwargs.get("model", args[0] if args else None))
+        super().__init__(*args, **kwargs)
+        self.training_data = training_data
+
+    @staticmethod
+    def default_collator(model):
+        return TimeMAEDataCollator()
 
     def create_model_card(
         self,
@@ -37,6 +56,8 @@ class TimeMAETrainer(Trainer):
             training_args=self.args,
             extra_tags=tags,
             selected_step=self.state.best_global_step if self.args.load_best_model_at_end else None,
+            training_data=self.training_data,
+            trained_steps=self.state.global_step,
         )
         card.save(os.path.join(self.args.output_dir, "README.md"))
 
@@ -54,13 +75,23 @@ class TimeMAEPretrainingTrainer(TimeMAETrainer):
     The probe is part of the evaluation rather than a `TrainerCallback.on_evaluate` because Trainer logs an
     evaluation's metrics before it calls `on_evaluate`: a callback's probe scores could steer checkpoint selection but
     would be missing from the logs, `trainer_state.json` and the curves. Which epochs evaluate is a callback's choice
-    (`EvaluateEveryNEpochsCallback`), and so is the EMA update of the momentum encoder (`MomentumUpdateCallback`).
+    (`EvaluateEveryNEpochsCallback`), and so is the EMA update of the momentum encoder (`MomentumUpdateCallback`),
+    which this trainer adds itself when none was given: without it the target encoder would never move, silently.
+    Without a `data_collator` it batches with `TimeMAEPretrainingCollator` (random masks from the model).
     """
 
     LOSS_PARTS = ("mrr_loss", "mcc_loss", "codeword_accuracy")
 
+    @staticmethod
+    def default_collator(model):
+        return TimeMAEPretrainingCollator(model.config.num_patches)
+
     def __init__(self, *args, probe_train_dataset: Optional[Dataset] = None, probe_batch_size: int = 256, **kwargs):
         super().__init__(*args, **kwargs)
+        model = self.accelerator.unwrap_model(self.model)
+        has_momentum_update = any(isinstance(cb, MomentumUpdateCallback) for cb in self.callback_handler.callbacks)
+        if isinstance(model, TimeMAEForPreTraining) and not has_momentum_update:
+            self.add_callback(MomentumUpdateCallback())
         self.probe_train_dataset = probe_train_dataset
         self.probe_batch_size = probe_batch_size
         # Per mode ("train" / "eval"): summed loss parts (on device, no sync per step) and micro-batch count.
