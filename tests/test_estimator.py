@@ -20,7 +20,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import estimator_checks_generator
 from transformers import AutoModelForSequenceClassification
 
-from timemae_hf import TimeMAEForSequenceClassification
+from timemae_hf import TimeMAEConfig, TimeMAEForSequenceClassification
 from timemae_hf.estimator import ESTIMATOR_FILE, TimeMAEClassifier, fold_linear_probe, training_batch_size
 
 
@@ -137,6 +137,29 @@ def test_pretraining_changes_the_encoder_and_finetuning_starts_from_it(data):
     pretrained = TimeMAEClassifier(head="probe", **TINY).fit(X, y)
     # Same seed, same initial weights: only pre-training can make the features differ.
     assert not np.allclose(no_pretraining.embed(X), pretrained.embed(X))
+
+
+@pytest.mark.parametrize("head", ["finetune", "probe"])
+def test_missing_values_and_shorter_series_are_unobserved_not_zero(data, head):
+    X, y = data
+    X = X.copy()
+    X[::3, 10:, :] = np.nan  # every third window is 10 steps long (NaN-padded)
+    X[1, 2, 1] = np.nan  # and a single missing value
+    clf = TimeMAEClassifier(head=head, **TINY).fit(X, y)
+    assert np.isfinite(clf.predict_proba(X)).all()
+    # A short window gives the same prediction NaN-padded, cut to its length, or in a ragged list.
+    short = X[0, :10]
+    expected = clf.predict_proba(X[:1])
+    np.testing.assert_allclose(clf.predict_proba(short[None]), expected, atol=1e-6)
+    np.testing.assert_allclose(clf.predict_proba([short, X[1]])[:1], expected, atol=1e-6)
+    # Filling the gap with zeros instead is a different input.
+    assert not np.allclose(clf.predict_proba(np.nan_to_num(X[:1])), expected, atol=1e-6)
+
+
+def test_patch_length_defaults_to_the_models_rule(data):
+    X, y = data
+    clf = TimeMAEClassifier(**{**TINY, "patch_length": None, "pretrain_steps": 1, "finetune_steps": 1}).fit(X, y)
+    assert clf.model_.config.patch_length == TimeMAEConfig.default_patch_length(16)
 
 
 def test_unlabeled_windows_join_pretraining(data):

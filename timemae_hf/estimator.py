@@ -4,9 +4,9 @@
     clf = TimeMAEClassifier().fit(X_train, y_train)
     clf.score(X_test, y_test)
 
-Everything the training scripts do by hand happens inside `fit`: channel statistics, patch length, label maps,
-self-supervised pre-training with the momentum update (`TimeMAEPretrainingTrainer` + `MomentumUpdateCallback`), then
-fine-tuning through `Trainer` or TimeMAE's linear probe. The fitted model is a plain
+Everything a user of the bare classes does by hand happens inside `fit`: channel statistics, patch length, label maps,
+self-supervised pre-training with the momentum update (`TimeMAEPretrainingTrainer`), then fine-tuning through
+`TimeMAETrainer` or TimeMAE's linear probe. The fitted model is a plain
 `TimeMAEForSequenceClassification`, saved as a standard transformers checkpoint by `save_pretrained`.
 """
 
@@ -31,8 +31,9 @@ from transformers import PrinterCallback, Trainer, TrainingArguments, set_seed
 
 from .configuration_timemae import TimeMAEConfig
 from .modeling_timemae import TimeMAEForPreTraining, TimeMAEForSequenceClassification
-from .training.callbacks import MomentumUpdateCallback
-from .training.trainer import TimeMAEPretrainingTrainer
+from .training.collators import pad_past_values
+from .training.linear_probe import extract_features
+from .training.trainer import TimeMAEPretrainingTrainer, TimeMAETrainer
 
 
 ESTIMATOR_FILE = "timemae_estimator.json"
@@ -318,7 +319,7 @@ class TimeMAEClassifier(ClassifierMixin, BaseEstimator):
             **schedule,
         )
 
-    def _trainer(self, trainer_class, **kwargs) -> Trainer:
+    def _trainer(self, trainer_class: type[Trainer], **kwargs) -> Trainer:
         trainer = trainer_class(**kwargs)
         if not self.verbose:
             # With progress bars off, Trainer prints every log (also the final train metrics) through PrinterCallback.
@@ -335,14 +336,8 @@ class TimeMAEClassifier(ClassifierMixin, BaseEstimator):
             output_dir, self.pretrain_steps, self.pretrain_learning_rate, len(corpus), seed,
             lr_scheduler_type="constant_with_warmup", warmup_steps=0.05,
         )  # fmt: skip
-        trainer = self._trainer(
-            TimeMAEPretrainingTrainer,
-            model=model,
-            args=args,
-            train_dataset=WindowDataset(corpus),
-            data_collator=collate_windows,
-            callbacks=[MomentumUpdateCallback()],
-        )
+        # The trainer adds the momentum encoder's EMA update and batches windows with their observed mask.
+        trainer = self._trainer(TimeMAEPretrainingTrainer, model=model, args=args, train_dataset=WindowDataset(corpus))
         trainer.train()
         if self.output_dir is not None:
             trainer.save_model()
@@ -355,19 +350,13 @@ class TimeMAEClassifier(ClassifierMixin, BaseEstimator):
             output_dir, self.finetune_steps, self.finetune_learning_rate, len(windows), seed,
             lr_scheduler_type="linear", warmup_steps=0.1,
         )  # fmt: skip
-        trainer = self._trainer(
-            Trainer,
-            model=model,
-            args=args,
-            train_dataset=WindowDataset(windows, label_ids),
-            data_collator=collate_windows,
-        )
+        trainer = self._trainer(TimeMAETrainer, model=model, args=args, train_dataset=WindowDataset(windows, label_ids))
         trainer.train()
 
     def _fit_probe(self, model, windows, label_ids):
         """TimeMAE's linear probe on frozen features, folded into `model.classifier` (exactly: it is affine)."""
         model.to(self._inference_device())
-        features = self._pooled_features(model, windows)
+        features, _ = extract_features(model, (windows, label_ids), batch_size=self.batch_size)
         probe = make_pipeline(StandardScaler(), LogisticRegression(max_iter=PROBE_MAX_ITER))
         probe.fit(features, label_ids)
         weight, bias = fold_linear_probe(probe)
@@ -396,26 +385,22 @@ class TimeMAEClassifier(ClassifierMixin, BaseEstimator):
     def embed(self, X) -> np.ndarray:
         """The fitted encoder's mean-pooled representation of each window, `(n_windows, hidden_size)` float32."""
         check_is_fitted(self)
-        return self._pooled_features(self.model_, self._windows_for_prediction(X))
-
-    def _logits(self, X) -> np.ndarray:
-        check_is_fitted(self)
         windows = self._windows_for_prediction(X)
-        return self._run_batches(self.model_, windows, lambda model, batch: model(**batch).logits)
-
-    def _pooled_features(self, model, windows) -> np.ndarray:
-        return self._run_batches(model, windows, lambda model, batch: model.timemae(**batch).pooler_output)
+        features, _ = extract_features(self.model_, (windows, np.zeros(len(windows))), batch_size=self.batch_size)
+        return features
 
     @torch.no_grad()
-    def _run_batches(self, model, windows, forward) -> np.ndarray:
-        model.eval()
-        device = model.device
-        outputs = []
+    def _logits(self, X) -> np.ndarray:
+        """`(n_windows, n_classes)` float32 logits of the fitted model, batched as in training."""
+        check_is_fitted(self)
+        windows = self._windows_for_prediction(X)
+        self.model_.eval()
+        logits = []
         for start in range(0, len(windows), self.batch_size):
-            batch = collate_windows([{"past_values": window} for window in windows[start : start + self.batch_size]])
-            batch = {name: tensor.to(device) for name, tensor in batch.items()}
-            outputs.append(forward(model, batch).float().cpu().numpy())
-        return np.concatenate(outputs)
+            batch = pad_past_values(list(windows[start : start + self.batch_size]))
+            batch = {name: tensor.to(self.model_.device) for name, tensor in batch.items()}
+            logits.append(self.model_(**batch).logits.float().cpu().numpy())
+        return np.concatenate(logits)
 
     def _windows_for_prediction(self, X) -> np.ndarray:
         windows = check_windows(X, "X")
@@ -506,21 +491,6 @@ class WindowDataset(Dataset):
         if self.label_ids is not None:
             row["labels"] = int(self.label_ids[index])
         return row
-
-
-def collate_windows(rows: list[dict]) -> dict[str, torch.Tensor]:
-    """
-    Rows of equal-length windows -> `past_values` (NaN -> 0) and, when a value is missing, `past_observed_mask`
-    (1 = observed; without it the model takes every value as observed); `labels` when the rows have them.
-    """
-    past_values = torch.from_numpy(np.stack([row["past_values"] for row in rows]))
-    observed = ~torch.isnan(past_values)
-    batch = {"past_values": past_values}
-    if not bool(observed.all()):
-        batch = {"past_values": past_values.nan_to_num(0.0), "past_observed_mask": observed}
-    if "labels" in rows[0]:
-        batch["labels"] = torch.tensor([row["labels"] for row in rows])
-    return batch
 
 
 def check_windows(X, argument: str = "X") -> np.ndarray:
