@@ -214,11 +214,7 @@ class TimeMAEClassifier(ClassifierMixin, BaseEstimator):
 
         seed = self._seed()
         set_seed(seed)
-        self.classes_ = classes
-        self.n_channels_ = windows.shape[2]
-        self.context_length_ = context_length
-        model = self._new_classifier(corpus)
-
+        model = self._new_classifier(corpus, classes)
         with self._working_folder() as working_folder:
             if self.pretrain_steps > 0:
                 self._pretrain(model, corpus, seed, working_folder)
@@ -226,8 +222,11 @@ class TimeMAEClassifier(ClassifierMixin, BaseEstimator):
                 self._finetune(model, windows, label_ids, seed, working_folder)
             else:
                 self._fit_probe(model, windows, label_ids)
-        model.eval()
-        self.model_ = model
+        # Fitted attributes are set last, so that a failed fit leaves no half-fitted estimator.
+        self.model_ = model.eval()
+        self.classes_ = classes
+        self.n_channels_ = model.config.num_input_channels
+        self.context_length_ = model.config.context_length
         return self
 
     def _check_params(self):
@@ -268,19 +267,20 @@ class TimeMAEClassifier(ClassifierMixin, BaseEstimator):
             return int(self.random_state)
         return int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
 
-    def _new_classifier(self, corpus: np.ndarray) -> TimeMAEForSequenceClassification:
-        """A new classification model shaped for the data (its encoder random or from BERT)."""
+    def _new_classifier(self, corpus: np.ndarray, classes: np.ndarray) -> TimeMAEForSequenceClassification:
+        """A new classification model shaped for `corpus` `(n_windows, time, channels)` and `classes` (its encoder
+        random or from BERT)."""
         config_kwargs = {
-            "num_input_channels": self.n_channels_,
-            "context_length": self.context_length_,
+            "num_input_channels": corpus.shape[2],
+            "context_length": corpus.shape[1],
             "patch_length": self.patch_length,
             "mask_ratio": self.mask_ratio,
             # The authors' masking (one mask per batch) and momentum-encoder dropout, as the shipped configs use.
             "per_sample_masking": False,
             "momentum_encoder_dropout": True,
-            "num_labels": len(self.classes_),
-            "id2label": {index: str(label) for index, label in enumerate(self.classes_)},
-            "label2id": {str(label): index for index, label in enumerate(self.classes_)},
+            "num_labels": len(classes),
+            "id2label": {index: str(label) for index, label in enumerate(classes)},
+            "label2id": {str(label): index for index, label in enumerate(classes)},
         }
         if self.normalize_channels:
             config_kwargs.update(channel_statistics(corpus))
@@ -386,7 +386,8 @@ class TimeMAEClassifier(ClassifierMixin, BaseEstimator):
         """The fitted encoder's mean-pooled representation of each window, `(n_windows, hidden_size)` float32."""
         check_is_fitted(self)
         windows = self._windows_for_prediction(X)
-        features, _ = extract_features(self.model_, (windows, np.zeros(len(windows))), batch_size=self.batch_size)
+        no_labels = np.zeros(len(windows))  # extract_features takes (X, y) pairs; the labels are not used here
+        features, _ = extract_features(self.model_, (windows, no_labels), batch_size=self.batch_size)
         return features
 
     @torch.no_grad()
@@ -554,7 +555,11 @@ def pad_windows(windows: np.ndarray, length: int) -> np.ndarray:
 
 
 def channel_statistics(windows: np.ndarray, min_std: float = 1e-8) -> dict[str, list[float]]:
-    """Per-channel mean and std over every observed value of `windows` (NaN ignored); std 1 for constant channels."""
+    """
+    Per-channel mean and std over every observed value of `windows` (NaN ignored); std 1 for constant channels. The
+    same numbers as `timemae_hf.data.compute_channel_statistics`, which reads a `datasets.Dataset`: wrapping arrays
+    that are already in memory into one costs seconds (14 s for 7,000 windows of 128 x 9) for a numpy one-liner.
+    """
     unobserved = np.isnan(windows).all(axis=(0, 1))
     if unobserved.any():
         raise ValueError(
