@@ -597,8 +597,9 @@ class TimeMAEModel(TimeMAEPreTrainedModel):
             The input windows, `time <= context_length`; shorter windows are right-padded and the padding counts as
             unobserved. `(batch_size, time)` is taken as one channel when `num_input_channels == 1`. No NaN: set
             missing values to 0 and mark them in `past_observed_mask`.
-        past_observed_mask (`torch.Tensor` of shape `(batch_size, time, num_input_channels)` or `(batch_size, time)`, *optional*):
-            1 (or True) where a value is observed, 0 where it is missing or padding. Patches with no observed value
+        past_observed_mask (`torch.Tensor` of shape `(batch_size, time, num_input_channels)`, *optional*):
+            1 (or True) where a value is observed, 0 where it is missing or padding; a `(batch_size, time)` mask
+            applies to every channel. Patches with no observed value
             are neither attended to nor pooled, so a window's representation does not depend on how much padding its
             batch needed.
         output_hidden_states (`bool`, *optional*):
@@ -819,9 +820,9 @@ class TimeMAEForPreTraining(TimeMAEPreTrainedModel):
         r"""
         past_values (`torch.FloatTensor` of shape `(batch_size, time, num_input_channels)`):
             The input windows, `time <= context_length` (see [`TimeMAEModel.forward`]).
-        past_observed_mask (`torch.Tensor` of shape `(batch_size, time, num_input_channels)` or `(batch_size, time)`, *optional*):
-            1 where a value is observed, 0 where it is missing or padding. Patches with no observed value are never
-            masked, encoded or counted in a loss.
+        past_observed_mask (`torch.Tensor` of shape `(batch_size, time, num_input_channels)`, *optional*):
+            1 where a value is observed, 0 where it is missing or padding (`(batch_size, time)`: every channel).
+            Patches with no observed value are never masked, encoded or counted in a loss.
         noise (`torch.FloatTensor` of shape `(batch_size, num_patches)`, *optional*):
             Masking noise; the highest-noise observed patches are masked. Random when not given.
         output_hidden_states (`bool`, *optional*):
@@ -927,8 +928,9 @@ class TimeMAEForSequenceClassification(TimeMAEPreTrainedModel):
         r"""
         past_values (`torch.FloatTensor` of shape `(batch_size, time, num_input_channels)`):
             The input windows, `time <= context_length` (see [`TimeMAEModel.forward`]).
-        past_observed_mask (`torch.Tensor` of shape `(batch_size, time, num_input_channels)` or `(batch_size, time)`, *optional*):
-            1 where a value is observed, 0 where it is missing or padding; unobserved patches are not pooled.
+        past_observed_mask (`torch.Tensor` of shape `(batch_size, time, num_input_channels)`, *optional*):
+            1 where a value is observed, 0 where it is missing or padding (`(batch_size, time)`: every channel);
+            unobserved patches are not pooled.
         labels (`torch.Tensor`, *optional*):
             Regression: targets of shape `(batch_size,)` or `(batch_size, num_labels)`. Single-label classification:
             class ids in `[0, num_labels)` of shape `(batch_size,)` or `(batch_size, 1)` (-100 is ignored, as in
