@@ -62,8 +62,6 @@ class TimeMAEModelTester:
             codebook_size=8,
             num_regressor_layers=1,
             num_labels=self.num_labels,
-            hidden_dropout_prob=0.0,
-            attention_probs_dropout_prob=0.0,
         )
         return TimeMAEConfig(**{**values, **overrides})
 
@@ -93,8 +91,10 @@ class TimeMAEModelTesterMixin:
     # --- helpers -------------------------------------------------------------------------------------------------
 
     def build(self, model_class, seed=0, **config_overrides):
+        """A seeded tiny `model_class` in eval mode, without dropout unless asked (so train-mode runs compare)."""
         torch.manual_seed(seed)
-        return model_class(self.model_tester.get_config(**config_overrides)).eval()
+        no_dropout = {"hidden_dropout_prob": 0.0, "attention_probs_dropout_prob": 0.0}
+        return model_class(self.model_tester.get_config(**{**no_dropout, **config_overrides})).eval()
 
     def inputs_for(self, model_class, past_values, config, past_observed_mask=None, noise_seed=1, labels=False):
         """The keyword arguments `model_class` takes for `past_values`: fixed masking noise for pre-training

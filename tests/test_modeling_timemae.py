@@ -25,22 +25,12 @@ from timemae_hf import (
 )
 from timemae_hf.modeling_timemae import gather_patches
 
+from test_modeling_common import TimeMAEModelTester
+
 
 def tiny_config(**overrides) -> TimeMAEConfig:
-    values = dict(
-        num_input_channels=3,
-        context_length=32,
-        patch_length=4,
-        hidden_size=16,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=32,
-        codebook_size=8,
-        num_regressor_layers=1,
-        num_labels=4,
-    )
-    values.update(overrides)
-    return TimeMAEConfig(**values)
+    """The common tester's tiny config (3 channels, 32 steps in 8 patches, a 2-layer 16-wide encoder, 4 labels)."""
+    return TimeMAEModelTester().get_config(**overrides)
 
 
 def series(batch_size=4, config=None, seed=0) -> torch.Tensor:
@@ -750,13 +740,13 @@ def test_training_without_momentum_update_warns_once_naming_the_callback(caplog)
     assert "MomentumUpdateCallback" in caplog.text and "TimeMAEPretrainingTrainer" in caplog.text
     caplog.clear()
     with caplog.at_level("WARNING"):
-        train_steps(model, 4)
+        train_steps(model, 3)
     assert "momentum_update" not in caplog.text  # once per model
 
 
 @pytest.mark.parametrize("kwargs", [
-    dict(update_momentum=True, num_steps=6),  # what MomentumUpdateCallback does
-    dict(forwards_per_step=4, num_steps=3),  # gradient accumulation: 12 forwards are only 2 steps before the last
+    dict(update_momentum=True, num_steps=4),  # what MomentumUpdateCallback does
+    dict(forwards_per_step=2, num_steps=3),  # gradient accumulation: 6 training forwards see only 2 steps
 ])  # fmt: skip
 def test_no_momentum_warning_when_updated_or_before_the_third_optimizer_step(caplog, kwargs):
     model = TimeMAEForPreTraining(tiny_config()).train()

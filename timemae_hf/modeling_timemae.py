@@ -152,8 +152,9 @@ def masked_mean(hidden_states: torch.Tensor, patch_mask: torch.BoolTensor | None
     return (hidden_states * weights).sum(dim=1) / weights.sum(dim=1)
 
 
-def padding_attention_mask(config: TimeMAEConfig, queries: torch.Tensor, key_mask: torch.BoolTensor | None,
-                           keys: torch.Tensor | None = None):
+def padding_attention_mask(
+    config: TimeMAEConfig, queries: torch.Tensor, key_mask: torch.BoolTensor | None, keys: torch.Tensor | None = None
+):
     """
     The encoder's attention mask that hides the False keys of `key_mask` (batch, num_keys), built as `BertModel`
     builds it (`create_bidirectional_mask`), so that sdpa, eager and the other attention implementations agree.
@@ -731,6 +732,8 @@ class TimeMAEForPreTraining(TimeMAEPreTrainedModel):
         """
         if self._momentum_warning_given or not (self.training and torch.is_grad_enabled()):
             return
+        if torch.compiler.is_compiling():
+            return  # bookkeeping on Python state; not traced
         version = self.timemae.encoder.layer[0].output.LayerNorm.weight._version
         if self._encoder_version_at_last_forward not in (None, version):
             self._optimizer_steps_without_momentum_update += 1
@@ -801,10 +804,15 @@ class TimeMAEForPreTraining(TimeMAEPreTrainedModel):
         return PatchMasking(visible_index, masked_index, mask, ids_restore, visible_valid, masked_valid)
 
     def masked_patch_counts(self, device: torch.device) -> torch.LongTensor:
-        """(num_patches + 1,) patches to mask for a window of n observed patches: `int(mask_ratio * n)` (as
-        `config.num_masked_patches` is for a full window), at least 1 when n >= 2, at most n - 1."""
-        counts = [min(max(int(self.config.mask_ratio * n), min(n - 1, 1)), max(n - 1, 0))
-                  for n in range(self.config.num_patches + 1)]  # fmt: skip
+        """
+        (num_patches + 1,): how many patches a window with n observed patches masks. `int(mask_ratio * n)`, as
+        `config.num_masked_patches` is for a full window, kept between 1 and n - 1 so that a window has something to
+        predict and something to predict it from; a window of one patch masks none.
+        """
+        counts = []
+        for num_observed in range(self.config.num_patches + 1):
+            count = int(self.config.mask_ratio * num_observed)
+            counts.append(min(max(count, 1), num_observed - 1) if num_observed >= 2 else 0)
         return torch.tensor(counts, device=device)
 
     @can_return_tuple
