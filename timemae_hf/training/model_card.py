@@ -9,7 +9,7 @@ from typing import Optional
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 from transformers import PreTrainedModel, TrainingArguments
 
-from .. import TimeMAEForPreTraining
+from .. import TimeMAEForPreTraining, TimeMAEModel
 
 
 DEFAULT_TEMPLATE_PATH = Path(__file__).resolve().parents[2] / "model_cards" / "timemae_har.md"
@@ -87,7 +87,10 @@ def render_model_card(
             "folder holds it."
         )
     config = model.config
-    is_pretraining = isinstance(model, TimeMAEForPreTraining)
+    # A released pre-trained encoder (`TimeMAEModel`, without momentum encoder, regressor and codebook) is described as
+    # pre-trained but loads with `AutoModel`.
+    encoder_only = isinstance(model, TimeMAEModel)
+    is_pretraining = encoder_only or isinstance(model, TimeMAEForPreTraining)
     tags = list(BASE_TAGS) + ([] if is_pretraining else [TASK_TYPE])
     tags += [tag for tag in (extra_tags or []) if tag not in tags]
     card_data = ModelCardData(
@@ -107,7 +110,8 @@ def render_model_card(
         template_path=str(template_path),
         model_name=model_name,
         is_pretraining=is_pretraining,
-        auto_class="AutoModelForPreTraining" if is_pretraining else "AutoModelForSequenceClassification",
+        auto_class="AutoModel" if encoder_only else "AutoModelForPreTraining" if is_pretraining
+        else "AutoModelForSequenceClassification",
         config=config,
         class_names=[config.id2label[i] for i in sorted(config.id2label)] if config.id2label else [],
         results=_card_results(results),
