@@ -9,14 +9,18 @@ TimeMAE checkpoint (pre-training included: its momentum encoder, regressor and t
 with a dynamic batch axis; full-length windows without NaN (the exported graph does not repeat the model's input
 checks).
 
-Exporter: `torch.onnx.export(..., dynamo=False)` (TorchScript tracing). Optimum's exporter (optimum-onnx 0.1.0, the
-latest) requires transformers < 4.58 and this package needs transformers 5; the dynamo exporter stops at the model's
-data-dependent input check (`torch.isfinite(past_values).all()`), which tracing runs once and leaves out of the graph.
-Graph optimisations are applied by ONNX Runtime when a session is created (`inference_session`: all levels, and one
-thread for single-window latency), so the saved files stay portable across CPUs.
+Exporter: `torch.onnx.export(..., dynamo=True)` at opset 23, where every attention block becomes one ONNX `Attention`
+node (a graph of ~175 nodes after ONNX Runtime's optimisations, against ~380 from TorchScript tracing: ~10 % faster
+for one window, where the per-node cost dominates). Model code whose input check is not export-safe (checkpoints saved
+before it was made so) falls back to TorchScript tracing at opset 18 (`dynamo=False`), which runs the check once and
+leaves it out of the graph. Optimum's exporter does not fit: optimum-onnx 0.1.0, the latest, requires transformers
+< 4.58, and this package needs transformers 5. Graph optimisations are applied by ONNX Runtime when a session is
+created (`inference_session`: all levels, one thread for single-window latency), so the saved files stay portable
+across CPUs.
 """
 
 import argparse
+import logging
 import warnings
 from pathlib import Path
 
@@ -25,7 +29,11 @@ from torch import nn
 
 ONNX_FILE_NAME = "model.onnx"
 INT8_ONNX_FILE_NAME = "model.int8.onnx"
-DEFAULT_OPSET = 18
+DYNAMO_OPSET = 23  # the first with ONNX's Attention op
+TRACING_OPSET = 18
+EXPORTERS = ("auto", "dynamo", "tracing")
+
+logger = logging.getLogger(__name__)
 
 
 class TimeMAEEncoderForExport(nn.Module):
@@ -63,22 +71,37 @@ def exportable(model: nn.Module) -> nn.Module:
     return TimeMAEEncoderForExport(encoder).eval()
 
 
-def export_onnx(model: nn.Module, path: str | Path, opset: int = DEFAULT_OPSET) -> Path:
-    """Write `model` (a TimeMAE model) as ONNX to `path`, with a dynamic batch axis; returns the path."""
+def export_onnx(model: nn.Module, path: str | Path, exporter: str = "auto") -> Path:
+    """
+    Write `model` (a TimeMAE model) as ONNX to `path`, with a dynamic batch axis; returns the path. `exporter`:
+    "dynamo" (torch.export, opset 23), "tracing" (TorchScript, opset 18) or "auto" (dynamo, else tracing).
+    """
+    if exporter not in EXPORTERS:
+        raise ValueError(f"`exporter` must be one of {EXPORTERS}, got {exporter!r}.")
     wrapper = exportable(model)
-    config = model.config
-    example = torch.zeros(2, config.context_length, config.num_input_channels)
+    example = torch.zeros(2, model.config.context_length, model.config.num_input_channels)
     path = Path(path)
     tmp = path.with_suffix(".tmp.onnx")
-    dynamic_axes = {"past_values": {0: "batch_size"}, **{name: {0: "batch_size"} for name in wrapper.output_names}}
-    with warnings.catch_warnings():
-        # The model's input checks (shape, finite values) run on the example while tracing; they are meant to be left
-        # out of the graph, which is what these warnings report.
-        warnings.filterwarnings("ignore", category=torch.jit.TracerWarning)
-        torch.onnx.export(
-            wrapper, (example,), str(tmp), input_names=["past_values"], output_names=list(wrapper.output_names),
-            dynamic_axes=dynamic_axes, opset_version=opset, dynamo=False,
-        )  # fmt: skip
+    names = {"input_names": ["past_values"], "output_names": list(wrapper.output_names)}
+    exported = False
+    if exporter in ("auto", "dynamo"):
+        try:
+            torch.onnx.export(wrapper, (example,), str(tmp), dynamic_shapes=({0: torch.export.Dim("batch_size")},),
+                              opset_version=DYNAMO_OPSET, dynamo=True, verbose=False, **names)  # fmt: skip
+            exported = True
+        except Exception as error:  # torch.export's failures share no exception type
+            if exporter == "dynamo":
+                raise
+            logger.warning(f"torch.export could not export this model's code ({str(error).splitlines()[0][:200]}); "
+                           "exporting it with TorchScript tracing instead.")  # fmt: skip
+    if not exported:
+        dynamic_axes = {name: {0: "batch_size"} for name in ["past_values", *wrapper.output_names]}
+        with warnings.catch_warnings():
+            # Tracing runs the model's input checks on the example once and leaves them out of the graph, as meant;
+            # these warnings say so.
+            warnings.filterwarnings("ignore", category=torch.jit.TracerWarning)
+            torch.onnx.export(wrapper, (example,), str(tmp), dynamic_axes=dynamic_axes, opset_version=TRACING_OPSET,
+                              dynamo=False, **names)  # fmt: skip
     tmp.replace(path)  # never leave a half-written model.onnx
     return path
 
@@ -89,7 +112,8 @@ def quantize_onnx(path: str | Path, quantized_path: str | Path) -> Path:
 
     quantized_path = Path(quantized_path)
     tmp = quantized_path.with_suffix(".tmp.onnx")
-    quantize_dynamic(str(path), str(tmp), weight_type=QuantType.QInt8)
+    # Matrix products only: ONNX Runtime's quantiser mistakes opset 23's Attention node for its own contrib op.
+    quantize_dynamic(str(path), str(tmp), weight_type=QuantType.QInt8, op_types_to_quantize=["MatMul", "Gemm"])
     tmp.replace(quantized_path)
     return quantized_path
 
@@ -130,11 +154,11 @@ def load_for_export(checkpoint: str | Path) -> nn.Module:
     return auto_class.from_pretrained(checkpoint).eval()
 
 
-def export_checkpoint(checkpoint: str | Path, quantize: bool = False, opset: int = DEFAULT_OPSET) -> list[Path]:
+def export_checkpoint(checkpoint: str | Path, quantize: bool = False, exporter: str = "auto") -> list[Path]:
     """Write `model.onnx` (and with `quantize`, `model.int8.onnx`) into the checkpoint folder; returns the paths."""
     checkpoint = Path(checkpoint)
     model = load_for_export(checkpoint)
-    paths = [export_onnx(model, checkpoint / ONNX_FILE_NAME, opset=opset)]
+    paths = [export_onnx(model, checkpoint / ONNX_FILE_NAME, exporter=exporter)]
     if quantize:
         paths.append(quantize_onnx(paths[0], checkpoint / INT8_ONNX_FILE_NAME))
     return paths
@@ -146,9 +170,11 @@ def main(argv=None):
     )
     parser.add_argument("checkpoint", help="a TimeMAE checkpoint folder (config.json + model.safetensors)")
     parser.add_argument("--quantize", action="store_true", help=f"also write {INT8_ONNX_FILE_NAME} (dynamic int8)")
-    parser.add_argument("--opset", type=int, default=DEFAULT_OPSET, help="ONNX opset version")
+    parser.add_argument("--exporter", default="auto", choices=EXPORTERS,
+                        help="torch.export at opset 23 (dynamo), TorchScript tracing at opset 18, or dynamo where the "
+                        "model's code allows it, else tracing (auto)")  # fmt: skip
     args = parser.parse_args(argv)
-    for path in export_checkpoint(args.checkpoint, quantize=args.quantize, opset=args.opset):
+    for path in export_checkpoint(args.checkpoint, quantize=args.quantize, exporter=args.exporter):
         print(f"wrote {path}")
 
 
