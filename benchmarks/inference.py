@@ -1,7 +1,7 @@
 """Inference speed of a TimeMAE classifier on this machine: PyTorch eager, torch.compile, ONNX Runtime fp32 and int8.
 
     python benchmarks/inference.py                     # native (TimeMAEConfig defaults: 64 x 8) and MiniLM (384 x 6)
-    python benchmarks/inference.py --smoke             # seconds: a tiny config and few repeats, to check the script runs
+    python benchmarks/inference.py --smoke             # seconds: a tiny config, few repeats (checks the script runs)
     python benchmarks/inference.py --sizes native --classifier benchmarks/released/timemae-har-classifier
                                                        # ... and the HAR test accuracy of that checkpoint, fp32 vs int8
 
@@ -60,7 +60,8 @@ def parse_args(argv=None):
 def latency_ms(function, repeats: int) -> dict:
     times_ms = [1000 * t for t in timed(function, repeats, warmup=max(5, repeats // 10))]
     quantiles = statistics.quantiles(times_ms, n=20)
-    return {"single_window_ms_p50": round(statistics.median(times_ms), 4), "single_window_ms_p95": round(quantiles[18], 4)}
+    return {"single_window_ms_p50": round(statistics.median(times_ms), 4),
+            "single_window_ms_p95": round(quantiles[18], 4)}
 
 
 def build_paths(model, names, workdir: Path, batch_threads: int | None, single_window_threads: int) -> dict:
@@ -119,7 +120,7 @@ def measure_size(config: TimeMAEConfig, args, batch_threads: int) -> dict:
                 difference = max(difference, np.abs(as_numpy(batch_function(batch)) - reference_batch).max())
                 batch_s = statistics.median(timed(lambda: batch_function(batch), args.batch_repeats, warmup=2))
             row.update({
-                "single_window_achieved_gflops": round(flops_per_window / (row["single_window_ms_p50"] / 1000) / 1e9, 2),
+                "single_window_achieved_gflops": round(flops_per_window / row["single_window_ms_p50"] / 1e6, 2),
                 "batch_windows_per_second": round(args.batch_size / batch_s, 1),
                 "batch_achieved_gflops": round(flops_per_window * args.batch_size / batch_s / 1e9, 1),
                 "max_abs_logit_difference_vs_eager": float(difference),

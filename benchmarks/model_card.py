@@ -49,7 +49,8 @@ def render_run_card(run_dir: Path, record: dict | None = None, model_name: str |
         auto_class = AutoModelForSequenceClassification if is_classifier else AutoModelForPreTraining
         model = auto_class.from_pretrained(run_dir)
     training_args = torch.load(run_dir / "training_args.bin", weights_only=False)
-    state = json.loads((run_dir / "trainer_state.json").read_text()) if (run_dir / "trainer_state.json").exists() else {}
+    state_path = run_dir / "trainer_state.json"
+    state = json.loads(state_path.read_text()) if state_path.exists() else {}
     return render_model_card(
         model,
         model_name=model_name or run_dir.name,

@@ -1,7 +1,8 @@
 """Turn a pre-training run and a fine-tuning run into the Hub-ready released checkpoints.
 
     python benchmarks/release_checkpoints.py \\
-        --pretrain_run benchmarks/runs/har_reproduction/seed2 --pretrain_results benchmarks/results/har_reproduction.json \\
+        --pretrain_run benchmarks/runs/har_reproduction/seed2 \\
+        --pretrain_results benchmarks/results/har_reproduction.json \\
         --finetune_run benchmarks/runs/har_finetune_pretrained/fraction1.0_seed3407 \\
         --finetune_results benchmarks/results/har_finetune_pretrained.json --hub_org org --onnx
 

@@ -166,7 +166,9 @@ def export_checkpoint(checkpoint: str | Path, quantize: bool = False, exporter: 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(
-        prog="python -m timemae_hf.onnx_export", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="python -m timemae_hf.onnx_export",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("checkpoint", help="a TimeMAE checkpoint folder (config.json + model.safetensors)")
     parser.add_argument("--quantize", action="store_true", help=f"also write {INT8_ONNX_FILE_NAME} (dynamic int8)")

@@ -121,7 +121,8 @@ class TimeSeriesWindows:
             self._set_from_windows([self._window_array(window, num_input_channels) for window in inputs])
             return
         array = _float_array(inputs)
-        self.single_window = array.ndim == 1 or (array.ndim == 2 and not _is_one_channel_batch(array, num_input_channels))
+        one_channel_batch = array.ndim == 2 and _is_one_channel_batch(array, num_input_channels)
+        self.single_window = array.ndim == 1 or (array.ndim == 2 and not one_channel_batch)
         if self.single_window:
             array = array[None]
         if array.ndim == 2:  # (batch, time) or (1, time) of a one-channel model
