@@ -86,8 +86,10 @@ def export_onnx(model: nn.Module, path: str | Path, exporter: str = "auto") -> P
     exported = False
     if exporter in ("auto", "dynamo"):
         try:
+            # external_data=False: one self-contained file (even MiniLM's weights are only ~44 MB).
             torch.onnx.export(wrapper, (example,), str(tmp), dynamic_shapes=({0: torch.export.Dim("batch_size")},),
-                              opset_version=DYNAMO_OPSET, dynamo=True, verbose=False, **names)  # fmt: skip
+                              opset_version=DYNAMO_OPSET, dynamo=True, external_data=False, verbose=False,
+                              **names)  # fmt: skip
             exported = True
         except Exception as error:  # torch.export's failures share no exception type
             if exporter == "dynamo":
