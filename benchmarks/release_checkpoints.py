@@ -16,7 +16,7 @@ writes (each folder replaced as a whole, never left half-written)
 
 each with `model.safetensors`, `config.json` (with `auto_map`; the classifier's also with `custom_pipelines`), the code
 files (`configuration_timemae.py`, `modeling_timemae.py`, the classifier's `pipeline_timemae.py`), the run's
-`all_results.json`, a model card (`model_cards/timemae_har.md`) with the run's measured validation/test numbers and
+`all_results.json`, a model card (`model_cards/timemae.md`) with the run's measured validation/test numbers and
 command and, when `--*_results` is given, the benchmark's multi-seed table with the command, commit and machine that
 measured it; with `--onnx` also `model.onnx` and `model.int8.onnx`. Then, from a logged-in machine:
 `huggingface_hub.upload_folder(repo_id="org/timemae-har", folder_path="benchmarks/released/timemae-har")`.
