@@ -21,16 +21,26 @@ import torch  # noqa: E402
 from transformers import AutoConfig, AutoModelForPreTraining, AutoModelForSequenceClassification  # noqa: E402
 
 from timemae_hf.training import benchmark_summary, render_model_card  # noqa: E402
+from timemae_hf.training.model_card import har_training_data  # noqa: E402
 
 
 RUN_FILES = ("config.json", "training_args.bin", "all_results.json")
 
 
 def run_training_command(run_dir: Path) -> str | None:
-    """The command that trained the run, as its own card (written by the training script) records it."""
+    """
+    The command that trained the run, as its own card (written by the training script) records it, with the paths of
+    the repository it ran in made relative to that repository (benchmark runs live in <repository>/benchmarks/runs).
+    """
     card = run_dir / "README.md"
     match = re.search(r"Command:\s*```bash\n(.+?)\n```", card.read_text(), re.DOTALL) if card.exists() else None
-    return match.group(1).strip() if match else None
+    if not match:
+        return None
+    command, resolved = match.group(1).strip(), Path(run_dir).resolve()
+    if "runs" in resolved.parts[:-1] and resolved.parts[resolved.parts.index("runs") - 1] == "benchmarks":
+        repository = Path(*resolved.parts[: resolved.parts.index("runs") - 1])
+        command = command.replace(f"{repository}/", "")
+    return command
 
 
 def render_run_card(run_dir: Path, record: dict | None = None, model_name: str | None = None, model=None):
@@ -51,11 +61,17 @@ def render_run_card(run_dir: Path, record: dict | None = None, model_name: str |
     training_args = torch.load(run_dir / "training_args.bin", weights_only=False)
     state_path = run_dir / "trainer_state.json"
     state = json.loads(state_path.read_text()) if state_path.exists() else {}
+    results = json.loads((run_dir / "all_results.json").read_text())
+    command = run_training_command(run_dir)
+    # Runs trained before `refit` was recorded in their results still name it in their command.
+    refit = bool(results.get("refit")) or " --refit" in (command or "")
+    num_train_windows = int(results["train_samples"]) if "train_samples" in results else None
     return render_model_card(
         model,
         model_name=model_name or run_dir.name,
-        results=json.loads((run_dir / "all_results.json").read_text()),
-        training_command=run_training_command(run_dir),
+        results=results,
+        training_command=command,
+        training_data=har_training_data(refit=refit, num_train_windows=num_train_windows),
         training_args=training_args,
         selected_step=state.get("best_global_step"),
         benchmark=benchmark_summary(record) if record is not None else None,
