@@ -1,7 +1,7 @@
 """TimeMAEClassifier: scikit-learn's estimator contract, both heads, missing values, save/load, clear errors.
 
-Every fit is tiny (24 windows, 16 steps, 2 channels, hidden 16, 1 layer, a few steps), so the whole file runs in
-seconds; what the defaults reach on real data is a benchmark's question, not a unit test's.
+Every fit is tiny (24 windows, 16 steps, 2 channels, hidden 16, 1 layer, a few steps, one torch thread): the whole
+file takes about 35 s of CPU. What the defaults reach on real data is a benchmark's question, not a unit test's.
 """
 
 import json
@@ -18,7 +18,7 @@ from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import estimator_checks_generator
-from transformers import AutoModelForSequenceClassification
+from transformers import AutoModelForSequenceClassification, BertConfig, BertModel
 
 from timemae_hf import TimeMAEConfig, TimeMAEForSequenceClassification
 from timemae_hf.estimator import ESTIMATOR_FILE, TimeMAEClassifier, fold_linear_probe, training_batch_size
@@ -169,6 +169,16 @@ def test_unlabeled_windows_join_pretraining(data):
     assert clf.context_length_ == 20  # the longest series of either set; X is NaN-padded (unobserved)
     with pytest.raises(ValueError, match="X_unlabeled has 3 channels but X has 2"):
         TimeMAEClassifier(**TINY).fit(X, y, X_unlabeled=np.zeros((4, 16, 3)))
+
+
+def test_encoder_starts_from_a_bert_checkpoint(data, tmp_path):
+    X, y = data
+    bert = BertModel(BertConfig(hidden_size=24, num_hidden_layers=1, num_attention_heads=2, intermediate_size=48))
+    bert.save_pretrained(tmp_path)
+    sizes_from_bert = dict.fromkeys(["hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size"])
+    clf = TimeMAEClassifier(**{**TINY, **sizes_from_bert}, bert_model_name_or_path=str(tmp_path)).fit(X, y)
+    assert clf.model_.config.hidden_size == 24
+    assert clf.model_.config.bert_model_name_or_path == str(tmp_path)
 
 
 def test_clone_and_params_follow_scikit_learn():

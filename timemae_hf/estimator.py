@@ -73,7 +73,8 @@ class TimeMAEClassifier(ClassifierMixin, BaseEstimator):
             `"finetune"`: train the whole model with a linear head on the mean-pooled encoder output (`Trainer`).
             `"probe"`: TimeMAE's linear probe: the encoder stays frozen, a `StandardScaler` + multinomial
             `LogisticRegression` is fit on its pooled features and folded exactly into the classifier's linear head
-            (the saved model needs no scikit-learn).
+            (the saved model needs no scikit-learn). Multinomial rather than the benchmarks' one-vs-rest, so that
+            `predict_proba` is exactly the softmax of the saved classifier's logits.
         pretrain_steps (`int`, defaults to 1000):
             Optimiser steps of TimeMAE pre-training on `X` (and `X_unlabeled`) before the head is trained; 0 skips
             pre-training.
@@ -114,6 +115,9 @@ class TimeMAEClassifier(ClassifierMixin, BaseEstimator):
         classes_ (`ndarray` of shape `(n_classes,)`): the class labels.
         model_ (`TimeMAEForSequenceClassification`): the fitted model, `id2label` = the classes as strings.
         n_channels_ (`int`), context_length_ (`int`): the channel count and longest series length seen in `fit`.
+
+    Pre-training uses the authors' one mask per batch and dropout in the momentum encoder, as the shipped HAR configs
+    do. `embed(X)` gives the fitted encoder's pooled features, for other scikit-learn models.
     """
 
     def __init__(
