@@ -156,6 +156,19 @@ def test_missing_values_and_shorter_series_are_unobserved_not_zero(data, head):
     assert not np.allclose(clf.predict_proba(np.nan_to_num(X[:1])), expected, atol=1e-6)
 
 
+def test_context_length_lets_longer_series_be_predicted(data):
+    X, y = data
+    clf = TimeMAEClassifier(head="probe", **TINY, context_length=20).fit(X, y)
+    assert clf.context_length_ == 20
+    longer = np.concatenate([X[:2], X[:2, :4]], axis=1)  # 20 steps
+    assert clf.predict(longer).shape == (2,)
+    # Padding to context_length is unobserved: the 16-step windows predict the same as before.
+    nan_padded = np.pad(X, ((0, 0), (0, 4), (0, 0)), constant_values=np.nan)
+    np.testing.assert_allclose(clf.predict_proba(X), clf.predict_proba(nan_padded), atol=1e-6)
+    with pytest.raises(ValueError, match="series of 16 steps, longer than context_length=12"):
+        TimeMAEClassifier(**TINY, context_length=12).fit(X, y)
+
+
 def test_patch_length_defaults_to_the_models_rule(data):
     X, y = data
     clf = TimeMAEClassifier(**{**TINY, "patch_length": None, "pretrain_steps": 1, "finetune_steps": 1}).fit(X, y)
@@ -304,7 +317,7 @@ def test_predict_input_must_match_fit(data):
     clf = TimeMAEClassifier(head="probe", **TINY).fit(X, y)
     with pytest.raises(ValueError, match="X has 3 channels but this classifier was fitted on 2"):
         clf.predict(np.zeros((2, 16, 3), dtype=np.float32))
-    with pytest.raises(ValueError, match="series of 20 steps.*crop them to 16"):
+    with pytest.raises(ValueError, match="series of 20 steps.*crop them to 16.*context_length=20"):
         clf.predict(np.zeros((2, 20, 2), dtype=np.float32))
     with pytest.raises(TypeError, match="sparse input is not supported"):
         import scipy.sparse
