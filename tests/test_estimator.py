@@ -390,3 +390,9 @@ def _sklearn_checks():
 @pytest.mark.parametrize("estimator, check", list(_sklearn_checks()))
 def test_scikit_learn_estimator_checks(estimator, check):
     check(estimator)
+
+
+def test_the_estimator_is_imported_from_the_package_top_level_as_the_readme_shows():
+    import timemae_hf
+
+    assert timemae_hf.TimeMAEClassifier is TimeMAEClassifier and "TimeMAEClassifier" in timemae_hf.__all__

@@ -45,7 +45,19 @@ PIPELINE_REGISTRY.register_pipeline(
     pt_model=AutoModelForSequenceClassification,
 )
 
+
+
+def __getattr__(name):
+    # The scikit-learn estimator pulls in Trainer and scikit-learn: imported on first use, not with the model classes.
+    if name == "TimeMAEClassifier":
+        from .estimator import TimeMAEClassifier
+
+        return TimeMAEClassifier
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 __all__ = [
+    "TimeMAEClassifier",
     "TimeMAEConfig",
     "TimeMAEForPreTraining",
     "TimeMAEForPreTrainingOutput",
