@@ -24,6 +24,7 @@ from timemae_hf import (
     TimeMAEForSequenceClassification,
     TimeMAEModel,
 )
+from timemae_hf.dropout import FAST_DROPOUT_ATTENTION
 
 AUTO_CLASS_OF = {
     TimeMAEModel: AutoModel,
@@ -217,7 +218,9 @@ class TimeMAEModelTesterMixin:
         sdpa = self.build(model_class)
         eager = self.build(model_class)
         eager.set_attn_implementation("eager")
-        assert sdpa.config._attn_implementation == "sdpa" and eager.config._attn_implementation == "eager"
+        # "sdpa" is kept as SDPA with the cheaper dropout (timemae_hf.dropout), which is SDPA itself in eval mode.
+        assert sdpa.config._attn_implementation == FAST_DROPOUT_ATTENTION
+        assert eager.config._attn_implementation == "eager"
         if padded:
             past_values, observed = self.model_tester.padded_batch()
         else:
