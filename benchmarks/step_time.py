@@ -11,7 +11,8 @@ Prints JSON and writes benchmarks/results/step_time.json. Target (issue 2): well
 Trainer's train dataloader alone on the real HAR data; and whole Trainer steps (`TimeMAEPretrainingTrainer`, as
 `training/pretrain.py` runs it, without evaluation) with either dropout. Each is reported as CPU time per step
 (`time.process_time`, the comparison metric on a shared machine: with `--threads 1` it does not depend on what else
-runs) and as wall time, with the load average. Writes benchmarks/results/step_time_breakdown.json.
+runs) and as wall time, with the load average. Writes benchmarks/results/step_time_breakdown.json
+(step_time_breakdown_<n>threads.json with more threads).
 """
 
 import argparse
@@ -198,7 +199,8 @@ def main(argv=None):
     if args.breakdown:
         if args.smoke:
             args.batch_size, args.steps, args.warmup_steps = 16, 3, 1
-        name = "step_time_breakdown"
+        threads = torch.get_num_threads()
+        name = "step_time_breakdown" if threads == 1 else f"step_time_breakdown_{threads}threads"
         write_result(name, breakdown(args), started_at, script_command(__file__, argv), smoke=args.smoke)
         return
     if args.smoke:
