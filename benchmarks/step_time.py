@@ -9,7 +9,8 @@ Prints JSON and writes benchmarks/results/step_time.json. Target (issue 2): well
 `--breakdown` times, in one run and with the native HAR config (batch 128), the bare step with torch's dropout (the
 "before"), with the cheaper dropout of `timemae_hf.dropout` (the default now), with every dropout off; iterating the
 Trainer's train dataloader alone on the real HAR data; and whole Trainer steps (`TimeMAEPretrainingTrainer`, as
-`training/pretrain.py` runs it, without evaluation) with either dropout. Each is reported as CPU time per step
+`training/pretrain.py` runs it, without evaluation) with either dropout. The three bare variants run in turn within
+each step, so that they see the same load. Each is reported as CPU time per step
 (`time.process_time`, the comparison metric on a shared machine: with `--threads 1` it does not depend on what else
 runs) and as wall time, with the load average. Writes benchmarks/results/step_time_breakdown.json
 (step_time_breakdown_<n>threads.json with more threads).
@@ -50,24 +51,23 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def pretraining_step_times(config: TimeMAEConfig, batch_size: int, steps: int, warmup_steps: int,
-                           fast_dropout: bool = True, clock=time.perf_counter) -> list[float]:
+def pretraining_step_times(config: TimeMAEConfig, batch_size: int, steps: int, warmup_steps: int) -> list[float]:
     """Seconds per full step, measured the way Trainer runs it (fused AdamW, EMA update after the step)."""
     torch.manual_seed(0)
-    model = use_fast_dropout(TimeMAEForPreTraining(config), fast_dropout).train()
+    model = TimeMAEForPreTraining(config).train()
     optimizer = torch.optim.AdamW(
         [p for p in model.parameters() if p.requires_grad], lr=1e-3, weight_decay=0.01, fused=True
     )
     past_values = torch.randn(batch_size, config.context_length, config.num_input_channels)
     times = []
     for step in range(warmup_steps + steps):
-        start = clock()
+        start = time.perf_counter()
         model(past_values).loss.backward()
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
         model.momentum_update()
         if step >= warmup_steps:
-            times.append(clock() - start)
+            times.append(time.perf_counter() - start)
     return times
 
 
@@ -98,10 +98,31 @@ def timed_both(function, steps: int, warmup_steps: int):
     return cpu, wall
 
 
-def bare_step(config: TimeMAEConfig, batch_size: int, steps: int, warmup_steps: int, fast_dropout: bool) -> dict:
-    cpu = pretraining_step_times(config, batch_size, steps, warmup_steps, fast_dropout, clock=time.process_time)
-    wall = pretraining_step_times(config, batch_size, max(5, steps // 3), 2, fast_dropout)
-    return summary(cpu, wall, batch_size)
+def bare_steps(configs: dict[str, tuple[TimeMAEConfig, bool]], batch_size: int, steps: int, warmup_steps: int):
+    """
+    {name: summary} of full bare steps of one model per `configs` entry ((config, fast_dropout)), run in turn within
+    each step (A, B, C, A, B, C, ...), so that every variant sees the same machine load.
+    """
+    runs = {}
+    for name, (config, fast_dropout) in configs.items():
+        torch.manual_seed(0)
+        model = use_fast_dropout(TimeMAEForPreTraining(config), fast_dropout).train()
+        optimizer = torch.optim.AdamW(
+            [p for p in model.parameters() if p.requires_grad], lr=1e-3, weight_decay=0.01, fused=True
+        )
+        runs[name] = (model, optimizer, [], [])
+    past_values = torch.randn(batch_size, 128, 9)
+    for step in range(warmup_steps + steps):
+        for model, optimizer, cpu, wall in runs.values():
+            cpu_start, wall_start = time.process_time(), time.perf_counter()
+            model(past_values).loss.backward()
+            optimizer.step()
+            optimizer.zero_grad(set_to_none=True)
+            model.momentum_update()
+            if step >= warmup_steps:
+                cpu.append(time.process_time() - cpu_start)
+                wall.append(time.perf_counter() - wall_start)
+    return {name: summary(cpu, wall, batch_size) for name, (_, _, cpu, wall) in runs.items()}
 
 
 def har_trainer(fast_dropout: bool, batch_size: int, max_steps: int, data_dir: str | None, output_dir: str):
@@ -164,16 +185,14 @@ def dataloader_alone(batch_size: int, steps: int, data_dir: str | None) -> dict:
 def breakdown(args) -> dict:
     steps, warmup = args.steps, args.warmup_steps
     load_before = os.getloadavg()
-    parts = {
-        "bare_step_torch_dropout": bare_step(har_native_config(), args.batch_size, steps, warmup, False),
-        "bare_step_fast_dropout": bare_step(har_native_config(), args.batch_size, steps, warmup, True),
-        "bare_step_no_dropout": bare_step(
-            har_native_config(hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0,
-                              momentum_encoder_dropout=False), args.batch_size, steps, warmup, True),  # fmt: skip
-        "dataloader_alone": dataloader_alone(args.batch_size, steps, args.data_dir),
-        "trainer_step_torch_dropout": trainer_steps(False, args.batch_size, steps, warmup, args.data_dir),
-        "trainer_step_fast_dropout": trainer_steps(True, args.batch_size, steps, warmup, args.data_dir),
-    }
+    no_dropout = har_native_config(hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0,
+                                   momentum_encoder_dropout=False)  # fmt: skip
+    parts = bare_steps(
+        {"bare_step_torch_dropout": (har_native_config(), False), "bare_step_fast_dropout": (har_native_config(), True),
+         "bare_step_no_dropout": (no_dropout, True)}, args.batch_size, steps, warmup)  # fmt: skip
+    parts["dataloader_alone"] = dataloader_alone(args.batch_size, steps, args.data_dir)
+    parts["trainer_step_torch_dropout"] = trainer_steps(False, args.batch_size, steps, warmup, args.data_dir)
+    parts["trainer_step_fast_dropout"] = trainer_steps(True, args.batch_size, steps, warmup, args.data_dir)
     for dropout in ("torch", "fast"):
         trainer, bare = parts[f"trainer_step_{dropout}_dropout"], parts[f"bare_step_{dropout}_dropout"]
         parts[f"outside_the_model_{dropout}_dropout"] = {
