@@ -28,8 +28,9 @@ def run_training(script: str, arguments: list[str], output_dir: Path, done_file:
     with open(output_dir / ".benchmark.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # released when this block ends or the process dies
         if not done_path.exists():
-            command = [sys.executable, str(REPOSITORY_ROOT / "training" / script), *arguments,
-                       "--output_dir", str(output_dir)]  # fmt: skip
+            # Repository-relative paths (the run starts in the repository root), so cards and logs name no machine.
+            command = [sys.executable, f"training/{script}", *arguments,
+                       "--output_dir", repository_relative(output_dir)]  # fmt: skip
             last_checkpoint = get_last_checkpoint(str(output_dir))
             if last_checkpoint:
                 command += ["--resume_from_checkpoint", last_checkpoint]

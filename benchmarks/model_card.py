@@ -11,6 +11,7 @@ machine that measured it) from the results JSON, so nothing on the card is typed
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -20,6 +21,61 @@ import torch  # noqa: E402
 from transformers import AutoConfig, AutoModelForPreTraining, AutoModelForSequenceClassification  # noqa: E402
 
 from timemae_hf.training import benchmark_summary, render_model_card  # noqa: E402
+from timemae_hf.training.model_card import har_training_data  # noqa: E402
+
+
+RUN_FILES = ("config.json", "training_args.bin", "all_results.json")
+
+
+def run_training_command(run_dir: Path) -> str | None:
+    """
+    The command that trained the run, as its own card (written by the training script) records it, with the paths of
+    the repository it ran in made relative to that repository (benchmark runs live in <repository>/benchmarks/runs).
+    """
+    card = run_dir / "README.md"
+    match = re.search(r"Command:\s*```bash\n(.+?)\n```", card.read_text(), re.DOTALL) if card.exists() else None
+    if not match:
+        return None
+    command, resolved = match.group(1).strip(), Path(run_dir).resolve()
+    if "runs" in resolved.parts[:-1] and resolved.parts[resolved.parts.index("runs") - 1] == "benchmarks":
+        repository = Path(*resolved.parts[: resolved.parts.index("runs") - 1])
+        command = command.replace(f"{repository}/", "")
+    return command
+
+
+def render_run_card(run_dir: Path, record: dict | None = None, model_name: str | None = None, model=None):
+    """
+    The card of a finished training run: its own validation/test results and command, and with `record` (a
+    benchmarks/results/*.json record) the benchmark's multi-seed table. `model` is what the card describes (default:
+    the run's model, e.g. `TimeMAEForPreTraining`; pass the run's `TimeMAEModel` for a card of its encoder alone).
+    """
+    run_dir = Path(run_dir)
+    missing = [name for name in RUN_FILES if not (run_dir / name).exists()]
+    if missing:
+        raise FileNotFoundError(f"{run_dir} lacks {missing}: pass the output folder of a finished training run.")
+    if model is None:
+        config = AutoConfig.from_pretrained(run_dir)
+        is_classifier = any("ForSequenceClassification" in name for name in config.architectures or [])
+        auto_class = AutoModelForSequenceClassification if is_classifier else AutoModelForPreTraining
+        model = auto_class.from_pretrained(run_dir)
+    training_args = torch.load(run_dir / "training_args.bin", weights_only=False)
+    state_path = run_dir / "trainer_state.json"
+    state = json.loads(state_path.read_text()) if state_path.exists() else {}
+    results = json.loads((run_dir / "all_results.json").read_text())
+    command = run_training_command(run_dir)
+    # Runs trained before `refit` was recorded in their results still name it in their command.
+    refit = bool(results.get("refit")) or " --refit" in (command or "")
+    num_train_windows = int(results["train_samples"]) if "train_samples" in results else None
+    return render_model_card(
+        model,
+        model_name=model_name or run_dir.name,
+        results=results,
+        training_command=command,
+        training_data=har_training_data(refit=refit, num_train_windows=num_train_windows),
+        training_args=training_args,
+        selected_step=state.get("best_global_step"),
+        benchmark=benchmark_summary(record) if record is not None else None,
+    )
 
 
 def main(argv=None):
@@ -30,25 +86,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     run_dir = Path(args.run_dir)
-    missing = [name for name in ("config.json", "training_args.bin", "all_results.json") if not (run_dir / name).exists()]
-    if missing:
-        raise FileNotFoundError(f"{run_dir} lacks {missing}: pass the output folder of a finished training run.")
-    record = json.loads(Path(args.results).read_text())
-    config = AutoConfig.from_pretrained(run_dir)
-    is_classifier = any("ForSequenceClassification" in name for name in config.architectures or [])
-    auto_class = AutoModelForSequenceClassification if is_classifier else AutoModelForPreTraining
-    model = auto_class.from_pretrained(run_dir)
-    training_args = torch.load(run_dir / "training_args.bin", weights_only=False)
-    state = json.loads((run_dir / "trainer_state.json").read_text()) if (run_dir / "trainer_state.json").exists() else {}
-    card = render_model_card(
-        model,
-        model_name=args.model_name or run_dir.name,
-        results=json.loads((run_dir / "all_results.json").read_text()),
-        training_command=None,
-        training_args=training_args,
-        selected_step=state.get("best_global_step"),
-        benchmark=benchmark_summary(record),
-    )
+    card = render_run_card(run_dir, json.loads(Path(args.results).read_text()), args.model_name)
     card.save(run_dir / "README.md")
     print(f"wrote {run_dir / 'README.md'}")
 

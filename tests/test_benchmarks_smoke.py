@@ -91,3 +91,28 @@ def test_representation_collapse_smoke_measures_feature_spread(har_data_path):
     (run,) = read_smoke_result("representation_collapse")["runs"].values()
     statistics = run["checkpoint-0"]
     assert statistics["feature_std_mean"] > 0 and 1 <= statistics["effective_rank"] <= 16
+
+
+def test_har_refit_smoke_chooses_budgets_on_validation_then_refits_and_tests_once(har_data_path):
+    from benchmarks import har_refit, report
+
+    har_refit.main(["--smoke", "--data_dir", har_data_path, "--parallel", "2"])
+    record = read_smoke_result("har_refit")
+    assert record["pretraining"]["train_windows"] == 256 + 128  # train + validation of the smoke's subsets
+    assert 100 / 6 < record["pretraining"]["test_probe_accuracy_percent"]["mean"] <= 100
+    (fraction,) = record["finetuning"].values()
+    assert 1 <= fraction["num_train_epochs"] <= 2  # the best validation epoch of the selection runs
+    assert 0 < fraction["refit"]["test_accuracy_percent"]["mean"] <= 100
+    assert "### UCI HAR fine-tuning: refit on every training subject" in report.main(["--smoke"])
+
+
+def test_any_dataset_smoke_runs_the_readme_commands_on_a_public_ts_set():
+    """BasicMotions' .ts files from aeon's wheel (README's test command installs it with --no-deps)."""
+    from benchmarks import any_dataset
+
+    any_dataset.main(["--smoke"])
+    record = read_smoke_result("any_dataset")
+    row = record["test_accuracy_percent"]["BasicMotions"]
+    for column in any_dataset.COLUMNS:
+        assert 0 < row[column]["mean"] <= 100, column
+    assert row["published_test_accuracy_percent"]["KSig"] == 100.0

@@ -1,7 +1,7 @@
 """TimeMAEClassifier: scikit-learn's estimator contract, both heads, missing values, save/load, clear errors.
 
-Every fit is tiny (24 windows, 16 steps, 2 channels, hidden 16, 1 layer, a few steps), so the whole file runs in
-seconds; what the defaults reach on real data is a benchmark's question, not a unit test's.
+Every fit is tiny (24 windows, 16 steps, 2 channels, hidden 16, 1 layer, a few steps, one torch thread): the whole
+file takes about 35 s of CPU. What the defaults reach on real data is a benchmark's question, not a unit test's.
 """
 
 import json
@@ -18,7 +18,7 @@ from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import estimator_checks_generator
-from transformers import AutoModelForSequenceClassification
+from transformers import AutoModelForSequenceClassification, BertConfig, BertModel
 
 from timemae_hf import TimeMAEConfig, TimeMAEForSequenceClassification
 from timemae_hf.estimator import ESTIMATOR_FILE, TimeMAEClassifier, fold_linear_probe, training_batch_size
@@ -156,6 +156,19 @@ def test_missing_values_and_shorter_series_are_unobserved_not_zero(data, head):
     assert not np.allclose(clf.predict_proba(np.nan_to_num(X[:1])), expected, atol=1e-6)
 
 
+def test_context_length_lets_longer_series_be_predicted(data):
+    X, y = data
+    clf = TimeMAEClassifier(head="probe", **TINY, context_length=20).fit(X, y)
+    assert clf.context_length_ == 20
+    longer = np.concatenate([X[:2], X[:2, :4]], axis=1)  # 20 steps
+    assert clf.predict(longer).shape == (2,)
+    # Padding to context_length is unobserved: the 16-step windows predict the same as before.
+    nan_padded = np.pad(X, ((0, 0), (0, 4), (0, 0)), constant_values=np.nan)
+    np.testing.assert_allclose(clf.predict_proba(X), clf.predict_proba(nan_padded), atol=1e-6)
+    with pytest.raises(ValueError, match="series of 16 steps, longer than context_length=12"):
+        TimeMAEClassifier(**TINY, context_length=12).fit(X, y)
+
+
 def test_patch_length_defaults_to_the_models_rule(data):
     X, y = data
     clf = TimeMAEClassifier(**{**TINY, "patch_length": None, "pretrain_steps": 1, "finetune_steps": 1}).fit(X, y)
@@ -169,6 +182,16 @@ def test_unlabeled_windows_join_pretraining(data):
     assert clf.context_length_ == 20  # the longest series of either set; X is NaN-padded (unobserved)
     with pytest.raises(ValueError, match="X_unlabeled has 3 channels but X has 2"):
         TimeMAEClassifier(**TINY).fit(X, y, X_unlabeled=np.zeros((4, 16, 3)))
+
+
+def test_encoder_starts_from_a_bert_checkpoint(data, tmp_path):
+    X, y = data
+    bert = BertModel(BertConfig(hidden_size=24, num_hidden_layers=1, num_attention_heads=2, intermediate_size=48))
+    bert.save_pretrained(tmp_path)
+    sizes_from_bert = dict.fromkeys(["hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size"])
+    clf = TimeMAEClassifier(**{**TINY, **sizes_from_bert}, bert_model_name_or_path=str(tmp_path)).fit(X, y)
+    assert clf.model_.config.hidden_size == 24
+    assert clf.model_.config.bert_model_name_or_path == str(tmp_path)
 
 
 def test_clone_and_params_follow_scikit_learn():
@@ -294,7 +317,7 @@ def test_predict_input_must_match_fit(data):
     clf = TimeMAEClassifier(head="probe", **TINY).fit(X, y)
     with pytest.raises(ValueError, match="X has 3 channels but this classifier was fitted on 2"):
         clf.predict(np.zeros((2, 16, 3), dtype=np.float32))
-    with pytest.raises(ValueError, match="series of 20 steps.*crop them to 16"):
+    with pytest.raises(ValueError, match="series of 20 steps.*crop them to 16.*context_length=20"):
         clf.predict(np.zeros((2, 20, 2), dtype=np.float32))
     with pytest.raises(TypeError, match="sparse input is not supported"):
         import scipy.sparse
@@ -367,3 +390,9 @@ def _sklearn_checks():
 @pytest.mark.parametrize("estimator, check", list(_sklearn_checks()))
 def test_scikit_learn_estimator_checks(estimator, check):
     check(estimator)
+
+
+def test_the_estimator_is_imported_from_the_package_top_level_as_the_readme_shows():
+    import timemae_hf
+
+    assert timemae_hf.TimeMAEClassifier is TimeMAEClassifier and "TimeMAEClassifier" in timemae_hf.__all__

@@ -71,8 +71,8 @@ def npz_files(tmp_path) -> dict[str, Path]:
     return files
 
 
-def write_variable_length_ts(path: Path, num_windows: int, seed: int) -> Path:
-    """A UEA/UCR .ts file of 2-channel series of 12 to 20 steps, with '?' for a few missing values."""
+def write_variable_length_ts(path: Path, num_windows: int, seed: int, max_length: int = 20) -> Path:
+    """A UEA/UCR .ts file of 2-channel series of 12 to `max_length` steps, with '?' for a few missing values."""
     generator = np.random.default_rng(seed)
     lines = [
         "@problemName Ragged", "@timeStamps false", "@missing true", "@univariate false", "@dimensions 2",
@@ -80,7 +80,7 @@ def write_variable_length_ts(path: Path, num_windows: int, seed: int) -> Path:
     ]  # fmt: skip
     for row in range(num_windows):
         label = row % len(CLASSES)
-        length = int(generator.integers(12, 21))
+        length = int(generator.integers(12, max_length + 1))
         channels = []
         for channel in range(2):
             values = generator.normal(size=length) + (2.0 if channel == label % 2 else 0.0) + label
@@ -97,7 +97,8 @@ def write_variable_length_ts(path: Path, num_windows: int, seed: int) -> Path:
 def ts_files(tmp_path) -> dict[str, Path]:
     return {
         "TRAIN": write_variable_length_ts(tmp_path / "Ragged_TRAIN.ts", 30, seed=0),
-        "TEST": write_variable_length_ts(tmp_path / "Ragged_TEST.ts", 12, seed=1),
+        # longer than every train series, as in UEA's JapaneseVowels (train up to 25 steps, test up to 29)
+        "TEST": write_variable_length_ts(tmp_path / "Ragged_TEST.ts", 12, seed=1, max_length=26),
     }
 
 
@@ -156,16 +157,16 @@ def test_npz_files_pretrain_finetune_and_probe_with_the_generic_configs(npz_file
     assert probe["test_accuracy"] == pytest.approx(results["test_probe_accuracy"])
 
 
-def test_variable_length_ts_with_missing_values_trains_from_its_longest_window(ts_files, tmp_path, monkeypatch):
+def test_ragged_ts_with_missing_values_takes_the_longest_window_of_all_splits(ts_files, tmp_path, monkeypatch):
     data = ["--train_file", ts_files["TRAIN"], "--test_file", ts_files["TEST"]]
     pretrained = tmp_path / "pretrained"
     run_script("pretrain", [*data, *TINY_MODEL, *FEW_STEPS, "--do_train", "--do_predict", "--normalize_channels",
                             "true", "--output_dir", pretrained], monkeypatch)  # fmt: skip
     model = TimeMAEForPreTraining.from_pretrained(pretrained)
-    longest = max(len(line.split(":")[0].split(",")) for line in ts_files["TRAIN"].read_text().splitlines()
+    longest = max(len(line.split(":")[0].split(",")) for line in ts_files["TEST"].read_text().splitlines()
                   if line and not line.startswith("@"))  # fmt: skip
-    # the longest window of the train split (validation was carved from the file): no window is cut
-    assert 12 < model.config.context_length <= longest and model.config.num_input_channels == 2
+    # the longest test window is longer than any train window: it sets the length, so no test window is refused
+    assert longest > 20 and model.config.context_length == longest and model.config.num_input_channels == 2
     assert all(np.isfinite(model.config.channel_mean)) and all(np.isfinite(model.config.channel_std))
     assert np.isfinite(read_json(pretrained / "test_results.json")["test_probe_accuracy"])
 

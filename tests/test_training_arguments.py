@@ -283,3 +283,25 @@ def test_refit_with_a_config_that_selects_on_validation_is_refused_with_the_over
     with pytest.raises(ValueError, match='--refit trains on train \\+ validation.*--metric_for_best_model ""'):
         run_main("finetune", argv, monkeypatch)
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    "script, config, data_arguments",
+    [
+        ("pretrain", "pretrain_default.yaml", "PretrainingDataArguments"),
+        ("pretrain", "npz_example.yaml", "PretrainingDataArguments"),
+        ("finetune", "finetune_default.yaml", "FinetuningDataArguments"),
+    ],
+)
+def test_generic_configs_budget_in_steps_clip_gradients_and_evaluate_by_steps(script, config, data_arguments):
+    parser = HfArgumentParser((ModelArguments, load_script(script)[data_arguments], TimeMAETrainingArguments))
+    model_args, data_args, training_args = parse_arguments(parser, [str(CONFIGS / config)])
+    assert training_args.min_train_steps > 0 and training_args.max_grad_norm == 1.0
+    assert training_args.eval_strategy == training_args.save_strategy == "steps" and training_args.eval_steps == 0.1
+    assert model_args.patch_length is None  # the default for the data's length
+    if script == "finetune":
+        assert training_args.learning_rate == 1e-4
+    else:
+        assert model_args.normalize_channels and model_args.per_sample_masking is False
+        assert model_args.momentum_encoder_dropout
+    assert not data_args.is_har if config == "npz_example.yaml" else data_args.is_har  # data: on the command line

@@ -1,6 +1,7 @@
 """TimeMAE on Hugging Face Transformers: masked autoencoder pre-training for time series with a BERT encoder.
 
-Importing this package registers the `timemae` model type with transformers' Auto classes.
+Importing this package registers the `timemae` model type with transformers' Auto classes and the
+`time-series-classification` pipeline.
 """
 
 from transformers import (
@@ -9,6 +10,7 @@ from transformers import (
     AutoModelForPreTraining,
     AutoModelForSequenceClassification,
 )
+from transformers.pipelines import PIPELINE_REGISTRY
 
 from .configuration_timemae import TimeMAEConfig
 from .modeling_timemae import (
@@ -19,6 +21,8 @@ from .modeling_timemae import (
     TimeMAEModelOutput,
     TimeMAEPreTrainedModel,
 )
+from .pipeline_timemae import TASK as TIME_SERIES_CLASSIFICATION_TASK
+from .pipeline_timemae import TimeSeriesClassificationPipeline
 
 __version__ = "0.1.0"
 
@@ -33,8 +37,27 @@ for _auto_class, _model_class in (
     # in environments without timemae_hf.
     _model_class.register_for_auto_class(_auto_class.__name__)
 TimeMAEConfig.register_for_auto_class()
+# The model class is named through its Auto class: a saved pipeline's `custom_pipelines` records class names that
+# `pipeline(..., trust_remote_code=True)` looks up in `transformers`, where only the Auto class exists.
+PIPELINE_REGISTRY.register_pipeline(
+    TIME_SERIES_CLASSIFICATION_TASK,
+    pipeline_class=TimeSeriesClassificationPipeline,
+    pt_model=AutoModelForSequenceClassification,
+)
+
+
+
+def __getattr__(name):
+    # The scikit-learn estimator pulls in Trainer and scikit-learn: imported on first use, not with the model classes.
+    if name == "TimeMAEClassifier":
+        from .estimator import TimeMAEClassifier
+
+        return TimeMAEClassifier
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
+    "TimeMAEClassifier",
     "TimeMAEConfig",
     "TimeMAEForPreTraining",
     "TimeMAEForPreTrainingOutput",
@@ -42,4 +65,5 @@ __all__ = [
     "TimeMAEModel",
     "TimeMAEModelOutput",
     "TimeMAEPreTrainedModel",
+    "TimeSeriesClassificationPipeline",
 ]

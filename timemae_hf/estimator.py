@@ -73,7 +73,8 @@ class TimeMAEClassifier(ClassifierMixin, BaseEstimator):
             `"finetune"`: train the whole model with a linear head on the mean-pooled encoder output (`Trainer`).
             `"probe"`: TimeMAE's linear probe: the encoder stays frozen, a `StandardScaler` + multinomial
             `LogisticRegression` is fit on its pooled features and folded exactly into the classifier's linear head
-            (the saved model needs no scikit-learn).
+            (the saved model needs no scikit-learn). Multinomial rather than the benchmarks' one-vs-rest, so that
+            `predict_proba` is exactly the softmax of the saved classifier's logits.
         pretrain_steps (`int`, defaults to 1000):
             Optimiser steps of TimeMAE pre-training on `X` (and `X_unlabeled`) before the head is trained; 0 skips
             pre-training.
@@ -91,6 +92,9 @@ class TimeMAEClassifier(ClassifierMixin, BaseEstimator):
             Gradient clipping norm; 0 disables it.
         hidden_size, num_hidden_layers, num_attention_heads, intermediate_size (`int`, *optional*):
             Encoder size; `None` takes TimeMAE's native size (64, 8, 4, 256), or the BERT checkpoint's.
+        context_length (`int`, *optional*):
+            The longest series the fitted model takes; `None`: the longest series of `X` and `X_unlabeled`. Set it
+            when series to predict may be longer than every training series (shorter ones are padded, unobserved).
         patch_length (`int`, *optional*):
             Time steps per patch; `None` lets `TimeMAEConfig` derive it from the series length.
         mask_ratio (`float`, defaults to 0.6):
@@ -114,6 +118,9 @@ class TimeMAEClassifier(ClassifierMixin, BaseEstimator):
         classes_ (`ndarray` of shape `(n_classes,)`): the class labels.
         model_ (`TimeMAEForSequenceClassification`): the fitted model, `id2label` = the classes as strings.
         n_channels_ (`int`), context_length_ (`int`): the channel count and longest series length seen in `fit`.
+
+    Pre-training uses the authors' one mask per batch and dropout in the momentum encoder, as the shipped HAR configs
+    do. `embed(X)` gives the fitted encoder's pooled features, for other scikit-learn models.
     """
 
     def __init__(
@@ -131,6 +138,7 @@ class TimeMAEClassifier(ClassifierMixin, BaseEstimator):
         num_hidden_layers=None,
         num_attention_heads=None,
         intermediate_size=None,
+        context_length=None,
         patch_length=None,
         mask_ratio=0.6,
         normalize_channels=True,
@@ -152,6 +160,7 @@ class TimeMAEClassifier(ClassifierMixin, BaseEstimator):
         self.num_hidden_layers = num_hidden_layers
         self.num_attention_heads = num_attention_heads
         self.intermediate_size = intermediate_size
+        self.context_length = context_length
         self.patch_length = patch_length
         self.mask_ratio = mask_ratio
         self.normalize_channels = normalize_channels
@@ -208,7 +217,13 @@ class TimeMAEClassifier(ClassifierMixin, BaseEstimator):
                     "must have the same channels, in the same order."
                 )
             pretraining_windows.append(unlabeled)
-        context_length = max(part.shape[1] for part in pretraining_windows)
+        longest = max(part.shape[1] for part in pretraining_windows)
+        context_length = longest if self.context_length is None else self.context_length
+        if context_length < longest:
+            raise ValueError(
+                f"The fit data has series of {longest} steps, longer than context_length={self.context_length}: raise "
+                "context_length or leave it None (the longest series of the fit data)."
+            )
         windows = pad_windows(windows, context_length)
         corpus = np.concatenate([pad_windows(part, context_length) for part in pretraining_windows])
 
@@ -244,6 +259,8 @@ class TimeMAEClassifier(ClassifierMixin, BaseEstimator):
         positive_int("pretrain_steps", minimum=0)
         positive_int("finetune_steps")
         positive_int("batch_size")
+        if self.context_length is not None:
+            positive_int("context_length")
         for name in ("pretrain_learning_rate", "finetune_learning_rate"):
             value = getattr(self, name)
             if not isinstance(value, Real) or not value > 0:
@@ -416,8 +433,8 @@ class TimeMAEClassifier(ClassifierMixin, BaseEstimator):
             )
         if length > self.context_length_:
             raise ValueError(
-                f"X has series of {length} steps but this classifier was fitted on at most {self.context_length_}: "
-                f"crop them to {self.context_length_} steps, or fit on series as long."
+                f"X has series of {length} steps but this classifier takes at most {self.context_length_}: crop them "
+                f"to {self.context_length_} steps, or fit with context_length={length} (or more)."
             )
         return pad_windows(windows, self.context_length_)
 

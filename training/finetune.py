@@ -114,7 +114,7 @@ def main():
         fit_batch_size_to_split(training_args, len(splits["train"]))
         apply_min_train_steps(training_args, len(splits["train"]))
     names = class_names(splits)
-    model = build_model(TimeMAEForSequenceClassification, model_args, splits["train"], **label_config(names))
+    model = build_model(TimeMAEForSequenceClassification, model_args, splits, **label_config(names))
 
     if model_args.freeze_encoder_body:
         model.freeze_encoder_body()

@@ -127,7 +127,7 @@ def main():
     if training_args.do_train and not data_args.streaming:
         fit_batch_size_to_split(training_args, len(splits["train"]))
         apply_min_train_steps(training_args, len(splits["train"]))
-    model = build_model(TimeMAEForPreTraining, model_args, splits["train"], **label_config(names))
+    model = build_model(TimeMAEForPreTraining, model_args, splits, **label_config(names))
 
     collator = TimeMAEPretrainingCollator(model.config.num_patches, mask_seed=data_args.mask_seed)
     callbacks = [

@@ -10,7 +10,7 @@ from typing import Optional
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 from transformers import PreTrainedModel, TrainingArguments
 
-from .. import TimeMAEForPreTraining
+from .. import TimeMAEForPreTraining, TimeMAEModel
 from ..data import HAR_CHANNELS
 
 
@@ -132,7 +132,10 @@ def render_model_card(
         )
     config = model.config
     training_data = training_data or har_training_data()
-    is_pretraining = isinstance(model, TimeMAEForPreTraining)
+    # A released pre-trained encoder (`TimeMAEModel`, without momentum encoder, regressor and codebook) is described as
+    # pre-trained but loads with `AutoModel`.
+    encoder_only = isinstance(model, TimeMAEModel)
+    is_pretraining = encoder_only or isinstance(model, TimeMAEForPreTraining)
     tags = list(BASE_TAGS) + training_data.tags + ([] if is_pretraining else [TASK_TYPE])
     tags += [tag for tag in (extra_tags or []) if tag not in tags]
     card_data = ModelCardData(
@@ -154,7 +157,8 @@ def render_model_card(
         is_pretraining=is_pretraining,
         is_trained=trained_steps is None or trained_steps > 0,
         data=training_data,
-        auto_class="AutoModelForPreTraining" if is_pretraining else "AutoModelForSequenceClassification",
+        auto_class="AutoModel" if encoder_only else "AutoModelForPreTraining" if is_pretraining
+        else "AutoModelForSequenceClassification",
         config=config,
         class_names=[config.id2label[i] for i in sorted(config.id2label)] if config.id2label else [],
         results=_card_results(results),

@@ -6,10 +6,10 @@ Every wrong combination fails here, before training, with the argument to change
 import logging
 import math
 
-from datasets import Dataset
+from datasets import DatasetDict
 from transformers import AutoConfig
 
-from .. import TimeMAEConfig, TimeMAEForPreTraining, TimeMAEPreTrainedModel
+from .. import TimeMAEConfig, TimeMAEPreTrainedModel
 from ..data import compute_channel_statistics, series_shape
 from .arguments import ARCHITECTURE_FIELDS, BEHAVIOUR_FIELDS, ModelArguments
 
@@ -57,12 +57,13 @@ def describe_patching(context_length: int, patch_length: int) -> str:
 
 
 def build_model(
-    model_class: type[TimeMAEPreTrainedModel], model_args: ModelArguments, train_dataset: Dataset, **config_kwargs
+    model_class: type[TimeMAEPreTrainedModel], model_args: ModelArguments, splits: DatasetDict, **config_kwargs
 ) -> TimeMAEPreTrainedModel:
     """
-    `model_class` built as `model_args` says, for windows shaped like `train_dataset`'s `past_values`: its longest
-    window sets `context_length` and its channels `num_input_channels` (shorter windows are padded by the collator
-    and the model, and count as unobserved).
+    `model_class` built as `model_args` says, for windows shaped like the `past_values` of `splits`: the longest
+    window of any split sets `context_length` (in UEA's JapaneseVowels test series are longer than every train one;
+    only shapes are read, never labels) and the channels `num_input_channels` (shorter windows are padded by the
+    collator and the model, and count as unobserved).
 
     - `--model_name_or_path`: loads the TimeMAE checkpoint; only behaviour fields (dropouts, mask ratio, loss weights,
       momentum) may be changed, and the data must have the checkpoint's channels and windows no longer than its
@@ -72,10 +73,11 @@ def build_model(
     - neither: a new randomly initialised model.
 
     New models get `patch_length` from `TimeMAEConfig.default_patch_length` when it is not given (logged, with the
-    padding it implies), and `channel_mean`/`channel_std` from `train_dataset` when `--normalize_channels`.
+    padding it implies), and `channel_mean`/`channel_std` from the train split when `--normalize_channels`.
     `config_kwargs` are further config fields, e.g. `num_labels`, `id2label`, `label2id`.
     """
-    context_length, num_input_channels = series_shape(train_dataset)
+    shapes = [series_shape(split) for split in splits.values()]
+    context_length, num_input_channels = max(length for length, _ in shapes), shapes[0][1]
     architecture = model_args.config_values(ARCHITECTURE_FIELDS)
     behaviour = model_args.config_values(BEHAVIOUR_FIELDS)
 
@@ -96,12 +98,8 @@ def build_model(
                 f"The checkpoint {path!r} was trained {'with' if normalized else 'without'} channel normalisation; "
                 f"--normalize_channels {model_args.normalize_channels} would change its inputs. Drop the argument."
             )
-        model, loading_info = model_class.from_pretrained(path, **behaviour, **config_kwargs, output_loading_info=True)
-        if isinstance(model, TimeMAEForPreTraining) and any(
-            key.startswith("momentum_encoder") for key in loading_info["missing_keys"]
-        ):
-            model.reset_momentum_encoder()
-        return model
+        # (TimeMAEForPreTraining copies the encoder into a momentum encoder the checkpoint lacks, and says so.)
+        return model_class.from_pretrained(path, **behaviour, **config_kwargs)
 
     if "patch_length" not in architecture:
         architecture["patch_length"] = TimeMAEConfig.default_patch_length(context_length)
@@ -110,7 +108,7 @@ def build_model(
             f"{architecture['patch_length']}"
         )
     logger.info(describe_patching(context_length, architecture["patch_length"]))
-    statistics = compute_channel_statistics(train_dataset) if model_args.normalize_channels else {}
+    statistics = compute_channel_statistics(splits["train"]) if model_args.normalize_channels else {}
     new_config = {
         "context_length": context_length, "num_input_channels": num_input_channels, **statistics, **behaviour,
         **config_kwargs,
