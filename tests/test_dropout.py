@@ -130,8 +130,14 @@ def test_attention_dropout_drops_probabilities_at_the_configured_rate():
     assert out.std().item() > 0.1  # probabilities were dropped
 
 
+def test_fast_dropout_is_off_by_default_and_torch_dropout_stays():
+    model = TimeMAEForPreTraining(tiny_config(momentum_encoder_dropout=True))
+    assert all(type(m) is nn.Dropout for m in model.modules() if isinstance(m, nn.Dropout))
+    assert model.config._attn_implementation == "sdpa"
+
+
 def test_models_use_fast_dropout_modules_and_attention_and_keep_their_state_dict():
-    config = tiny_config(momentum_encoder_dropout=True)
+    config = tiny_config(momentum_encoder_dropout=True, fast_dropout=True)
     model = TimeMAEForPreTraining(config)
     dropouts = [m for m in model.modules() if isinstance(m, nn.Dropout)]
     assert dropouts and all(type(m) is FastDropout for m in dropouts)
@@ -150,8 +156,8 @@ def test_models_use_fast_dropout_modules_and_attention_and_keep_their_state_dict
 
 def test_eval_outputs_are_those_of_torch_dropout_and_sdpa_and_eager_agree():
     torch.manual_seed(0)
-    fast = TimeMAEModel(tiny_config()).eval()
-    plain = use_fast_dropout(TimeMAEModel(tiny_config()), False).eval()
+    fast = TimeMAEModel(tiny_config(fast_dropout=True)).eval()
+    plain = TimeMAEModel(tiny_config()).eval()
     plain.load_state_dict(fast.state_dict())
     eager = TimeMAEModel(tiny_config()).eval()
     eager.load_state_dict(fast.state_dict())
@@ -164,7 +170,7 @@ def test_eval_outputs_are_those_of_torch_dropout_and_sdpa_and_eager_agree():
 
 
 def test_seeded_pretraining_step_is_reproducible_and_gradients_reach_every_trainable_weight():
-    config = tiny_config(momentum_encoder_dropout=True)
+    config = tiny_config(momentum_encoder_dropout=True, fast_dropout=True)
     losses = []
     for _ in range(2):
         torch.manual_seed(0)
@@ -181,7 +187,7 @@ def test_seeded_pretraining_step_is_reproducible_and_gradients_reach_every_train
 
 def test_momentum_encoder_dropout_uses_the_fast_mask_when_on():
     torch.manual_seed(0)
-    model = TimeMAEForPreTraining(tiny_config(momentum_encoder_dropout=True)).train()
+    model = TimeMAEForPreTraining(tiny_config(momentum_encoder_dropout=True, fast_dropout=True)).train()
     assert model.momentum_encoder.training
     layer_output = model.momentum_encoder.layer[0].output
     assert type(layer_output.dropout) is FastDropout and layer_output.dropout.training

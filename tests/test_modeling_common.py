@@ -24,7 +24,6 @@ from timemae_hf import (
     TimeMAEForSequenceClassification,
     TimeMAEModel,
 )
-from timemae_hf.dropout import FAST_DROPOUT_ATTENTION
 
 AUTO_CLASS_OF = {
     TimeMAEModel: AutoModel,
@@ -218,8 +217,7 @@ class TimeMAEModelTesterMixin:
         sdpa = self.build(model_class)
         eager = self.build(model_class)
         eager.set_attn_implementation("eager")
-        # "sdpa" is kept as SDPA with the cheaper dropout (timemae_hf.dropout), which is SDPA itself in eval mode.
-        assert sdpa.config._attn_implementation == FAST_DROPOUT_ATTENTION
+        assert sdpa.config._attn_implementation == "sdpa"
         assert eager.config._attn_implementation == "eager"
         if padded:
             past_values, observed = self.model_tester.padded_batch()

@@ -460,8 +460,9 @@ class TimeMAEPreTrainedModel(PreTrainedModel):
 
     def post_init(self):
         super().post_init()
-        # Cheaper dropout masks (see `timemae_hf.dropout`); `use_fast_dropout(model, False)` restores torch's dropout.
-        use_fast_dropout(self)
+        if self.config.fast_dropout:
+            # Cheaper dropout masks (see `timemae_hf.dropout`); `use_fast_dropout(model, False)` restores torch's.
+            use_fast_dropout(self)
 
     def set_attn_implementation(self, attn_implementation, *args, **kwargs):
         """transformers' `set_attn_implementation`; "sdpa" stays the fast-dropout SDPA while fast dropout is on."""
