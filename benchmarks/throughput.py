@@ -11,6 +11,7 @@ cores: >= 1,800 windows/s pre-training and < 2 ms per window at inference.
 """
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -23,6 +24,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from benchmarks.results_io import script_command, write_result  # noqa: E402
 from timemae_hf import TimeMAEConfig, TimeMAEForPreTraining
+from timemae_hf.dropout import use_fast_dropout
 
 ENCODER_SIZES = {
     "native": dict(hidden_size=64, num_hidden_layers=8, num_attention_heads=4, intermediate_size=256),
@@ -48,20 +50,21 @@ def count_flops(function) -> int:
     return counter.get_total_flops()
 
 
-def timed(function, repeats: int, warmup: int) -> list[float]:
+def timed(function, repeats: int, warmup: int, clock=time.perf_counter) -> list[float]:
     for _ in range(warmup):
         function()
     times = []
     for _ in range(repeats):
-        start = time.perf_counter()
+        start = clock()
         function()
-        times.append(time.perf_counter() - start)
+        times.append(clock() - start)
     return times
 
 
-def measure(config: TimeMAEConfig, batch_size: int, train_steps: int, inference_repeats: int) -> dict:
+def measure(config: TimeMAEConfig, batch_size: int, train_steps: int, inference_repeats: int,
+            fast_dropout: bool = True) -> dict:
     torch.manual_seed(0)
-    model = TimeMAEForPreTraining(config).train()
+    model = use_fast_dropout(TimeMAEForPreTraining(config), fast_dropout).train()
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-3, fused=True)
     batch = torch.randn(batch_size, config.context_length, config.num_input_channels)
 
@@ -75,6 +78,8 @@ def measure(config: TimeMAEConfig, batch_size: int, train_steps: int, inference_
     optimizer.zero_grad(set_to_none=True)
     step_times = timed(train_step, train_steps, warmup=3)
     step_s = statistics.median(step_times)
+    # CPU time of this process per step: comparable across runs on a shared machine (with --threads 1).
+    cpu_step_s = statistics.median(timed(train_step, train_steps, warmup=1, clock=time.process_time))
 
     encoder = model.timemae.eval()
     window = torch.randn(1, config.context_length, config.num_input_channels)
@@ -90,6 +95,8 @@ def measure(config: TimeMAEConfig, batch_size: int, train_steps: int, inference_
         "parameters": sum(p.numel() for p in model.timemae.parameters()),
         "pretraining_step_ms_median": round(1000 * step_s, 2),
         "pretraining_windows_per_second": round(batch_size / step_s, 1),
+        "pretraining_cpu_ms_per_step": round(1000 * cpu_step_s, 2),
+        "pretraining_windows_per_cpu_second": round(batch_size / cpu_step_s, 1),
         "pretraining_gflop_per_step": round(train_flops / 1e9, 3),
         "pretraining_achieved_gflops": round(train_flops / step_s / 1e9, 1),
         "inference_latency_ms_p50": round(1000 * latency_s, 3),
@@ -106,8 +113,16 @@ def main(argv=None):
     parser.add_argument("--batch_size", type=int, default=128, help="pre-training windows per step")
     parser.add_argument("--train_steps", type=int, default=20, help="timed pre-training steps per size")
     parser.add_argument("--inference_repeats", type=int, default=200, help="timed single-window forwards per size")
+    parser.add_argument("--dropout", choices=["fast", "torch", "both"], default="fast",
+                        help="timemae_hf.dropout's cheaper dropout (the default), torch's, or both, one after the other")
+    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
+    parser.add_argument("--result_name", default="throughput",
+                        help="results file name (keep the committed throughput.json for comparable runs)")
     parser.add_argument("--smoke", action="store_true", help="tiny config, few repeats: check the script runs")
     args = parser.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    dropouts = ["torch", "fast"] if args.dropout == "both" else [args.dropout]
 
     sizes = {name: ENCODER_SIZES[name] for name in args.sizes}
     if args.smoke:
@@ -116,19 +131,23 @@ def main(argv=None):
     peak = matmul_peak_gflops(512 if args.smoke else 2048)
     results = {}
     for name, encoder in sizes.items():
-        results[name] = measure(TimeMAEConfig(max_position_embeddings=512, **encoder), args.batch_size,
-                                args.train_steps if name != "bert-base" else max(3, args.train_steps // 4),
-                                args.inference_repeats)
-        print(name, results[name], flush=True)
+        for dropout in dropouts:
+            key = name if len(dropouts) == 1 else f"{name}_{dropout}_dropout"
+            results[key] = measure(TimeMAEConfig(max_position_embeddings=512, **encoder), args.batch_size,
+                                   args.train_steps if name != "bert-base" else max(3, args.train_steps // 4),
+                                   args.inference_repeats, fast_dropout=dropout == "fast")  # fmt: skip
+            print(key, results[key], flush=True)
     payload = {
         "batch_size": args.batch_size,
         "context_length": 128,
         "num_input_channels": 9,
         "matmul_peak_gflops": round(peak, 1),
+        "dropout": args.dropout,
+        "load_average": [round(x, 2) for x in os.getloadavg()],
         "sizes": results,
         "goals_native": {"pretraining_windows_per_second": 1800, "inference_latency_ms": 2.0},
     }
-    write_result("throughput", payload, started_at, script_command(__file__, argv), smoke=args.smoke)
+    write_result(args.result_name, payload, started_at, script_command(__file__, argv), smoke=args.smoke)
 
 
 if __name__ == "__main__":

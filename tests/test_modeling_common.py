@@ -217,7 +217,8 @@ class TimeMAEModelTesterMixin:
         sdpa = self.build(model_class)
         eager = self.build(model_class)
         eager.set_attn_implementation("eager")
-        assert sdpa.config._attn_implementation == "sdpa" and eager.config._attn_implementation == "eager"
+        assert sdpa.config._attn_implementation == "sdpa"
+        assert eager.config._attn_implementation == "eager"
         if padded:
             past_values, observed = self.model_tester.padded_batch()
         else:
