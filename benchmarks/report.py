@@ -141,9 +141,14 @@ def inference(record: dict) -> str:
                          f"{row['batch_windows_per_second']:g} | {row['max_abs_logit_difference_vs_eager']:.1e} |")
     extra = ""
     if "har_int8_accuracy" in record:
-        extra = f"HAR test accuracy of the released classifier: {record['har_int8_accuracy']}.\n\n"
+        accuracy = record["har_int8_accuracy"]
+        percent = accuracy["test_accuracy_percent"]
+        extra = (f"HAR test accuracy of `{accuracy['classifier']}` ({accuracy['test_windows']} windows): PyTorch "
+                 f"{percent['pytorch']:.2f}, ONNX fp32 {percent['onnx_fp32']:.2f}, ONNX int8 {percent['onnx_int8']:.2f} "
+                 f"({accuracy['int8_predictions_differing_from_fp32']} predictions differ from fp32).\n\n")
+    load = record["load_average_1min"]
     return ("\n".join(lines) + f"\n\nDense fp32 matmul peak in the same run: {record['matmul_peak_gflops']:g} GFLOP/s; "
-            f"load average before/after: {record['load_average_1min']}.\n\n" + extra + source(record))
+            f"1-minute load average {load['before']:g} before, {load['after']:g} after.\n\n" + extra + source(record))
 
 
 def ablations(records: dict[str, dict], full: dict | None) -> str:
