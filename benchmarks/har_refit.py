@@ -112,9 +112,10 @@ def main(argv=None):
                 runs_dir / folder, "test_results.json")  # fmt: skip
 
     fractions, seeds = args.label_fractions, args.seeds
+    pairs = [(f, s) for f in fractions for s in seeds]
     jobs = [finetune_job(f, s, selection_runs[s], finetune_max_epochs[f], f"selection_finetune_{f}_seed{s}")
-            for f in fractions for s in seeds]  # fmt: skip
-    selection_finetune = dict(zip([(f, s) for f in fractions for s in seeds], run_all(jobs, args.parallel)))
+            for f, s in pairs]  # fmt: skip
+    selection_finetune = dict(zip(pairs, run_all(jobs, args.parallel)))
     if args.stages == "selection":
         return
     finetune_epochs = {
@@ -124,8 +125,8 @@ def main(argv=None):
 
     # Stage 2: fine-tune the refit encoders on train + validation with the chosen budgets; test once.
     jobs = [finetune_job(f, s, refit_runs[s], finetune_epochs[f], f"refit_finetune_{f}_seed{s}", refit)
-            for f in fractions for s in seeds]  # fmt: skip
-    refit_finetune = dict(zip([(f, s) for f in fractions for s in seeds], run_all(jobs, args.parallel)))
+            for f, s in pairs]  # fmt: skip
+    refit_finetune = dict(zip(pairs, run_all(jobs, args.parallel)))
 
     def summary(values):
         return {"test_accuracy_percent": mean_std([v["test_accuracy"] for v in values]),
