@@ -172,6 +172,9 @@ def main():
         trainer.push_to_hub(**card_kwargs)
     else:
         trainer.create_model_card(**card_kwargs)
+    # Leave the process group before exiting: a multi-process run that exits with gloo's threads still up can abort
+    # in teardown (`terminate called without an active exception`) after training succeeded.
+    trainer.accelerator.end_training()
 
 
 if __name__ == "__main__":
