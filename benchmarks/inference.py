@@ -1,16 +1,18 @@
-"""Inference speed of a TimeMAE classifier on this machine: PyTorch eager, torch.compile, ONNX Runtime fp32 and int8.
+"""Inference speed of a TimeMAE classifier on this machine: PyTorch eager, torch.compile, ONNX Runtime (portable fp32
+graph, the graph fused for ONNX Runtime, and that graph with int8 weights).
 
     python benchmarks/inference.py                     # native (TimeMAEConfig defaults: 64 x 8) and MiniLM (384 x 6)
     python benchmarks/inference.py --smoke             # seconds: a tiny config, few repeats (checks the script runs)
     python benchmarks/inference.py --sizes native --classifier benchmarks/released/timemae-har-classifier
-                                                       # ... and the HAR test accuracy of that checkpoint, fp32 vs int8
+                                                       # ... and the HAR test accuracy of that checkpoint, each path
 
 For each size and path: single-window latency (batch 1, p50/p95 over --repeats calls, on --single_window_threads
 threads: one is fastest for one window, where handing ~400 tiny kernels to a second thread costs more than it saves)
 and batched throughput (windows/s at --batch_size, on --threads threads), with the achieved GFLOP/s next to a dense fp32
 matmul peak measured in the same run, the largest logit difference to eager, and the machine's load average before and
 after (the timings are only as quiet as the machine). The models are randomly initialised: speed does not depend on the
-weights. ONNX files come from `timemae_hf.onnx_export` (the sessions it makes: all graph optimisations, one thread for
+weights. ONNX files come from `timemae_hf.onnx_export` (`onnx_fp32`: model.onnx; `onnx_optimized`:
+model.optimized.onnx; `onnx_int8`: model.int8.onnx; the sessions it makes: all graph optimisations, one thread for
 single windows). Goals (issue 12), native size: < 0.3 ms p50 single window on the fastest path, < 2 ms in eager.
 """
 
@@ -34,7 +36,7 @@ from timemae_hf import onnx_export  # noqa: E402
 
 SIZES = {"native": ENCODER_SIZES["native"], "minilm-l6": ENCODER_SIZES["minilm-l6"]}
 SMOKE_SIZE = dict(hidden_size=16, num_hidden_layers=2, num_attention_heads=2, intermediate_size=32)
-PATHS = ("eager", "compile", "onnx_fp32", "onnx_int8")
+PATHS = ("eager", "compile", "onnx_fp32", "onnx_optimized", "onnx_int8")
 NUM_LABELS = 6
 GOALS_NATIVE_MS = {"fastest_path_single_window_p50": 0.3, "eager_single_window_p50": 2.0}
 
@@ -49,8 +51,8 @@ def parse_args(argv=None):
     parser.add_argument("--single_window_threads", type=int, default=1, help="threads for single-window latency")
     parser.add_argument("--threads", type=int, default=None, help="threads for batches (default: torch's choice)")
     parser.add_argument("--classifier", default=None,
-                        help="a fine-tuned HAR classifier folder: also measure its HAR test accuracy in PyTorch, ONNX "
-                        "fp32 and ONNX int8")  # fmt: skip
+                        help="a fine-tuned HAR classifier folder: also measure its HAR test accuracy in PyTorch and "
+                        "each ONNX file (what the fused graph and int8 cost)")  # fmt: skip
     parser.add_argument("--data_dir", default=None, help="UCI HAR zip or folder for --classifier ($TIMEMAE_HAR_PATH)")
     parser.add_argument("--max_test_windows", type=int, default=None, help="score only the first N test windows")
     parser.add_argument("--smoke", action="store_true", help="tiny config, few repeats: check the script runs")
@@ -72,17 +74,25 @@ def build_paths(model, names, workdir: Path, batch_threads: int | None, single_w
     if "compile" in names:
         compiled = torch.compile(model, dynamic=False)  # one graph per shape: batch 1 and the batch size
         paths["compile"] = (compiled, compiled)
-    onnx_files = {}
-    if {"onnx_fp32", "onnx_int8"} & set(names):
-        onnx_files["onnx_fp32"] = onnx_export.export_onnx(model, workdir / onnx_export.ONNX_FILE_NAME)
-    if "onnx_int8" in names:
-        onnx_files["onnx_int8"] = onnx_export.quantize_onnx(onnx_files["onnx_fp32"],
-                                                            workdir / onnx_export.INT8_ONNX_FILE_NAME)  # fmt: skip
+    onnx_files = onnx_files_for(model, workdir, names)
     for name, path in onnx_files.items():
         if name in names:
             paths[name] = (ort_function(onnx_export.inference_session(path, single_window_threads)),
                            ort_function(onnx_export.inference_session(path, batch_threads)))  # fmt: skip
     return paths
+
+
+def onnx_files_for(model, workdir: Path, names=PATHS) -> dict:
+    """The ONNX files of the ONNX paths among `names`, written as `python -m timemae_hf.onnx_export` writes them."""
+    files = {}
+    if "onnx_fp32" in names:
+        files["onnx_fp32"] = onnx_export.export_onnx(model, workdir / onnx_export.ONNX_FILE_NAME)
+    if {"onnx_optimized", "onnx_int8"} & set(names):
+        optimized = workdir / onnx_export.OPTIMIZED_ONNX_FILE_NAME
+        files["onnx_optimized"] = onnx_export.export_optimized_onnx(model, optimized)
+    if "onnx_int8" in names:
+        files["onnx_int8"] = onnx_export.quantize_onnx(optimized, workdir / onnx_export.INT8_ONNX_FILE_NAME)
+    return files
 
 
 def ort_function(session):
@@ -133,7 +143,7 @@ def measure_size(config: TimeMAEConfig, args, batch_threads: int) -> dict:
 
 
 def har_test_accuracy(classifier_dir: str, data_dir: str | None, max_windows: int | None, batch_size: int) -> dict:
-    """HAR test accuracy (%) of a classifier checkpoint in PyTorch, ONNX fp32 and ONNX int8 (what int8 costs)."""
+    """HAR test accuracy (%) of a classifier checkpoint in PyTorch and each ONNX file (what fusion and int8 cost)."""
     from transformers import AutoModelForSequenceClassification
 
     from timemae_hf.data import default_har_path, load_har
@@ -145,13 +155,9 @@ def har_test_accuracy(classifier_dir: str, data_dir: str | None, max_windows: in
     columns = test[:]  # torch-formatted: (windows, 128, 9) float32 and (windows,) int64
     past_values, labels = columns["past_values"], columns["labels"].numpy()
     with tempfile.TemporaryDirectory() as workdir:
-        fp32 = onnx_export.export_onnx(model, Path(workdir) / onnx_export.ONNX_FILE_NAME)
-        int8 = onnx_export.quantize_onnx(fp32, Path(workdir) / onnx_export.INT8_ONNX_FILE_NAME)
-        runners = {
-            "pytorch": lambda x: model(x).logits.numpy(),
-            "onnx_fp32": ort_function(onnx_export.inference_session(fp32, None)),
-            "onnx_int8": ort_function(onnx_export.inference_session(int8, None)),
-        }
+        runners = {"pytorch": lambda x: model(x).logits.numpy()}
+        for name, path in onnx_files_for(model, Path(workdir)).items():
+            runners[name] = ort_function(onnx_export.inference_session(path, None))
         predictions = {}
         with torch.inference_mode():
             for name, run in runners.items():

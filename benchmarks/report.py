@@ -143,9 +143,9 @@ def inference(record: dict) -> str:
     if "har_int8_accuracy" in record:
         accuracy = record["har_int8_accuracy"]
         percent = accuracy["test_accuracy_percent"]
-        extra = (f"HAR test accuracy of `{accuracy['classifier']}` ({accuracy['test_windows']} windows): PyTorch "
-                 f"{percent['pytorch']:.2f}, ONNX fp32 {percent['onnx_fp32']:.2f}, ONNX int8 {percent['onnx_int8']:.2f} "
-                 f"({accuracy['int8_predictions_differing_from_fp32']} predictions differ from fp32).\n\n")
+        per_path = ", ".join(f"{path} {value:.2f}" for path, value in percent.items())
+        extra = (f"HAR test accuracy of `{accuracy['classifier']}` ({accuracy['test_windows']} windows): {per_path} "
+                 f"({accuracy['int8_predictions_differing_from_fp32']} int8 predictions differ from fp32).\n\n")
     load = record["load_average_1min"]
     return ("\n".join(lines) + f"\n\nDense fp32 matmul peak in the same run: {record['matmul_peak_gflops']:g} GFLOP/s; "
             f"1-minute load average {load['before']:g} before, {load['after']:g} after.\n\n" + extra + source(record))

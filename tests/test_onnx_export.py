@@ -6,6 +6,8 @@ from timemae_hf import TimeMAEConfig, TimeMAEForPreTraining, TimeMAEForSequenceC
 
 pytest.importorskip("onnxruntime", reason="ONNX export needs the `onnx` extra: pip install 'timemae-hf[onnx]'")
 
+import onnx  # noqa: E402
+
 from timemae_hf import onnx_export  # noqa: E402
 
 
@@ -58,7 +60,34 @@ def test_export_command_writes_onnx_files_next_to_the_checkpoint(tmp_path):
     )
     # int8 weights move the logits a little, not a lot: within 5 % of their spread on this random model.
     assert np.abs(int8_logits - expected).max() < 0.05 * (expected.max() - expected.min())
+    # --quantize starts from the optimized graph (written too): its attention projections are int8 as well.
+    (optimized_logits,) = onnx_export.inference_session(tmp_path / "model.optimized.onnx").run(
+        None, {"past_values": past_values.numpy()}
+    )
+    np.testing.assert_allclose(optimized_logits, expected, atol=1e-4, rtol=0)
+    int8_operators = {node.op_type for node in onnx.load(str(tmp_path / "model.int8.onnx")).graph.node}
+    assert {"QAttention", "MatMulInteger"} <= int8_operators
     assert not list(tmp_path.glob("*tmp*"))  # no staging file left, no external-data file beside the model
+
+
+@pytest.mark.parametrize("model_class", [TimeMAEModel, TimeMAEForSequenceClassification])
+def test_optimized_graph_fuses_attention_and_matches_pytorch(tmp_path, model_class):
+    torch.manual_seed(0)
+    model = model_class(tiny_config(num_labels=6, channel_mean=[0.5, 0.0, -1.0], channel_std=[2.0, 1.0, 0.5])).eval()
+    path = onnx_export.export_optimized_onnx(model, tmp_path / "model.optimized.onnx")
+    operators = [(node.domain, node.op_type) for node in onnx.load(str(path)).graph.node]
+    # One ONNX Runtime attention kernel per layer; no SkipLayerNormalization (split back into Add + LayerNormalization).
+    assert operators.count(("com.microsoft", "Attention")) == model.config.num_hidden_layers
+    assert ("com.microsoft", "SkipLayerNormalization") not in operators
+    past_values = windows(3, seed=5)
+    outputs = onnx_export.inference_session(path).run(None, {"past_values": past_values.numpy()})
+    with torch.no_grad():
+        expected = model(past_values)
+    expected = [expected.logits] if model_class is TimeMAEForSequenceClassification else expected[:2]
+    for actual, wanted in zip(outputs, expected, strict=True):
+        np.testing.assert_allclose(actual, wanted.numpy(), atol=1e-4, rtol=0)
+    assert not list(tmp_path.glob("*tmp*"))
+    assert next(model.parameters()).requires_grad and model.config._attn_implementation == "sdpa"  # model untouched
 
 
 def test_pretraining_checkpoint_exports_its_encoder_only(tmp_path):
