@@ -18,7 +18,7 @@ each with `model.safetensors`, `config.json` (with `auto_map`; the classifier's 
 files (`configuration_timemae.py`, `modeling_timemae.py`, the classifier's `pipeline_timemae.py`), the run's
 `all_results.json`, a model card (`model_cards/timemae.md`) with the run's measured validation/test numbers and
 command and, when `--*_results` is given, the benchmark's multi-seed table with the command, commit and machine that
-measured it; with `--onnx` also `model.onnx` and `model.int8.onnx`. Then, from a logged-in machine:
+measured it; with `--onnx` also `model.onnx`, `model.optimized.onnx` and `model.int8.onnx`. Then, from a logged-in machine:
 `huggingface_hub.upload_folder(repo_id="org/timemae-har", folder_path="benchmarks/released/timemae-har")`.
 """
 
@@ -56,7 +56,7 @@ def parse_args(argv=None):
                         "belongs to (its multi-seed test numbers go on the classifier's card)")  # fmt: skip
     parser.add_argument("--output_dir", default=str(RELEASED_DIR), help="where the two folders are written")
     parser.add_argument("--hub_org", default="org", help="Hub namespace the cards' code loads from (org/timemae-har)")
-    parser.add_argument("--onnx", action="store_true", help="also write model.onnx and model.int8.onnx")
+    parser.add_argument("--onnx", action="store_true", help="also write model.onnx, model.optimized.onnx and model.int8.onnx")
     return parser.parse_args(argv)
 
 

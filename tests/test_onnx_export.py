@@ -7,6 +7,7 @@ from timemae_hf import TimeMAEConfig, TimeMAEForPreTraining, TimeMAEForSequenceC
 pytest.importorskip("onnxruntime", reason="ONNX export needs the `onnx` extra: pip install 'timemae-hf[onnx]'")
 
 import onnx  # noqa: E402
+import onnxruntime  # noqa: E402
 
 from timemae_hf import onnx_export  # noqa: E402
 
@@ -79,6 +80,12 @@ def test_optimized_graph_fuses_attention_and_matches_pytorch(tmp_path, model_cla
     # One ONNX Runtime attention kernel per layer; no SkipLayerNormalization (split back into Add + LayerNormalization).
     assert operators.count(("com.microsoft", "Attention")) == model.config.num_hidden_layers
     assert ("com.microsoft", "SkipLayerNormalization") not in operators
+    # ... and ONNX Runtime does not fuse it back when it optimises the graph for a session.
+    options = onnxruntime.SessionOptions()
+    options.optimized_model_filepath = str(tmp_path / "as_run.onnx")
+    onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    assert "SkipLayerNormalization" not in {node.op_type for node in onnx.load(options.optimized_model_filepath).graph.node}
+    (tmp_path / "as_run.onnx").unlink()
     past_values = windows(3, seed=5)
     outputs = onnx_export.inference_session(path).run(None, {"past_values": past_values.numpy()})
     with torch.no_grad():

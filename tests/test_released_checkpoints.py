@@ -131,6 +131,22 @@ def test_released_classifier_scores_its_card_accuracy_on_har_test_windows(releas
     check_accuracy_matches_card(released[1], har_dataset["test"])
 
 
+def test_released_onnx_files_match_their_weights_on_har_test_windows(released, har_dataset):
+    pytest.importorskip("onnxruntime", reason="the ONNX files need the `onnx` extra")
+    from timemae_hf.onnx_export import inference_session
+
+    windows = har_dataset["test"].select(range(16))[:]["past_values"]
+    classifier = AutoModelForSequenceClassification.from_pretrained(released[1]).eval()
+    with torch.no_grad():
+        expected = classifier(windows).logits.numpy()
+    outputs = {name: inference_session(released[1] / name).run(None, {"past_values": windows.numpy()})[0]
+               for name in ("model.onnx", "model.optimized.onnx", "model.int8.onnx")}  # fmt: skip
+    np.testing.assert_allclose(outputs["model.onnx"], expected, atol=1e-4, rtol=0)
+    np.testing.assert_allclose(outputs["model.optimized.onnx"], expected, atol=1e-4, rtol=0)
+    # int8 moves logits, rarely a decision (benchmarks/inference.py: 12 of 2947 HAR test windows).
+    assert (outputs["model.int8.onnx"].argmax(-1) == expected.argmax(-1)).mean() >= 0.9
+
+
 # --- the release script, on fake runs -------------------------------------------------------------------------------
 
 
@@ -211,7 +227,7 @@ def test_release_of_tiny_runs_passes_the_released_checks(tmp_path, fake_runs, ha
         accuracy = float((classifier.eval()(test["past_values"]).logits.argmax(-1) == test["labels"]).float().mean())
     finetune_run = fake_run(tmp_path / "finetune", classifier, {"test_accuracy": accuracy}, "python finetune.py")
     encoder_dir, classifier_dir = release(tmp_path, pretrain_run, finetune_run, "--onnx")
-    assert {"model.onnx", "model.int8.onnx"} <= {path.name for path in classifier_dir.iterdir()}
+    assert {"model.onnx", "model.optimized.onnx", "model.int8.onnx"} <= {path.name for path in classifier_dir.iterdir()}
     check_loads_with_auto_classes(encoder_dir, classifier_dir)
     check_accuracy_matches_card(classifier_dir, har_dataset["test"])
     check_pipeline_in_fresh_process(classifier_dir, tmp_path, package_importable=False)

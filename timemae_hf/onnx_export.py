@@ -162,12 +162,14 @@ def split_skip_layer_normalization(graph) -> None:
             nodes.append(node)  # its statistics are used: leave the fused node as it is
             continue
         residual_sum = residual_sum or f"{node.name}_sum"
-        summands = node.input[0]
-        if len(node.input) > 4 and node.input[4]:  # the projection's bias, folded into the fused node
-            summands = f"{node.name}_biased"
-            nodes.append(helper.make_node("Add", [node.input[0], node.input[4]], [summands], name=f"{node.name}_bias"))
+        bias = node.input[4] if len(node.input) > 4 else ""  # the projection's bias, folded into the fused node
+        # Residual first, bias second: ONNX Runtime's session-time SkipLayerNormFusion matches projection -> bias ->
+        # residual -> LayerNorm and would fuse the slow kernel back in; this order it leaves alone.
+        partial_sum = f"{node.name}_residual" if bias else residual_sum
+        nodes.append(helper.make_node("Add", node.input[:2], [partial_sum], name=f"{node.name}_add"))
+        if bias:
+            nodes.append(helper.make_node("Add", [partial_sum, bias], [residual_sum], name=f"{node.name}_bias"))
         epsilon = next((attribute.f for attribute in node.attribute if attribute.name == "epsilon"), 1e-12)
-        nodes.append(helper.make_node("Add", [summands, node.input[1]], [residual_sum], name=f"{node.name}_add"))
         nodes.append(helper.make_node("LayerNormalization", [residual_sum, *node.input[2:4]], [output],
                                       name=f"{node.name}_layer_norm", axis=-1, epsilon=epsilon))  # fmt: skip
     del graph.node[:]
