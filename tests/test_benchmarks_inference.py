@@ -19,7 +19,7 @@ def test_inference_smoke_times_every_path_and_checks_it_against_eager():
     for name, row in paths.items():
         assert 0 < row["single_window_ms_p50"] <= row["single_window_ms_p95"], name
         assert row["batch_windows_per_second"] > 0, name
-    for name in ("compile", "onnx_fp32"):
+    for name in ("compile", "onnx_fp32", "onnx_optimized"):
         assert paths[name]["max_abs_logit_difference_vs_eager"] < 1e-4, name
     assert paths["onnx_int8"]["max_abs_logit_difference_vs_eager"] < 0.05  # int8 weights: close, not equal
 
@@ -32,6 +32,7 @@ def test_inference_smoke_scores_a_classifier_on_har_test_in_fp32_and_int8(har_da
     inference.main(["--smoke", "--paths", "onnx_fp32", "--classifier", str(tmp_path), "--data_dir", har_data_path])
     accuracy = read_smoke_result("inference")["har_int8_accuracy"]
     assert accuracy["test_windows"] == 64
-    assert set(accuracy["test_accuracy_percent"]) == {"pytorch", "onnx_fp32", "onnx_int8"}
+    assert set(accuracy["test_accuracy_percent"]) == {"pytorch", "onnx_fp32", "onnx_optimized", "onnx_int8"}
     assert accuracy["test_accuracy_percent"]["onnx_fp32"] == accuracy["test_accuracy_percent"]["pytorch"]
+    assert accuracy["test_accuracy_percent"]["onnx_optimized"] == accuracy["test_accuracy_percent"]["pytorch"]
     assert 0 <= accuracy["int8_predictions_differing_from_fp32"] <= 64

@@ -106,6 +106,18 @@ def test_har_refit_smoke_chooses_budgets_on_validation_then_refits_and_tests_onc
     assert "### UCI HAR fine-tuning: refit on every training subject" in report.main(["--smoke"])
 
 
+def test_har_study_smoke_compares_variants_on_validation_only(har_data_path):
+    from benchmarks import har_study
+
+    har_study.main(["--smoke", "--data_dir", har_data_path])
+    record = read_smoke_result("har_study")
+    assert set(record["probe_validation_accuracy_percent"]) == set(har_study.PROBE_VARIANTS)
+    assert all(100 / 6 < accuracy <= 100 for accuracy in record["probe_validation_accuracy_percent"].values())
+    (variant,) = record["finetune"].values()
+    assert [epoch for epoch, _ in variant["mean_validation_curve"]] == [1.0, 2.0]
+    assert not any("test" in key for key in json.dumps(record["finetune"]).split('"'))  # the test split is never read
+
+
 def test_any_dataset_smoke_runs_the_readme_commands_on_a_public_ts_set():
     """BasicMotions' .ts files from aeon's wheel (README's test command installs it with --no-deps)."""
     from benchmarks import any_dataset

@@ -1,0 +1,179 @@
+"""What moves HAR accuracy, decided on the validation split only (issue 14): linear-probe and fine-tuning variants.
+
+    python benchmarks/har_study.py --encoder benchmarks/runs/har_reproduction_fast_dropout/seed3407
+    python benchmarks/har_study.py --smoke          # seconds: a tiny encoder, 2 fine-tuning epochs, one variant
+
+`--encoder` is a validation-stage pre-training run (trained on the train split only, 6103 windows; subjects 5, 14, 22,
+28 held out as validation), e.g. one of benchmarks/har_reproduction.py's runs. Nothing here reads the test split: every
+number is validation accuracy, so the variants that win can be carried to the refit stage (benchmarks/har_refit.py)
+without having been chosen on test.
+
+Probe variants (in process, the authors' probe: standardised one-vs-rest logistic regression): features are the
+mean-pooled output of the last layer (the authors' and the package's probe), of the last 2 / 4 / all layers
+concatenated, or averaged over all layers; and the last layer with weaker or stronger regularisation (C).
+
+Fine-tuning variants (training/finetune.py with training/configs/har_finetune.yaml, i.e. the authors' recipe: Adam
+lr 1e-3 constant, 30 epochs, batch 128), each changing one thing; the validation accuracy of every epoch is read, and
+a variant is summarised by its best epoch and by its last. Runs live in --runs_dir and are reused when finished.
+"""
+
+import argparse
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as `python benchmarks/<script>.py`
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+from benchmarks.har_finetune import SMOKE_DATA  # noqa: E402
+from benchmarks.launch import (  # noqa: E402
+    RUNS_DIR,
+    fresh_smoke_runs_dir,
+    mean_std,
+    probe_curve,
+    repository_relative,
+    run_training,
+)
+from benchmarks.results_io import script_command, write_result  # noqa: E402
+from timemae_hf.data import default_har_path, load_har  # noqa: E402
+
+# name -> (features from the encoder's hidden states, logistic regression C); hidden_states[0] is the embeddings.
+PROBE_VARIANTS = {
+    "last_layer (authors')": ("last", 1.0),
+    "last_layer, C=0.1": ("last", 0.1),
+    "last_layer, C=10": ("last", 10.0),
+    "last_2_layers_concatenated": ("concat_2", 1.0),
+    "last_4_layers_concatenated": ("concat_4", 1.0),
+    "all_layers_concatenated": ("concat_all", 1.0),
+    "all_layers_averaged": ("average_all", 1.0),
+}
+# name -> arguments added to training/configs/har_finetune.yaml
+FINETUNE_VARIANTS = {
+    "authors' recipe (Adam 1e-3 constant, 30 epochs)": [],
+    "lr 3e-4": ["--learning_rate", "3e-4"],
+    "lr 3e-4, cosine, 10 % warm-up": ["--learning_rate", "3e-4", "--lr_scheduler_type", "cosine", "--warmup_ratio", "0.1"],
+    "label smoothing 0.1": ["--label_smoothing_factor", "0.1"],
+    "weight decay 0.05 (AdamW)": ["--weight_decay", "0.05"],
+    "60 epochs": ["--num_train_epochs", "60"],
+}
+
+
+def pooled_layers(encoder, past_values: torch.Tensor, batch_size: int = 512) -> list[np.ndarray]:
+    """Mean-pooled output of every hidden state (embeddings, layer 1..L) for (windows, time, channels) float input."""
+    per_batch = []
+    with torch.inference_mode():
+        for start in range(0, len(past_values), batch_size):
+            outputs = encoder(past_values[start : start + batch_size], output_hidden_states=True)
+            per_batch.append([state.mean(dim=1).numpy() for state in outputs.hidden_states])  # HAR: no padding
+    return [np.concatenate(layer) for layer in zip(*per_batch)]
+
+
+def probe_features(layers: list[np.ndarray], kind: str) -> np.ndarray:
+    if kind == "last":
+        return layers[-1]
+    if kind.startswith("concat_"):
+        count = len(layers) - 1 if kind == "concat_all" else int(kind.split("_")[1])
+        return np.concatenate(layers[-count:], axis=1)
+    if kind == "average_all":
+        return np.mean(layers[1:], axis=0)
+    raise ValueError(kind)
+
+
+def probe_study(encoder_dir: str, splits) -> dict:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.multiclass import OneVsRestClassifier
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    from transformers import AutoModel
+
+    from timemae_hf.training.linear_probe import PROBE_RANDOM_STATE
+
+    encoder = AutoModel.from_pretrained(encoder_dir).eval()
+    train, validation = splits["train"][:], splits["validation"][:]
+    train_layers = pooled_layers(encoder, train["past_values"])
+    validation_layers = pooled_layers(encoder, validation["past_values"])
+    results = {}
+    for name, (kind, c) in PROBE_VARIANTS.items():
+        probe = make_pipeline(StandardScaler(), OneVsRestClassifier(
+            LogisticRegression(C=c, random_state=PROBE_RANDOM_STATE, max_iter=1_000_000)))  # fmt: skip
+        probe.fit(probe_features(train_layers, kind), train["labels"].numpy())
+        accuracy = probe.score(probe_features(validation_layers, kind), validation["labels"].numpy())
+        results[name] = round(100 * accuracy, 2)
+        print(f"probe {name}: validation accuracy {results[name]}", flush=True)
+    return results
+
+
+def finetune_study(encoder_dir: str, args, runs_dir: Path) -> dict:
+    variants = dict(list(FINETUNE_VARIANTS.items())[:1]) if args.smoke else FINETUNE_VARIANTS
+    # The test split is never evaluated here: --do_predict false.
+    common = ["training/configs/har_finetune.yaml", "--data_dir", args.data_dir, "--model_name_or_path", encoder_dir,
+              "--do_predict", "false", *(SMOKE_DATA + ["--num_train_epochs", "2"] if args.smoke else [])]  # fmt: skip
+    jobs = [(name, seed, ["--seed", str(seed), *extra], runs_dir / f"finetune_{index}_seed{seed}")
+            for index, (name, extra) in enumerate(variants.items()) for seed in args.finetune_seeds]  # fmt: skip
+
+    def run(job):
+        name, seed, extra, folder = job
+        run_training("finetune.py", [*common, *extra], folder, "eval_results.json")
+        curve = probe_curve(folder, "eval_accuracy")
+        return name, seed, curve
+
+    with ThreadPoolExecutor(max_workers=args.parallel) as pool:
+        finished = list(pool.map(run, jobs))
+    results = {}
+    for name in variants:
+        curves = [curve for run_name, _, curve in finished if run_name == name]
+        results[name] = {
+            "arguments": " ".join(variants[name]) or "(har_finetune.yaml as is)",
+            "best_epoch_validation_accuracy_percent": mean_std([max(a for _, a in curve) for curve in curves]),
+            "last_epoch_validation_accuracy_percent": mean_std([curve[-1][1] for curve in curves]),
+            "mean_validation_curve": [[epoch, round(100 * float(np.mean([c[i][1] for c in curves])), 2)]
+                                      for i, (epoch, _) in enumerate(curves[0])],  # fmt: skip
+        }
+        print(f"fine-tune {name}: {results[name]['best_epoch_validation_accuracy_percent']}", flush=True)
+    return results
+
+
+def main(argv=None):
+    started_at = time.time()
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--encoder", help="a validation-stage pre-training output folder (train split only)")
+    parser.add_argument("--finetune_seeds", type=int, nargs="+", default=[3407, 1], help="fine-tuning seeds per variant")
+    parser.add_argument("--data_dir", default=default_har_path(), help="UCI HAR zip or folder ($TIMEMAE_HAR_PATH)")
+    parser.add_argument("--runs_dir", default=str(RUNS_DIR / "har_study"), help="where fine-tuning runs go")
+    parser.add_argument("--parallel", type=int, default=2, help="fine-tuning runs side by side")
+    parser.add_argument("--stages", nargs="+", choices=["probe", "finetune"], default=["probe", "finetune"])
+    parser.add_argument("--smoke", action="store_true", help="a tiny random encoder, 2 epochs, one variant, one seed")
+    args = parser.parse_args(argv)
+
+    runs_dir = fresh_smoke_runs_dir(args.runs_dir) if args.smoke else Path(args.runs_dir)
+    if args.smoke:
+        from timemae_hf import TimeMAEConfig, TimeMAEModel
+
+        args.finetune_seeds = args.finetune_seeds[:1]
+        args.encoder = str(runs_dir / "tiny_encoder")
+        TimeMAEModel(TimeMAEConfig(hidden_size=16, num_hidden_layers=2, num_attention_heads=2, intermediate_size=32,
+                                   num_input_channels=9, context_length=128)).save_pretrained(args.encoder)  # fmt: skip
+    elif not args.encoder or not (Path(args.encoder) / "config.json").is_file():
+        parser.error("--encoder must be a pre-training output folder with config.json (train split only, e.g. "
+                     "benchmarks/runs/har_reproduction/seed3407 after `python benchmarks/har_reproduction.py`)")  # fmt: skip
+    splits = load_har(data_dir=args.data_dir)
+    if args.smoke:
+        splits = {name: splits[name].select(range(256)) for name in ("train", "validation")}
+    payload = {
+        "encoder": repository_relative(args.encoder),
+        "selection_split": "validation (train subjects 5, 14, 22, 28); the test split is not read",
+        "validation_windows": len(splits["validation"]),
+    }
+    if "probe" in args.stages:
+        payload["probe_validation_accuracy_percent"] = probe_study(args.encoder, splits)
+    if "finetune" in args.stages:
+        payload["finetune_seeds"] = args.finetune_seeds
+        payload["finetune"] = finetune_study(args.encoder, args, runs_dir)
+    write_result("har_study", payload, started_at, script_command(__file__, argv), smoke=args.smoke)
+
+
+if __name__ == "__main__":
+    main()
