@@ -1,12 +1,13 @@
 """What moves HAR accuracy, decided on the validation split only (issue 14): linear-probe and fine-tuning variants.
 
-    python benchmarks/har_study.py --encoder benchmarks/runs/har_reproduction_fast_dropout/seed3407
-    python benchmarks/har_study.py --smoke          # seconds: a tiny encoder, 2 fine-tuning epochs, one variant
+    python benchmarks/har_study.py                 # the validation-stage encoders of benchmarks/har_refit.py, 3 seeds
+    python benchmarks/har_study.py --smoke         # seconds: a tiny encoder, 2 fine-tuning epochs, one variant
 
-`--encoder` is a validation-stage pre-training run (trained on the train split only, 6103 windows; subjects 5, 14, 22,
-28 held out as validation), e.g. one of benchmarks/har_reproduction.py's runs. Nothing here reads the test split: every
-number is validation accuracy, so the variants that win can be carried to the refit stage (benchmarks/har_refit.py)
-without having been chosen on test.
+`--encoders` are validation-stage pre-training runs (trained on the train split only, 6103 windows; subjects 5, 14, 22,
+28 held out as validation), one per seed of `--seeds` (default: har_refit's selection runs, seeds 3407, 1, 2; each
+fine-tuning run uses its encoder's seed). Nothing here reads the test split: every number is validation accuracy
+(mean ± std over the seeds), so the variants that win can be carried to the refit stage without having been chosen
+on test.
 
 Probe variants (in process, the authors' probe: standardised one-vs-rest logistic regression): features are the
 mean-pooled output of the last layer (the authors' and the package's probe), of the last 2 / 4 / all layers
@@ -53,11 +54,10 @@ PROBE_VARIANTS = {
 # name -> arguments added to training/configs/har_finetune.yaml
 FINETUNE_VARIANTS = {
     "authors' recipe (Adam 1e-3 constant, 30 epochs)": [],
-    "lr 3e-4": ["--learning_rate", "3e-4"],
     "lr 3e-4, cosine, 10 % warm-up": ["--learning_rate", "3e-4", "--lr_scheduler_type", "cosine", "--warmup_ratio", "0.1"],
     "label smoothing 0.1": ["--label_smoothing_factor", "0.1"],
-    "weight decay 0.05 (AdamW)": ["--weight_decay", "0.05"],
-    "60 epochs": ["--num_train_epochs", "60"],
+    "layer-wise lr decay 0.75": ["--layerwise_lr_decay", "0.75"],
+    "augmentations: jitter + scaling": ["--augmentations", "jitter", "scaling"],
 }
 
 
@@ -82,7 +82,7 @@ def probe_features(layers: list[np.ndarray], kind: str) -> np.ndarray:
     raise ValueError(kind)
 
 
-def probe_study(encoder_dir: str, splits) -> dict:
+def probe_study(encoder_dirs: list[str], splits) -> dict:
     from sklearn.linear_model import LogisticRegression
     from sklearn.multiclass import OneVsRestClassifier
     from sklearn.pipeline import make_pipeline
@@ -91,28 +91,30 @@ def probe_study(encoder_dir: str, splits) -> dict:
 
     from timemae_hf.training.linear_probe import PROBE_RANDOM_STATE
 
-    encoder = AutoModel.from_pretrained(encoder_dir).eval()
     train, validation = splits["train"][:], splits["validation"][:]
-    train_layers = pooled_layers(encoder, train["past_values"])
-    validation_layers = pooled_layers(encoder, validation["past_values"])
-    results = {}
-    for name, (kind, c) in PROBE_VARIANTS.items():
-        probe = make_pipeline(StandardScaler(), OneVsRestClassifier(
-            LogisticRegression(C=c, random_state=PROBE_RANDOM_STATE, max_iter=1_000_000)))  # fmt: skip
-        probe.fit(probe_features(train_layers, kind), train["labels"].numpy())
-        accuracy = probe.score(probe_features(validation_layers, kind), validation["labels"].numpy())
-        results[name] = round(100 * accuracy, 2)
-        print(f"probe {name}: validation accuracy {results[name]}", flush=True)
-    return results
+    accuracies = {name: [] for name in PROBE_VARIANTS}
+    for encoder_dir in encoder_dirs:
+        encoder = AutoModel.from_pretrained(encoder_dir).eval()
+        train_layers = pooled_layers(encoder, train["past_values"])
+        validation_layers = pooled_layers(encoder, validation["past_values"])
+        for name, (kind, c) in PROBE_VARIANTS.items():
+            probe = make_pipeline(StandardScaler(), OneVsRestClassifier(
+                LogisticRegression(C=c, random_state=PROBE_RANDOM_STATE, max_iter=1_000_000)))  # fmt: skip
+            probe.fit(probe_features(train_layers, kind), train["labels"].numpy())
+            accuracies[name].append(probe.score(probe_features(validation_layers, kind), validation["labels"].numpy()))
+            print(f"probe {name} ({encoder_dir}): validation accuracy {accuracies[name][-1]:.4f}", flush=True)
+    return {name: mean_std(values) for name, values in accuracies.items()}
 
 
-def finetune_study(encoder_dir: str, args, runs_dir: Path) -> dict:
+def finetune_study(args, runs_dir: Path) -> dict:
     variants = dict(list(FINETUNE_VARIANTS.items())[:1]) if args.smoke else FINETUNE_VARIANTS
     # The test split is never evaluated here: --do_predict false.
-    common = ["training/configs/har_finetune.yaml", "--data_dir", args.data_dir, "--model_name_or_path", encoder_dir,
-              "--do_predict", "false", *(SMOKE_DATA + ["--num_train_epochs", "2"] if args.smoke else [])]  # fmt: skip
-    jobs = [(name, seed, ["--seed", str(seed), *extra], runs_dir / f"finetune_{index}_seed{seed}")
-            for index, (name, extra) in enumerate(variants.items()) for seed in args.finetune_seeds]  # fmt: skip
+    common = ["training/configs/har_finetune.yaml", "--data_dir", args.data_dir, "--do_predict", "false",
+              *(SMOKE_DATA + ["--num_train_epochs", "2"] if args.smoke else [])]  # fmt: skip
+    jobs = [(name, seed, ["--model_name_or_path", encoder, "--seed", str(seed), *extra],
+             runs_dir / f"finetune_{index}_seed{seed}")
+            for index, (name, extra) in enumerate(variants.items())
+            for encoder, seed in zip(args.encoders, args.seeds)]  # fmt: skip
 
     def run(job):
         name, seed, extra, folder = job
@@ -139,8 +141,11 @@ def finetune_study(encoder_dir: str, args, runs_dir: Path) -> dict:
 def main(argv=None):
     started_at = time.time()
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--encoder", help="a validation-stage pre-training output folder (train split only)")
-    parser.add_argument("--finetune_seeds", type=int, nargs="+", default=[3407, 1], help="fine-tuning seeds per variant")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[3407, 1, 2], help="one per encoder")
+    parser.add_argument("--encoders", nargs="+", default=None,
+                        help="validation-stage pre-training output folders (train split only), one per seed; default: "
+                        "benchmarks/runs/har_refit/selection_pretrain_seed<seed> (python benchmarks/har_refit.py "
+                        "--stages selection)")  # fmt: skip
     parser.add_argument("--data_dir", default=default_har_path(), help="UCI HAR zip or folder ($TIMEMAE_HAR_PATH)")
     parser.add_argument("--runs_dir", default=str(RUNS_DIR / "har_study"), help="where fine-tuning runs go")
     parser.add_argument("--parallel", type=int, default=2, help="fine-tuning runs side by side")
@@ -152,26 +157,30 @@ def main(argv=None):
     if args.smoke:
         from timemae_hf import TimeMAEConfig, TimeMAEModel
 
-        args.finetune_seeds = args.finetune_seeds[:1]
-        args.encoder = str(runs_dir / "tiny_encoder")
+        args.seeds = args.seeds[:1]
+        args.encoders = [repository_relative(runs_dir / "tiny_encoder")]
         TimeMAEModel(TimeMAEConfig(hidden_size=16, num_hidden_layers=2, num_attention_heads=2, intermediate_size=32,
-                                   num_input_channels=9, context_length=128)).save_pretrained(args.encoder)  # fmt: skip
-    elif not args.encoder or not (Path(args.encoder) / "config.json").is_file():
-        parser.error("--encoder must be a pre-training output folder with config.json (train split only, e.g. "
-                     "benchmarks/runs/har_reproduction/seed3407 after `python benchmarks/har_reproduction.py`)")  # fmt: skip
+                                   num_input_channels=9, context_length=128)).save_pretrained(args.encoders[0])  # fmt: skip
+    args.encoders = args.encoders or [repository_relative(RUNS_DIR / "har_refit" / f"selection_pretrain_seed{seed}")
+                                      for seed in args.seeds]  # fmt: skip
+    if len(args.encoders) != len(args.seeds):
+        parser.error(f"--encoders ({len(args.encoders)}) and --seeds ({len(args.seeds)}) must pair up one to one.")
+    missing = [encoder for encoder in args.encoders if not (Path(encoder) / "config.json").is_file()]
+    if missing:
+        parser.error(f"{missing} hold no checkpoint (config.json): give validation-stage pre-training runs (train "
+                     "split only), e.g. from `python benchmarks/har_refit.py --stages selection`.")  # fmt: skip
     splits = load_har(data_dir=args.data_dir)
     if args.smoke:
         splits = {name: splits[name].select(range(256)) for name in ("train", "validation")}
     payload = {
-        "encoder": repository_relative(args.encoder),
+        "encoders": dict(zip(map(str, args.seeds), map(repository_relative, args.encoders))),
         "selection_split": "validation (train subjects 5, 14, 22, 28); the test split is not read",
         "validation_windows": len(splits["validation"]),
     }
     if "probe" in args.stages:
-        payload["probe_validation_accuracy_percent"] = probe_study(args.encoder, splits)
+        payload["probe_validation_accuracy_percent"] = probe_study(args.encoders, splits)
     if "finetune" in args.stages:
-        payload["finetune_seeds"] = args.finetune_seeds
-        payload["finetune"] = finetune_study(args.encoder, args, runs_dir)
+        payload["finetune"] = finetune_study(args, runs_dir)
     write_result("har_study", payload, started_at, script_command(__file__, argv), smoke=args.smoke)
 
 

@@ -424,3 +424,76 @@ def test_model_card_of_a_run_that_trained_nothing_does_not_call_the_model_traine
     )  # fmt: skip
     text = " ".join(card.text.split())
     assert "This run trained nothing" in text and "pre-trained" not in text and "Optimiser" not in text
+
+
+# --- fine-tuning knobs: augmentations and layer-wise learning-rate decay -----------------------------------------------
+
+
+def test_augmentations_move_observed_values_by_the_documented_amounts_and_leave_the_rest():
+    from timemae_hf.training.augmentation import JITTER_RELATIVE_STD, SCALING_STD, augment_windows
+
+    torch.manual_seed(0)
+    past_values = torch.randn(512, 64, 3) * torch.tensor([1.0, 10.0, 0.1])  # channels of very different spread
+    observed = torch.ones_like(past_values, dtype=torch.bool)
+    observed[:, 48:] = False  # padding
+    scaled = augment_windows(past_values, ["scaling"], observed)
+    ratio = scaled[:, :48] / past_values[:, :48]
+    assert torch.allclose(ratio, ratio[:, :1].expand_as(ratio), atol=1e-4)  # one factor per window-channel
+    assert abs(ratio[:, 0].std().item() - SCALING_STD) < 0.01 and abs(ratio[:, 0].mean().item() - 1) < 0.01
+    jittered = augment_windows(past_values, ["jitter"], observed)
+    relative_noise = (jittered - past_values)[:, :48] / past_values[:, :48].std(dim=1, keepdim=True)
+    for channel in range(3):  # the same relative noise whatever the channel's scale
+        assert abs(relative_noise[..., channel].std().item() - JITTER_RELATIVE_STD) < 0.005
+    for augmented in (scaled, jittered, augment_windows(past_values, ["jitter", "scaling"], observed)):
+        assert torch.equal(augmented[:, 48:], past_values[:, 48:])  # padding untouched
+    with pytest.raises(ValueError, match="Unknown augmentation.*mixup"):
+        augment_windows(past_values, ["mixup"])
+
+
+@pytest.mark.parametrize(
+    "arguments, message",
+    [({"augmentations": ["cutout"]}, "--augmentations cutout: unknown"), ({"layerwise_lr_decay": 0.0}, r"\(0, 1\]")],
+)
+def test_bad_fine_tuning_knobs_are_refused_with_the_fix(arguments, message, tmp_path):
+    with pytest.raises(ValueError, match=message):
+        TimeMAETrainingArguments(output_dir=str(tmp_path), **arguments)
+
+
+def test_layerwise_lr_decay_gives_each_depth_its_learning_rate(tmp_path):
+    from timemae_hf.training import TimeMAETrainer
+
+    model = TimeMAEForSequenceClassification(tiny_config(num_hidden_layers=2))
+    args = TimeMAETrainingArguments(output_dir=str(tmp_path), learning_rate=1e-3, weight_decay=0.01,
+                                    layerwise_lr_decay=0.5, report_to="none", use_cpu=True)  # fmt: skip
+    optimizer = TimeMAETrainer(model=model, args=args).create_optimizer()
+    learning_rate = {id(p): group["lr"] for group in optimizer.param_groups for p in group["params"]}
+    weight_decay = {id(p): group["weight_decay"] for group in optimizer.param_groups for p in group["params"]}
+    parameters = dict(model.named_parameters())
+    assert learning_rate[id(parameters["classifier.weight"])] == pytest.approx(1e-3)
+    assert learning_rate[id(parameters["timemae.encoder.layer.1.output.dense.weight"])] == pytest.approx(5e-4)
+    assert learning_rate[id(parameters["timemae.encoder.layer.0.output.dense.weight"])] == pytest.approx(2.5e-4)
+    assert learning_rate[id(parameters["timemae.embeddings.patch_embeddings.projection.weight"])] == pytest.approx(1.25e-4)
+    assert len(learning_rate) == sum(p.requires_grad for p in model.parameters())  # every trainable parameter, once
+    assert weight_decay[id(parameters["classifier.weight"])] == 0.01
+    assert weight_decay[id(parameters["timemae.encoder.layer.0.output.LayerNorm.weight"])] == 0.0
+
+
+def test_trainer_augments_training_batches_and_never_evaluation_batches(tmp_path, monkeypatch):
+    from timemae_hf.training import TimeMAETrainer, trainer as trainer_module
+
+    calls = []
+
+    def recording_augment(past_values, augmentations, past_observed_mask=None):
+        calls.append(list(augmentations))
+        return past_values + 1.0
+
+    monkeypatch.setattr(trainer_module, "augment_windows", recording_augment)
+    args = TimeMAETrainingArguments(output_dir=str(tmp_path), per_device_train_batch_size=8, max_steps=2,
+                                    augmentations=["jitter"], save_strategy="no", report_to="none", use_cpu=True,
+                                    disable_tqdm=True)  # fmt: skip
+    trainer = TimeMAETrainer(model=TimeMAEForSequenceClassification(tiny_config()), args=args,
+                             train_dataset=windows(16), eval_dataset=windows(8))  # fmt: skip
+    trainer.train()
+    assert calls == [["jitter"], ["jitter"]]
+    trainer.evaluate()
+    assert len(calls) == 2

@@ -18,6 +18,8 @@ import yaml
 from transformers import HfArgumentParser, TrainingArguments
 from transformers.trainer_utils import IntervalStrategy
 
+from .augmentation import AUGMENTATIONS
+
 
 CONFIG_FILE_SUFFIXES = (".json", ".yaml", ".yml")
 
@@ -319,8 +321,30 @@ class TimeMAETrainingArguments(TrainingArguments):
         },
     )
 
+    augmentations: list[str] = field(
+        default_factory=list,
+        metadata={
+            "help": "Random augmentations of each training batch (never of evaluation): 'jitter' (Gaussian noise at "
+            "5 % of each window-channel's standard deviation) and/or 'scaling' (each window-channel times "
+            "N(1, 0.1^2)), e.g. --augmentations jitter scaling. Default: none (the authors' recipe)."
+        },
+    )
+    layerwise_lr_decay: float = field(
+        default=1.0,
+        metadata={
+            "help": "Multiply the learning rate by this factor per encoder layer from the head down (layer-wise "
+            "learning-rate decay, as ELECTRA/BEiT fine-tuning), e.g. 0.75; the patch embeddings get the smallest. "
+            "1.0: off."
+        },
+    )
+
     def __post_init__(self):
         super().__post_init__()
+        unknown = sorted(set(self.augmentations) - set(AUGMENTATIONS))
+        if unknown:
+            raise ValueError(f"--augmentations {' '.join(unknown)}: unknown; choose from {' '.join(AUGMENTATIONS)}.")
+        if not 0.0 < self.layerwise_lr_decay <= 1.0:
+            raise ValueError(f"--layerwise_lr_decay must be in (0, 1] (1.0 = off), got {self.layerwise_lr_decay}.")
         if self.min_train_steps < 0:
             raise ValueError(
                 f"--min_train_steps must be 0 (off) or a positive number of steps, got {self.min_train_steps}."

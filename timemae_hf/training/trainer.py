@@ -10,6 +10,7 @@ from datasets import Dataset
 from transformers import Trainer
 
 from .. import TimeMAEForPreTraining
+from .augmentation import augment_windows, layerwise_parameter_groups
 from .callbacks import MomentumUpdateCallback
 from .collators import TimeMAEDataCollator, TimeMAEPretrainingCollator
 from .linear_probe import run_linear_probe
@@ -24,7 +25,9 @@ class TimeMAETrainer(Trainer):
       batch's longest, NaN becomes 0 and `past_observed_mask` tells the model which values are real;
     - writes TimeMAE's model card in `create_model_card` (also called by `push_to_hub`), rendered from
       `model_cards/timemae.md` with the run's measured results, command and `training_data` (a `TrainingDataCard`:
-      the data's name, channels and how its validation split was made), instead of Trainer's generic draft.
+      the data's name, channels and how its validation split was made), instead of Trainer's generic draft;
+    - with `TimeMAETrainingArguments`, augments training batches (`--augmentations`; evaluation never) and decays the
+      learning rate layer by layer (`--layerwise_lr_decay`).
     """
 
     def __init__(self, *args, training_data: Optional[TrainingDataCard] = None, **kwargs):
@@ -36,6 +39,24 @@ class TimeMAETrainer(Trainer):
     @staticmethod
     def default_collator(model):
         return TimeMAEDataCollator()
+
+    def training_step(self, model, inputs, num_items_in_batch=None):
+        augmentations = getattr(self.args, "augmentations", None)
+        if augmentations:
+            inputs = {**inputs, "past_values": augment_windows(inputs["past_values"], augmentations,
+                                                               inputs.get("past_observed_mask"))}  # fmt: skip
+        return super().training_step(model, inputs, num_items_in_batch)
+
+    def create_optimizer(self, model=None):
+        decay_rate = getattr(self.args, "layerwise_lr_decay", 1.0)
+        if decay_rate == 1.0 or self.optimizer is not None:
+            return super().create_optimizer(model)
+        model = self.model if model is None else model
+        optimizer_cls, optimizer_kwargs = self.get_optimizer_cls_and_kwargs(self.args, model)
+        groups = layerwise_parameter_groups(model, self.args.learning_rate, self.args.weight_decay, decay_rate,
+                                            self.get_decay_parameter_names(model))  # fmt: skip
+        self.optimizer = optimizer_cls(groups, **optimizer_kwargs)
+        return self.optimizer
 
     def create_model_card(
         self,
