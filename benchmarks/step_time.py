@@ -125,14 +125,17 @@ def bare_steps(configs: dict[str, tuple[TimeMAEConfig, bool]], batch_size: int, 
     return {name: summary(cpu, wall, batch_size) for name, (_, _, cpu, wall) in runs.items()}
 
 
-def har_trainer(fast_dropout: bool, batch_size: int, max_steps: int, data_dir: str | None, output_dir: str):
-    """A `TimeMAEPretrainingTrainer` on the HAR train split, set up as training/pretrain.py does (no evaluation)."""
+def har_trainer(fast_dropout: bool, batch_size: int, max_steps: int, data_dir: str | None, output_dir: str,
+                from_arrow: bool = False):
+    """A `TimeMAEPretrainingTrainer` on the HAR train split, set up as training/pretrain.py does (no evaluation; the
+    split held in memory unless `from_arrow`)."""
     from timemae_hf.training import (
         DataTrainingArguments,
         MomentumUpdateCallback,
         TimeMAEPretrainingCollator,
         TimeMAEPretrainingTrainer,
         TimeMAETrainingArguments,
+        in_memory,
         load_splits,
     )
 
@@ -146,7 +149,8 @@ def har_trainer(fast_dropout: bool, batch_size: int, max_steps: int, data_dir: s
         disable_tqdm=True, seed=3407,
     )  # fmt: skip
     collator = TimeMAEPretrainingCollator(model.config.num_patches)
-    return TimeMAEPretrainingTrainer(model=model, args=args, train_dataset=splits["train"], data_collator=collator,
+    train_dataset = splits["train"] if from_arrow else in_memory(splits["train"])
+    return TimeMAEPretrainingTrainer(model=model, args=args, train_dataset=train_dataset, data_collator=collator,
                                      callbacks=[MomentumUpdateCallback()])  # fmt: skip
 
 
@@ -173,10 +177,11 @@ def trainer_steps(fast_dropout: bool, batch_size: int, steps: int, warmup_steps:
     return summary(clock.cpu[warmup_steps:], clock.wall[warmup_steps:], batch_size)
 
 
-def dataloader_alone(batch_size: int, steps: int, data_dir: str | None) -> dict:
-    """The Trainer's train dataloader (datasets rows -> collator) iterated without the model."""
+def dataloader_alone(batch_size: int, steps: int, data_dir: str | None, from_arrow: bool = False) -> dict:
+    """The Trainer's train dataloader (the split held in memory, as the scripts do, or decoded from Arrow row by row:
+    `from_arrow`) -> collator, iterated without the model."""
     with tempfile.TemporaryDirectory() as output_dir:
-        trainer = har_trainer(True, batch_size, 1, data_dir, output_dir)
+        trainer = har_trainer(True, batch_size, 1, data_dir, output_dir, from_arrow=from_arrow)
         iterator = iter(trainer.get_train_dataloader())
         cpu, wall = timed_both(lambda: next(iterator), min(steps, len(trainer.train_dataset) // batch_size - 2), 2)
     return summary(cpu, wall, batch_size)
@@ -191,6 +196,7 @@ def breakdown(args) -> dict:
         {"bare_step_torch_dropout": (har_native_config(), False), "bare_step_fast_dropout": (har_native_config(), True),
          "bare_step_no_dropout": (no_dropout, True)}, args.batch_size, steps, warmup)  # fmt: skip
     parts["dataloader_alone"] = dataloader_alone(args.batch_size, steps, args.data_dir)
+    parts["dataloader_alone_from_arrow"] = dataloader_alone(args.batch_size, steps, args.data_dir, from_arrow=True)
     parts["trainer_step_torch_dropout"] = trainer_steps(False, args.batch_size, steps, warmup, args.data_dir)
     parts["trainer_step_fast_dropout"] = trainer_steps(True, args.batch_size, steps, warmup, args.data_dir)
     for dropout in ("torch", "fast"):

@@ -497,3 +497,25 @@ def test_trainer_augments_training_batches_and_never_evaluation_batches(tmp_path
     assert calls == [["jitter"], ["jitter"]]
     trainer.evaluate()
     assert len(calls) == 2
+
+
+def test_in_memory_split_gives_the_rows_and_batches_of_the_arrow_split():
+    from timemae_hf.training import in_memory
+    from timemae_hf.training.data_loading import InMemoryWindows
+
+    split = windows(10)
+    held = in_memory(split)
+    assert isinstance(held, InMemoryWindows) and len(held) == 10
+    for index in (0, 7):
+        assert set(held[index]) == set(split[index])
+        assert torch.equal(held[index]["past_values"], split[index]["past_values"])
+        assert int(held[index]["labels"]) == int(split[index]["labels"])
+    collator = TimeMAEDataCollator()
+    arrow_batch, memory_batch = collator([split[i] for i in (3, 1, 4)]), collator([held[i] for i in (3, 1, 4)])
+    assert all(torch.equal(arrow_batch[key], memory_batch[key]) for key in arrow_batch)
+    # windows of different lengths stay a list of tensors; streams and splits over the budget are left as they are
+    ragged = in_memory(datasets.Dataset.from_dict({"past_values": [[[1.0]] * 3, [[2.0]] * 5]}))
+    assert [tuple(row["past_values"].shape) for row in (ragged[0], ragged[1])] == [(3, 1), (5, 1)]
+    assert in_memory(split, max_bytes=16) is split
+    stream = split.to_iterable_dataset()
+    assert in_memory(stream) is stream

@@ -41,6 +41,7 @@ from timemae_hf.training import (
     class_names,
     compute_classification_metrics,
     fit_batch_size_to_split,
+    in_memory,
     label_config,
     load_splits,
     parse_arguments,
@@ -123,7 +124,7 @@ def main():
     trainer = TimeMAETrainer(
         model=model,
         args=training_args,
-        train_dataset=splits["train"] if training_args.do_train else None,
+        train_dataset=in_memory(splits["train"]) if training_args.do_train else None,
         eval_dataset=splits["validation"] if training_args.do_eval else None,
         compute_metrics=compute_classification_metrics,
         training_data=data_card,

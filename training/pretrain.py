@@ -41,6 +41,7 @@ from timemae_hf.training import (
     check_splits,
     class_names,
     fit_batch_size_to_split,
+    in_memory,
     label_config,
     load_splits,
     parse_arguments,
@@ -142,7 +143,7 @@ def main():
     trainer = TimeMAEPretrainingTrainer(
         model=model,
         args=training_args,
-        train_dataset=splits["train"] if training_args.do_train else None,
+        train_dataset=in_memory(splits["train"]) if training_args.do_train else None,
         eval_dataset=splits["validation"] if training_args.do_eval else None,
         data_collator=collator,
         callbacks=callbacks,

