@@ -116,6 +116,35 @@ def refit_finetuning(refit: dict) -> str:
     return "\n".join(lines) + "\n\n" + source(refit)
 
 
+def har_study(record: dict) -> str:
+    """What moved validation accuracy: probe and fine-tuning variants, each over the same seeds' encoders."""
+    seeds = ", ".join(record["encoders"])
+    lines = [f"| linear probe variant (validation accuracy, encoders of seeds {seeds}) | accuracy |", "|---|---|"]
+    lines += [f"| {name} | {pm(value)} |" for name, value in record.get("probe_validation_accuracy_percent", {}).items()]
+    if "finetune" in record:
+        lines += ["", "| fine-tuning variant (all labels, validation accuracy) | arguments | best epoch | last epoch |",
+                  "|---|---|---|---|"]
+        lines += [f"| {name} | `{row['arguments']}` | {pm(row['best_epoch_validation_accuracy_percent'])} | "
+                  f"{pm(row['last_epoch_validation_accuracy_percent'])} |" for name, row in record["finetune"].items()]
+    return "\n".join(lines) + f"\n\n{record['selection_split']}.\n\n" + source(record)
+
+
+def authors_speed(record: dict) -> str:
+    """Pre-training windows/s of the authors' code and ours, interleaved in one session."""
+    lines = ["| pre-training on UCI HAR (paper size, batch 128) | windows/s (median) | ratio to the authors' |",
+             "|---|---|---|"]
+    ratios = record.get("ratio_ours_to_authors", {})
+    for side, value in record["windows_per_second_median"].items():
+        ratio = 1.0 if side == "authors" else ratios.get(side)
+        label = "the authors' code" if side == "authors" else f"this package, {side.removeprefix('ours_')}"
+        lines.append(f"| {label} | {value:.1f} | {'—' if ratio is None else f'{ratio:.2f}'} |")
+    load = record["load_average_1min"]
+    return ("\n".join(lines) + f"\n\n{record['threads']} thread(s) each, {record['epochs_per_run']} epochs x "
+            f"{record['data']['windows']} windows per run, {record['repeats']} interleaved rounds; 1-minute load "
+            f"average {load['before']:g} before, {load['after']:g} after. Goal: ratio >= "
+            f"{record['goal']['ratio_ours_to_authors']:g}.\n\n" + source(record))
+
+
 def any_dataset(record: dict) -> str:
     """Probe and fine-tuning test accuracy per non-HAR set, beside published accuracies of other methods."""
     columns = ("probe_at_init", "probe_after_timemae", "finetune_from_timemae", "finetune_from_scratch")
@@ -230,7 +259,7 @@ def main(argv=None):
     names = ["har_reproduction", *(name for name, _ in MULTI_SEED_VARIANTS), *(name for name, _ in ABLATIONS),
              *(name for name, _ in FINETUNING),
              "bert_question", "throughput", "step_time", "step_time_har_config", "har_refit", "any_dataset",
-             "inference"]
+             "inference", "har_study", "authors_speed"]
     records = {name: json.loads((RESULTS_DIR / f"{name}{suffix}").read_text())
                for name in names if (RESULTS_DIR / f"{name}{suffix}").exists()}
 
@@ -241,6 +270,8 @@ def main(argv=None):
     if "har_refit" in records:
         sections.append("### UCI HAR fine-tuning: refit on every training subject\n\n"
                         + refit_finetuning(records["har_refit"]))
+    if "har_study" in records:
+        sections.append("### UCI HAR: what moves accuracy, chosen on validation\n\n" + har_study(records["har_study"]))
     if "any_dataset" in records:
         sections.append("### Other data sets, through the same commands\n\n" + any_dataset(records["any_dataset"]))
     if "har_reproduction" in records:
@@ -257,6 +288,8 @@ def main(argv=None):
         sections.append("### Does BERT's language pre-training help?\n\n" + bert_question(records["bert_question"]))
     if "inference" in records:
         sections.append("### Inference latency\n\n" + inference(records["inference"]))
+    if "authors_speed" in records:
+        sections.append("### Pre-training speed beside the authors' code\n\n" + authors_speed(records["authors_speed"]))
     if "throughput" in records:
         sections.append("### Speed on this machine\n\n" + throughput(records["throughput"]))
     steps = [records[name] for name in ("step_time", "step_time_har_config") if name in records]
