@@ -324,8 +324,8 @@ class TimeMAETrainingArguments(TrainingArguments):
     augmentations: list[str] = field(
         default_factory=list,
         metadata={
-            "help": "Random augmentations of each training batch (never of evaluation): 'jitter' (Gaussian noise at "
-            "5 % of each window-channel's standard deviation) and/or 'scaling' (each window-channel times "
+            "help": "Random augmentations of each training batch (never of evaluation): 'jitter' (Gaussian noise at 5 "
+            "percent of each window-channel's standard deviation) and/or 'scaling' (each window-channel times "
             "N(1, 0.1^2)), e.g. --augmentations jitter scaling. Default: none (the authors' recipe)."
         },
     )
