@@ -18,7 +18,8 @@ def pad_past_values(series: list) -> dict[str, torch.Tensor]:
     - `past_observed_mask` (same shape) bool, False on padding and missing values; left out when every window of the
       batch has the same length and no missing value, so such batches are exactly `torch.stack` of the windows.
     """
-    windows = [torch.as_tensor(np.asarray(values, dtype=np.float32)) for values in series]
+    windows = [values.float() if isinstance(values, torch.Tensor) else torch.as_tensor(np.asarray(values, np.float32))
+               for values in series]  # fmt: skip
     windows = [window.unsqueeze(-1) if window.dim() == 1 else window for window in windows]
     channel_counts = {window.shape[-1] for window in windows}
     if len(channel_counts) > 1 or any(window.dim() != 2 for window in windows):
@@ -27,9 +28,10 @@ def pad_past_values(series: list) -> dict[str, torch.Tensor]:
             f"{sorted({tuple(window.shape) for window in windows})}."
         )
     lengths = [window.shape[0] for window in windows]
-    missing = any(torch.isnan(window).any() for window in windows)
-    if len(set(lengths)) == 1 and not missing:
-        return {"past_values": torch.stack(windows)}
+    if len(set(lengths)) == 1:
+        stacked = torch.stack(windows)
+        if not torch.isnan(stacked).any():  # one check for the batch, not one per window
+            return {"past_values": stacked}
     past_values = torch.zeros(len(windows), max(lengths), channel_counts.pop())
     observed = torch.zeros(past_values.shape, dtype=torch.bool)
     for row, window in enumerate(windows):
