@@ -54,7 +54,7 @@ PROBE_VARIANTS = {
 # name -> arguments added to training/configs/har_finetune.yaml
 FINETUNE_VARIANTS = {
     "authors' recipe (Adam 1e-3 constant, 30 epochs)": [],
-    "lr 3e-4, cosine, 10 % warm-up": ["--learning_rate", "3e-4", "--lr_scheduler_type", "cosine", "--warmup_ratio", "0.1"],
+    "lr 3e-4, cosine, 10 % warm-up": ["--learning_rate", "3e-4", "--lr_scheduler_type", "cosine", "--warmup_steps", "0.1"],
     "label smoothing 0.1": ["--label_smoothing_factor", "0.1"],
     "layer-wise lr decay 0.75": ["--layerwise_lr_decay", "0.75"],
     "augmentations: jitter + scaling": ["--augmentations", "jitter", "scaling"],

@@ -305,3 +305,16 @@ def test_generic_configs_budget_in_steps_clip_gradients_and_evaluate_by_steps(sc
         assert model_args.normalize_channels and model_args.per_sample_masking is False
         assert model_args.momentum_encoder_dropout
     assert not data_args.is_har if config == "npz_example.yaml" else data_args.is_har  # data: on the command line
+
+
+def test_every_har_study_fine_tuning_variant_is_accepted_by_finetune_py(tmp_path):
+    """benchmarks/har_study.py's smoke test runs only the first variant: the others' arguments are checked here."""
+    from benchmarks.har_study import FINETUNE_VARIANTS
+
+    script = load_script("finetune")
+    parser = HfArgumentParser((script["FinetuningModelArguments"], script["FinetuningDataArguments"],
+                               TimeMAETrainingArguments))  # fmt: skip
+    for name, extra in FINETUNE_VARIANTS.items():
+        argv = [str(REPOSITORY_ROOT / "training/configs/har_finetune.yaml"), "--output_dir", str(tmp_path), *extra]
+        *_, training_args = parse_arguments(parser, argv)
+        assert training_args.output_dir == str(tmp_path), name
