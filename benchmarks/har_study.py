@@ -5,9 +5,9 @@
 
 `--encoders` are validation-stage pre-training runs (trained on the train split only, 6103 windows; subjects 5, 14, 22,
 28 held out as validation), one per seed of `--seeds` (default: har_refit's selection runs, seeds 3407, 1, 2; each
-fine-tuning run uses its encoder's seed). Nothing here reads the test split: every number is validation accuracy
-(mean ± std over the seeds), so the variants that win can be carried to the refit stage without having been chosen
-on test.
+fine-tuning run uses its encoder's seed). The probe and fine-tuning stages never read the test split: every number is
+validation accuracy (mean ± std over the seeds), so the variant that wins is carried to the refit stage without
+having been chosen on test.
 
 Probe variants (in process, the authors' probe: standardised one-vs-rest logistic regression): features are the
 mean-pooled output of the last layer (the authors' and the package's probe), of the last 2 / 4 / all layers
@@ -16,6 +16,11 @@ concatenated, or averaged over all layers; and the last layer with weaker or str
 Fine-tuning variants (training/finetune.py with training/configs/har_finetune.yaml, i.e. the authors' recipe: Adam
 lr 1e-3 constant, 30 epochs, batch 128), each changing one thing; the validation accuracy of every epoch is read, and
 a variant is summarised by its best epoch and by its last. Runs live in --runs_dir and are reused when finished.
+
+Stage `refit` (the second stage of the two-stage protocol, run after the study): the fine-tuning variant whose mean
+validation curve peaks highest, with the epoch of that peak as its budget, fine-tunes each seed's refit encoder
+(benchmarks/runs/har_refit/refit_pretrain_seed<seed>: pre-trained on train + validation) on train + validation with
+all labels, and the test split is read once per seed.
 """
 
 import argparse
@@ -32,6 +37,7 @@ import torch  # noqa: E402
 from benchmarks.har_finetune import SMOKE_DATA  # noqa: E402
 from benchmarks.launch import (  # noqa: E402
     RUNS_DIR,
+    best_mean_epoch,
     fresh_smoke_runs_dir,
     mean_std,
     probe_curve,
@@ -138,6 +144,33 @@ def finetune_study(args, runs_dir: Path) -> dict:
     return results
 
 
+def refit_stage(study: dict, args, runs_dir: Path) -> dict:
+    """Fine-tune the refit encoders with the variant that won on validation, for its chosen epochs; test once."""
+    name = max(study, key=lambda variant: max(score for _, score in study[variant]["mean_validation_curve"]))
+    index = list(FINETUNE_VARIANTS).index(name)
+    curves = [probe_curve(runs_dir / f"finetune_{index}_seed{seed}", "eval_accuracy") for seed in args.seeds]
+    epochs = best_mean_epoch(curves)
+    refit = ["--refit", "true", "--do_eval", "false", "--eval_strategy", "no", "--load_best_model_at_end", "false",
+             "--metric_for_best_model", "", "--do_predict", "true"]  # fmt: skip
+    arguments = ["training/configs/har_finetune.yaml", "--data_dir", args.data_dir, *FINETUNE_VARIANTS[name], *refit,
+                 "--num_train_epochs", str(epochs), *(SMOKE_DATA if args.smoke else [])]  # fmt: skip
+    encoders = args.refit_encoders or [RUNS_DIR / "har_refit" / f"refit_pretrain_seed{seed}" for seed in args.seeds]
+    jobs = [(["--model_name_or_path", repository_relative(encoder), "--seed", str(seed)], seed)
+            for encoder, seed in zip(encoders, args.seeds)]  # fmt: skip
+    with ThreadPoolExecutor(max_workers=args.parallel) as pool:
+        tests = list(pool.map(lambda job: run_training("finetune.py", [*arguments, *job[0]],
+                                                       runs_dir / f"refit_finetune_{index}_seed{job[1]}",
+                                                       "test_results.json"), jobs))  # fmt: skip
+    return {
+        "variant": name,
+        "chosen_by": "the highest mean validation accuracy over seeds of any epoch of any variant",
+        "num_train_epochs": epochs,
+        "encoders": [repository_relative(encoder) for encoder in encoders],
+        "test_accuracy_percent": mean_std([test["test_accuracy"] for test in tests]),
+        "test_macro_f1_percent": mean_std([test["test_macro_f1"] for test in tests]),
+    }
+
+
 def main(argv=None):
     started_at = time.time()
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -149,7 +182,12 @@ def main(argv=None):
     parser.add_argument("--data_dir", default=default_har_path(), help="UCI HAR zip or folder ($TIMEMAE_HAR_PATH)")
     parser.add_argument("--runs_dir", default=str(RUNS_DIR / "har_study"), help="where fine-tuning runs go")
     parser.add_argument("--parallel", type=int, default=2, help="fine-tuning runs side by side")
-    parser.add_argument("--stages", nargs="+", choices=["probe", "finetune"], default=["probe", "finetune"])
+    parser.add_argument("--stages", nargs="+", choices=["probe", "finetune", "refit"], default=["probe", "finetune"],
+                        help="'refit' (after 'finetune'): the winning fine-tuning variant on the refit encoders, "
+                        "test once")  # fmt: skip
+    parser.add_argument("--refit_encoders", nargs="+", default=None,
+                        help="refit-stage encoders (train + validation), one per seed; default: "
+                        "benchmarks/runs/har_refit/refit_pretrain_seed<seed>")  # fmt: skip
     parser.add_argument("--smoke", action="store_true", help="a tiny random encoder, 2 epochs, one variant, one seed")
     args = parser.parse_args(argv)
 
@@ -174,13 +212,18 @@ def main(argv=None):
         splits = {name: splits[name].select(range(256)) for name in ("train", "validation")}
     payload = {
         "encoders": dict(zip(map(str, args.seeds), map(repository_relative, args.encoders))),
-        "selection_split": "validation (train subjects 5, 14, 22, 28); the test split is not read",
+        "selection_split": "validation (train subjects 5, 14, 22, 28); the test split is read only by the refit stage, "
+        "once per seed",
         "validation_windows": len(splits["validation"]),
     }
     if "probe" in args.stages:
         payload["probe_validation_accuracy_percent"] = probe_study(args.encoders, splits)
-    if "finetune" in args.stages:
+    if "finetune" in args.stages or "refit" in args.stages:
         payload["finetune"] = finetune_study(args, runs_dir)
+    if "refit" in args.stages:
+        if args.smoke:
+            args.refit_encoders = args.encoders  # stands in for a refit encoder
+        payload["refit"] = refit_stage(payload["finetune"], args, runs_dir)
     write_result("har_study", payload, started_at, script_command(__file__, argv), smoke=args.smoke)
 
 
