@@ -183,9 +183,7 @@ def main():
         trainer.push_to_hub(**card_kwargs)
     else:
         trainer.create_model_card(**card_kwargs)
-    # Leave the process group before exiting: a multi-process run that exits with gloo's threads still up can abort
-    # in teardown (`terminate called without an active exception`) after training succeeded.
-    trainer.accelerator.end_training()
+    trainer.end_training()  # a multi-process run leaves its process group cleanly (see TimeMAETrainer.end_training)
 
 
 def check_streaming(data_args: PretrainingDataArguments, training_args: TimeMAETrainingArguments):

@@ -40,6 +40,17 @@ class TimeMAETrainer(Trainer):
     def default_collator(model):
         return TimeMAEDataCollator()
 
+    def end_training(self):
+        """
+        Leave the process group of a multi-process run before the script exits. The barrier first lets gloo's worker
+        threads finish (and free) the last collectives while this thread waits without the GIL: freed at interpreter
+        exit instead, their tensors need the GIL that the exiting thread holds while it joins those workers, a
+        deadlock (or, without `destroy_process_group`, an abort: `terminate called without an active exception`).
+        """
+        if torch.distributed.is_available() and torch.distributed.is_initialized():
+            torch.distributed.barrier()
+        self.accelerator.end_training()
+
     def training_step(self, model, inputs, num_items_in_batch=None):
         augmentations = getattr(self.args, "augmentations", None)
         if augmentations:
