@@ -146,6 +146,7 @@ def finetune_study(args, runs_dir: Path) -> dict:
 
 def refit_stage(study: dict, args, runs_dir: Path) -> dict:
     """Fine-tune the refit encoders with the variant that won on validation, for its chosen epochs; test once."""
+    # max() keeps the first of equal peaks: ties go to the variant listed first in FINETUNE_VARIANTS.
     name = max(study, key=lambda variant: max(score for _, score in study[variant]["mean_validation_curve"]))
     index = list(FINETUNE_VARIANTS).index(name)
     curves = [probe_curve(runs_dir / f"finetune_{index}_seed{seed}", "eval_accuracy") for seed in args.seeds]

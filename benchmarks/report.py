@@ -126,7 +126,14 @@ def har_study(record: dict) -> str:
                   "|---|---|---|---|"]
         lines += [f"| {name} | `{row['arguments']}` | {pm(row['best_epoch_validation_accuracy_percent'])} | "
                   f"{pm(row['last_epoch_validation_accuracy_percent'])} |" for name, row in record["finetune"].items()]
-    return "\n".join(lines) + f"\n\n{record['selection_split']}.\n\n" + source(record)
+    refit = ""
+    if "refit" in record:
+        row = record["refit"]
+        refit = (f"Refit (second stage): the winner on validation, **{row['variant']}**, {row['num_train_epochs']} "
+                 f"epochs, fine-tunes each seed's refit encoder on train + validation; test once: accuracy "
+                 f"**{pm(row['test_accuracy_percent'])}**, macro-F1 {pm(row['test_macro_f1_percent'])} (chosen by "
+                 f"{row['chosen_by']}; ties go to the variant listed first).\n\n")
+    return "\n".join(lines) + f"\n\n{record['selection_split']}.\n\n" + refit + source(record)
 
 
 def authors_speed(record: dict) -> str:
