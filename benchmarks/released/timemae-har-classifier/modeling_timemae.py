@@ -36,6 +36,7 @@ from transformers.utils.generic import can_return_tuple
 from transformers.utils.output_capturing import capture_outputs
 
 from .configuration_timemae import TimeMAEConfig
+from .dropout import FAST_DROPOUT_ATTENTION, FastDropout, use_fast_dropout
 
 
 logger = logging.get_logger(__name__)
@@ -456,6 +457,18 @@ class TimeMAEPreTrainedModel(PreTrainedModel):
         # ...`); check them again here, before any layer is sized from them.
         config.validate()
         super().__init__(config, *inputs, **kwargs)
+
+    def post_init(self):
+        super().post_init()
+        if self.config.fast_dropout:
+            # Cheaper dropout masks (see `timemae_hf.dropout`); `use_fast_dropout(model, False)` restores torch's.
+            use_fast_dropout(self)
+
+    def set_attn_implementation(self, attn_implementation, *args, **kwargs):
+        """transformers' `set_attn_implementation`; "sdpa" stays the fast-dropout SDPA while fast dropout is on."""
+        super().set_attn_implementation(attn_implementation, *args, **kwargs)
+        if self.config._attn_implementation == "sdpa" and any(isinstance(m, FastDropout) for m in self.modules()):
+            self.config._attn_implementation_internal = FAST_DROPOUT_ATTENTION
 
     def _init_weights(self, module):
         """
