@@ -28,6 +28,7 @@ optimisations when a session is created (`inference_session`), so the saved file
 """
 
 import argparse
+import contextlib
 import copy
 import logging
 import warnings
@@ -81,6 +82,28 @@ def exportable(model: nn.Module) -> nn.Module:
     return TimeMAEEncoderForExport(encoder).eval()
 
 
+@contextlib.contextmanager
+def staged(path: str | Path):
+    """Yield a staging path beside `path` to write to; it replaces `path` only when the block succeeds, and is removed
+    when it fails, so no half-written model is ever left under either name."""
+    path = Path(path)
+    tmp = path.with_suffix(".tmp.onnx")
+    try:
+        yield tmp
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def dynamo_export_arguments(model: nn.Module, wrapper: nn.Module) -> tuple[tuple, dict]:
+    """The example input and keyword arguments of `torch.onnx.export(..., dynamo=True)` for `wrapper(model)`: opset
+    23, `past_values` with a dynamic batch axis, the wrapper's output names."""
+    example = torch.zeros(2, model.config.context_length, model.config.num_input_channels)
+    return (example,), {"dynamic_shapes": ({0: torch.export.Dim("batch_size")},), "opset_version": DYNAMO_OPSET,
+                        "dynamo": True, "verbose": False, "input_names": ["past_values"],
+                        "output_names": list(wrapper.output_names)}  # fmt: skip
+
+
 def export_onnx(model: nn.Module, path: str | Path, exporter: str = "auto") -> Path:
     """
     Write `model` (a TimeMAE model) as ONNX to `path`, with a dynamic batch axis; returns the path. `exporter`:
@@ -89,33 +112,29 @@ def export_onnx(model: nn.Module, path: str | Path, exporter: str = "auto") -> P
     if exporter not in EXPORTERS:
         raise ValueError(f"`exporter` must be one of {EXPORTERS}, got {exporter!r}.")
     wrapper = exportable(model)
-    example = torch.zeros(2, model.config.context_length, model.config.num_input_channels)
-    path = Path(path)
-    tmp = path.with_suffix(".tmp.onnx")
-    names = {"input_names": ["past_values"], "output_names": list(wrapper.output_names)}
+    example, dynamo_arguments = dynamo_export_arguments(model, wrapper)
     exported = False
-    if exporter in ("auto", "dynamo"):
-        try:
-            # external_data=False: one self-contained file (even MiniLM's weights are only ~44 MB).
-            torch.onnx.export(wrapper, (example,), str(tmp), dynamic_shapes=({0: torch.export.Dim("batch_size")},),
-                              opset_version=DYNAMO_OPSET, dynamo=True, external_data=False, verbose=False,
-                              **names)  # fmt: skip
-            exported = True
-        except Exception as error:  # torch.export's failures share no exception type
-            if exporter == "dynamo":
-                raise
-            logger.warning(f"torch.export could not export this model's code ({str(error).splitlines()[0][:200]}); "
-                           "exporting it with TorchScript tracing instead.")  # fmt: skip
-    if not exported:
-        dynamic_axes = {name: {0: "batch_size"} for name in ["past_values", *wrapper.output_names]}
-        with warnings.catch_warnings():
-            # Tracing runs the model's input checks on the example once and leaves them out of the graph, as meant;
-            # these warnings say so.
-            warnings.filterwarnings("ignore", category=torch.jit.TracerWarning)
-            torch.onnx.export(wrapper, (example,), str(tmp), dynamic_axes=dynamic_axes, opset_version=TRACING_OPSET,
-                              dynamo=False, **names)  # fmt: skip
-    tmp.replace(path)  # never leave a half-written model.onnx
-    return path
+    with staged(path) as tmp:
+        if exporter in ("auto", "dynamo"):
+            try:
+                # external_data=False: one self-contained file (even MiniLM's weights are only ~44 MB).
+                torch.onnx.export(wrapper, example, str(tmp), external_data=False, **dynamo_arguments)
+                exported = True
+            except Exception as error:  # torch.export's failures share no exception type
+                if exporter == "dynamo":
+                    raise
+                logger.warning(f"torch.export could not export this model's code ({str(error).splitlines()[0][:200]}); "
+                               "exporting it with TorchScript tracing instead.")  # fmt: skip
+        if not exported:
+            dynamic_axes = {name: {0: "batch_size"} for name in ["past_values", *wrapper.output_names]}
+            with warnings.catch_warnings():
+                # Tracing runs the model's input checks on the example once and leaves them out of the graph, as
+                # meant; these warnings say so.
+                warnings.filterwarnings("ignore", category=torch.jit.TracerWarning)
+                torch.onnx.export(wrapper, example, str(tmp), dynamic_axes=dynamic_axes, opset_version=TRACING_OPSET,
+                                  dynamo=False, input_names=dynamo_arguments["input_names"],
+                                  output_names=dynamo_arguments["output_names"])  # fmt: skip
+    return Path(path)
 
 
 def export_optimized_onnx(model: nn.Module, path: str | Path) -> Path:
@@ -123,16 +142,15 @@ def export_optimized_onnx(model: nn.Module, path: str | Path) -> Path:
     Write `model` as an ONNX Runtime graph with fused attention and GELU kernels to `path` (see the module docstring);
     returns the path. Same inputs, outputs and dynamic batch axis as `export_onnx`.
     """
+    import onnx
     import onnx_ir
     from onnxscript.rewriter.ort_fusions import optimize_for_ort
 
     eager = copy.deepcopy(model).eval()
     eager.set_attn_implementation("eager")  # the fusions recognise attention written out as matmuls and a softmax
     wrapper = exportable(eager)
-    example = torch.zeros(2, model.config.context_length, model.config.num_input_channels)
-    program = torch.onnx.export(wrapper, (example,), dynamic_shapes=({0: torch.export.Dim("batch_size")},),
-                                opset_version=DYNAMO_OPSET, dynamo=True, verbose=False, input_names=["past_values"],
-                                output_names=list(wrapper.output_names))  # fmt: skip
+    example, dynamo_arguments = dynamo_export_arguments(model, wrapper)
+    program = torch.onnx.export(wrapper, example, **dynamo_arguments)
     program.optimize()
     fused, fusion_counts = optimize_for_ort(program.model)
     if fusion_counts.get("attention", 0) != model.config.num_hidden_layers:
@@ -144,7 +162,9 @@ def export_optimized_onnx(model: nn.Module, path: str | Path) -> Path:
     graph = onnx_ir.to_proto(fused)
     split_skip_layer_normalization(graph.graph)
     drop_uniform_qkv_hidden_sizes(graph.graph)
-    return save_atomically(graph, path)
+    with staged(path) as tmp:
+        onnx.save(graph, str(tmp))
+    return Path(path)
 
 
 def split_skip_layer_normalization(graph) -> None:
@@ -188,17 +208,6 @@ def drop_uniform_qkv_hidden_sizes(graph) -> None:
                     node.attribute.remove(attribute)
 
 
-def save_atomically(graph, path: str | Path) -> Path:
-    """Save an ONNX `ModelProto` through a staging file, so no half-written model is left under `path`."""
-    import onnx
-
-    path = Path(path)
-    tmp = path.with_suffix(".tmp.onnx")
-    onnx.save(graph, str(tmp))
-    tmp.replace(path)
-    return path
-
-
 def quantize_onnx(path: str | Path, quantized_path: str | Path) -> Path:
     """
     Dynamic int8 quantisation of the weights of matrix products and (fused) attention projections, activations
@@ -208,13 +217,11 @@ def quantize_onnx(path: str | Path, quantized_path: str | Path) -> Path:
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    quantized_path = Path(quantized_path)
-    tmp = quantized_path.with_suffix(".tmp.onnx")
     fused = any(node.domain == "com.microsoft" for node in onnx.load(str(path), load_external_data=False).graph.node)
     operators = ["MatMul", "Gemm", "Attention"] if fused else ["MatMul", "Gemm"]
-    quantize_dynamic(str(path), str(tmp), weight_type=QuantType.QInt8, op_types_to_quantize=operators)
-    tmp.replace(quantized_path)
-    return quantized_path
+    with staged(quantized_path) as tmp:
+        quantize_dynamic(str(path), str(tmp), weight_type=QuantType.QInt8, op_types_to_quantize=operators)
+    return Path(quantized_path)
 
 
 def inference_session(path: str | Path, num_threads: int | None = 1):
@@ -278,7 +285,8 @@ def main(argv=None):
     )
     parser.add_argument("checkpoint", help="a TimeMAE checkpoint folder (config.json + model.safetensors)")
     parser.add_argument("--optimize", action="store_true",
-                        help=f"also write {OPTIMIZED_ONNX_FILE_NAME}: fused attention and GELU kernels, ONNX Runtime only")
+                        help=f"also write {OPTIMIZED_ONNX_FILE_NAME}: fused attention and GELU kernels, ONNX Runtime "
+                        "only")  # fmt: skip
     parser.add_argument("--quantize", action="store_true",
                         help=f"also write {INT8_ONNX_FILE_NAME}: the optimized graph with dynamic int8 weights (implies "
                         "--optimize)")  # fmt: skip
