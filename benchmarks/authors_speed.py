@@ -44,9 +44,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as `python benchmarks/<script>.py`
 
+from benchmarks.launch import REFIT_OVERRIDES, REPOSITORY_ROOT, repository_env  # noqa: E402
 from benchmarks.results_io import script_command, write_result  # noqa: E402
 
-REPOSITORY_ROOT = Path(__file__).resolve().parents[1]
 MIRROR = "/work/.mirror/Mingyue-Cheng+TimeMAE/repo"
 GET_AUTHORS_CODE = (
     f"mkdir -p DIR && git -C {MIRROR} archive HEAD | tar -x -C DIR   (or: git clone "
@@ -119,20 +119,12 @@ def pretraining_windows(data_dir: str, max_windows: int | None):
     return np.asarray(train["past_values"], dtype=np.float32), np.asarray(train["labels"], dtype=np.int64), limits
 
 
-def subprocess_env(threads: int) -> dict:
-    return {
-        **os.environ,
-        "OMP_NUM_THREADS": str(threads),
-        "MKL_NUM_THREADS": str(threads),
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPOSITORY_ROOT), os.environ.get("PYTHONPATH")])),
-    }
-
-
 def run_logged(command: list[str], log_path: Path, threads: int, cwd: Path) -> float:
     """Run `command` with its output in `log_path`; its wall seconds. A failure raises with the log's tail."""
     start = time.perf_counter()
     with open(log_path, "w") as log:
-        completed = subprocess.run(command, cwd=cwd, env=subprocess_env(threads), stdout=log, stderr=subprocess.STDOUT)
+        env = repository_env(OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
+        completed = subprocess.run(command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT)
     if completed.returncode != 0:
         tail = log_path.read_text()[-3000:]
         raise RuntimeError(f"{shlex.join(command[:3])} ... failed (exit {completed.returncode}):\n{tail}")
@@ -203,8 +195,7 @@ def run_ours(fast_dropout: str, data_dir: str, limits: list[str], epochs: int, t
     """One pure training run of training/pretrain.py: har_native.yaml, --refit, nothing evaluated or checkpointed."""
     command = [
         sys.executable, "training/pretrain.py", "training/configs/har_native.yaml", "--data_dir", data_dir, *limits,
-        "--refit", "true", "--do_eval", "false", "--eval_strategy", "no", "--load_best_model_at_end", "false",
-        "--metric_for_best_model", "", "--do_predict", "false", "--save_strategy", "no", "--report_to", "none",
+        *REFIT_OVERRIDES, "--do_predict", "false", "--save_strategy", "no", "--report_to", "none",
         "--num_train_epochs", str(epochs), "--seed", str(SEED), "--fast_dropout", fast_dropout,
         *(SMOKE_OURS if smoke else []), "--output_dir", str(work),
     ]  # fmt: skip

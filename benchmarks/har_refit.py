@@ -26,7 +26,6 @@ import json
 import shlex
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as `python benchmarks/<script>.py`
@@ -34,22 +33,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as `python b
 from benchmarks.har_finetune import DEFAULT_EPOCHS, SMOKE_DATA  # noqa: E402
 from benchmarks.har_reproduction import SMOKE_ARGUMENTS  # noqa: E402
 from benchmarks.launch import (  # noqa: E402
+    REFIT_OVERRIDES,
     RUNS_DIR,
     best_mean_epoch,
     fresh_smoke_runs_dir,
     mean_std,
     probe_curve,
     repository_relative,
-    run_training,
+    run_all,
 )
 from benchmarks.results_io import RESULTS_DIR, script_command, write_result  # noqa: E402
 from timemae_hf.data import default_har_path  # noqa: E402
-
-
-def run_all(jobs: list[tuple], parallel: int) -> list[dict]:
-    """`run_training(*job)` for every job, `parallel` at a time; results in job order."""
-    with ThreadPoolExecutor(max_workers=parallel) as pool:
-        return list(pool.map(lambda job: run_training(*job), jobs))
 
 
 def main(argv=None):
@@ -96,9 +90,7 @@ def main(argv=None):
     refit_runs = {seed: runs_dir / f"refit_pretrain_seed{seed}" for seed in args.seeds}
     jobs = [("pretrain.py", [*pretrain, "--num_train_epochs", str(selection_epochs), "--seed", str(seed)],
              selection_runs[seed], "test_results.json") for seed in args.seeds]  # fmt: skip
-    # No validation split is left to evaluate or select on: the shipped configs' selection is turned off.
-    refit = ["--refit", "true", "--do_eval", "false", "--eval_strategy", "no", "--load_best_model_at_end", "false",
-             "--metric_for_best_model", "", *args.refit_extra]  # fmt: skip
+    refit = [*REFIT_OVERRIDES, *args.refit_extra]
     if args.stages == "all":
         jobs += [("pretrain.py", [*pretrain, *refit, "--num_train_epochs", str(pretrain_epochs), "--seed", str(seed)],
                   refit_runs[seed], "test_results.json") for seed in args.seeds]  # fmt: skip

@@ -26,7 +26,6 @@ all labels, and the test split is read once per seed.
 import argparse
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as `python benchmarks/<script>.py`
@@ -36,13 +35,14 @@ import torch  # noqa: E402
 
 from benchmarks.har_finetune import SMOKE_DATA  # noqa: E402
 from benchmarks.launch import (  # noqa: E402
+    REFIT_OVERRIDES,
     RUNS_DIR,
     best_mean_epoch,
     fresh_smoke_runs_dir,
     mean_std,
     probe_curve,
     repository_relative,
-    run_training,
+    run_all,
 )
 from benchmarks.results_io import script_command, write_result  # noqa: E402
 from timemae_hf.data import default_har_path, load_har  # noqa: E402
@@ -117,22 +117,16 @@ def finetune_study(args, runs_dir: Path) -> dict:
     # The test split is never evaluated here: --do_predict false.
     common = ["training/configs/har_finetune.yaml", "--data_dir", args.data_dir, "--do_predict", "false",
               *(SMOKE_DATA + ["--num_train_epochs", "2"] if args.smoke else [])]  # fmt: skip
-    jobs = [(name, seed, ["--model_name_or_path", encoder, "--seed", str(seed), *extra],
-             runs_dir / f"finetune_{index}_seed{seed}")
-            for index, (name, extra) in enumerate(variants.items())
-            for encoder, seed in zip(args.encoders, args.seeds)]  # fmt: skip
-
-    def run(job):
-        name, seed, extra, folder = job
-        run_training("finetune.py", [*common, *extra], folder, "eval_results.json")
-        curve = probe_curve(folder, "eval_accuracy")
-        return name, seed, curve
-
-    with ThreadPoolExecutor(max_workers=args.parallel) as pool:
-        finished = list(pool.map(run, jobs))
+    folders = {name: [runs_dir / f"finetune_{index}_seed{seed}" for seed in args.seeds]
+               for index, name in enumerate(variants)}  # fmt: skip
+    jobs = [("finetune.py", [*common, "--model_name_or_path", encoder, "--seed", str(seed), *extra], folder,
+             "eval_results.json")
+            for name, extra in variants.items()
+            for encoder, seed, folder in zip(args.encoders, args.seeds, folders[name])]  # fmt: skip
+    run_all(jobs, args.parallel)
     results = {}
     for name in variants:
-        curves = [curve for run_name, _, curve in finished if run_name == name]
+        curves = [probe_curve(folder, "eval_accuracy") for folder in folders[name]]
         results[name] = {
             "arguments": " ".join(variants[name]) or "(har_finetune.yaml as is)",
             "best_epoch_validation_accuracy_percent": mean_std([max(a for _, a in curve) for curve in curves]),
@@ -151,17 +145,14 @@ def refit_stage(study: dict, args, runs_dir: Path) -> dict:
     index = list(FINETUNE_VARIANTS).index(name)
     curves = [probe_curve(runs_dir / f"finetune_{index}_seed{seed}", "eval_accuracy") for seed in args.seeds]
     epochs = best_mean_epoch(curves)
-    refit = ["--refit", "true", "--do_eval", "false", "--eval_strategy", "no", "--load_best_model_at_end", "false",
-             "--metric_for_best_model", "", "--do_predict", "true"]  # fmt: skip
-    arguments = ["training/configs/har_finetune.yaml", "--data_dir", args.data_dir, *FINETUNE_VARIANTS[name], *refit,
-                 "--num_train_epochs", str(epochs), *(SMOKE_DATA if args.smoke else [])]  # fmt: skip
+    arguments = ["training/configs/har_finetune.yaml", "--data_dir", args.data_dir, *FINETUNE_VARIANTS[name],
+                 *REFIT_OVERRIDES, "--do_predict", "true", "--num_train_epochs", str(epochs),
+                 *(SMOKE_DATA if args.smoke else [])]  # fmt: skip
     encoders = args.refit_encoders or [RUNS_DIR / "har_refit" / f"refit_pretrain_seed{seed}" for seed in args.seeds]
-    jobs = [(["--model_name_or_path", repository_relative(encoder), "--seed", str(seed)], seed)
+    jobs = [("finetune.py", [*arguments, "--model_name_or_path", repository_relative(encoder), "--seed", str(seed)],
+             runs_dir / f"refit_finetune_{index}_seed{seed}", "test_results.json")
             for encoder, seed in zip(encoders, args.seeds)]  # fmt: skip
-    with ThreadPoolExecutor(max_workers=args.parallel) as pool:
-        tests = list(pool.map(lambda job: run_training("finetune.py", [*arguments, *job[0]],
-                                                       runs_dir / f"refit_finetune_{index}_seed{job[1]}",
-                                                       "test_results.json"), jobs))  # fmt: skip
+    tests = run_all(jobs, args.parallel)
     return {
         "variant": name,
         "chosen_by": "the highest mean validation accuracy over seeds of any epoch of any variant",

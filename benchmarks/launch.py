@@ -7,12 +7,17 @@ import shutil
 import statistics
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from transformers.trainer_utils import get_last_checkpoint
 
 REPOSITORY_ROOT = Path(__file__).resolve().parents[1]
 RUNS_DIR = REPOSITORY_ROOT / "benchmarks" / "runs"  # checkpoints and logs (git-ignored); results/ holds the JSON
+# The refit stage trains on train + validation: no validation split is left, so the shipped configs' evaluation and
+# selection are turned off (TimeMAETrainingArguments refuses --refit without these).
+REFIT_OVERRIDES = ["--refit", "true", "--do_eval", "false", "--eval_strategy", "no",
+                   "--load_best_model_at_end", "false", "--metric_for_best_model", ""]  # fmt: skip
 
 
 def run_training(script: str, arguments: list[str], output_dir: Path, done_file: str) -> dict:
@@ -35,16 +40,26 @@ def run_training(script: str, arguments: list[str], output_dir: Path, done_file:
             if last_checkpoint:
                 command += ["--resume_from_checkpoint", last_checkpoint]
             print(f"[benchmarks] {' '.join(command)}", flush=True)
-            env = {
-                **os.environ,
-                "PYTHONPATH": os.pathsep.join(filter(None, [str(REPOSITORY_ROOT), os.environ.get("PYTHONPATH")])),
-            }
+            env = repository_env()
             with open(output_dir / "log.txt", "a") as log:
                 completed = subprocess.run(command, cwd=REPOSITORY_ROOT, env=env, stdout=log,
                                            stderr=subprocess.STDOUT)  # fmt: skip
             if completed.returncode != 0:
                 raise RuntimeError(f"{script} failed (exit {completed.returncode}); see {output_dir / 'log.txt'}")
     return json.loads(done_path.read_text())
+
+
+def repository_env(**variables: str) -> dict:
+    """This process's environment with the repository on PYTHONPATH (so subprocesses import this checkout's
+    `timemae_hf` and `benchmarks`), plus `variables`."""
+    python_path = os.pathsep.join(filter(None, [str(REPOSITORY_ROOT), os.environ.get("PYTHONPATH")]))
+    return {**os.environ, "PYTHONPATH": python_path, **variables}
+
+
+def run_all(jobs: list[tuple], parallel: int) -> list[dict]:
+    """`run_training(*job)` for every job, `parallel` at a time; results in job order."""
+    with ThreadPoolExecutor(max_workers=parallel) as pool:
+        return list(pool.map(lambda job: run_training(*job), jobs))
 
 
 def repository_relative(path) -> str:
