@@ -138,6 +138,14 @@ def measure_size(config: TimeMAEConfig, args, batch_threads: int) -> dict:
             })  # fmt: skip
             results["paths"][name] = row
             print(name, row, flush=True)
+    if "eager" in results["paths"]:
+        # Where eager's single-window time goes: transformers' BertEncoder on this window's embeddings; the rest
+        # (patching, embeddings, pooling, head, output classes) is this package's.
+        with torch.inference_mode():
+            torch.set_num_threads(args.single_window_threads)
+            embeddings = model.timemae.embeddings(window)[0]
+            encoder = latency_ms(lambda: model.timemae.encoder(embeddings), args.repeats)
+        results["paths"]["eager"]["bert_encoder_alone_ms_p50"] = encoder["single_window_ms_p50"]
     results["gflop_per_window"] = round(results["gflop_per_window"], 5)
     return results
 

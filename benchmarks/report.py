@@ -182,8 +182,14 @@ def inference(record: dict) -> str:
         per_path = ", ".join(f"{path} {value:.2f}" for path, value in percent.items())
         extra = (f"HAR test accuracy of `{accuracy['classifier']}` ({accuracy['test_windows']} windows): {per_path} "
                  f"({accuracy['int8_predictions_differing_from_fp32']} int8 predictions differ from fp32).\n\n")
+    encoder_alone = "".join(
+        f"Eager {size}: {result['paths']['eager']['bert_encoder_alone_ms_p50']:.3f} ms of the p50 is transformers' "
+        "`BertEncoder` alone on the window's embeddings.\n\n"
+        for size, result in record["sizes"].items() if "bert_encoder_alone_ms_p50" in result["paths"].get("eager", {})
+    )  # fmt: skip
     load = record["load_average_1min"]
-    return ("\n".join(lines) + f"\n\nDense fp32 matmul peak in the same run: {record['matmul_peak_gflops']:g} GFLOP/s; "
+    return ("\n".join(lines) + "\n\n" + encoder_alone
+            + f"Dense fp32 matmul peak in the same run: {record['matmul_peak_gflops']:g} GFLOP/s; "
             f"1-minute load average {load['before']:g} before, {load['after']:g} after.\n\n" + extra + source(record))
 
 

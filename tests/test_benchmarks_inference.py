@@ -22,6 +22,7 @@ def test_inference_smoke_times_every_path_and_checks_it_against_eager():
     for name in ("compile", "onnx_fp32", "onnx_optimized"):
         assert paths[name]["max_abs_logit_difference_vs_eager"] < 1e-4, name
     assert paths["onnx_int8"]["max_abs_logit_difference_vs_eager"] < 0.05  # int8 weights: close, not equal
+    assert 0 < paths["eager"]["bert_encoder_alone_ms_p50"] < paths["eager"]["single_window_ms_p95"]
 
 
 def test_inference_smoke_scores_a_classifier_on_har_test_in_fp32_and_int8(har_data_path, tmp_path):
