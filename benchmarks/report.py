@@ -183,8 +183,8 @@ def inference(record: dict) -> str:
         extra = (f"HAR test accuracy of `{accuracy['classifier']}` ({accuracy['test_windows']} windows): {per_path} "
                  f"({accuracy['int8_predictions_differing_from_fp32']} int8 predictions differ from fp32).\n\n")
     encoder_alone = "".join(
-        f"Eager {size}: {result['paths']['eager']['bert_encoder_alone_ms_p50']:.3f} ms of the p50 is transformers' "
-        "`BertEncoder` alone on the window's embeddings.\n\n"
+        f"Eager {size}: transformers' `BertEncoder` alone on the window's embeddings, timed separately in the same "
+        f"run: {result['paths']['eager']['bert_encoder_alone_ms_p50']:.3f} ms p50.\n\n"
         for size, result in record["sizes"].items() if "bert_encoder_alone_ms_p50" in result["paths"].get("eager", {})
     )  # fmt: skip
     load = record["load_average_1min"]
