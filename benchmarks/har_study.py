@@ -1,6 +1,7 @@
 """What moves HAR accuracy, decided on the validation split only (issue 14): linear-probe and fine-tuning variants.
 
     python benchmarks/har_study.py                 # the validation-stage encoders of benchmarks/har_refit.py, 3 seeds
+    python benchmarks/har_study.py --stages finetune refit --label_fractions 0.01   # the study with 1 % of the labels
     python benchmarks/har_study.py --smoke         # seconds: a tiny encoder, 2 fine-tuning epochs, one variant
 
 `--encoders` are validation-stage pre-training runs (trained on the train split only, 6103 windows; subjects 5, 14, 22,
@@ -14,13 +15,15 @@ mean-pooled output of the last layer (the authors' and the package's probe), of 
 concatenated, or averaged over all layers; and the last layer with weaker or stronger regularisation (C).
 
 Fine-tuning variants (training/finetune.py with training/configs/har_finetune.yaml, i.e. the authors' recipe: Adam
-lr 1e-3 constant, 30 epochs, batch 128), each changing one thing; the validation accuracy of every epoch is read, and
-a variant is summarised by its best epoch and by its last. Runs live in --runs_dir and are reused when finished.
+lr 1e-3 constant, batch 128), each changing one thing, for each of `--label_fractions` (a stratified, seeded subset of
+the labelled windows, the same for every variant of a seed; at most 30 / 100 / 300 epochs for 100 / 10 / 1 %, as
+benchmarks/har_finetune.py); the validation accuracy of every epoch is read, and a variant is summarised by its best
+epoch and by its last. Runs live in --runs_dir and are reused when finished.
 
-Stage `refit` (the second stage of the two-stage protocol, run after the study): the fine-tuning variant whose mean
-validation curve peaks highest, with the epoch of that peak as its budget, fine-tunes each seed's refit encoder
-(benchmarks/runs/har_refit/refit_pretrain_seed<seed>: pre-trained on train + validation) on train + validation with
-all labels, and the test split is read once per seed.
+Stage `refit` (the second stage of the two-stage protocol, run after the study), per label fraction: the fine-tuning
+variant whose mean validation curve peaks highest, with the epoch of that peak as its budget, fine-tunes each seed's
+refit encoder (benchmarks/runs/har_refit/refit_pretrain_seed<seed>: pre-trained on train + validation) on the same
+fraction of train + validation, and the test split is read once per seed.
 """
 
 import argparse
@@ -33,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as `python b
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from benchmarks.har_finetune import SMOKE_DATA  # noqa: E402
+from benchmarks.har_finetune import DEFAULT_EPOCHS, SMOKE_DATA  # noqa: E402
 from benchmarks.launch import (  # noqa: E402
     REFIT_OVERRIDES,
     RUNS_DIR,
@@ -64,6 +67,8 @@ FINETUNE_VARIANTS = {
     "label smoothing 0.1": ["--label_smoothing_factor", "0.1"],
     "layer-wise lr decay 0.75": ["--layerwise_lr_decay", "0.75"],
     "augmentations: jitter + scaling": ["--augmentations", "jitter", "scaling"],
+    "augmentations: time warp": ["--augmentations", "time_warp"],
+    "augmentations: jitter + scaling + time warp": ["--augmentations", "jitter", "scaling", "time_warp"],
 }
 
 
@@ -112,45 +117,53 @@ def probe_study(encoder_dirs: list[str], splits) -> dict:
     return {name: mean_std(values) for name, values in accuracies.items()}
 
 
+def study_folder(runs_dir: Path, fraction: float, variant: str, seed: int, stage: str = "finetune") -> Path:
+    return runs_dir / f"{stage}_{fraction}_{list(FINETUNE_VARIANTS).index(variant)}_seed{seed}"
+
+
 def finetune_study(args, runs_dir: Path) -> dict:
+    """{label fraction: {variant: validation summary}}, every variant of every fraction trained side by side."""
     variants = dict(list(FINETUNE_VARIANTS.items())[:1]) if args.smoke else FINETUNE_VARIANTS
     # The test split is never evaluated here: --do_predict false.
     common = ["training/configs/har_finetune.yaml", "--data_dir", args.data_dir, "--do_predict", "false",
-              *(SMOKE_DATA + ["--num_train_epochs", "2"] if args.smoke else [])]  # fmt: skip
-    folders = {name: [runs_dir / f"finetune_{index}_seed{seed}" for seed in args.seeds]
-               for index, name in enumerate(variants)}  # fmt: skip
-    jobs = [("finetune.py", [*common, "--model_name_or_path", encoder, "--seed", str(seed), *extra], folder,
-             "eval_results.json")
-            for name, extra in variants.items()
-            for encoder, seed, folder in zip(args.encoders, args.seeds, folders[name])]  # fmt: skip
+              *(SMOKE_DATA if args.smoke else [])]  # fmt: skip
+    jobs = [("finetune.py", [*common, "--model_name_or_path", encoder, "--seed", str(seed), "--label_fraction",
+                             str(fraction), "--num_train_epochs", str(2 if args.smoke else DEFAULT_EPOCHS[fraction]),
+                             *extra],
+             study_folder(runs_dir, fraction, name, seed), "eval_results.json")
+            for fraction in args.label_fractions for name, extra in variants.items()
+            for encoder, seed in zip(args.encoders, args.seeds)]  # fmt: skip
     run_all(jobs, args.parallel)
-    results = {}
-    for name in variants:
-        curves = [probe_curve(folder, "eval_accuracy") for folder in folders[name]]
-        results[name] = {
-            "arguments": " ".join(variants[name]) or "(har_finetune.yaml as is)",
-            "best_epoch_validation_accuracy_percent": mean_std([max(a for _, a in curve) for curve in curves]),
-            "last_epoch_validation_accuracy_percent": mean_std([curve[-1][1] for curve in curves]),
-            "mean_validation_curve": [[epoch, round(100 * float(np.mean([c[i][1] for c in curves])), 2)]
-                                      for i, (epoch, _) in enumerate(curves[0])],  # fmt: skip
-        }
-        print(f"fine-tune {name}: {results[name]['best_epoch_validation_accuracy_percent']}", flush=True)
-    return results
+    return {str(fraction): {name: summarise_variant(extra, [study_folder(runs_dir, fraction, name, seed)
+                                                            for seed in args.seeds])
+                            for name, extra in variants.items()}
+            for fraction in args.label_fractions}  # fmt: skip
 
 
-def refit_stage(study: dict, args, runs_dir: Path) -> dict:
+def summarise_variant(extra: list[str], folders: list[Path]) -> dict:
+    """Validation accuracy of a variant's runs (one per seed): best epoch, last epoch, and the mean curve."""
+    curves = [probe_curve(folder, "eval_accuracy") for folder in folders]
+    return {
+        "arguments": " ".join(extra) or "(har_finetune.yaml as is)",
+        "best_epoch_validation_accuracy_percent": mean_std([max(a for _, a in curve) for curve in curves]),
+        "last_epoch_validation_accuracy_percent": mean_std([curve[-1][1] for curve in curves]),
+        "mean_validation_curve": [[epoch, round(100 * float(np.mean([c[i][1] for c in curves])), 2)]
+                                  for i, (epoch, _) in enumerate(curves[0])],  # fmt: skip
+    }
+
+
+def refit_stage(study: dict, fraction: float, args, runs_dir: Path) -> dict:
     """Fine-tune the refit encoders with the variant that won on validation, for its chosen epochs; test once."""
     # max() keeps the first of equal peaks: ties go to the variant listed first in FINETUNE_VARIANTS.
     name = max(study, key=lambda variant: max(score for _, score in study[variant]["mean_validation_curve"]))
-    index = list(FINETUNE_VARIANTS).index(name)
-    curves = [probe_curve(runs_dir / f"finetune_{index}_seed{seed}", "eval_accuracy") for seed in args.seeds]
+    curves = [probe_curve(study_folder(runs_dir, fraction, name, seed), "eval_accuracy") for seed in args.seeds]
     epochs = best_mean_epoch(curves)
     arguments = ["training/configs/har_finetune.yaml", "--data_dir", args.data_dir, *FINETUNE_VARIANTS[name],
                  *REFIT_OVERRIDES, "--do_predict", "true", "--num_train_epochs", str(epochs),
-                 *(SMOKE_DATA if args.smoke else [])]  # fmt: skip
+                 "--label_fraction", str(fraction), *(SMOKE_DATA if args.smoke else [])]  # fmt: skip
     encoders = args.refit_encoders or [RUNS_DIR / "har_refit" / f"refit_pretrain_seed{seed}" for seed in args.seeds]
     jobs = [("finetune.py", [*arguments, "--model_name_or_path", repository_relative(encoder), "--seed", str(seed)],
-             runs_dir / f"refit_finetune_{index}_seed{seed}", "test_results.json")
+             study_folder(runs_dir, fraction, name, seed, stage="refit_finetune"), "test_results.json")
             for encoder, seed in zip(encoders, args.seeds)]  # fmt: skip
     tests = run_all(jobs, args.parallel)
     return {
@@ -174,6 +187,8 @@ def main(argv=None):
     parser.add_argument("--data_dir", default=default_har_path(), help="UCI HAR zip or folder ($TIMEMAE_HAR_PATH)")
     parser.add_argument("--runs_dir", default=str(RUNS_DIR / "har_study"), help="where fine-tuning runs go")
     parser.add_argument("--parallel", type=int, default=2, help="fine-tuning runs side by side")
+    parser.add_argument("--label_fractions", type=float, nargs="+", default=[1.0, 0.01], choices=list(DEFAULT_EPOCHS),
+                        help="fractions of the labelled windows the fine-tuning study (and its refit) is run with")  # fmt: skip
     parser.add_argument("--stages", nargs="+", choices=["probe", "finetune", "refit"], default=["probe", "finetune"],
                         help="'refit' (after 'finetune'): the winning fine-tuning variant on the refit encoders, "
                         "test once")  # fmt: skip
@@ -187,7 +202,7 @@ def main(argv=None):
     if args.smoke:
         from timemae_hf import TimeMAEConfig, TimeMAEModel
 
-        args.seeds = args.seeds[:1]
+        args.seeds, args.label_fractions = args.seeds[:1], args.label_fractions[:1]
         args.encoders = [repository_relative(runs_dir / "tiny_encoder")]
         TimeMAEModel(TimeMAEConfig(hidden_size=16, num_hidden_layers=2, num_attention_heads=2, intermediate_size=32,
                                    num_input_channels=9, context_length=128)).save_pretrained(args.encoders[0])  # fmt: skip
@@ -215,7 +230,8 @@ def main(argv=None):
     if "refit" in args.stages:
         if args.smoke:
             args.refit_encoders = args.encoders  # stands in for a refit encoder
-        payload["refit"] = refit_stage(payload["finetune"], args, runs_dir)
+        payload["refit"] = {str(fraction): refit_stage(payload["finetune"][str(fraction)], fraction, args, runs_dir)
+                            for fraction in args.label_fractions}  # fmt: skip
     write_result("har_study", payload, started_at, script_command(__file__, argv), smoke=args.smoke)
 
 

@@ -117,22 +117,25 @@ def refit_finetuning(refit: dict) -> str:
 
 
 def har_study(record: dict) -> str:
-    """What moved validation accuracy: probe and fine-tuning variants, each over the same seeds' encoders."""
+    """What moved validation accuracy: probe and fine-tuning variants (per label fraction), each over the same seeds'
+    encoders, and what the winner gave when refit and tested once."""
     seeds = ", ".join(record["encoders"])
     lines = [f"| linear probe variant (validation accuracy, encoders of seeds {seeds}) | accuracy |", "|---|---|"]
     lines += [f"| {name} | {pm(value)} |" for name, value in record.get("probe_validation_accuracy_percent", {}).items()]
-    if "finetune" in record:
-        lines += ["", "| fine-tuning variant (all labels, validation accuracy) | arguments | best epoch | last epoch |",
-                  "|---|---|---|---|"]
+    for fraction, variants in record.get("finetune", {}).items():
+        lines += ["", f"| fine-tuning variant ({100 * float(fraction):g} % of the labels, validation accuracy) | "
+                  "arguments | best epoch | last epoch |", "|---|---|---|---|"]  # fmt: skip
         lines += [f"| {name} | `{row['arguments']}` | {pm(row['best_epoch_validation_accuracy_percent'])} | "
-                  f"{pm(row['last_epoch_validation_accuracy_percent'])} |" for name, row in record["finetune"].items()]
+                  f"{pm(row['last_epoch_validation_accuracy_percent'])} |" for name, row in variants.items()]
+    refits = [f"- {100 * float(fraction):g} % of the labels: the winner on validation, **{row['variant']}**, "
+              f"{row['num_train_epochs']} epochs, fine-tunes each seed's refit encoder on train + validation; test "
+              f"once: accuracy **{pm(row['test_accuracy_percent'])}**, macro-F1 {pm(row['test_macro_f1_percent'])}."
+              for fraction, row in record.get("refit", {}).items()]  # fmt: skip
     refit = ""
-    if "refit" in record:
-        row = record["refit"]
-        refit = (f"Refit (second stage): the winner on validation, **{row['variant']}**, {row['num_train_epochs']} "
-                 f"epochs, fine-tunes each seed's refit encoder on train + validation; test once: accuracy "
-                 f"**{pm(row['test_accuracy_percent'])}**, macro-F1 {pm(row['test_macro_f1_percent'])} (chosen by "
-                 f"{row['chosen_by']}; ties go to the variant listed first).\n\n")
+    if refits:
+        chosen_by = next(iter(record["refit"].values()))["chosen_by"]
+        refit = (f"Refit (second stage; chosen by {chosen_by}; ties go to the variant listed first):\n\n"
+                 + "\n".join(refits) + "\n\n")  # fmt: skip
     return "\n".join(lines) + f"\n\n{record['selection_split']}.\n\n" + refit + source(record)
 
 

@@ -113,10 +113,10 @@ def test_har_study_smoke_compares_variants_on_validation_only(har_data_path):
     record = read_smoke_result("har_study")
     assert set(record["probe_validation_accuracy_percent"]) == set(har_study.PROBE_VARIANTS)
     assert all(100 / 6 < accuracy["mean"] <= 100 for accuracy in record["probe_validation_accuracy_percent"].values())
-    (variant,) = record["finetune"].values()
+    (variant,) = record["finetune"]["1.0"].values()  # smoke: one label fraction, one variant
     assert [epoch for epoch, _ in variant["mean_validation_curve"]] == [1.0, 2.0]
     assert not any("test" in key for key in json.dumps(record["finetune"]).split('"'))  # the study never reads test
-    refit = record["refit"]  # ... the refit stage reads it once, with the variant and epochs chosen on validation
+    refit = record["refit"]["1.0"]  # ... the refit stage reads it once, with the variant and epochs chosen on validation
     assert refit["variant"] in har_study.FINETUNE_VARIANTS and refit["num_train_epochs"] in (1, 2)
     assert 0 < refit["test_accuracy_percent"]["mean"] <= 100
 

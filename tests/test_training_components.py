@@ -450,6 +450,27 @@ def test_augmentations_move_observed_values_by_the_documented_amounts_and_leave_
         augment_windows(past_values, ["mixup"])
 
 
+def test_time_warp_resamples_each_window_along_one_smooth_increasing_warp_shared_by_its_channels():
+    from timemae_hf.training.augmentation import augment_windows
+
+    torch.manual_seed(0)
+    ramp = torch.arange(64, dtype=torch.float32)
+    past_values = torch.stack([ramp, 2 * ramp + 5], dim=-1).expand(256, 64, 2).clone()  # value = f(time index)
+    observed = torch.ones_like(past_values, dtype=torch.bool)
+    observed[:8, 60:] = False  # the first 8 windows are padded
+    warped = augment_windows(past_values, ["time_warp"], observed)
+    times = warped[8:, :, 0]  # the time each output step was read at
+    assert torch.allclose(warped[8:, :, 1], 2 * times + 5, atol=1e-4)  # one warp per window, shared by channels
+    assert torch.all(times[:, 1:] > times[:, :-1])  # replayed forwards, never backwards
+    assert torch.allclose(times[:, [0, -1]], torch.tensor([0.0, 63.0]), atol=1e-4)  # ends stay put
+    displacement = (times - ramp).abs().amax(dim=1)
+    assert displacement.median() > 1.0 and displacement.max() < 32  # really warped, and smoothly so
+    assert not torch.equal(times[0], times[1])  # a new warp per window
+    assert torch.equal(warped[:8], past_values[:8])  # windows with padding are not warped
+    single_step = torch.randn(4, 1, 3)
+    assert torch.equal(augment_windows(single_step, ["time_warp"]), single_step)
+
+
 @pytest.mark.parametrize(
     "arguments, message",
     [({"augmentations": ["cutout"]}, "--augmentations cutout: unknown"), ({"layerwise_lr_decay": 0.0}, r"\(0, 1\]")],

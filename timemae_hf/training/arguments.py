@@ -325,8 +325,9 @@ class TimeMAETrainingArguments(TrainingArguments):
         default_factory=list,
         metadata={
             "help": "Random augmentations of each training batch (never of evaluation): 'jitter' (Gaussian noise at 5 "
-            "percent of each window-channel's standard deviation) and/or 'scaling' (each window-channel times "
-            "N(1, 0.1^2)), e.g. --augmentations jitter scaling. Default: none (the authors' recipe)."
+            "percent of each window-channel's standard deviation), 'scaling' (each window-channel times N(1, 0.1^2)) "
+            "and/or 'time_warp' (each window replayed at a smooth random speed, Um et al. 2017: 4 knots, N(1, "
+            "0.2^2)), e.g. --augmentations jitter scaling time_warp. Default: none (the authors' recipe)."
         },
     )
     layerwise_lr_decay: float = field(

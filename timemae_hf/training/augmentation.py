@@ -6,18 +6,41 @@ import re
 import torch
 from torch import nn
 
-AUGMENTATIONS = ("jitter", "scaling")
+AUGMENTATIONS = ("jitter", "scaling", "time_warp")
 JITTER_RELATIVE_STD = 0.05  # Gaussian noise at 5 % of each window-channel's own standard deviation
 SCALING_STD = 0.1  # each window-channel multiplied by N(1, 0.1^2), as TS-TCC's weak augmentation
+TIME_WARP_KNOTS = 4  # time warping as Um et al. (2017): a smooth random speed through 4 inner knots ...
+TIME_WARP_STD = 0.2  # ... each N(1, 0.2^2)
+
+
+def time_warp(past_values: torch.Tensor, fully_observed: torch.Tensor) -> torch.Tensor:
+    """
+    Each window replayed at a smoothly varying random speed (one warp shared by its channels, so synchronised sensors
+    stay synchronised), resampled by linear interpolation to its own length; its first and last values stay put.
+    Windows with unobserved values (`fully_observed` False) are returned as they are: warping would drag padding in.
+    """
+    batch, length, channels = past_values.shape
+    if length < 2:
+        return past_values
+    knots = 1 + TIME_WARP_STD * torch.randn(batch, 1, TIME_WARP_KNOTS + 2, dtype=past_values.dtype)
+    speed = nn.functional.interpolate(knots, size=length, mode="linear", align_corners=True)[:, 0].clamp(min=0.1)
+    elapsed = torch.cumsum(speed, dim=1) - speed[:, :1]
+    positions = (elapsed / elapsed[:, -1:] * (length - 1)).to(past_values.device)  # 0 .. length-1, increasing
+    lower = positions.floor().long().clamp(max=length - 2)
+    weight = (positions - lower).unsqueeze(-1)
+    index = lower.unsqueeze(-1).expand(-1, -1, channels)
+    warped = past_values.gather(1, index) * (1 - weight) + past_values.gather(1, index + 1) * weight
+    return torch.where(fully_observed.view(batch, 1, 1), warped, past_values)
 
 
 def augment_windows(
     past_values: torch.Tensor, augmentations: list[str], past_observed_mask: torch.Tensor | None = None
 ) -> torch.Tensor:
     """
-    `past_values` (batch, time, channels) with each of `augmentations` applied ("jitter", "scaling"), drawn from
-    torch's global generator (seeded by `Trainer`). Jitter is relative to each window-channel's spread, so it means the
-    same for accelerations and angular velocities; unobserved values (`past_observed_mask` False) stay as they are.
+    `past_values` (batch, time, channels) with each of `augmentations` applied ("time_warp", then "scaling", then
+    "jitter"), drawn from torch's global generator (seeded by `Trainer`). Jitter is relative to each window-channel's
+    spread, so it means the same for accelerations and angular velocities; unobserved values (`past_observed_mask`
+    False) stay as they are.
     """
     unknown = set(augmentations) - set(AUGMENTATIONS)
     if unknown:
@@ -25,6 +48,8 @@ def augment_windows(
     observed = torch.ones_like(past_values, dtype=torch.bool) if past_observed_mask is None else past_observed_mask
     observed = observed.to(torch.bool).expand_as(past_values)
     augmented = past_values
+    if "time_warp" in augmentations:
+        augmented = time_warp(past_values, observed.flatten(1).all(dim=1))
     if "scaling" in augmentations:
         scale = 1 + SCALING_STD * torch.randn(past_values.shape[0], 1, past_values.shape[2], dtype=past_values.dtype)
         augmented = augmented * scale.to(past_values.device)
