@@ -28,7 +28,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as `python benchmarks/<script>.py`
 
-from benchmarks.launch import REPOSITORY_ROOT, RUNS_DIR, fresh_smoke_runs_dir, mean_std, run_training  # noqa: E402
+from benchmarks.launch import (  # noqa: E402
+    RUNS_DIR,
+    fresh_smoke_runs_dir,
+    mean_std,
+    repository_relative,
+    run_training,
+)
 from benchmarks.results_io import RESULTS_DIR, provenance, script_command, write_json, write_result  # noqa: E402
 from timemae_hf.data import default_har_path  # noqa: E402
 from timemae_hf.training import save_figure  # noqa: E402
@@ -208,10 +214,10 @@ def main(argv=None):
         "bert_config": json.loads((Path(args.bert_model_name_or_path) / "config.json").read_text())
         if (Path(args.bert_model_name_or_path) / "config.json").exists() else args.bert_model_name_or_path,
         "budget": {**budget, "seeds": args.seeds},
-        "rows_dir": str(rows_dir.relative_to(REPOSITORY_ROOT)) if not args.smoke else str(rows_dir),
+        "rows_dir": repository_relative(rows_dir),
         "table_test_accuracy_percent": table,
         "per_seed": rows,
-        "plot_png": str(png.relative_to(REPOSITORY_ROOT)),
+        "plot_png": repository_relative(png),
     }
     write_result(args.name, payload, started_at, command, smoke=args.smoke)
 
