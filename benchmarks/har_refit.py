@@ -60,9 +60,11 @@ def main(argv=None):
                         help="further arguments for the stage-2 (refit) runs only, one quoted string, e.g. "
                         "--refit_extra='--save_strategy no' where "
                         "resuming is not wanted (they select nothing, so they need no checkpoints)")
-    parser.add_argument("--stages", choices=["all", "selection"], default="all",
+    parser.add_argument("--stages", choices=["all", "selection", "pretraining"], default="all",
                         help="'selection': only the validation-stage runs (pre-training and fine-tuning), e.g. to run "
-                        "them on another machine and copy their folders into --runs_dir")
+                        "them on another machine and copy their folders into --runs_dir; 'pretraining': both stages "
+                        "of pre-training and the refit probe, no fine-tuning (e.g. to try a pre-training budget "
+                        "chosen from longer runs: --pretrain_selection_from benchmarks/results/<longer runs>.json)")
     parser.add_argument("--name", default="har_refit", help="results file name (benchmarks/results/<name>.json)")
     parser.add_argument("--smoke", action="store_true", help="tiny model, 1 seed, 2 epochs, 1 fraction")
     args = parser.parse_args(argv)
@@ -91,7 +93,7 @@ def main(argv=None):
     jobs = [("pretrain.py", [*pretrain, "--num_train_epochs", str(selection_epochs), "--seed", str(seed)],
              selection_runs[seed], "test_results.json") for seed in args.seeds]  # fmt: skip
     refit = [*REFIT_OVERRIDES, *args.refit_extra]
-    if args.stages == "all":
+    if args.stages != "selection":
         jobs += [("pretrain.py", [*pretrain, *refit, "--num_train_epochs", str(pretrain_epochs), "--seed", str(seed)],
                   refit_runs[seed], "test_results.json") for seed in args.seeds]  # fmt: skip
     results = run_all(jobs, args.parallel)
@@ -103,7 +105,7 @@ def main(argv=None):
                                 "--num_train_epochs", str(epochs), "--seed", str(seed), *extra],
                 runs_dir / folder, "test_results.json")  # fmt: skip
 
-    fractions, seeds = args.label_fractions, args.seeds
+    fractions, seeds = ([] if args.stages == "pretraining" else args.label_fractions), args.seeds
     pairs = [(f, s) for f in fractions for s in seeds]
     jobs = [finetune_job(f, s, selection_runs[s], finetune_max_epochs[f], f"selection_finetune_{f}_seed{s}")
             for f, s in pairs]  # fmt: skip

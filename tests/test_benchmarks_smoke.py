@@ -3,6 +3,7 @@
 import json
 
 from benchmarks import step_time, throughput
+from benchmarks.launch import RUNS_DIR
 from benchmarks.results_io import RESULTS_DIR
 
 
@@ -104,6 +105,11 @@ def test_har_refit_smoke_chooses_budgets_on_validation_then_refits_and_tests_onc
     assert 1 <= fraction["num_train_epochs"] <= 2  # the best validation epoch of the selection runs
     assert 0 < fraction["refit"]["test_accuracy_percent"]["mean"] <= 100
     assert "### UCI HAR fine-tuning: refit on every training subject" in report.main(["--smoke"])
+    # 'pretraining': both pre-training stages and the refit probe only (a pre-training budget study), no fine-tuning
+    har_refit.main(["--smoke", "--data_dir", har_data_path, "--stages", "pretraining", "--name", "har_refit_pretraining"])
+    record = read_smoke_result("har_refit_pretraining")
+    assert record["finetuning"] == {} and 100 / 6 < record["pretraining"]["test_probe_accuracy_percent"]["mean"] <= 100
+    assert not any(path.name.startswith("selection_finetune") for path in (RUNS_DIR / "har_refit_smoke").iterdir())
 
 
 def test_har_study_smoke_compares_variants_on_validation_only(har_data_path):
