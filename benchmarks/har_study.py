@@ -67,7 +67,7 @@ PROBE_VARIANTS = {
 }
 # name -> arguments added to training/configs/har_finetune.yaml
 FINETUNE_VARIANTS = {
-    "authors' recipe (Adam 1e-3 constant, 30 epochs)": [],
+    "authors' recipe (Adam 1e-3 constant; har_finetune.yaml as is)": [],
     "lr 3e-4, cosine, 10 % warm-up": ["--learning_rate", "3e-4", "--lr_scheduler_type", "cosine", "--warmup_steps", "0.1"],
     "label smoothing 0.1": ["--label_smoothing_factor", "0.1"],
     "layer-wise lr decay 0.75": ["--layerwise_lr_decay", "0.75"],
@@ -149,7 +149,7 @@ def summarise_variant(extra: list[str], folders: list[Path]) -> dict:
     """Validation accuracy of a variant's runs (one per seed): best epoch, last epoch, and the mean curve."""
     curves = [probe_curve(folder, "eval_accuracy") for folder in folders]
     return {
-        "arguments": " ".join(extra) or "(har_finetune.yaml as is)",
+        "arguments": " ".join(extra) or "(none)",
         "best_epoch_validation_accuracy_percent": mean_std([max(a for _, a in curve) for curve in curves]),
         "last_epoch_validation_accuracy_percent": mean_std([curve[-1][1] for curve in curves]),
         "mean_validation_curve": [[epoch, round(100 * float(np.mean([c[i][1] for c in curves])), 2)]
