@@ -133,9 +133,12 @@ def har_study(record: dict) -> str:
     lines += [f"| {name} | {pm(value)} |" for name, value in record.get("probe_validation_accuracy_percent", {}).items()]
     for fraction, variants in record.get("finetune", {}).items():
         lines += ["", f"| fine-tuning variant ({100 * float(fraction):g} % of the labels, validation accuracy) | "
-                  "arguments | best epoch | last epoch |", "|---|---|---|---|"]  # fmt: skip
-        lines += [f"| {name} | `{row['arguments']}` | {pm(row['best_epoch_validation_accuracy_percent'])} | "
-                  f"{pm(row['last_epoch_validation_accuracy_percent'])} |" for name, row in variants.items()]
+                  "arguments | best epoch | last epoch | mean curve's peak (epoch): decides |",
+                  "|---|---|---|---|---|"]  # fmt: skip
+        for name, row in variants.items():
+            epoch, peak = max(row["mean_validation_curve"], key=lambda point: point[1])
+            lines.append(f"| {name} | `{row['arguments']}` | {pm(row['best_epoch_validation_accuracy_percent'])} | "
+                         f"{pm(row['last_epoch_validation_accuracy_percent'])} | {peak:.2f} ({epoch:g}) |")
     refits = [f"- {100 * float(fraction):g} % of the labels: the winner on validation, **{row['variant']}**, "
               f"{row['num_train_epochs']} epochs, fine-tunes each seed's refit encoder on train + validation; test "
               f"once: accuracy **{pm(row['test_accuracy_percent'])}**, macro-F1 {pm(row['test_macro_f1_percent'])}."
