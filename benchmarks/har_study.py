@@ -1,7 +1,7 @@
 """What moves HAR accuracy, decided on the validation split only (issue 14): linear-probe and fine-tuning variants.
 
     python benchmarks/har_study.py                 # the validation-stage encoders of benchmarks/har_refit.py, 3 seeds
-    python benchmarks/har_study.py --stages finetune refit --label_fractions 0.01   # the study with 1 % of the labels
+    python benchmarks/har_study.py --parallel 2 --stages probe finetune refit   # ... then refit each winner, test once
     python benchmarks/har_study.py --smoke         # seconds: a tiny encoder, 2 fine-tuning epochs, one variant
 
 `--encoders` are validation-stage pre-training runs (trained on the train split only, 6103 windows; subjects 5, 14, 22,
@@ -17,8 +17,8 @@ concatenated, or averaged over all layers; and the last layer with weaker or str
 Fine-tuning variants (training/finetune.py with training/configs/har_finetune.yaml, i.e. the authors' recipe: Adam
 lr 1e-3 constant, batch 128), each changing one thing, for each of `--label_fractions` (a stratified, seeded subset of
 the labelled windows, the same for every variant of a seed; at most 30 / 100 / 150 epochs for 100 / 10 / 1 %:
-MAX_EPOCHS); the validation accuracy of every epoch is read, and a variant is summarised by its best
-epoch and by its last. Runs live in --runs_dir and are reused when finished.
+MAX_EPOCHS); the validation accuracy of every epoch is read, and a variant is summarised by its best epoch, its last,
+and the peak of its mean curve over seeds (which decides). Runs live in --runs_dir and are reused when finished.
 
 Stage `refit` (the second stage of the two-stage protocol, run after the study), per label fraction: the fine-tuning
 variant whose mean validation curve peaks highest, with the epoch of that peak as its budget, fine-tunes each seed's
@@ -37,11 +37,6 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from benchmarks.har_finetune import DEFAULT_EPOCHS, SMOKE_DATA  # noqa: E402
-
-# At most this many fine-tuning epochs per label fraction: har_finetune's, except 150 instead of 300 at 1 % (the
-# authors' recipe's mean validation curve over 300 epochs peaks at epoch 54 and never returns to it after epoch 60:
-# benchmarks/runs/har_refit/selection_finetune_0.01_*), which halves the study's cost on a 2-core machine.
-MAX_EPOCHS = {**DEFAULT_EPOCHS, 0.01: 150}
 from benchmarks.launch import (  # noqa: E402
     REFIT_OVERRIDES,
     RUNS_DIR,
@@ -54,6 +49,11 @@ from benchmarks.launch import (  # noqa: E402
 )
 from benchmarks.results_io import script_command, write_result  # noqa: E402
 from timemae_hf.data import default_har_path, load_har  # noqa: E402
+
+# At most this many fine-tuning epochs per label fraction: har_finetune's, except 150 instead of 300 at 1 % (the
+# authors' recipe's mean validation curve over 300 epochs peaks at epoch 54 and never returns to it after epoch 60:
+# benchmarks/runs/har_refit/selection_finetune_0.01_*), which halves the study's cost on a 2-core machine.
+MAX_EPOCHS = {**DEFAULT_EPOCHS, 0.01: 150}
 
 # name -> (features from the encoder's hidden states, logistic regression C); hidden_states[0] is the embeddings.
 PROBE_VARIANTS = {
