@@ -37,6 +37,7 @@ from benchmarks.launch import (  # noqa: E402
     RUNS_DIR,
     best_mean_epoch,
     fresh_smoke_runs_dir,
+    mean_curve,
     mean_std,
     probe_curve,
     repository_relative,
@@ -81,7 +82,7 @@ def main(argv=None):
         curves = [seed["validation_probe_curve"] for seed in record["per_seed"].values()]
         pretrain_epochs = best_mean_epoch(curves)
         selection = {"from": repository_relative(args.pretrain_selection_from),
-                     "seeds": record["seeds"], "epochs_compared": [round(e) for e, _ in curves[0]]}  # fmt: skip
+                     "seeds": record["seeds"], "mean_validation_probe_curve": mean_curve(curves)}  # fmt: skip
         finetune_max_epochs = DEFAULT_EPOCHS
         selection_epochs = record["num_train_epochs"]  # the reproduction's runs, rerun here for their encoders
     pretrain = ["training/configs/har_native.yaml", *data, *(SMOKE_ARGUMENTS if args.smoke else [])]

@@ -42,6 +42,7 @@ from benchmarks.launch import (  # noqa: E402
     RUNS_DIR,
     best_mean_epoch,
     fresh_smoke_runs_dir,
+    mean_curve,
     mean_std,
     probe_curve,
     repository_relative,
@@ -152,8 +153,7 @@ def summarise_variant(extra: list[str], folders: list[Path]) -> dict:
         "arguments": " ".join(extra) or "(none)",
         "best_epoch_validation_accuracy_percent": mean_std([max(a for _, a in curve) for curve in curves]),
         "last_epoch_validation_accuracy_percent": mean_std([curve[-1][1] for curve in curves]),
-        "mean_validation_curve": [[epoch, round(100 * float(np.mean([c[i][1] for c in curves])), 2)]
-                                  for i, (epoch, _) in enumerate(curves[0])],  # fmt: skip
+        "mean_validation_curve": mean_curve(curves),
     }
 
 

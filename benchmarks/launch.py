@@ -91,6 +91,12 @@ def probe_curve(output_dir: Path, metric: str = "eval_probe_accuracy") -> list[t
     return [(entry["epoch"], entry[metric]) for entry in state["log_history"] if metric in entry]
 
 
+def mean_curve(curves: list[list[tuple[float, float]]]) -> list[list[float]]:
+    """[epoch, score averaged over seeds in percent, two decimals] for validation curves that share their epochs."""
+    return [[epoch, round(100 * statistics.mean(curve[i][1] for curve in curves), 2)]
+            for i, (epoch, _) in enumerate(curves[0])]  # fmt: skip
+
+
 def best_mean_epoch(curves: list[list[tuple[float, float]]]) -> int:
     """The epoch whose validation score, averaged over seeds, is highest (the first such, so the cheaper budget wins
     ties): how a budget is chosen on validation before refitting."""
