@@ -3,6 +3,8 @@
     python benchmarks/har_study.py                 # the validation-stage encoders of benchmarks/har_refit.py, 3 seeds
     python benchmarks/har_study.py --parallel 2 --stages probe finetune refit   # ... then refit each winner, test once
     python benchmarks/har_study.py --smoke         # seconds: a tiny encoder, 2 fine-tuning epochs, one variant
+    python benchmarks/har_study.py --label_fractions 1.0 --variants 6 --max_epochs 60 --stages finetune refit \\
+        --runs_dir benchmarks/runs/har_study_60 --name har_study_60   # a longer cap for a winner that peaked at it
 
 `--encoders` are validation-stage pre-training runs (trained on the train split only, 6103 windows; subjects 5, 14, 22,
 28 held out as validation), one per seed of `--seeds` (default: har_refit's selection runs, seeds 3407, 1, 2; each
@@ -129,12 +131,12 @@ def study_folder(runs_dir: Path, fraction: float, variant: str, seed: int, stage
 
 def finetune_study(args, runs_dir: Path) -> dict:
     """{label fraction: {variant: validation summary}}, every variant of every fraction trained side by side."""
-    variants = dict(list(FINETUNE_VARIANTS.items())[:1]) if args.smoke else FINETUNE_VARIANTS
+    variants = {name: FINETUNE_VARIANTS[name] for name in args.variants}
     # The test split is never evaluated here: --do_predict false.
     common = ["training/configs/har_finetune.yaml", "--data_dir", args.data_dir, "--do_predict", "false",
               *(SMOKE_DATA if args.smoke else [])]  # fmt: skip
     jobs = [("finetune.py", [*common, "--model_name_or_path", encoder, "--seed", str(seed), "--label_fraction",
-                             str(fraction), "--num_train_epochs", str(2 if args.smoke else MAX_EPOCHS[fraction]),
+                             str(fraction), "--num_train_epochs", str(max_epochs(args, fraction)),
                              *extra],
              study_folder(runs_dir, fraction, name, seed), "eval_results.json")
             for fraction in args.label_fractions for name, extra in variants.items()
@@ -144,6 +146,10 @@ def finetune_study(args, runs_dir: Path) -> dict:
                                                             for seed in args.seeds])
                             for name, extra in variants.items()}
             for fraction in args.label_fractions}  # fmt: skip
+
+
+def max_epochs(args, fraction: float) -> int:
+    return 2 if args.smoke else args.max_epochs or MAX_EPOCHS[fraction]
 
 
 def summarise_variant(extra: list[str], folders: list[Path]) -> dict:
@@ -200,6 +206,14 @@ def main(argv=None):
     parser.add_argument("--refit_encoders", nargs="+", default=None,
                         help="refit-stage encoders (train + validation), one per seed; default: "
                         "benchmarks/runs/har_refit/refit_pretrain_seed<seed>")  # fmt: skip
+    parser.add_argument("--variants", type=int, nargs="+", default=None,
+                        choices=range(len(FINETUNE_VARIANTS)), metavar="INDEX",
+                        help="fine-tuning variants to run (default: all; the refit stage chooses among these): "
+                        + "; ".join(f"{index} {name}" for index, name in enumerate(FINETUNE_VARIANTS)).replace("%", "%%"))  # fmt: skip
+    parser.add_argument("--max_epochs", type=int, default=None,
+                        help="fine-tuning epochs of every run, instead of MAX_EPOCHS per label fraction: a longer cap "
+                        "where the study's winner peaked at its cap (give another --runs_dir and --name)")  # fmt: skip
+    parser.add_argument("--name", default="har_study", help="results file name (benchmarks/results/<name>.json)")
     parser.add_argument("--smoke", action="store_true", help="a tiny random encoder, 2 epochs, one variant, one seed")
     args = parser.parse_args(argv)
 
@@ -207,10 +221,11 @@ def main(argv=None):
     if args.smoke:
         from timemae_hf import TimeMAEConfig, TimeMAEModel
 
-        args.seeds, args.label_fractions = args.seeds[:1], args.label_fractions[:1]
+        args.seeds, args.label_fractions, args.variants = args.seeds[:1], args.label_fractions[:1], [0]
         args.encoders = [repository_relative(runs_dir / "tiny_encoder")]
         TimeMAEModel(TimeMAEConfig(hidden_size=16, num_hidden_layers=2, num_attention_heads=2, intermediate_size=32,
                                    num_input_channels=9, context_length=128)).save_pretrained(args.encoders[0])  # fmt: skip
+    args.variants = [list(FINETUNE_VARIANTS)[index] for index in (args.variants or range(len(FINETUNE_VARIANTS)))]
     args.encoders = args.encoders or [repository_relative(RUNS_DIR / "har_refit" / f"selection_pretrain_seed{seed}")
                                       for seed in args.seeds]  # fmt: skip
     if len(args.encoders) != len(args.seeds):
@@ -237,7 +252,9 @@ def main(argv=None):
             args.refit_encoders = args.encoders  # stands in for a refit encoder
         payload["refit"] = {str(fraction): refit_stage(payload["finetune"][str(fraction)], fraction, args, runs_dir)
                             for fraction in args.label_fractions}  # fmt: skip
-    write_result("har_study", payload, started_at, script_command(__file__, argv), smoke=args.smoke)
+    if args.max_epochs:
+        payload["max_epochs"] = args.max_epochs
+    write_result(args.name, payload, started_at, script_command(__file__, argv), smoke=args.smoke)
 
 
 if __name__ == "__main__":

@@ -133,8 +133,9 @@ def har_study(record: dict) -> str:
     """What moved validation accuracy: probe and fine-tuning variants (per label fraction), each over the same seeds'
     encoders, and what the winner gave when refit and tested once."""
     seeds = ", ".join(record["encoders"])
+    probes = record.get("probe_validation_accuracy_percent", {})
     lines = [f"| linear probe variant (validation accuracy, encoders of seeds {seeds}) | accuracy |", "|---|---|"]
-    lines += [f"| {name} | {pm(value)} |" for name, value in record.get("probe_validation_accuracy_percent", {}).items()]
+    lines = lines + [f"| {name} | {pm(value)} |" for name, value in probes.items()] if probes else []
     for fraction, variants in record.get("finetune", {}).items():
         lines += ["", f"| fine-tuning variant ({100 * float(fraction):g} % of the labels, validation accuracy) | "
                   "arguments | best epoch | last epoch | mean curve's peak (epoch): decides |",
@@ -152,7 +153,7 @@ def har_study(record: dict) -> str:
         chosen_by = next(iter(record["refit"].values()))["chosen_by"]
         refit = (f"Refit (second stage; chosen by {chosen_by}; ties go to the variant listed first):\n\n"
                  + "\n".join(refits) + "\n\n")  # fmt: skip
-    return "\n".join(lines) + f"\n\n{record['selection_split']}.\n\n" + refit + source(record)
+    return "\n".join(lines).strip() + f"\n\n{record['selection_split']}.\n\n" + refit + source(record)
 
 
 def authors_speed(record: dict) -> str:
@@ -291,7 +292,7 @@ def main(argv=None):
     names = ["har_reproduction", *(name for name, _ in MULTI_SEED_VARIANTS), *(name for name, _ in ABLATIONS),
              *(name for name, _ in FINETUNING),
              "bert_question", "throughput", "step_time", "step_time_har_config", "har_refit", "any_dataset",
-             "inference", "har_study", "authors_speed", "har_refit_200"]
+             "inference", "har_study", "har_study_60", "authors_speed", "har_refit_200"]
     records = {name: json.loads((RESULTS_DIR / f"{name}{suffix}").read_text())
                for name in names if (RESULTS_DIR / f"{name}{suffix}").exists()}
 
@@ -304,6 +305,9 @@ def main(argv=None):
                         + refit_finetuning(records["har_refit"]))
     if "har_study" in records:
         sections.append("### UCI HAR: what moves accuracy, chosen on validation\n\n" + har_study(records["har_study"]))
+    if "har_study_60" in records:
+        sections.append(f"#### A longer cap: {records['har_study_60']['max_epochs']} fine-tuning epochs\n\n"
+                        + har_study(records["har_study_60"]))
     if "any_dataset" in records:
         sections.append("### Other data sets, through the same commands\n\n" + any_dataset(records["any_dataset"]))
     if "har_reproduction" in records:
