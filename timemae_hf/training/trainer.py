@@ -1,6 +1,7 @@
 """`Trainer` subclasses: TimeMAE's batching and model card, and pre-training's momentum update and extra logs (loss
 parts, linear probe)."""
 
+import atexit
 import os
 from typing import Optional
 
@@ -42,14 +43,24 @@ class TimeMAETrainer(Trainer):
 
     def end_training(self):
         """
-        Leave the process group of a multi-process run before the script exits. The barrier first lets gloo's worker
-        threads finish (and free) the last collectives while this thread waits without the GIL: freed at interpreter
-        exit instead, their tensors need the GIL that the exiting thread holds while it joins those workers, a
-        deadlock (or, without `destroy_process_group`, an abort: `terminate called without an active exception`).
+        Leave the process group of a multi-process run before the script exits, without the exit deadlock of gloo.
+
+        gloo's worker threads may still hold the last collectives (an allgather kept alive by the barrier after it),
+        and freeing their tensors needs the GIL. Whoever drops the last reference to the gloo backend joins those
+        workers: the DDP wrapper's reducer does, when the script's trainer goes out of scope, holding the GIL, so
+        the join never returns (py-spy: main thread in `~ProcessGroupGloo` under `~Reducer`, worker in
+        `gil_scoped_acquire` under `~AsyncBarrierWork`; about 1 run in 7 on a busy 2-core machine). So this keeps a
+        reference to the backend through its typed Python handle, whose destructor releases the GIL, and drops it at
+        interpreter exit, after every other holder is gone: the workers then take the GIL, finish and are joined.
         """
-        if torch.distributed.is_available() and torch.distributed.is_initialized():
-            torch.distributed.barrier()
-        self.accelerator.end_training()
+        if not (torch.distributed.is_available() and torch.distributed.is_initialized()):
+            self.accelerator.end_training()
+            return
+        torch.distributed.barrier()  # every process is done with its collectives before any leaves
+        process_group = torch.distributed.group.WORLD
+        if torch.distributed.get_backend(process_group) == "gloo":
+            _release_at_exit(process_group._get_backend(torch.device("cpu")))
+        self.accelerator.end_training()  # destroy_process_group
 
     def training_step(self, model, inputs, num_items_in_batch=None):
         augmentations = getattr(self.args, "augmentations", None)
@@ -173,3 +184,9 @@ class TimeMAEPretrainingTrainer(TimeMAETrainer):
                 model, self.probe_train_dataset, {"eval": eval_dataset}, batch_size=self.probe_batch_size
             )["eval"]
         return broadcast_object_list(results)[0]
+
+
+def _release_at_exit(backend) -> None:
+    """Hold `backend` until interpreter exit, then drop it while the interpreter is still whole (see `end_training`)."""
+    held = [backend]
+    atexit.register(held.clear)
