@@ -39,18 +39,20 @@ def data_arguments(har_data_path) -> list[str]:
     return arguments
 
 
-def run_script(arguments: list[str], launcher: tuple[str, ...] = (sys.executable,)) -> subprocess.CompletedProcess:
+def run_script(
+    arguments: list[str], launcher: tuple[str, ...] = (sys.executable,), timeout: float = 300
+) -> subprocess.CompletedProcess:
     """Run a training script from the repository root as a user would; fail the test with its output if it fails."""
     env = {**os.environ, "PYTHONPATH": str(REPOSITORY_ROOT), "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
     # A session of its own, so that a run that hangs is killed with every process it started (a launcher's workers).
     process = subprocess.Popen([*launcher, *arguments], cwd=REPOSITORY_ROOT, env=env, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True, start_new_session=True)  # fmt: skip
     try:
-        stdout, stderr = process.communicate(timeout=300)
+        stdout, stderr = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         stdout, stderr = process.communicate()
-        pytest.fail(f"{' '.join(arguments[:1])} did not finish in 300 s; it printed last:\n{stdout[-3000:]}\n"
+        pytest.fail(f"{' '.join(arguments[:1])} did not finish in {timeout} s; it printed last:\n{stdout[-3000:]}\n"
                     f"{stderr[-3000:]}")  # fmt: skip
     result = subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
     assert result.returncode == 0, (
