@@ -154,7 +154,7 @@ def har_study(record: dict) -> str:
               f"{row['num_train_epochs']} epochs, fine-tunes each seed's refit encoder on train + validation; test "
               f"once: accuracy **{pm(row['test_accuracy_percent'])}**, macro-F1 {pm(row['test_macro_f1_percent'])}."
               for fraction, row in record.get("refit", {}).items()]  # fmt: skip
-    refit = ""
+    refit = "" if refits else "Validation only: not refit, so the test split was not read for it.\n\n"
     if refits:
         chosen_by = next(iter(record["refit"].values()))["chosen_by"]
         refit = (f"Refit (second stage; chosen by {chosen_by}; ties go to the variant listed first):\n\n"
