@@ -37,6 +37,8 @@ STUDY_FOLLOW_UPS = (
     ("har_study_60", "the all-labels winner with a 60-epoch cap (it peaked at the 30-epoch cap)"),
     ("har_study_200", "the same, from the encoders pre-trained up to 200 epochs (checkpoint chosen on validation; "
      "refit encoders: 165 epochs)"),
+    ("har_study_10", "10 % of the labels (left out of the study above): the authors' recipe and the other "
+     "fractions' winner"),
 )
 FINETUNING = (
     ("har_finetune_pretrained", "from TimeMAE pre-training"),
