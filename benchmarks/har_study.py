@@ -14,7 +14,8 @@ having been chosen on test.
 
 Probe variants (in process, the authors' probe: standardised one-vs-rest logistic regression): features are the
 mean-pooled output of the last layer (the authors' and the package's probe), of the last 2 / 4 / all layers
-concatenated, or averaged over all layers; and the last layer with weaker or stronger regularisation (C).
+concatenated, or averaged over all layers; the last layer with weaker or stronger regularisation (C); and the last
+layer unpooled, every patch's vector concatenated (position in the window kept).
 
 Fine-tuning variants (training/finetune.py with training/configs/har_finetune.yaml, i.e. the authors' recipe: Adam
 lr 1e-3 constant, batch 128), each changing one thing, for each of `--label_fractions` (a stratified, seeded subset of
@@ -25,7 +26,8 @@ and the peak of its mean curve over seeds (which decides). Runs live in --runs_d
 Stage `refit` (the second stage of the two-stage protocol, run after the study), per label fraction: the fine-tuning
 variant whose mean validation curve peaks highest, with the epoch of that peak as its budget, fine-tunes each seed's
 refit encoder (benchmarks/runs/har_refit/refit_pretrain_seed<seed>: pre-trained on train + validation) on the same
-fraction of train + validation, and the test split is read once per seed.
+fraction of train + validation, and the test split is read once per seed. With stage `probe` too, the probe variant
+with the best mean validation accuracy is fit on each refit encoder's train + validation windows and scored on test.
 """
 
 import argparse
@@ -37,6 +39,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as `python b
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+from datasets import concatenate_datasets  # noqa: E402
+from transformers import AutoModel  # noqa: E402
 
 from benchmarks.har_finetune import DEFAULT_EPOCHS, SMOKE_DATA  # noqa: E402
 from benchmarks.launch import (  # noqa: E402
@@ -52,6 +56,8 @@ from benchmarks.launch import (  # noqa: E402
 )
 from benchmarks.results_io import script_command, write_result  # noqa: E402
 from timemae_hf.data import default_har_path, load_har  # noqa: E402
+from timemae_hf.training.linear_probe import linear_probe_classifier  # noqa: E402
+from timemae_hf.training.metrics import classification_metrics  # noqa: E402
 
 # At most this many fine-tuning epochs per label fraction: har_finetune's, except 150 instead of 300 at 1 % (the
 # authors' recipe's mean validation curve over 300 epochs peaks at epoch 54 and never returns to it after epoch 60:
@@ -67,6 +73,7 @@ PROBE_VARIANTS = {
     "last_4_layers_concatenated": ("concat_4", 1.0),
     "all_layers_concatenated": ("concat_all", 1.0),
     "all_layers_averaged": ("average_all", 1.0),
+    "last_layer, every patch concatenated (no pooling)": ("patches", 1.0),
 }
 # name -> arguments added to training/configs/har_finetune.yaml
 FINETUNE_VARIANTS = {
@@ -81,16 +88,22 @@ FINETUNE_VARIANTS = {
 
 
 def pooled_layers(encoder, past_values: torch.Tensor, batch_size: int = 512) -> list[np.ndarray]:
-    """Mean-pooled output of every hidden state (embeddings, layer 1..L) for (windows, time, channels) float input."""
+    """
+    Mean-pooled output of every hidden state (embeddings, layer 1..L) for (windows, time, channels) float input, then
+    the last layer's patches unpooled, flattened to (windows, patches x hidden).
+    """
     per_batch = []
     with torch.inference_mode():
         for start in range(0, len(past_values), batch_size):
-            outputs = encoder(past_values[start : start + batch_size], output_hidden_states=True)
-            per_batch.append([state.mean(dim=1).numpy() for state in outputs.hidden_states])  # HAR: no padding
-    return [np.concatenate(layer) for layer in zip(*per_batch)]
+            states = encoder(past_values[start : start + batch_size], output_hidden_states=True).hidden_states
+            per_batch.append([state.mean(dim=1).numpy() for state in states] + [states[-1].flatten(1).numpy()])
+    return [np.concatenate(layer) for layer in zip(*per_batch)]  # HAR: no padding, every patch is observed
 
 
 def probe_features(layers: list[np.ndarray], kind: str) -> np.ndarray:
+    layers, patches = layers[:-1], layers[-1]
+    if kind == "patches":
+        return patches
     if kind == "last":
         return layers[-1]
     if kind.startswith("concat_"):
@@ -101,28 +114,52 @@ def probe_features(layers: list[np.ndarray], kind: str) -> np.ndarray:
     raise ValueError(kind)
 
 
+def fit_probe(variant: str, train: tuple, evaluated: dict[str, tuple]) -> dict:
+    """
+    The authors' probe (standardised one-vs-rest logistic regression) on `variant`'s features; `train` and each of
+    `evaluated` are (pooled_layers(...), labels). Returns {name: accuracy and macro-F1}.
+    """
+    kind, c = PROBE_VARIANTS[variant]
+    probe = linear_probe_classifier().set_params(onevsrestclassifier__estimator__C=c)
+    probe.fit(probe_features(train[0], kind), train[1])
+    return {name: classification_metrics(labels, probe.predict(probe_features(layers, kind)))
+            for name, (layers, labels) in evaluated.items()}  # fmt: skip
+
+
+def encoded(encoder, split) -> tuple:
+    windows = split[:]
+    return pooled_layers(encoder, windows["past_values"]), windows["labels"].numpy()
+
+
 def probe_study(encoder_dirs: list[str], splits) -> dict:
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.multiclass import OneVsRestClassifier
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-    from transformers import AutoModel
-
-    from timemae_hf.training.linear_probe import PROBE_RANDOM_STATE
-
-    train, validation = splits["train"][:], splits["validation"][:]
     accuracies = {name: [] for name in PROBE_VARIANTS}
     for encoder_dir in encoder_dirs:
         encoder = AutoModel.from_pretrained(encoder_dir).eval()
-        train_layers = pooled_layers(encoder, train["past_values"])
-        validation_layers = pooled_layers(encoder, validation["past_values"])
-        for name, (kind, c) in PROBE_VARIANTS.items():
-            probe = make_pipeline(StandardScaler(), OneVsRestClassifier(
-                LogisticRegression(C=c, random_state=PROBE_RANDOM_STATE, max_iter=1_000_000)))  # fmt: skip
-            probe.fit(probe_features(train_layers, kind), train["labels"].numpy())
-            accuracies[name].append(probe.score(probe_features(validation_layers, kind), validation["labels"].numpy()))
+        train, validation = encoded(encoder, splits["train"]), encoded(encoder, splits["validation"])
+        for name in PROBE_VARIANTS:
+            accuracies[name].append(fit_probe(name, train, {"validation": validation})["validation"]["accuracy"])
             print(f"probe {name} ({encoder_dir}): validation accuracy {accuracies[name][-1]:.4f}", flush=True)
     return {name: mean_std(values) for name, values in accuracies.items()}
+
+
+def probe_refit_stage(study: dict, encoders: list, splits) -> dict:
+    """The probe variant that won on validation, fit on each refit encoder's train + validation windows; test once."""
+    # max() keeps the first of equal means: ties go to the variant listed first (the authors' probe).
+    variant = max(study, key=lambda name: study[name]["mean"])
+    train_split = concatenate_datasets([splits["train"], splits["validation"]])
+    tests = []
+    for encoder_dir in encoders:
+        encoder = AutoModel.from_pretrained(encoder_dir).eval()
+        test = encoded(encoder, splits["test"])
+        tests.append(fit_probe(variant, encoded(encoder, train_split), {"test": test})["test"])
+    return {
+        "variant": variant,
+        "chosen_by": "the highest mean validation accuracy over seeds",
+        "encoders": [repository_relative(encoder) for encoder in encoders],
+        "train_windows": len(train_split),
+        "test_accuracy_percent": mean_std([test["accuracy"] for test in tests]),
+        "test_macro_f1_percent": mean_std([test["macro_f1"] for test in tests]),
+    }
 
 
 def study_folder(runs_dir: Path, fraction: float, variant: str, seed: int, stage: str = "finetune") -> Path:
@@ -163,6 +200,11 @@ def summarise_variant(extra: list[str], folders: list[Path]) -> dict:
     }
 
 
+def refit_encoders(args) -> list:
+    """Encoders pre-trained on train + validation, one per seed (--refit_encoders, or har_refit's)."""
+    return args.refit_encoders or [RUNS_DIR / "har_refit" / f"refit_pretrain_seed{seed}" for seed in args.seeds]
+
+
 def refit_stage(study: dict, fraction: float, args, runs_dir: Path) -> dict:
     """Fine-tune the refit encoders with the variant that won on validation, for its chosen epochs; test once."""
     # max() keeps the first of equal peaks: ties go to the variant listed first in FINETUNE_VARIANTS.
@@ -172,7 +214,7 @@ def refit_stage(study: dict, fraction: float, args, runs_dir: Path) -> dict:
     arguments = ["training/configs/har_finetune.yaml", "--data_dir", args.data_dir, *FINETUNE_VARIANTS[name],
                  *REFIT_OVERRIDES, "--do_predict", "true", "--num_train_epochs", str(epochs),
                  "--label_fraction", str(fraction), *(SMOKE_DATA if args.smoke else [])]  # fmt: skip
-    encoders = args.refit_encoders or [RUNS_DIR / "har_refit" / f"refit_pretrain_seed{seed}" for seed in args.seeds]
+    encoders = refit_encoders(args)
     jobs = [("finetune.py", [*arguments, "--model_name_or_path", repository_relative(encoder), "--seed", str(seed)],
              study_folder(runs_dir, fraction, name, seed, stage="refit_finetune"), "test_results.json")
             for encoder, seed in zip(encoders, args.seeds)]  # fmt: skip
@@ -236,7 +278,7 @@ def main(argv=None):
                      "split only), e.g. from `python benchmarks/har_refit.py --stages selection`.")  # fmt: skip
     splits = load_har(data_dir=args.data_dir)
     if args.smoke:
-        splits = {name: splits[name].select(range(256)) for name in ("train", "validation")}
+        splits = {name: splits[name].select(range(256)) for name in ("train", "validation", "test")}
     payload = {
         "encoders": dict(zip(map(str, args.seeds), map(repository_relative, args.encoders))),
         "selection_split": "validation (train subjects 5, 14, 22, 28); the test split is read only by the refit stage, "
@@ -252,6 +294,9 @@ def main(argv=None):
             args.refit_encoders = args.encoders  # stands in for a refit encoder
         payload["refit"] = {str(fraction): refit_stage(payload["finetune"][str(fraction)], fraction, args, runs_dir)
                             for fraction in args.label_fractions}  # fmt: skip
+        if "probe" in args.stages:
+            payload["probe_refit"] = probe_refit_stage(payload["probe_validation_accuracy_percent"],
+                                                       refit_encoders(args), splits)  # fmt: skip
     if args.max_epochs:
         payload["max_epochs"] = args.max_epochs
     write_result(args.name, payload, started_at, script_command(__file__, argv), smoke=args.smoke)

@@ -156,6 +156,11 @@ def har_study(record: dict) -> str:
               f"{row['num_train_epochs']} epochs, fine-tunes each seed's refit encoder on train + validation; test "
               f"once: accuracy **{pm(row['test_accuracy_percent'])}**, macro-F1 {pm(row['test_macro_f1_percent'])}."
               for fraction, row in record.get("refit", {}).items()]  # fmt: skip
+    if "probe_refit" in record:
+        row = record["probe_refit"]
+        refits.insert(0, f"- linear probe: the winner on validation, **{row['variant']}**, fit on each seed's refit "
+                         f"encoder's {row['train_windows']} train + validation windows; test once: accuracy "
+                         f"**{pm(row['test_accuracy_percent'])}**, macro-F1 {pm(row['test_macro_f1_percent'])}.")
     refit = "" if refits else "Validation only: not refit, so the test split was not read for it.\n\n"
     if refits:
         chosen_by = next(iter(record["refit"].values()))["chosen_by"]

@@ -125,6 +125,9 @@ def test_har_study_smoke_compares_variants_on_validation_only(har_data_path):
     refit = record["refit"]["1.0"]  # ... the refit stage reads it once, with the variant and epochs chosen on validation
     assert refit["variant"] in har_study.FINETUNE_VARIANTS and refit["num_train_epochs"] in (1, 2)
     assert 0 < refit["test_accuracy_percent"]["mean"] <= 100
+    probe = record["probe_refit"]  # the probe that won on validation, fit on train + validation, scored on test once
+    assert probe["variant"] in har_study.PROBE_VARIANTS and probe["train_windows"] == 512
+    assert 0 < probe["test_accuracy_percent"]["mean"] <= 100
 
 
 def test_any_dataset_smoke_runs_the_readme_commands_on_a_public_ts_set():
