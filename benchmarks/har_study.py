@@ -87,7 +87,7 @@ FINETUNE_VARIANTS = {
 }
 
 
-def pooled_layers(encoder, past_values: torch.Tensor, batch_size: int = 512) -> list[np.ndarray]:
+def layer_features(encoder, past_values: torch.Tensor, batch_size: int = 512) -> list[np.ndarray]:
     """
     Mean-pooled output of every hidden state (embeddings, layer 1..L) for (windows, time, channels) float input, then
     the last layer's patches unpooled, flattened to (windows, patches x hidden).
@@ -117,7 +117,7 @@ def probe_features(layers: list[np.ndarray], kind: str) -> np.ndarray:
 def fit_probe(variant: str, train: tuple, evaluated: dict[str, tuple]) -> dict:
     """
     The authors' probe (standardised one-vs-rest logistic regression) on `variant`'s features; `train` and each of
-    `evaluated` are (pooled_layers(...), labels). Returns {name: accuracy and macro-F1}.
+    `evaluated` are (layer_features(...), labels). Returns {name: accuracy and macro-F1}.
     """
     kind, c = PROBE_VARIANTS[variant]
     probe = linear_probe_classifier().set_params(onevsrestclassifier__estimator__C=c)
@@ -128,7 +128,7 @@ def fit_probe(variant: str, train: tuple, evaluated: dict[str, tuple]) -> dict:
 
 def encoded(encoder, split) -> tuple:
     windows = split[:]
-    return pooled_layers(encoder, windows["past_values"]), windows["labels"].numpy()
+    return layer_features(encoder, windows["past_values"]), windows["labels"].numpy()
 
 
 def probe_study(encoder_dirs: list[str], splits) -> dict:
