@@ -53,14 +53,12 @@ class TimeMAETrainer(Trainer):
         reference to the backend through its typed Python handle, whose destructor releases the GIL, and drops it at
         interpreter exit, after every other holder is gone: the workers then take the GIL, finish and are joined.
         """
-        if not (torch.distributed.is_available() and torch.distributed.is_initialized()):
-            self.accelerator.end_training()
-            return
-        torch.distributed.barrier()  # every process is done with its collectives before any leaves
-        process_group = torch.distributed.group.WORLD
-        if torch.distributed.get_backend(process_group) == "gloo":
-            _release_at_exit(process_group._get_backend(torch.device("cpu")))
-        self.accelerator.end_training()  # destroy_process_group
+        if torch.distributed.is_available() and torch.distributed.is_initialized():
+            torch.distributed.barrier()  # every process is done with its collectives before any leaves
+            process_group = torch.distributed.group.WORLD
+            if torch.distributed.get_backend(process_group) == "gloo":
+                _release_at_exit(process_group._get_backend(torch.device("cpu")))
+        self.accelerator.end_training()  # destroy_process_group in a multi-process run
 
     def training_step(self, model, inputs, num_items_in_batch=None):
         augmentations = getattr(self.args, "augmentations", None)
