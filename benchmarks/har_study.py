@@ -87,21 +87,22 @@ FINETUNE_VARIANTS = {
 }
 
 
-def layer_features(encoder, past_values: torch.Tensor, batch_size: int = 512) -> list[np.ndarray]:
+def layer_features(encoder, past_values: torch.Tensor, batch_size: int = 512) -> tuple[list[np.ndarray], np.ndarray]:
     """
-    Mean-pooled output of every hidden state (embeddings, layer 1..L) for (windows, time, channels) float input, then
-    the last layer's patches unpooled, flattened to (windows, patches x hidden).
+    For (windows, time, channels) float input: the mean-pooled output of every hidden state (embeddings, layer 1..L),
+    and the last layer's patches unpooled, flattened to (windows, patches x hidden).
     """
-    per_batch = []
+    pooled, patches = [], []
     with torch.inference_mode():
         for start in range(0, len(past_values), batch_size):
             states = encoder(past_values[start : start + batch_size], output_hidden_states=True).hidden_states
-            per_batch.append([state.mean(dim=1).numpy() for state in states] + [states[-1].flatten(1).numpy()])
-    return [np.concatenate(layer) for layer in zip(*per_batch)]  # HAR: no padding, every patch is observed
+            pooled.append([state.mean(dim=1).numpy() for state in states])  # HAR: no padding, every patch observed
+            patches.append(states[-1].flatten(1).numpy())
+    return [np.concatenate(layer) for layer in zip(*pooled)], np.concatenate(patches)
 
 
-def probe_features(layers: list[np.ndarray], kind: str) -> np.ndarray:
-    layers, patches = layers[:-1], layers[-1]
+def probe_features(features: tuple[list[np.ndarray], np.ndarray], kind: str) -> np.ndarray:
+    layers, patches = features
     if kind == "patches":
         return patches
     if kind == "last":
@@ -251,7 +252,8 @@ def main(argv=None):
     parser.add_argument("--variants", type=int, nargs="+", default=None,
                         choices=range(len(FINETUNE_VARIANTS)), metavar="INDEX",
                         help="fine-tuning variants to run (default: all; the refit stage chooses among these): "
-                        + "; ".join(f"{index} {name}" for index, name in enumerate(FINETUNE_VARIANTS)).replace("%", "%%"))  # fmt: skip
+                        + "; ".join(f"{index} {name}".replace("%", "%%")
+                                    for index, name in enumerate(FINETUNE_VARIANTS)))  # fmt: skip
     parser.add_argument("--max_epochs", type=int, default=None,
                         help="fine-tuning epochs of every run, instead of MAX_EPOCHS per label fraction: a longer cap "
                         "where the study's winner peaked at its cap (give another --runs_dir and --name)")  # fmt: skip

@@ -142,8 +142,10 @@ def har_study(record: dict) -> str:
     encoders, and what the winner gave when refit and tested once."""
     seeds = ", ".join(record["encoders"])
     probes = record.get("probe_validation_accuracy_percent", {})
-    lines = [f"| linear probe variant (validation accuracy, encoders of seeds {seeds}) | accuracy |", "|---|---|"]
-    lines = lines + [f"| {name} | {pm(value)} |" for name, value in probes.items()] if probes else []
+    lines = []
+    if probes:
+        lines += [f"| linear probe variant (validation accuracy, encoders of seeds {seeds}) | accuracy |", "|---|---|"]
+        lines += [f"| {name} | {pm(value)} |" for name, value in probes.items()]
     for fraction, variants in record.get("finetune", {}).items():
         lines += ["", f"| fine-tuning variant ({100 * float(fraction):g} % of the labels, validation accuracy) | "
                   "arguments | best epoch | last epoch | mean curve's peak (epoch): decides |",
@@ -161,11 +163,12 @@ def har_study(record: dict) -> str:
         refits.insert(0, f"- linear probe: the winner on validation, **{row['variant']}**, fit on each seed's refit "
                          f"encoder's {row['train_windows']} train + validation windows; test once: accuracy "
                          f"**{pm(row['test_accuracy_percent'])}**, macro-F1 {pm(row['test_macro_f1_percent'])}.")
-    refit = "" if refits else "Validation only: not refit, so the test split was not read for it.\n\n"
     if refits:
         chosen_by = next(iter(record["refit"].values()))["chosen_by"]
         refit = (f"Refit (second stage; chosen by {chosen_by}; ties go to the variant listed first):\n\n"
                  + "\n".join(refits) + "\n\n")  # fmt: skip
+    else:
+        refit = "Validation only: not refit, so the test split was not read for it.\n\n"
     return "\n".join(lines).strip() + f"\n\n{record['selection_split']}.\n\n" + refit + source(record)
 
 
