@@ -1,5 +1,6 @@
 """Write benchmark results as JSON with what is needed to trust and reproduce them."""
 
+import importlib.metadata
 import json
 import os
 import platform
@@ -19,12 +20,8 @@ def script_command(script_file: str, argv: list[str] | None) -> str:
     return " ".join(shlex.quote(arg) for arg in ["python", str(script), *argv])
 
 
-def provenance(started_at: float, command: str) -> dict:
-    """Git sha, exact command, machine and library versions of this run."""
-    import sklearn
-    import torch
-    import transformers
-
+def git_state() -> dict:
+    """The commit this checkout is at and whether its code differs from it."""
     root = Path(__file__).resolve().parents[1]
     try:
         sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True).stdout.strip()
@@ -33,24 +30,54 @@ def provenance(started_at: float, command: str) -> dict:
                                      ":!benchmarks/results", ":!*.md"], cwd=root, capture_output=True,
                                     text=True).stdout.strip())  # fmt: skip
     except OSError:
-        sha, dirty = "unknown", False
+        sha, dirty = "", False
+    return {"git_sha": sha or "unknown", "git_dirty": dirty}
+
+
+def cpu_model() -> str:
+    """The CPU's model name (from /proc/cpuinfo on Linux), since `platform.processor()` is often just "x86_64"."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def device() -> dict:
+    """The machine a number was measured on: speed and, through kernels and threads, accuracy depend on it."""
+    import torch
+
     return {
-        "git_sha": sha,
-        "git_dirty": dirty,
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "cpu_model": cpu_model(),
+        "cpu_count": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "cuda": torch.cuda.get_device_name() if torch.cuda.is_available() else None,
+    }
+
+
+def library_versions() -> dict:
+    """Versions of the libraries a result depends on (from package metadata, so nothing is imported); those not
+    installed are left out."""
+    versions = {"python": platform.python_version()}
+    for name in ["torch", "transformers", "scikit-learn", "datasets", "accelerate", "numpy", "aeon"]:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            pass
+    return versions
+
+
+def provenance(started_at: float, command: str) -> dict:
+    """Git sha, exact command, machine and library versions of this run."""
+    return {
+        **git_state(),
         "command": command,
-        "machine": {
-            "platform": platform.platform(),
-            "processor": platform.processor() or platform.machine(),
-            "cpu_count": os.cpu_count(),
-            "torch_threads": torch.get_num_threads(),
-            "cuda": torch.cuda.get_device_name() if torch.cuda.is_available() else None,
-        },
-        "versions": {
-            "python": platform.python_version(),
-            "torch": torch.__version__,
-            "transformers": transformers.__version__,
-            "scikit-learn": sklearn.__version__,
-        },
+        "machine": device(),
+        "versions": library_versions(),
         "wall_time_s": round(time.time() - started_at, 2),
         "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
