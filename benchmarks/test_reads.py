@@ -24,8 +24,11 @@ from benchmarks.results_io import RESULTS_DIR, git_state, write_json
 
 LEDGER = RESULTS_DIR / "test_reads.json"
 DESCRIPTION = (
-    "One entry per read of a test split that produced a number: when, what (which split, which configuration), "
-    "the number, and what was decided next. Entries before this file existed were back-filled from git history."
+    "One entry per read of a test split that produced a number: when, what (which split, which configuration), the "
+    "number, what was decided next, and the headline targets it was an attempt at. `commit`: for reads recorded as "
+    "they happened, the checkout's commit when the number was measured; for reads back-filled from git history "
+    "(`backfilled: true`), the commit that first recorded the number (`git show <commit>:<results_file>`). "
+    "Within a study, choices were made on validation; which studies ran after a missed goal followed these reads."
 )
 
 
@@ -53,13 +56,16 @@ def record_test_read(
     results_file: str | None = None,
     provenance: dict | None = None,
     date: str | None = None,
+    targets: list[str] | None = None,
     ledger: Path = LEDGER,
 ) -> dict:
     """Append one test read to the ledger and return its entry.
 
     `what` names the split and the configuration read; `result` holds the numbers (e.g. {"accuracy": {"mean": ..,
     "std": .., "values": [..]}}); `decision` is what was decided next ("" when not yet taken: fill it later with
-    `set_decision`). The commit is the provenance's `git_sha` when given, else this checkout's.
+    `set_decision`). The commit is the provenance's `git_sha` when given, else this checkout's. `targets` names the
+    headline quantities this read is an attempt at (e.g. "har_finetune_refit_100pct"), so a headline can say which
+    read of its target it is.
     """
     for name, value in [("study", study), ("what", what)]:
         if not isinstance(value, str) or not value.strip():
@@ -72,13 +78,14 @@ def record_test_read(
         record = _load(ledger)
         entry = {
             "id": max((read["id"] for read in record["reads"]), default=0) + 1,
-            "date": date or time.strftime("%Y-%m-%d"),
+            "date": date or time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "study": study,
             "what": what,
             "result": result,
             "decision": decision,
             "results_file": results_file,
             "commit": (provenance or {}).get("git_sha") or git_state()["git_sha"],
+            "targets": list(targets or []),
         }
         if provenance is not None:
             entry["provenance"] = provenance
@@ -100,10 +107,14 @@ def set_decision(read_id: int, decision: str, ledger: Path = LEDGER) -> dict:
     return matches[0]
 
 
-def test_reads(study: str | None = None, ledger: Path = LEDGER) -> list[dict]:
-    """The ledger's entries in the order they were recorded: all of them, or one study's."""
+def test_reads(study: str | None = None, target: str | None = None, ledger: Path = LEDGER) -> list[dict]:
+    """The ledger's entries in the order they were recorded: all of them, one study's, or those aimed at one target."""
     reads = _load(ledger)["reads"]
-    return [read for read in reads if study is None or read["study"] == study]
+    return [
+        read
+        for read in reads
+        if (study is None or read["study"] == study) and (target is None or target in read.get("targets", []))
+    ]
 
 
 test_reads.__test__ = False  # a reader, not a pytest test, despite its name

@@ -1,0 +1,95 @@
+"""The test-read ledger (benchmarks/test_reads.py): appends survive concurrent writers and decisions can be filled later."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import benchmarks.test_reads as ledger_module
+
+ROOT = Path(__file__).resolve().parents[1]
+READ = {"study": "toy", "what": "toy test split, one configuration", "result": {"accuracy": {"mean": 90.0}}}
+
+
+def test_each_read_gets_the_next_id_and_the_checkout_commit(tmp_path):
+    ledger = tmp_path / "test_reads.json"
+    first = ledger_module.record_test_read(**READ, decision="", ledger=ledger)
+    second = ledger_module.record_test_read(**READ, decision="stop", date="2026-01-02", ledger=ledger)
+    assert (first["id"], second["id"]) == (1, 2)
+    assert second["date"] == "2026-01-02" and len(first["commit"]) == 40
+    assert ledger_module.test_reads(ledger=ledger) == json.loads(ledger.read_text())["reads"]
+
+
+def test_a_decision_taken_after_the_read_is_filled_in(tmp_path):
+    ledger = tmp_path / "test_reads.json"
+    entry = ledger_module.record_test_read(**READ, decision="", ledger=ledger)
+    ledger_module.set_decision(entry["id"], "goal missed -> new study", ledger=ledger)
+    assert ledger_module.test_reads("toy", ledger=ledger)[0]["decision"] == "goal missed -> new study"
+    with pytest.raises(KeyError, match="No test read with id 7"):
+        ledger_module.set_decision(7, "x", ledger=ledger)
+
+
+def test_a_read_without_numbers_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="non-empty dict `result`"):
+        ledger_module.record_test_read(study="toy", what="x", result={}, decision="", ledger=tmp_path / "l.json")
+
+
+def test_two_processes_appending_at_once_lose_no_read(tmp_path):
+    ledger = tmp_path / "test_reads.json"
+    code = (
+        "import sys; from pathlib import Path; import benchmarks.test_reads as t\n"
+        "for i in range(10): t.record_test_read(study=sys.argv[1], what='w', result={'n': i}, decision='', "
+        "ledger=Path(sys.argv[2]))"
+    )
+    writers = [subprocess.Popen([sys.executable, "-c", code, name, str(ledger)], cwd=ROOT) for name in "ab"]
+    assert [writer.wait(timeout=120) for writer in writers] == [0, 0]
+    reads = ledger_module.test_reads(ledger=ledger)
+    assert sorted(read["id"] for read in reads) == list(range(1, 21))
+    assert [read["result"]["n"] for read in reads if read["study"] == "a"] == list(range(10))
+
+
+def test_the_committed_ledger_reads_and_its_ids_are_unique():
+    reads = ledger_module.test_reads()
+    assert reads, "benchmarks/results/test_reads.json should hold the back-filled HAR reads"
+    assert len({read["id"] for read in reads}) == len(reads)
+    for read in reads:
+        assert read["what"] and read["result"] and "decision" in read, read
+
+
+def _numbers(tree) -> list:
+    """Every number (and list of numbers) in a JSON tree."""
+    if isinstance(tree, dict):
+        return [number for value in tree.values() for number in _numbers(value)]
+    if isinstance(tree, list) and tree and all(isinstance(value, (int, float)) for value in tree):
+        return [tree, *tree]
+    if isinstance(tree, list):
+        return [number for value in tree for number in _numbers(value)]
+    return [tree] if isinstance(tree, (int, float)) and not isinstance(tree, bool) else []
+
+
+def _recorded(value, numbers) -> bool:
+    """A ledger number is in the results file as it is, or as a fraction the ledger shows in percent."""
+    if isinstance(value, list):
+        return all(_recorded(each, numbers) for each in value)
+    scalars = [number for number in numbers if not isinstance(number, list)]
+    return any(abs(value - number) < 1e-6 or abs(value - 100 * number) < 5e-3 for number in scalars)
+
+
+def test_every_backfilled_number_is_in_the_results_file_of_its_commit():
+    checked = 0
+    for read in ledger_module.test_reads():
+        if not read.get("backfilled") or read["commit"] is None:
+            continue
+        shown = subprocess.run(["git", "show", f"{read['commit']}:{read['results_file']}"], cwd=ROOT,
+                               capture_output=True, text=True)  # fmt: skip
+        if shown.returncode != 0:
+            pytest.skip(f"git history without {read['commit']} (a shallow clone?): {shown.stderr.strip()}")
+        numbers = [number for path in [read["results_file"], *read.get("also_in", [])]
+                   for number in _numbers(json.loads(subprocess.run(["git", "show", f"{read['commit']}:{path}"],
+                                                                    cwd=ROOT, capture_output=True, text=True).stdout))]  # fmt: skip
+        for value in _numbers(read["result"]):
+            assert _recorded(value, numbers), f"read {read['id']}: {value} is not in {read['results_file']} at {read['commit']}"
+        checked += 1
+    assert checked >= 20
