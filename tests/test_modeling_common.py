@@ -270,7 +270,7 @@ class TimeMAEModelTesterMixin:
     @pytest.mark.parametrize(
         "model_dtype, input_dtype", [(torch.float32, torch.float64), (torch.bfloat16, torch.float32)]
     )
-    def test_issue11_case4_floating_input_of_another_dtype_is_cast_to_the_model_dtype(
+    def test_floating_input_of_another_dtype_is_cast_to_the_model_dtype(
         self, model_class, model_dtype, input_dtype
     ):
         model = self.build(model_class).to(model_dtype)
@@ -385,11 +385,11 @@ class TimeMAEModelTesterMixin:
         with pytest.raises(error, match=message):
             self.build(model_class)(past_values)
 
-    def test_issue11_case5_misspelt_arguments_are_rejected(self, model_class):
+    def test_misspelt_arguments_are_rejected(self, model_class):
         with pytest.raises(TypeError, match="past_observd_mask"):
             self.build(model_class)(self.model_tester.past_values(), past_observd_mask=torch.ones(3, 32, 3))
 
-    def test_issue11_case7_empty_batch_gets_a_clear_error(self, model_class):
+    def test_empty_batch_gets_a_clear_error(self, model_class):
         with pytest.raises(ValueError, match="empty batch"):
             self.build(model_class)(torch.zeros(0, 32, 3))
 

@@ -426,10 +426,10 @@ def test_gather_patches_selects_per_sample():
     assert gather_patches(sequence, index).squeeze(-1).tolist() == [[0.0, 3.0], [5.0, 6.0]]
 
 
-# --- issue 11: behave like a transformers model (one test per numbered case, each failed before its fix) ---------
+# --- behaving like a transformers model: labels as BERT takes them, loading, config checks, outputs --------------
 
 
-def test_issue11_case1_regression_labels_of_shape_batch_1_do_not_broadcast():
+def test_regression_labels_of_shape_batch_by_1_do_not_broadcast():
     model = TimeMAEForSequenceClassification(tiny_config(num_labels=1)).eval()
     labels = torch.tensor([[0.5], [1.5], [-1.0], [2.0]])
     outputs = model(series(), labels=labels)
@@ -437,7 +437,7 @@ def test_issue11_case1_regression_labels_of_shape_batch_1_do_not_broadcast():
     torch.testing.assert_close(outputs.loss, torch.nn.functional.mse_loss(outputs.logits.view(-1), labels.view(-1)))
 
 
-def test_issue11_case1_single_label_rejects_fractional_float_labels_instead_of_truncating():
+def test_single_label_rejects_fractional_float_labels_instead_of_truncating():
     model = TimeMAEForSequenceClassification(tiny_config(problem_type="single_label_classification"))
     with pytest.raises(ValueError, match="whole numbers"):
         model(series(), labels=torch.tensor([0.0, 1.7, 2.0, 3.0]))
@@ -445,13 +445,13 @@ def test_issue11_case1_single_label_rejects_fractional_float_labels_instead_of_t
     torch.testing.assert_close(outputs.loss, torch.nn.functional.cross_entropy(outputs.logits, torch.arange(4)))
 
 
-def test_issue11_case1_float_labels_infer_multi_label_like_bert_and_fractional_ones_are_not_truncated():
+def test_fractional_float_class_ids_are_refused_not_truncated_when_the_problem_type_is_inferred():
     model = TimeMAEForSequenceClassification(tiny_config())
     with pytest.raises(ValueError, match="multi_label_classification"):
         model(series(), labels=torch.tensor([0.0, 1.7, 2.0, 3.0]))
 
 
-def test_issue11_case1_multi_hot_labels_use_bce_with_logits():
+def test_multi_hot_labels_use_bce_with_logits():
     model = TimeMAEForSequenceClassification(tiny_config(problem_type="multi_label_classification"))
     labels = torch.tensor([[1, 0, 1, 0], [0, 0, 0, 1], [1, 1, 1, 1], [0, 0, 0, 0]])
     outputs = model(series(), labels=labels)
@@ -459,7 +459,7 @@ def test_issue11_case1_multi_hot_labels_use_bce_with_logits():
     torch.testing.assert_close(outputs.loss, expected)
 
 
-def test_issue11_case1_float_one_hot_labels_infer_multi_label_as_bert_does():
+def test_float_one_hot_labels_infer_multi_label_as_bert_does():
     model = TimeMAEForSequenceClassification(tiny_config())
     labels = torch.nn.functional.one_hot(torch.tensor([0, 1, 2, 3]), 4).float()
     outputs = model(series(), labels=labels)
@@ -469,14 +469,14 @@ def test_issue11_case1_float_one_hot_labels_infer_multi_label_as_bert_does():
     )
 
 
-def test_issue11_case1_integer_one_hot_labels_get_a_clear_error_naming_problem_type():
+def test_integer_one_hot_labels_get_a_clear_error_naming_problem_type():
     model = TimeMAEForSequenceClassification(tiny_config())
     labels = torch.nn.functional.one_hot(torch.tensor([0, 1, 2, 3]), 4)
     with pytest.raises(ValueError, match="problem_type='multi_label_classification'"):
         model(series(), labels=labels)
 
 
-def test_issue11_case1_single_label_accepts_batch_by_1_class_ids_as_bert_does():
+def test_single_label_accepts_batch_by_1_class_ids_as_bert_does():
     model = TimeMAEForSequenceClassification(tiny_config())
     outputs = model(series(), labels=torch.tensor([[0], [1], [2], [3]]))
     torch.testing.assert_close(outputs.loss, torch.nn.functional.cross_entropy(outputs.logits, torch.arange(4)))
@@ -488,14 +488,16 @@ def test_issue11_case1_single_label_accepts_batch_by_1_class_ids_as_bert_does():
     ("multi_label_classification", torch.ones(3, 4)),
     ("multi_label_classification", torch.ones(4, 3)),
 ])  # fmt: skip
-def test_issue11_case1_labels_of_the_wrong_shape_get_a_clear_error(problem_type, labels):
+def test_labels_of_the_wrong_shape_get_a_clear_error(problem_type, labels):
     num_labels = 1 if problem_type == "regression" else 4
     model = TimeMAEForSequenceClassification(tiny_config(num_labels=num_labels, problem_type=problem_type))
     with pytest.raises(ValueError, match=r"`labels` has shape"):
         model(series(), labels=labels)
 
 
-def test_issue11_case2_pretraining_from_encoder_checkpoint_copies_encoder_into_momentum_encoder(tmp_path, caplog):
+def test_pretraining_from_an_encoder_or_classifier_checkpoint_copies_its_encoder_into_the_momentum_encoder(
+    tmp_path, caplog
+):
     encoder = TimeMAEModel(tiny_config())
     encoder.save_pretrained(tmp_path / "encoder")
     classifier = TimeMAEForSequenceClassification(tiny_config())
@@ -511,7 +513,7 @@ def test_issue11_case2_pretraining_from_encoder_checkpoint_copies_encoder_into_m
             caplog.clear()
 
 
-def test_issue11_case2_pretraining_checkpoint_keeps_its_own_momentum_encoder(tmp_path, caplog):
+def test_a_pretraining_checkpoint_keeps_its_own_momentum_encoder(tmp_path, caplog):
     model = TimeMAEForPreTraining(tiny_config())
     with torch.no_grad():
         for parameter in model.momentum_encoder.parameters():
@@ -528,7 +530,7 @@ def test_issue11_case2_pretraining_checkpoint_keeps_its_own_momentum_encoder(tmp
     ("mask_ratio", 1.0, "at least one patch visible"),
     ("momentum", 1.5, "`momentum` must be in"),
 ])  # fmt: skip
-def test_issue11_case3_config_changed_after_construction_is_validated_when_a_model_is_built(
+def test_a_config_changed_after_construction_is_validated_when_a_model_is_built(
     tmp_path, field, value, message
 ):
     TimeMAEForPreTraining(tiny_config()).save_pretrained(tmp_path)
@@ -541,7 +543,7 @@ def test_issue11_case3_config_changed_after_construction_is_validated_when_a_mod
             model_class(config)
 
 
-def test_issue11_case5_model_forward_rejects_a_bert_style_attention_mask():
+def test_forward_rejects_a_bert_style_attention_mask():
     model = TimeMAEModel(tiny_config())
     with pytest.raises(TypeError, match="attention_mask"):
         model(series(), attention_mask=torch.ones(4, 8, dtype=torch.long))
@@ -549,7 +551,7 @@ def test_issue11_case5_model_forward_rejects_a_bert_style_attention_mask():
         model(series(), attention_mask=torch.ones(4, 1, 8, 8, dtype=torch.bool))
 
 
-def test_issue11_case6_pretraining_returns_hidden_states_and_attentions_of_the_visible_encoder():
+def test_pretraining_returns_hidden_states_and_attentions_of_the_visible_encoder():
     config = tiny_config()
     model = TimeMAEForPreTraining(config).eval()
     model.set_attn_implementation("eager")
@@ -563,13 +565,13 @@ def test_issue11_case6_pretraining_returns_hidden_states_and_attentions_of_the_v
     assert model(series(config=config)).hidden_states is None
 
 
-def test_issue11_case8_from_bert_conflict_message_prints_the_path_as_a_plain_string(tiny_bert_path):
+def test_from_bert_conflict_message_prints_the_path_as_a_plain_string(tiny_bert_path):
     with pytest.raises(ValueError) as error:
         TimeMAEModel.from_bert(tiny_bert_path, hidden_size=64, num_input_channels=3, context_length=32)
     assert "PosixPath" not in str(error.value) and f"'{tiny_bert_path}'" in str(error.value)
 
 
-# --- observed mask and any length (issue 13) ---------------------------------------------------------------------
+# --- observed mask and any length --------------------------------------------------------------------------------
 
 REFERENCE_OUTPUTS = os.path.join(os.path.dirname(__file__), "fixtures", "reference_outputs_before_observed_mask.pt")
 
