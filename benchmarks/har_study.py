@@ -54,7 +54,7 @@ from benchmarks.launch import (  # noqa: E402
     repository_relative,
     run_all,
 )
-from benchmarks.results_io import script_command, write_result  # noqa: E402
+from benchmarks.results_io import note_run, script_command, write_result  # noqa: E402
 from timemae_hf.data import default_har_path, load_har  # noqa: E402
 from timemae_hf.training.linear_probe import linear_probe_classifier  # noqa: E402
 from timemae_hf.training.metrics import classification_metrics  # noqa: E402
@@ -278,6 +278,8 @@ def main(argv=None):
     if missing:
         parser.error(f"{missing} hold no checkpoint (config.json): give validation-stage pre-training runs (train "
                      "split only), e.g. from `python benchmarks/har_refit.py --stages selection`.")  # fmt: skip
+    for encoder in [*args.encoders, *(refit_encoders(args) if "refit" in args.stages else [])]:
+        note_run(encoder)  # the encoders' own provenance goes into the results beside the fine-tuning runs'
     splits = load_har(data_dir=args.data_dir)
     if args.smoke:
         splits = {name: splits[name].select(range(256)) for name in ("train", "validation", "test")}

@@ -12,6 +12,8 @@ from pathlib import Path
 
 from transformers.trainer_utils import get_last_checkpoint
 
+from benchmarks.results_io import note_run
+
 REPOSITORY_ROOT = Path(__file__).resolve().parents[1]
 RUNS_DIR = REPOSITORY_ROOT / "benchmarks" / "runs"  # checkpoints and logs (git-ignored); results/ holds the JSON
 # The refit stage trains on train + validation: no validation split is left, so the shipped configs' evaluation and
@@ -46,6 +48,7 @@ def run_training(script: str, arguments: list[str], output_dir: Path, done_file:
                                            stderr=subprocess.STDOUT)  # fmt: skip
             if completed.returncode != 0:
                 raise RuntimeError(f"{script} failed (exit {completed.returncode}); see {output_dir / 'log.txt'}")
+    note_run(output_dir)  # the results file written at the end copies this run's own provenance
     return json.loads(done_path.read_text())
 
 

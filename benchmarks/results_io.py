@@ -1,16 +1,17 @@
 """Write benchmark results as JSON with what is needed to trust and reproduce them."""
 
-import importlib.metadata
 import json
-import os
-import platform
 import shlex
-import subprocess
 import sys
 import time
 from pathlib import Path
 
-RESULTS_DIR = Path(__file__).resolve().parent / "results"
+from training.run_provenance import RUN_PROVENANCE_FILE, device, git_state, library_versions
+
+REPOSITORY_ROOT = Path(__file__).resolve().parents[1]
+RESULTS_DIR = REPOSITORY_ROOT / "benchmarks" / "results"
+# Run folders this process trained or reused (benchmarks/launch.py notes them): their provenance goes into the results.
+RUNS_USED: list[Path] = []
 
 
 def script_command(script_file: str, argv: list[str] | None) -> str:
@@ -20,59 +21,9 @@ def script_command(script_file: str, argv: list[str] | None) -> str:
     return " ".join(shlex.quote(arg) for arg in ["python", str(script), *argv])
 
 
-def git_state() -> dict:
-    """The commit this checkout is at and whether its code differs from it."""
-    root = Path(__file__).resolve().parents[1]
-    try:
-        sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True).stdout.strip()
-        # Code that differs from the commit; results files and docs being rewritten by a study do not count.
-        dirty = bool(subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".",
-                                     ":!benchmarks/results", ":!*.md"], cwd=root, capture_output=True,
-                                    text=True).stdout.strip())  # fmt: skip
-    except OSError:
-        sha, dirty = "", False
-    return {"git_sha": sha or "unknown", "git_dirty": dirty}
-
-
-def cpu_model() -> str:
-    """The CPU's model name (from /proc/cpuinfo on Linux), since `platform.processor()` is often just "x86_64"."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def device() -> dict:
-    """The machine a number was measured on: speed and, through kernels and threads, accuracy depend on it."""
-    import torch
-
-    return {
-        "platform": platform.platform(),
-        "processor": platform.processor() or platform.machine(),
-        "cpu_model": cpu_model(),
-        "cpu_count": os.cpu_count(),
-        "torch_threads": torch.get_num_threads(),
-        "cuda": torch.cuda.get_device_name() if torch.cuda.is_available() else None,
-    }
-
-
-def library_versions() -> dict:
-    """Versions of the libraries a result depends on (from package metadata, so nothing is imported); those not
-    installed are left out."""
-    versions = {"python": platform.python_version()}
-    for name in ["torch", "transformers", "scikit-learn", "datasets", "accelerate", "numpy", "aeon"]:
-        try:
-            versions[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            pass
-    return versions
-
-
 def provenance(started_at: float, command: str) -> dict:
-    """Git sha, exact command, machine and library versions of this run."""
+    """Git sha, exact command, machine and library versions of this process (the aggregation, for a results file
+    that reads earlier runs: see `runs_provenance`)."""
     return {
         **git_state(),
         "command": command,
@@ -83,9 +34,34 @@ def provenance(started_at: float, command: str) -> dict:
     }
 
 
+def note_run(output_dir) -> None:
+    """Remember a run folder whose results this process aggregates, so `write_result` copies its provenance."""
+    output_dir = Path(output_dir).resolve()
+    if output_dir not in RUNS_USED:
+        RUNS_USED.append(output_dir)
+
+
+def runs_provenance(run_dirs) -> dict:
+    """Each run folder's own provenance (its `run_provenance.json`), by repository-relative folder; runs made before
+    the training scripts recorded it say so instead."""
+    runs = {}
+    for run_dir in run_dirs:
+        path = Path(run_dir) / RUN_PROVENANCE_FILE
+        name = Path(run_dir).resolve()
+        name = str(name.relative_to(REPOSITORY_ROOT)) if name.is_relative_to(REPOSITORY_ROOT) else str(run_dir)
+        runs[name] = (json.loads(path.read_text()) if path.exists()
+                      else f"no {RUN_PROVENANCE_FILE} (the run was made before the training scripts recorded it)")  # fmt: skip
+    return runs
+
+
 def write_result(name: str, payload: dict, started_at: float, command: str, smoke: bool = False) -> Path:
-    """Print the result as JSON and write it to benchmarks/results/<name>.json (smoke runs: <name>.smoke.json)."""
+    """Print the result as JSON and write it to benchmarks/results/<name>.json (smoke runs: <name>.smoke.json).
+
+    `provenance` says how this file was made (its command, commit, machine); `runs` holds the provenance of each run
+    folder it aggregates, which may have been trained at other commits, on other machines, with other flags."""
     record = {"benchmark": name, "smoke": smoke, **payload, "provenance": provenance(started_at, command)}
+    if RUNS_USED:
+        record["runs"] = runs_provenance(RUNS_USED)
     print(json.dumps(record, indent=2))
     return write_json(RESULTS_DIR / f"{name}{'.smoke' if smoke else ''}.json", record)
 

@@ -73,7 +73,7 @@ def record_test_read(
     if not isinstance(result, dict) or not result:
         raise ValueError(f"record_test_read needs the numbers read as a non-empty dict `result`; got {result!r}.")
     if not isinstance(decision, str):
-        raise ValueError(f"`decision` must be a string (\"\" when not yet taken); got {decision!r}.")
+        raise ValueError(f'`decision` must be a string ("" when not yet taken); got {decision!r}.')
     with _lock(ledger):
         record = _load(ledger)
         entry = {

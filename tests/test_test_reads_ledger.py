@@ -90,6 +90,8 @@ def test_every_backfilled_number_is_in_the_results_file_of_its_commit():
                    for number in _numbers(json.loads(subprocess.run(["git", "show", f"{read['commit']}:{path}"],
                                                                     cwd=ROOT, capture_output=True, text=True).stdout))]  # fmt: skip
         for value in _numbers(read["result"]):
-            assert _recorded(value, numbers), f"read {read['id']}: {value} is not in {read['results_file']} at {read['commit']}"
+            assert _recorded(value, numbers), (
+                f"read {read['id']}: {value} is not in {read['results_file']} at {read['commit']}"
+            )
         checked += 1
     assert checked >= 20

@@ -24,6 +24,7 @@ import os
 from dataclasses import dataclass, field
 
 import numpy as np
+from run_provenance import write_run_provenance  # beside this script
 from transformers import HfArgumentParser, set_seed
 
 from timemae_hf import TimeMAEForSequenceClassification
@@ -116,6 +117,7 @@ def main():
         apply_min_train_steps(training_args, len(splits["train"]))
     names = class_names(splits)
     model = build_model(TimeMAEForSequenceClassification, model_args, splits, **label_config(names))
+    write_run_provenance(training_args, (model_args, data_args, training_args), model.config, data_args, splits)
 
     if model_args.freeze_encoder_body:
         model.freeze_encoder_body()

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 import torch
+from run_provenance import run_provenance  # beside this script
 from transformers import HfArgumentParser
 
 from timemae_hf import TimeMAEModel
@@ -103,6 +104,7 @@ def main():
         "model_name_or_path": model_args.model_name_or_path,
         "num_train_windows": len(splits["train"]),
         **{f"{split}_{metric}": value for split, metrics in scores.items() for metric, value in metrics.items()},
+        "provenance": run_provenance((model_args, data_args, probe_args), model.config, data_args, splits),
     }
     output_file = probe_args.output_file
     if output_file is None:

@@ -20,6 +20,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Optional
 
+from run_provenance import write_run_provenance  # beside this script
 from transformers import HfArgumentParser, set_seed
 
 from timemae_hf import TimeMAEForPreTraining
@@ -129,6 +130,7 @@ def main():
         fit_batch_size_to_split(training_args, len(splits["train"]))
         apply_min_train_steps(training_args, len(splits["train"]))
     model = build_model(TimeMAEForPreTraining, model_args, splits, **label_config(names))
+    write_run_provenance(training_args, (model_args, data_args, training_args), model.config, data_args, splits)
 
     collator = TimeMAEPretrainingCollator(model.config.num_patches, mask_seed=data_args.mask_seed)
     callbacks = [
