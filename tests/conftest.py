@@ -1,5 +1,6 @@
 """Shared fixtures: the real HAR archive (skipped when absent) and small synthetic HAR sources."""
 
+import gc
 import os
 import zipfile
 from dataclasses import dataclass, field
@@ -21,6 +22,13 @@ HAR_CHANNELS = (
 SYNTHETIC_WINDOW_LENGTH = 128
 SYNTHETIC_SUBJECTS = {"train": (1, 3, 5, 6, 7), "test": (2, 4)}
 SYNTHETIC_WINDOWS_PER_SUBJECT = 6  # one window of every activity
+
+
+def pytest_collection_finish(session):
+    """Put what importing the test modules made (torch, transformers, scikit-learn: about half a million objects) out
+    of the garbage collector's reach. Every `Trainer.train` ends with accelerate's `free_memory`, a full `gc.collect()`
+    that would otherwise walk them all: most of a tiny in-process fit's time."""
+    gc.freeze()
 
 
 @pytest.fixture(scope="session")
