@@ -1,10 +1,8 @@
 """Pre-training windows/s of the authors' TimeMAE code beside ours, in one session on this CPU (issue 15).
 
-    # the authors' files (or: git clone https://github.com/Mingyue-Cheng/TimeMAE /tmp/timemae-authors)
-    mkdir -p /tmp/timemae-authors
-    git -C /work/.mirror/Mingyue-Cheng+TimeMAE/repo archive HEAD | tar -x -C /tmp/timemae-authors
-    python benchmarks/authors_speed.py --authors_repo /tmp/timemae-authors          # 2 epochs x 2 repeats, 2 threads
-    python benchmarks/authors_speed.py --authors_repo /tmp/timemae-authors --smoke  # seconds: tiny models, 384 windows
+    git clone https://github.com/Mingyue-Cheng/TimeMAE ../timemae-authors           # the authors' files, anywhere
+    python benchmarks/authors_speed.py --authors_repo ../timemae-authors            # 2 epochs x 2 repeats, 2 threads
+    python benchmarks/authors_speed.py --authors_repo ../timemae-authors --smoke    # seconds: tiny models, 384 windows
     python benchmarks/authors_speed.py                                              # our side only
 
 Both sides pre-train at the paper's HAR size (hidden 64, 8 layers, 4 heads, patch 8, mask 0.6, codebook 192,
@@ -47,10 +45,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as `python b
 from benchmarks.launch import REFIT_OVERRIDES, REPOSITORY_ROOT, repository_env  # noqa: E402
 from benchmarks.results_io import script_command, write_result  # noqa: E402
 
-MIRROR = "/work/.mirror/Mingyue-Cheng+TimeMAE/repo"
 GET_AUTHORS_CODE = (
-    f"mkdir -p DIR && git -C {MIRROR} archive HEAD | tar -x -C DIR   (or: git clone "
-    "https://github.com/Mingyue-Cheng/TimeMAE DIR)"
+    "git clone https://github.com/Mingyue-Cheng/TimeMAE DIR   (or, from a local mirror of it: mkdir -p DIR && "
+    "git -C <mirror> archive HEAD | tar -x -C DIR)"
 )
 SEED = 3407  # har_native.yaml's seed; the authors' main.py seeds 3407 too
 GOAL_RATIO = 2.0
