@@ -2,6 +2,7 @@
 
 import gc
 import os
+import sys
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +43,41 @@ def har_data_path() -> str:
             pytest.fail(f"CI=true: {message} (CI runs every real-data test; a skip would hide a broken data path)")
         pytest.skip(message)
     return path
+
+
+@dataclass
+class BenchmarkOutputs:
+    results: Path  # stands in for benchmarks/results (the JSON, PNG and report inputs)
+    runs: Path  # stands in for benchmarks/runs (checkpoints and logs)
+
+
+@pytest.fixture
+def benchmark_outputs(tmp_path, monkeypatch) -> BenchmarkOutputs:
+    """Sends what the benchmark scripts write (results and runs) into tmp_path instead of the repository.
+
+    Every imported `benchmarks.*` module holding the repository's RESULTS_DIR or RUNS_DIR gets the temporary one, so a
+    test must import the benchmark modules it runs at its top; one imported later is caught when the test ends.
+    """
+    from benchmarks.launch import RUNS_DIR
+    from benchmarks.results_io import RESULTS_DIR
+
+    outputs = BenchmarkOutputs(results=tmp_path / "benchmark_results", runs=tmp_path / "benchmark_runs")
+    redirected = {"RESULTS_DIR": (RESULTS_DIR, outputs.results), "RUNS_DIR": (RUNS_DIR, outputs.runs)}
+
+    def benchmark_modules():
+        return [module for name, module in list(sys.modules.items()) if name.startswith("benchmarks.")]
+
+    for module in benchmark_modules():
+        for name, (repository_dir, temporary_dir) in redirected.items():
+            if getattr(module, name, None) == repository_dir:
+                monkeypatch.setattr(module, name, temporary_dir)
+    yield outputs
+    for module in benchmark_modules():
+        for name, (repository_dir, _) in redirected.items():
+            assert getattr(module, name, None) != repository_dir, (
+                f"{module.__name__} was imported during the test, too late to be redirected from {repository_dir}: "
+                "import it at the top of the test file"
+            )
 
 
 @pytest.fixture(scope="session")

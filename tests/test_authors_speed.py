@@ -3,7 +3,6 @@
 import pytest
 
 from benchmarks import authors_speed
-from benchmarks.results_io import RESULTS_DIR
 
 
 def test_missing_authors_repo_says_how_to_get_the_code(tmp_path, capsys):
@@ -36,10 +35,11 @@ def test_max_windows_splits_train_and_validation_in_their_proportion():
         authors_speed.split_sizes(1, 6103, 1336)
 
 
-def test_smoke_without_authors_repo_measures_our_side_only(har_data_path):
+@pytest.mark.slow
+def test_smoke_without_authors_repo_measures_our_side_only(har_data_path, benchmark_outputs):
     record = authors_speed.main(["--smoke", "--data_dir", har_data_path, "--dropout", "fast", "--threads", "1"])
     assert record["authors"]["run"] is False and "ratio_ours_to_authors" not in record
     (run,) = record["runs"]["ours_fast_dropout"]
     assert run["windows"] == record["data"]["windows"] == 384 and run["epochs"] == 1
     assert run["windows_per_second"] > 0 and run["process_wall_s"] > run["train_wall_s"] > 0
-    assert (RESULTS_DIR / "authors_speed.smoke.json").exists()
+    assert (benchmark_outputs.results / "authors_speed.smoke.json").exists()
