@@ -45,6 +45,23 @@ def har_data_path() -> str:
     return path
 
 
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    """Every test's models are tiny, and tiny models run fastest on one thread: on a loaded 2-core machine two threads
+    made a 40-step training loop ten times slower. Set again per test, since benchmark code sets its own count."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture
+def training_scripts_on_sys_path(monkeypatch):
+    """The scripts' folder first on sys.path, as `python training/<script>.py` puts it, so a script run in this process
+    (runpy) imports the helpers that live beside it."""
+    monkeypatch.syspath_prepend(str(REPOSITORY_ROOT / "training"))
+
+
 @dataclass
 class BenchmarkOutputs:
     results: Path  # stands in for benchmarks/results (the JSON, PNG and report inputs)

