@@ -43,7 +43,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as `python benchmarks/<script>.py`
 
 from benchmarks.launch import REFIT_OVERRIDES, REPOSITORY_ROOT, repository_env  # noqa: E402
-from benchmarks.results_io import script_command, write_result  # noqa: E402
+from benchmarks.results_io import har_data_note, script_command, write_result  # noqa: E402
 
 GET_AUTHORS_CODE = (
     "git clone https://github.com/Mingyue-Cheng/TimeMAE DIR   (or, from a local mirror of it: mkdir -p DIR && "
@@ -284,6 +284,7 @@ def main(argv=None):
             "windows": len(past_values),
             "max_windows": args.max_windows,
             "window_shape": list(past_values.shape[1:]),
+            "copy": har_data_note(data_dir),  # which HAR copy: the re-derived one, or another
         },
         "epochs_per_run": args.epochs,
         "repeats": args.repeats,

@@ -35,7 +35,14 @@ from benchmarks.launch import (  # noqa: E402
     repository_relative,
     run_training,
 )
-from benchmarks.results_io import RESULTS_DIR, provenance, script_command, write_json, write_result  # noqa: E402
+from benchmarks.results_io import (  # noqa: E402
+    RESULTS_DIR,
+    har_data_note,
+    provenance,
+    script_command,
+    write_json,
+    write_result,
+)
 from timemae_hf.data import default_har_path  # noqa: E402
 from timemae_hf.training import save_figure  # noqa: E402
 
@@ -219,6 +226,7 @@ def main(argv=None):
         "per_seed": rows,
         "plot_png": repository_relative(png),
     }
+    payload["data_note"] = har_data_note(args.data_dir)  # which HAR copy: the re-derived one, or another
     write_result(args.name, payload, started_at, command, smoke=args.smoke)
 
 

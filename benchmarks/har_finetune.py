@@ -29,7 +29,7 @@ from benchmarks.launch import (  # noqa: E402
     repository_relative,
     run_training,
 )
-from benchmarks.results_io import RESULTS_DIR, script_command, write_result  # noqa: E402
+from benchmarks.results_io import RESULTS_DIR, har_data_note, script_command, write_result  # noqa: E402
 from timemae_hf.data import default_har_path  # noqa: E402
 
 DEFAULT_EPOCHS = {1.0: 30, 0.1: 100, 0.01: 300}
@@ -107,6 +107,7 @@ def main(argv=None):
     confusion_png = RESULTS_DIR / f"{name}_confusion_matrix{'.smoke' if args.smoke else ''}.png"
     shutil.copyfile(first_run / "confusion_matrix.png", confusion_png)
     payload["confusion_matrix_png"] = str(confusion_png.relative_to(REPOSITORY_ROOT))
+    payload["data_note"] = har_data_note(args.data_dir)  # which HAR copy: the re-derived one, or another
     write_result(name, payload, started_at, script_command(__file__, argv), smoke=args.smoke)
 
 

@@ -43,7 +43,7 @@ from benchmarks.launch import (  # noqa: E402
     repository_relative,
     run_all,
 )
-from benchmarks.results_io import RESULTS_DIR, script_command, write_result  # noqa: E402
+from benchmarks.results_io import RESULTS_DIR, har_data_note, script_command, write_result  # noqa: E402
 from timemae_hf.data import default_har_path  # noqa: E402
 
 
@@ -155,6 +155,7 @@ def main(argv=None):
                       "authors_code_finetune_on_this_copy": 93.93, "goal_probe": 92.5, "goal_finetune_all_labels": 94.0,
                       "goal_finetune_1_percent": 88.0},  # fmt: skip
     }
+    payload["data_note"] = har_data_note(args.data_dir)  # which HAR copy: the re-derived one, or another
     write_result(args.name, payload, started_at, script_command(__file__, argv), smoke=args.smoke)
 
 

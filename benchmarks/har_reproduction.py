@@ -23,7 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as `python benchmarks/<script>.py`
 
 from benchmarks.launch import RUNS_DIR, fresh_smoke_runs_dir, mean_std, probe_curve, run_training  # noqa: E402
-from benchmarks.results_io import RESULTS_DIR, script_command, write_result  # noqa: E402
+from benchmarks.results_io import RESULTS_DIR, har_data_note, script_command, write_result  # noqa: E402
 from timemae_hf.data import default_har_path  # noqa: E402
 from timemae_hf.training import save_figure  # noqa: E402
 
@@ -111,6 +111,7 @@ def main(argv=None):
         "reference": {"paper_accuracy": "91.31 +- 0.10", "paper_macro_f1": "91.25 +- 0.06",
                       "authors_code_on_this_copy_accuracy": 91.75, "goal_accuracy": 92.5},
     }
+    payload["data_note"] = har_data_note(args.data_dir)  # which HAR copy: the re-derived one, or another
     write_result(args.name, payload, started_at, script_command(__file__, argv), smoke=args.smoke)
 
 

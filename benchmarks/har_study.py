@@ -54,7 +54,7 @@ from benchmarks.launch import (  # noqa: E402
     repository_relative,
     run_all,
 )
-from benchmarks.results_io import note_run, script_command, write_result  # noqa: E402
+from benchmarks.results_io import har_data_note, note_run, script_command, write_result  # noqa: E402
 from timemae_hf.data import default_har_path, load_har  # noqa: E402
 from timemae_hf.training.linear_probe import linear_probe_classifier  # noqa: E402
 from timemae_hf.training.metrics import classification_metrics  # noqa: E402
@@ -303,6 +303,7 @@ def main(argv=None):
                                                        refit_encoders(args), splits)  # fmt: skip
     if args.max_epochs:
         payload["max_epochs"] = args.max_epochs
+    payload["data_note"] = har_data_note(args.data_dir)  # which HAR copy: the re-derived one, or another
     write_result(args.name, payload, started_at, script_command(__file__, argv), smoke=args.smoke)
 
 

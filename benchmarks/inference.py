@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as `python b
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from benchmarks.results_io import script_command, write_result  # noqa: E402
+from benchmarks.results_io import har_data_note, script_command, write_result  # noqa: E402
 from benchmarks.throughput import ENCODER_SIZES, count_flops, matmul_peak_gflops, timed  # noqa: E402
 from timemae_hf import TimeMAEConfig, TimeMAEForSequenceClassification  # noqa: E402
 from timemae_hf import onnx_export  # noqa: E402
@@ -177,6 +177,7 @@ def har_test_accuracy(classifier_dir: str, data_dir: str | None, max_windows: in
         "test_windows": len(labels),
         "test_accuracy_percent": {name: round(100 * float((p == labels).mean()), 2) for name, p in predictions.items()},
         "int8_predictions_differing_from_fp32": int((predictions["onnx_int8"] != predictions["onnx_fp32"]).sum()),
+        "data_note": har_data_note(data_dir or default_har_path()),  # which HAR copy: the re-derived one, or another
     }
 
 

@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as `python b
 
 import torch  # noqa: E402
 
-from benchmarks.results_io import script_command, write_result  # noqa: E402
+from benchmarks.results_io import har_data_note, script_command, write_result  # noqa: E402
 from timemae_hf import TimeMAEConfig, TimeMAEModel  # noqa: E402
 from timemae_hf.data import default_har_path, load_har  # noqa: E402
 
@@ -79,6 +79,7 @@ def main(argv=None):
                                  for path in found}
             print(run, results[str(run)], flush=True)
     payload = {"num_windows": len(windows), "split": "validation", "runs": results}
+    payload["data_note"] = har_data_note(args.data_dir)  # which HAR copy: the re-derived one, or another
     write_result(args.name, payload, started_at, script_command(__file__, argv), smoke=args.smoke)
     return payload
 
