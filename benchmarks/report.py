@@ -17,6 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as `python b
 
 from benchmarks.launch import REPOSITORY_ROOT  # noqa: E402
 from benchmarks.results_io import RESULTS_DIR  # noqa: E402
+from benchmarks.test_reads import target_history  # noqa: E402
 
 README_MARKERS = (
     "<!-- results tables: python benchmarks/report.py --update_readme -->",
@@ -46,6 +47,23 @@ FINETUNING = (
     ("har_finetune_scratch", "from scratch"),
 )
 BERT_COLUMNS = ("probe_at_init", "probe_after_timemae", "finetune_100", "finetune_1")
+# The first speed tables (throughput.json, step_time*.json, 2026-11-25) were measured before the Trainer loop and the
+# dropout masks were made cheaper; re-measuring them on a loaded 2-core machine would not give numbers worth printing.
+SUPERSEDED_SPEED_TABLES = (
+    "### Speed: where the current numbers are\n\n"
+    "Pre-training speed: the table beside the authors' code above (authors_speed.json) and the per-step breakdown "
+    "(`python benchmarks/step_time.py --breakdown --threads 1`, step_time_breakdown.json); inference latency: the "
+    "inference table (inference.json). The first speed tables of 2026-11-25 (throughput.json, step_time.json, "
+    "step_time_har_config.json: 897.8 pre-training windows/s, eager 5.59 ms) predate the cheaper Trainer loop and "
+    "dropout masks and are no longer shown; their files stay as the record of that day.\n"
+)
+# Headlines and the test-read ledger's name for what they estimate (benchmarks/results/test_reads.json).
+HEADLINE_TARGETS = {
+    "har_probe_refit": "linear probe, refit on every training subject",
+    "har_finetune_refit_100pct": "fine-tuning with all labels, refit",
+    "har_finetune_refit_10pct": "fine-tuning with 10 % of the labels, refit",
+    "har_finetune_refit_1pct": "fine-tuning with 1 % of the labels, refit",
+}
 
 
 def pm(summary: dict | None) -> str:
@@ -56,8 +74,35 @@ def pm(summary: dict | None) -> str:
 
 
 def source(record: dict) -> str:
+    """The command and commit behind a table; a file re-aggregated from earlier runs says so (its provenance is the
+    aggregation's, not the training's)."""
     provenance = record["provenance"]
-    return f"<sub>`{provenance['command']}` (git {provenance['git_sha'][:7]}, {provenance['finished_at'][:10]})</sub>\n\n"
+    aggregated = ("; aggregated from earlier runs, see the file's `aggregated_from_earlier_runs`"
+                  if "aggregated_from_earlier_runs" in record else "")  # fmt: skip
+    return (f"<sub>`{provenance['command']}` (git {provenance['git_sha'][:7]}, {provenance['finished_at'][:10]}"
+            f"{aggregated})</sub>\n\n")
+
+
+def data_note(record: dict) -> str:
+    """Which copy of HAR the numbers were measured on, where they are set beside published (official-file) ones."""
+    note = record.get("data_note", {}).get("note")
+    return f"Data: {note}\n\n" if note else ""
+
+
+def test_reads_line(targets: list[str]) -> str:
+    """How many times the test split was read on the way to each headline (the ledger), and what each read gave."""
+    lines = []
+    for target in targets:
+        history = target_history(target)
+        if history:
+            reads = ", ".join(f"{value:.2f} (read {read})" if value is not None else f"read {read}"
+                              for read, value in history)  # fmt: skip
+            lines.append(f"- {HEADLINE_TARGETS[target]}: {len(history)} test read{'s' * (len(history) > 1)}, "
+                         f"in order: {reads}")
+    if not lines:
+        return ""
+    return ("Test reads per headline (benchmarks/results/test_reads.json; choices inside a study were made on "
+            "validation, but which study ran next followed these reads):\n\n" + "\n".join(lines) + "\n\n")
 
 
 def validation_mean(record: dict) -> str:
@@ -84,7 +129,7 @@ def reproduction(record: dict, variants: dict[str, dict]) -> str:
               f"{pm(record.get('random_init_test_macro_f1_percent'))} |\n"
               f"| paper (checkpoint chosen on test) | — | {record['reference']['paper_accuracy'].replace('+-', '±')} | "
               f"{record['reference']['paper_macro_f1'].replace('+-', '±')} |\n\n")
-    return table + "".join(source(r) for r in (record, *variants.values()))
+    return table + data_note(record) + "".join(source(r) for r in (record, *variants.values()))
 
 
 def like_for_like(refit: dict, reproduction: dict, longer: dict | None = None) -> str:
@@ -116,12 +161,13 @@ def like_for_like(refit: dict, reproduction: dict, longer: dict | None = None) -
         f"| this package, subject split, checkpoint chosen on validation | 6103 windows (4 subjects held out) | "
         f"{reproduction['num_train_epochs']}, best on validation | {pm(reproduction['test_accuracy_percent'])} | "
         f"{pm(reproduction['test_macro_f1_percent'])} |",
-        f"| ... the same protocol rerun on a GPU (har_refit's validation stage) | 6103 windows | "
+        f"| ... the same protocol rerun by har_refit's validation stage (machine not recorded) | 6103 windows | "
         f"{reproduction['num_train_epochs']}, best on validation | "
         f"{pm(refit['validation_stage_pretraining']['test_probe_accuracy_percent'])} | — |",
     ]
     sources = source(refit) + (source(longer) if longer is not None else "") + source(reproduction)
-    return "\n".join(lines) + f"\n\nGoal: {reference['goal_probe']} %.\n\n" + sources
+    return ("\n".join(lines) + f"\n\nGoal: {reference['goal_probe']} %.\n\n" + data_note(refit)
+            + ("" if refit["smoke"] else test_reads_line(["har_probe_refit"])) + sources)  # fmt: skip
 
 
 def refit_finetuning(refit: dict) -> str:
@@ -134,7 +180,8 @@ def refit_finetuning(refit: dict) -> str:
         lines.append(f"| {100 * float(fraction):g} % | {row['num_train_epochs']} | "
                      f"**{pm(row['refit']['test_accuracy_percent'])}** | {pm(row['refit']['test_macro_f1_percent'])} | "
                      f"{pm(row['validation_selected']['test_accuracy_percent'])} | {goals.get(fraction, '—')} |")
-    return "\n".join(lines) + "\n\n" + source(refit)
+    targets = ["har_finetune_refit_100pct", "har_finetune_refit_10pct", "har_finetune_refit_1pct"]
+    return "\n".join(lines) + "\n\n" + ("" if refit["smoke"] else test_reads_line(targets)) + source(refit)
 
 
 def har_study(record: dict) -> str:
@@ -185,7 +232,17 @@ def authors_speed(record: dict) -> str:
     return ("\n".join(lines) + f"\n\n{record['threads']} thread(s) each, {record['epochs_per_run']} epochs x "
             f"{record['data']['windows']} windows per run, {record['repeats']} interleaved rounds; 1-minute load "
             f"average {load['before']:g} before, {load['after']:g} after. Goal: ratio >= "
-            f"{record['goal']['ratio_ours_to_authors']:g}.\n\n" + source(record))
+            f"{record['goal']['ratio_ours_to_authors']:g}.\n\n" + speed_machines(record) + source(record))
+
+
+def speed_machines(record: dict) -> str:
+    """A speed ratio belongs to the machine it was measured on: say which, and how to measure another."""
+    machine = record["provenance"]["machine"]
+    cpu = machine.get("cpu_model") or machine.get("processor")
+    return (f"Measured on one machine ({machine['cpu_count']} CPUs, {cpu}); the ratio depends on the machine (the "
+            "cores, their caches, the load), and no other machine's run of this benchmark is recorded here, so it is "
+            "not a range yet. On yours: `python benchmarks/authors_speed.py --authors_repo <the authors' files>` "
+            "(2 threads, an otherwise idle machine).\n\n")
 
 
 def any_dataset(record: dict) -> str:
@@ -273,31 +330,6 @@ def bert_question(record: dict) -> str:
             f"{budget['seeds']}; test accuracy (%).\n\n" + source(record))
 
 
-def throughput(record: dict) -> str:
-    lines = ["| encoder | parameters | pre-training windows/s | GFLOP/s achieved | inference p50 / p95 (ms, 1 window) |",
-             "|---|---|---|---|---|"]
-    for name, size in record["sizes"].items():
-        lines.append(f"| {name} | {size['parameters'] / 1e6:.2f} M | {size['pretraining_windows_per_second']:g} | "
-                     f"{size['pretraining_achieved_gflops']:g} | {size['inference_latency_ms_p50']:.2f} / "
-                     f"{size['inference_latency_ms_p95']:.2f} |")
-    return ("\n".join(lines) + f"\n\nDense fp32 matmul peak measured in the same run: {record['matmul_peak_gflops']:g} "
-            f"GFLOP/s; batch {record['batch_size']}; {record['provenance']['machine']['cpu_count']} CPU cores.\n\n"
-            + source(record))
-
-
-def step_time(records: list[dict]) -> str:
-    lines = ["| one pre-training step, paper size, batch 128, 2 threads | median ms | p95 ms | windows/s |",
-             "|---|---|---|---|"]
-    for record in records:
-        config = record["config"]
-        har_config = not config.get("per_sample_masking", True)
-        label = ("per-batch masks, dropout in the momentum encoder (HAR configs)" if har_config
-                 else "package defaults (per-sample masks, deterministic targets)")
-        lines.append(f"| {label} | {record['step_ms_median']:g} | {record['step_ms_p95']:g} | "
-                     f"{record['windows_per_second']:g} |")
-    return "\n".join(lines) + f"\n\nTarget (issue 2): {records[0]['target_ms']} ms.\n\n" + "".join(map(source, records))
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--smoke", action="store_true", help="read the *.smoke.json files")
@@ -307,7 +339,7 @@ def main(argv=None):
     suffix = ".smoke.json" if args.smoke else ".json"
     names = ["har_reproduction", *(name for name, _ in MULTI_SEED_VARIANTS), *(name for name, _ in ABLATIONS),
              *(name for name, _ in FINETUNING),
-             "bert_question", "throughput", "step_time", "step_time_har_config", "har_refit", "any_dataset",
+             "bert_question", "har_refit", "any_dataset",
              "inference", "har_study", *(name for name, _ in STUDY_FOLLOW_UPS), "authors_speed", "har_refit_200"]
     records = {name: json.loads((RESULTS_DIR / f"{name}{suffix}").read_text())
                for name in names if (RESULTS_DIR / f"{name}{suffix}").exists()}
@@ -342,11 +374,7 @@ def main(argv=None):
         sections.append("### Inference latency\n\n" + inference(records["inference"]))
     if "authors_speed" in records:
         sections.append("### Pre-training speed beside the authors' code\n\n" + authors_speed(records["authors_speed"]))
-    if "throughput" in records:
-        sections.append("### Speed on this machine\n\n" + throughput(records["throughput"]))
-    steps = [records[name] for name in ("step_time", "step_time_har_config") if name in records]
-    if steps:
-        sections.append(step_time(steps))
+    sections.append(SUPERSEDED_SPEED_TABLES)
     missing = [name for name in names if name not in records]
     if missing:
         sections.append("Not run yet: " + ", ".join(f"`{name}`" for name in missing) + ".\n")

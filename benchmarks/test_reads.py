@@ -56,7 +56,7 @@ def record_test_read(
     results_file: str | None = None,
     provenance: dict | None = None,
     date: str | None = None,
-    targets: list[str] | None = None,
+    targets: list[str] | dict[str, float] | None = None,
     ledger: Path = LEDGER,
 ) -> dict:
     """Append one test read to the ledger and return its entry.
@@ -65,7 +65,7 @@ def record_test_read(
     "std": .., "values": [..]}}); `decision` is what was decided next ("" when not yet taken: fill it later with
     `set_decision`). The commit is the provenance's `git_sha` when given, else this checkout's. `targets` names the
     headline quantities this read is an attempt at (e.g. "har_finetune_refit_100pct"), so a headline can say which
-    read of its target it is.
+    read of its target it is; as a dict it also gives the number the read gave for each target (its mean).
     """
     for name, value in [("study", study), ("what", what)]:
         if not isinstance(value, str) or not value.strip():
@@ -87,6 +87,8 @@ def record_test_read(
             "commit": (provenance or {}).get("git_sha") or git_state()["git_sha"],
             "targets": list(targets or []),
         }
+        if isinstance(targets, dict):
+            entry["headline_values"] = dict(targets)
         if provenance is not None:
             entry["provenance"] = provenance
         record["reads"].append(entry)
@@ -115,6 +117,12 @@ def test_reads(study: str | None = None, target: str | None = None, ledger: Path
         for read in reads
         if (study is None or read["study"] == study) and (target is None or target in read.get("targets", []))
     ]
+
+
+def target_history(target: str, ledger: Path = LEDGER) -> list[tuple[int, float | None]]:
+    """(read id, the number it gave for `target`) for every read aimed at `target`, in order: how many times the test
+    split was read on the way to a headline."""
+    return [(read["id"], read.get("headline_values", {}).get(target)) for read in test_reads(target=target, ledger=ledger)]
 
 
 test_reads.__test__ = False  # a reader, not a pytest test, despite its name

@@ -31,6 +31,15 @@ def test_a_decision_taken_after_the_read_is_filled_in(tmp_path):
         ledger_module.set_decision(7, "x", ledger=ledger)
 
 
+def test_a_headline_history_lists_every_read_aimed_at_the_target(tmp_path):
+    ledger = tmp_path / "test_reads.json"
+    ledger_module.record_test_read(**READ, decision="goal missed", targets={"toy_goal": 90.0}, ledger=ledger)
+    ledger_module.record_test_read(**READ, decision="", targets=["other"], ledger=ledger)
+    ledger_module.record_test_read(**READ, decision="goal met", targets={"toy_goal": 91.5}, ledger=ledger)
+    assert ledger_module.target_history("toy_goal", ledger=ledger) == [(1, 90.0), (3, 91.5)]
+    assert ledger_module.target_history("other", ledger=ledger) == [(2, None)]
+
+
 def test_a_read_without_numbers_is_refused(tmp_path):
     with pytest.raises(ValueError, match="non-empty dict `result`"):
         ledger_module.record_test_read(study="toy", what="x", result={}, decision="", ledger=tmp_path / "l.json")
@@ -56,6 +65,8 @@ def test_the_committed_ledger_reads_and_its_ids_are_unique():
     assert len({read["id"] for read in reads}) == len(reads)
     for read in reads:
         assert read["what"] and read["result"] and "decision" in read, read
+        for target, value in read.get("headline_values", {}).items():
+            assert target in read["targets"] and _recorded(value, _numbers(read["result"])), (read["id"], target)
 
 
 def _numbers(tree) -> list:
