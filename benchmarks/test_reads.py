@@ -22,7 +22,7 @@ from filelock import FileLock
 
 from benchmarks.results_io import RESULTS_DIR, git_state, write_json
 
-LEDGER = RESULTS_DIR / "test_reads.json"
+LEDGER_NAME = "test_reads.json"  # in RESULTS_DIR, looked up when used (tests redirect RESULTS_DIR to a temporary one)
 DESCRIPTION = (
     "One entry per read of a test split that produced a number: when, what (which split, which configuration), the "
     "number, what was decided next, and the headline targets it was an attempt at. `commit`: for reads recorded as "
@@ -36,6 +36,11 @@ def _lock(ledger: Path) -> FileLock:
     """A lock shared by every process appending to `ledger`, kept outside the repository so it is never committed."""
     digest = hashlib.sha256(str(ledger.resolve()).encode()).hexdigest()[:16]
     return FileLock(Path(tempfile.gettempdir()) / f"timemae_test_reads_{digest}.lock")
+
+
+def ledger_path(ledger: Path | None = None) -> Path:
+    """`ledger`, or benchmarks/results/test_reads.json (wherever RESULTS_DIR points now)."""
+    return Path(ledger) if ledger is not None else RESULTS_DIR / LEDGER_NAME
 
 
 def _load(ledger: Path) -> dict:
@@ -57,7 +62,7 @@ def record_test_read(
     provenance: dict | None = None,
     date: str | None = None,
     targets: list[str] | dict[str, float] | None = None,
-    ledger: Path = LEDGER,
+    ledger: Path | None = None,
 ) -> dict:
     """Append one test read to the ledger and return its entry.
 
@@ -67,6 +72,7 @@ def record_test_read(
     headline quantities this read is an attempt at (e.g. "har_finetune_refit_100pct"), so a headline can say which
     read of its target it is; as a dict it also gives the number the read gave for each target (its mean).
     """
+    ledger = ledger_path(ledger)
     for name, value in [("study", study), ("what", what)]:
         if not isinstance(value, str) or not value.strip():
             raise ValueError(f"record_test_read needs a non-empty `{name}`; got {value!r}.")
@@ -96,8 +102,9 @@ def record_test_read(
     return entry
 
 
-def set_decision(read_id: int, decision: str, ledger: Path = LEDGER) -> dict:
+def set_decision(read_id: int, decision: str, ledger: Path | None = None) -> dict:
     """Fill in what was decided after read `read_id` (often decided only after the number was seen)."""
+    ledger = ledger_path(ledger)
     with _lock(ledger):
         record = _load(ledger)
         matches = [read for read in record["reads"] if read["id"] == read_id]
@@ -109,8 +116,9 @@ def set_decision(read_id: int, decision: str, ledger: Path = LEDGER) -> dict:
     return matches[0]
 
 
-def test_reads(study: str | None = None, target: str | None = None, ledger: Path = LEDGER) -> list[dict]:
+def test_reads(study: str | None = None, target: str | None = None, ledger: Path | None = None) -> list[dict]:
     """The ledger's entries in the order they were recorded: all of them, one study's, or those aimed at one target."""
+    ledger = ledger_path(ledger)
     reads = _load(ledger)["reads"]
     return [
         read
@@ -119,9 +127,10 @@ def test_reads(study: str | None = None, target: str | None = None, ledger: Path
     ]
 
 
-def target_history(target: str, ledger: Path = LEDGER) -> list[tuple[int, float | None]]:
+def target_history(target: str, ledger: Path | None = None) -> list[tuple[int, float | None]]:
     """(read id, the number it gave for `target`) for every read aimed at `target`, in order: how many times the test
     split was read on the way to a headline."""
+    ledger = ledger_path(ledger)
     return [(read["id"], read.get("headline_values", {}).get(target)) for read in test_reads(target=target, ledger=ledger)]
 
 
