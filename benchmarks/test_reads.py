@@ -131,7 +131,9 @@ def target_history(target: str, ledger: Path | None = None) -> list[tuple[int, f
     """(read id, the number it gave for `target`) for every read aimed at `target`, in order: how many times the test
     split was read on the way to a headline."""
     ledger = ledger_path(ledger)
-    return [(read["id"], read.get("headline_values", {}).get(target)) for read in test_reads(target=target, ledger=ledger)]
+    return [
+        (read["id"], read.get("headline_values", {}).get(target)) for read in test_reads(target=target, ledger=ledger)
+    ]
 
 
 test_reads.__test__ = False  # a reader, not a pytest test, despite its name
