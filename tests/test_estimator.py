@@ -185,6 +185,27 @@ def test_encoder_starts_from_a_bert_checkpoint(data, tmp_path):
     assert clf.model_.config.bert_model_name_or_path == str(tmp_path)
 
 
+def test_dropout_sets_the_encoders_dropout(data):
+    clf = TimeMAEClassifier(dropout=0.05, **TINY).fit(*data)
+    config = clf.model_.config
+    assert (config.hidden_dropout_prob, config.attention_probs_dropout_prob) == (0.05, 0.05)
+
+
+def test_augmentations_reach_the_finetuning_batches(data, monkeypatch):
+    """The fine-tuning trainer augments each training batch with exactly the estimator's augmentations."""
+    import timemae_hf.training.trainer as trainer_module
+
+    calls = []
+    original = trainer_module.augment_windows
+    monkeypatch.setattr(trainer_module, "augment_windows",
+                        lambda values, names, mask=None: calls.append(list(names)) or original(values, names, mask))
+    TimeMAEClassifier(augmentations=("jitter", "time_warp"), **TINY).fit(*data)
+    assert calls == [["jitter", "time_warp"]] * TINY["finetune_steps"]
+    calls.clear()
+    TimeMAEClassifier(**TINY).fit(*data)
+    assert calls == []
+
+
 def test_clone_and_params_follow_scikit_learn():
     clf = TimeMAEClassifier(head="probe", hidden_size=32, random_state=5)
     assert clf.get_params()["hidden_size"] == 32
@@ -325,6 +346,9 @@ def test_predict_input_must_match_fit(data):
         ({"batch_size": 0}, "batch_size must be an integer >= 1"),
         ({"finetune_learning_rate": 0.0}, "finetune_learning_rate must be a positive number"),
         ({"bert_model_name_or_path": "bert-base-uncased", "hidden_size": 32}, "leave them None"),
+        ({"dropout": 1.0}, "dropout must be a number in"),
+        ({"augmentations": "jitter"}, "augmentations must be a tuple of names"),
+        ({"augmentations": ("jitter", "mixup")}, "augmentations must be a tuple of names"),
     ],
 )
 def test_bad_parameters_are_reported_at_fit(data, params, match):

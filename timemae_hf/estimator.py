@@ -31,6 +31,7 @@ from transformers import PrinterCallback, Trainer, TrainingArguments, set_seed
 
 from .configuration_timemae import TimeMAEConfig
 from .modeling_timemae import TimeMAEForPreTraining, TimeMAEForSequenceClassification
+from .training.augmentation import AUGMENTATIONS
 from .training.collators import pad_past_values
 from .training.linear_probe import extract_features
 from .training.trainer import TimeMAEPretrainingTrainer, TimeMAETrainer
@@ -99,6 +100,12 @@ class TimeMAEClassifier(ClassifierMixin, BaseEstimator):
             Time steps per patch; `None` lets `TimeMAEConfig` derive it from the series length.
         mask_ratio (`float`, defaults to 0.6):
             Fraction of patches masked in pre-training.
+        dropout (`float`, *optional*):
+            Dropout on the encoder's embeddings, residual branches and attention probabilities; `None` takes the
+            config's (TimeMAE's 0.2) or the BERT checkpoint's.
+        augmentations (`tuple` of `str`, *optional*):
+            Random augmentations of fine-tuning batches, from `("jitter", "scaling", "time_warp")` (see
+            `timemae_hf.training.augmentation`); `None` or `()` trains on the windows as they are.
         normalize_channels (`bool`, defaults to `True`):
             Standardise each channel with the training windows' mean and std (NaN ignored), stored in the model.
         bert_model_name_or_path (`str`, *optional*):
@@ -141,6 +148,8 @@ class TimeMAEClassifier(ClassifierMixin, BaseEstimator):
         context_length=None,
         patch_length=None,
         mask_ratio=0.6,
+        dropout=None,
+        augmentations=None,
         normalize_channels=True,
         bert_model_name_or_path=None,
         random_state=None,
@@ -163,6 +172,8 @@ class TimeMAEClassifier(ClassifierMixin, BaseEstimator):
         self.context_length = context_length
         self.patch_length = patch_length
         self.mask_ratio = mask_ratio
+        self.dropout = dropout
+        self.augmentations = augmentations
         self.normalize_channels = normalize_channels
         self.bert_model_name_or_path = bert_model_name_or_path
         self.random_state = random_state
@@ -269,6 +280,14 @@ class TimeMAEClassifier(ClassifierMixin, BaseEstimator):
             value = getattr(self, name)
             if not isinstance(value, Real) or value < 0:
                 raise ValueError(f"{name} must be a number >= 0, got {value!r}.")
+        if self.dropout is not None and not (isinstance(self.dropout, Real) and 0 <= self.dropout < 1):
+            raise ValueError(f"dropout must be a number in [0, 1) or None, got {self.dropout!r}.")
+        if self.augmentations is not None:
+            if isinstance(self.augmentations, str) or not set(self.augmentations) <= set(AUGMENTATIONS):
+                raise ValueError(
+                    f"augmentations must be a tuple of names from {AUGMENTATIONS} (or None), got "
+                    f"{self.augmentations!r}."
+                )
         sizes = ("hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size")
         if self.bert_model_name_or_path is not None:
             given = [name for name in sizes if getattr(self, name) is not None]
@@ -299,6 +318,8 @@ class TimeMAEClassifier(ClassifierMixin, BaseEstimator):
             "id2label": {index: str(label) for index, label in enumerate(classes)},
             "label2id": {str(label): index for index, label in enumerate(classes)},
         }
+        if self.dropout is not None:
+            config_kwargs.update(hidden_dropout_prob=self.dropout, attention_probs_dropout_prob=self.dropout)
         if self.normalize_channels:
             config_kwargs.update(channel_statistics(corpus))
         if self.bert_model_name_or_path is not None:
@@ -367,7 +388,8 @@ class TimeMAEClassifier(ClassifierMixin, BaseEstimator):
             output_dir, self.finetune_steps, self.finetune_learning_rate, len(windows), seed,
             lr_scheduler_type="linear", warmup_steps=0.1,
         )  # fmt: skip
-        trainer = self._trainer(TimeMAETrainer, model=model, args=args, train_dataset=WindowDataset(windows, label_ids))
+        trainer = self._trainer(TimeMAETrainer, model=model, args=args, train_dataset=WindowDataset(windows, label_ids),
+                                augmentations=self.augmentations)  # fmt: skip
         trainer.train()
 
     def _fit_probe(self, model, windows, label_ids):

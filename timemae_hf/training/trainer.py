@@ -27,15 +27,22 @@ class TimeMAETrainer(Trainer):
     - writes TimeMAE's model card in `create_model_card` (also called by `push_to_hub`), rendered from
       `model_cards/timemae.md` with the run's measured results, command and `training_data` (a `TrainingDataCard`:
       the data's name, channels and how its validation split was made), instead of Trainer's generic draft;
-    - with `TimeMAETrainingArguments`, augments training batches (`--augmentations`; evaluation never) and decays the
-      learning rate layer by layer (`--layerwise_lr_decay`).
+    - augments training batches (evaluation never) with `augmentations`, or with `TimeMAETrainingArguments`'
+      `--augmentations`, and decays the learning rate layer by layer (`--layerwise_lr_decay`).
     """
 
-    def __init__(self, *args, training_data: Optional[TrainingDataCard] = None, **kwargs):
+    def __init__(
+        self,
+        *args,
+        training_data: Optional[TrainingDataCard] = None,
+        augmentations: Optional[list[str]] = None,
+        **kwargs,
+    ):
         if kwargs.get("data_collator") is None and len(args) < 3:
             kwargs["data_collator"] = self.default_collator(kwargs.get("model", args[0] if args else None))
         super().__init__(*args, **kwargs)
         self.training_data = training_data
+        self.augmentations = list(augmentations or getattr(self.args, "augmentations", None) or [])
 
     @staticmethod
     def default_collator(model):
@@ -61,9 +68,8 @@ class TimeMAETrainer(Trainer):
         self.accelerator.end_training()  # destroy_process_group in a multi-process run
 
     def training_step(self, model, inputs, num_items_in_batch=None):
-        augmentations = getattr(self.args, "augmentations", None)
-        if augmentations:
-            inputs = {**inputs, "past_values": augment_windows(inputs["past_values"], augmentations,
+        if self.augmentations:
+            inputs = {**inputs, "past_values": augment_windows(inputs["past_values"], self.augmentations,
                                                                inputs.get("past_observed_mask"))}  # fmt: skip
         return super().training_step(model, inputs, num_items_in_batch)
 
