@@ -296,6 +296,7 @@ def test_classifier_from_pretraining_checkpoint_loads_encoder_and_new_head(tmp_p
         assert torch.equal(classifier.timemae.state_dict()[name], tensor), name
 
 
+@pytest.mark.slow  # a fresh Python process
 def test_saved_checkpoint_loads_with_remote_code_where_timemae_hf_cannot_be_imported(tmp_path):
     checkpoint = tmp_path / "checkpoint"
     model = TimeMAEForPreTraining(tiny_config()).eval()

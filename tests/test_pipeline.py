@@ -115,6 +115,7 @@ def test_windows_of_different_lengths_and_nan_are_passed_as_unobserved(classifie
     assert classifier(with_nan, top_k=1)[0]["score"] == pytest.approx(float(expected.max()))
 
 
+@pytest.mark.slow  # a fresh Python process
 def test_saved_pipeline_runs_with_remote_code_where_timemae_hf_cannot_be_imported(classifier, tmp_path):
     checkpoint = tmp_path / "classifier"
     classifier.save_pretrained(checkpoint)

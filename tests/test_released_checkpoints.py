@@ -122,6 +122,7 @@ def test_released_folders_load_by_path_with_the_auto_classes(released):
     check_loads_with_auto_classes(*released)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("package_importable", [True, False], ids=["with_timemae_hf", "without_timemae_hf"])
 def test_released_classifier_runs_through_the_pipeline_in_a_fresh_process(released, tmp_path, package_importable):
     check_pipeline_in_fresh_process(released[1], tmp_path, package_importable)
@@ -218,6 +219,7 @@ def test_release_refuses_a_classifier_without_the_har_activities(tmp_path, fake_
     assert not (tmp_path / "released").exists()
 
 
+@pytest.mark.slow  # ONNX export of a release, every HAR test window, a fresh Python process
 def test_release_of_tiny_runs_passes_the_released_checks(tmp_path, fake_runs, har_dataset):
     """The checks above, end to end on a release whose card holds the classifier's measured HAR test accuracy."""
     pytest.importorskip("onnxruntime", reason="--onnx needs the `onnx` extra")

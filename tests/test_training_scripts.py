@@ -22,6 +22,7 @@ from transformers import AutoModelForSequenceClassification
 from timemae_hf import TimeMAEForPreTraining, TimeMAEModel
 from timemae_hf.training import DataTrainingArguments, load_splits
 
+pytestmark = pytest.mark.slow  # training scripts and launchers run as a user runs them
 
 REPOSITORY_ROOT = Path(__file__).resolve().parents[1]
 TINY_MODEL = [
@@ -43,7 +44,9 @@ def run_script(
     arguments: list[str], launcher: tuple[str, ...] = (sys.executable,), timeout: float = 300
 ) -> subprocess.CompletedProcess:
     """Run a training script from the repository root as a user would; fail the test with its output if it fails."""
-    env = {**os.environ, "PYTHONPATH": str(REPOSITORY_ROOT), "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+    # One torch thread per process: these models are tiny, and the machine may be running other tests.
+    env = {**os.environ, "PYTHONPATH": str(REPOSITORY_ROOT), "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false",
+           "OMP_NUM_THREADS": "1"}  # fmt: skip
     # A session of its own, so that a run that hangs is killed with every process it started (a launcher's workers).
     process = subprocess.Popen([*launcher, *arguments], cwd=REPOSITORY_ROOT, env=env, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True, start_new_session=True)  # fmt: skip
