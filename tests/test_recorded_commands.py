@@ -1,7 +1,7 @@
 """
-Every command this repository records for a reader to rerun (README.md, training/README.md, model_cards/, the
-released cards, the `command` fields of benchmarks/results/*.json) is accepted today by the argument parser of the
-script it runs: HfArgumentParser with its YAML config and overrides and the dataclasses' post-init checks (e.g. the
+Every command this repository records for a reader to rerun (README.md, training/README.md, benchmarks/README.md,
+model_cards/, the released cards, the `command` fields of benchmarks/results/*.json) is accepted today by the argument
+parser of the script it runs: HfArgumentParser with its YAML config and overrides and the dataclasses' post-init checks (e.g. the
 refit checks) for training/*.py, argparse for benchmarks/*.py and `python -m timemae_hf.<module>`; the arguments
 `benchmarks/har_reproduction.py --extra` forwards are parsed by training/pretrain.py. Nothing trains: each script is
 stopped right after its arguments are parsed and checked. A reader's placeholder (`<run folders>`) stands for one
@@ -51,7 +51,8 @@ class Parsed(Exception):
 
 
 def documents() -> list[Path]:
-    tracked = subprocess.run(["git", "ls-files", "README.md", "training/README.md", "model_cards/*.md",
+    tracked = subprocess.run(["git", "ls-files", "README.md", "training/README.md", "benchmarks/README.md",
+                              "model_cards/*.md",
                               "benchmarks/released/*/README.md", "benchmarks/results/*.json",
                               "benchmarks/results/**/*.json"], cwd=ROOT, capture_output=True,
                              text=True, check=True).stdout.split()  # fmt: skip
