@@ -65,7 +65,7 @@ def fill_in(text: str, variables: dict) -> str:
     for pattern, value in SHELL_SUBSTITUTIONS.items():
         text = re.sub(pattern, value, text)
     for name, value in variables.items():
-        text = re.sub(r"\$\{?" + name + r"\b\}?", lambda _: value, text)
+        text = re.sub(r"\$\{?" + name + r"\b\}?", lambda _, value=value: value, text)
     text = re.sub(r"<([^<>]+)>", lambda match: PLACEHOLDER + re.sub(r"\W+", "_", match.group(1)), text)
     return re.sub(r"\s\[[^\]]*\]", "", text)
 
