@@ -72,8 +72,9 @@ class BenchmarkOutputs:
 def benchmark_outputs(tmp_path, monkeypatch) -> BenchmarkOutputs:
     """Sends what the benchmark scripts write (results and runs) into tmp_path instead of the repository.
 
-    Every imported `benchmarks.*` module holding the repository's RESULTS_DIR or RUNS_DIR gets the temporary one, so a
-    test must import the benchmark modules it runs at its top; one imported later is caught when the test ends.
+    Every imported `benchmarks.*` module holding the repository's RESULTS_DIR or RUNS_DIR gets the temporary one. A
+    module first imported during the test takes the temporary one from results_io and launch, and gets the
+    repository's back when the test ends, so no later test inherits a deleted folder.
     """
     from benchmarks.launch import RUNS_DIR
     from benchmarks.results_io import RESULTS_DIR
@@ -89,12 +90,10 @@ def benchmark_outputs(tmp_path, monkeypatch) -> BenchmarkOutputs:
             if getattr(module, name, None) == repository_dir:
                 monkeypatch.setattr(module, name, temporary_dir)
     yield outputs
-    for module in benchmark_modules():
-        for name, (repository_dir, _) in redirected.items():
-            assert getattr(module, name, None) != repository_dir, (
-                f"{module.__name__} was imported during the test, too late to be redirected from {repository_dir}: "
-                "import it at the top of the test file"
-            )
+    for module in benchmark_modules():  # monkeypatch restores the others
+        for name, (repository_dir, temporary_dir) in redirected.items():
+            if getattr(module, name, None) == temporary_dir:
+                setattr(module, name, repository_dir)
 
 
 @pytest.fixture(scope="session")
