@@ -12,10 +12,10 @@ train/test split. Methods (`METHODS`): aeon's MiniRocket, MultiRocket-Hydra and 
 `TimeMAEClassifier()` with its defaults, fine-tuned or with the linear probe; each with `random_state` = the seed
 (3407, 1, 2). aeon's classifiers take equal lengths only: on JapaneseVowels and PLAID they are padded with zeros by
 aeon's `Padder` (its default fill value) inside a `ClassifierPipeline`, to the longest series of both splits (the
-padding length must cover the test split); `TimeMAEClassifier` takes the ragged series as they are (and, on JapaneseVowels, whose test series are
-longer than any train series, `context_length` = that longest length). Before a set's first timed aeon row, the
-method is fit once, untimed, on random data of the set's shape, so that numba's compilation is not counted as fit
-time. For HAR the best validation-chosen TimeMAE recipe is not retrained (hours): its committed refit test accuracy
+padding length must cover the test split); `TimeMAEClassifier` takes the ragged series as they are (and, on
+JapaneseVowels, whose test series are longer than any train series, `context_length` = that longest length).
+Before a set's first timed aeon row, the method is fit once, untimed, on random data of the set's shape, so that
+numba's compilation is not counted as fit time. For HAR the best validation-chosen TimeMAE recipe is not retrained (hours): its committed refit test accuracy
 is shown from the HAR studies' results files (`HAR_RECIPE_FILES`), marked as not rerun here.
 
 Each (set, method, seed) is one row, written when it finishes to
@@ -216,11 +216,15 @@ def run_row(data: LeagueData, method: Method, seed: int, timemae_params: dict, c
 
 
 def check_row_params(path: Path, row: dict, data: LeagueData, method: Method, seed: int, timemae_params: dict):
-    """A row made with other estimator parameters (the defaults changed) must not be reused as if it were current."""
+    """
+    A row made with other estimator parameters (the defaults changed) must not be reused as if it were current. A
+    parameter the row lacks is accepted at None: an option added since, whose None keeps the behaviour the row had.
+    """
     expected = json_safe(method.build(data, seed, timemae_params).get_params())
-    if row["params"] != expected:
-        changed = sorted(key for key in expected.keys() | row["params"].keys()
-                         if expected.get(key) != row["params"].get(key))  # fmt: skip
+    added_since = {key for key, value in expected.items() if key not in row["params"] and value is None}
+    changed = sorted(key for key in (expected.keys() - added_since) | row["params"].keys()
+                     if expected.get(key) != row["params"].get(key))  # fmt: skip
+    if changed:
         raise ValueError(
             f"{repository_relative(path)} was made with other {method.name} parameters ({', '.join(changed)} differ "
             f"from today's). Delete that set's {method.name} rows to rerun them with today's code, or choose another "
@@ -357,12 +361,9 @@ def aggregate(name: str, rows_dir: Path, results_dir: Path, datasets, methods, s
                 results[dataset]["methods"][method] = summarise(found)
                 results[dataset].setdefault("data", found[0]["data"])
             rows.extend(found)
-        if dataset in HAR_FRACTIONS:
-            recipe = har_recipe(dataset, results_dir)
-            if recipe:
-                results[dataset]["methods"][HAR_RECIPE] = recipe
-        else:
-            results[dataset]["published"] = published_for(dataset)
+        if dataset in HAR_FRACTIONS and har_recipe(dataset, results_dir):
+            results[dataset]["methods"][HAR_RECIPE] = har_recipe(dataset, results_dir)
+        results[dataset]["published"] = published_for(dataset)
     return {
         "benchmark": name,
         "datasets": list(datasets),
@@ -381,11 +382,12 @@ def aggregate(name: str, rows_dir: Path, results_dir: Path, datasets, methods, s
 
 def league_markdown(record: dict) -> str:
     """The league as a markdown table: one line per set, test accuracy % (mean +- std over seeds, mean fit time) per
-    method, the HAR recipe's committed numbers, and the published 30-resample means beside each UCR set."""
+    method, the HAR recipe's committed numbers, and the published accuracies beside each UCR set: the 30-resample
+    mean, and in brackets resample 0, the very split the league uses."""
     methods = record["methods"]
     har_recipe_shown = any(HAR_RECIPE in result["methods"] for result in record["results"].values())
     header = ["set", *methods, *(["TimeMAE, HAR recipe chosen on validation*"] if har_recipe_shown else []),
-              "published 30-resample mean (MiniRocket / MR-Hydra / QUANT)"]  # fmt: skip
+              "published: 30-resample mean [default split] (MiniRocket / MR-Hydra / QUANT)"]  # fmt: skip
     lines = [f"| {' | '.join(header)} |", "|" + "---|" * len(header)]
     for dataset, result in record["results"].items():
         cells = [dataset]
@@ -402,20 +404,33 @@ def league_markdown(record: dict) -> str:
     notes = [(f"Test accuracy %, mean ± sample std over seeds {seeds} (mean fit time); same splits and machine for "
               f"every method. Published: {record['published_source']}.")]  # fmt: skip
     if har_recipe_shown:
-        sources = sorted({result["methods"][HAR_RECIPE]["source"] for result in record["results"].values()
-                          if HAR_RECIPE in result["methods"]})  # fmt: skip
-        notes.append("*Fine-tuned from encoders pre-trained on HAR's train windows, the recipe chosen on HAR's "
-                     f"validation split: {'; '.join(sources)}.")  # fmt: skip
-    for dataset, result in record["results"].items():
-        for method, summary in result["methods"].items():
-            if summary.get("note"):
-                notes.append(f"{dataset}, {method}: {summary['note']}.")
+        sources = [f"{dataset} {result['methods'][HAR_RECIPE]['source']}" for dataset, result in
+                   record["results"].items() if HAR_RECIPE in result["methods"]]  # fmt: skip
+        notes.append("*Fine-tuned from encoders pre-trained on HAR's train windows, with the recipe and epochs chosen "
+                     f"on HAR's validation split: {'; '.join(sources)}.")  # fmt: skip
+    notes.extend(variable_length_notes(record))
     train_lines = training_accuracy_lines(record)
     missing = record["missing_rows"]
     if missing:
         notes.append(f"{len(missing)} of {len(record['datasets']) * len(methods) * len(record['seeds'])} rows not run "
                      "yet.")  # fmt: skip
     return "\n".join([*lines, "", *notes, *(["", *train_lines] if train_lines else [])]) + "\n"
+
+
+def variable_length_notes(record: dict) -> list[str]:
+    """How each set of unequal lengths reached the methods (the rows' notes say the same per method)."""
+    notes = []
+    for dataset, result in record["results"].items():
+        length = result.get("data", {}).get("length")
+        if not isinstance(length, dict):
+            continue
+        context = [summary["note"].split(", ", 1)[1] for method, summary in result["methods"].items()
+                   if METHODS.get(method, None) and METHODS[method].is_timemae and ", " in summary.get("note", "")]
+        notes.append(f"{dataset} holds series of {length['min']} to {length['max']} steps: aeon's classifiers take "
+                     f"equal lengths only and get them zero-padded to {length['max']} (the longest of train and "
+                     f"test) by aeon's Padder; TimeMAE takes the series as they are"
+                     f"{' with ' + context[0] if context else ''}.")  # fmt: skip
+    return notes
 
 
 def accuracy_cell(summary: dict, num_seeds: int) -> str:
@@ -429,8 +444,8 @@ def published_cell(dataset: str, published: dict | None) -> str:
         return ""
     if "unavailable" in published:
         return published["unavailable"]
-    values = [f"{published[name]['mean_30_resamples']:.2f}" if name in published else "-"
-              for name, method in METHODS.items() if method.bakeoff_file]  # fmt: skip
+    values = [f"{published[name]['mean_30_resamples']:.2f} [{published[name]['resample_0']:.2f}]"
+              if name in published else "-" for name, method in METHODS.items() if method.bakeoff_file]  # fmt: skip
     published_names = {entry["dataset"] for entry in published.values()} - {dataset}
     return " / ".join(values) + "".join(f" ({name})" for name in sorted(published_names))
 
