@@ -15,8 +15,9 @@ aeon's `Padder` (its default fill value) inside a `ClassifierPipeline`, to the l
 padding length must cover the test split); `TimeMAEClassifier` takes the ragged series as they are (and, on
 JapaneseVowels, whose test series are longer than any train series, `context_length` = that longest length).
 Before a set's first timed aeon row, the method is fit once, untimed, on random data of the set's shape, so that
-numba's compilation is not counted as fit time. For HAR the best validation-chosen TimeMAE recipe is not retrained (hours): its committed refit test accuracy
-is shown from the HAR studies' results files (`HAR_RECIPE_FILES`), marked as not rerun here.
+numba's compilation is not counted as fit time. For HAR the best validation-chosen TimeMAE recipe is not retrained
+(hours): its committed refit test accuracy is shown from the HAR studies' results files (`HAR_RECIPE_FILES`), marked
+as not rerun here.
 
 Each (set, method, seed) is one row, written when it finishes to
 benchmarks/results/league_rows/<name>/<set>/<method>_seed<k>.json with its own provenance and data fingerprint; a
