@@ -65,7 +65,7 @@ class PretrainingDataArguments(DataTrainingArguments):
         metadata={
             "help": "Stream the data instead of loading it (a corpus larger than memory; not for 'har'): needs "
             "--max_steps; channel statistics and the window length come from a bounded sample of the stream "
-            "(logged), and there is no linear probe."
+            "(logged), and there is no linear probe (a label column is left aside)."
         },
     )
 
@@ -189,11 +189,19 @@ def main():
 
 
 def check_streaming(data_args: PretrainingDataArguments, training_args: TimeMAETrainingArguments):
-    """A stream has no length: Trainer needs --max_steps, and a refit has no validation split to add to train."""
+    """
+    A stream has no length: Trainer needs --max_steps; a refit has no validation split to add to train; and no linear
+    probe (its labels are left aside), so no checkpoint can be chosen by one. Checked before any data is read.
+    """
     if not data_args.streaming:
         return
     if training_args.do_train and training_args.max_steps <= 0:
         raise ValueError("--streaming has no epochs (a stream has no length): set --max_steps.")
+    if "probe" in (training_args.metric_for_best_model or ""):
+        raise ValueError(
+            f"--metric_for_best_model {training_args.metric_for_best_model} needs the linear probe, which a stream "
+            "does not get (its labels are left aside): choose --metric_for_best_model loss."
+        )
     if training_args.refit:
         raise ValueError("--refit concatenates train and validation, which --streaming cannot: drop one of them.")
 

@@ -5,6 +5,8 @@ import logging
 import datasets
 import numpy as np
 
+from .streaming import reading_stream
+
 logger = logging.getLogger(__name__)
 
 STREAMING_STATISTICS_WINDOWS = 10_000  # windows of a streaming train split the statistics are computed from
@@ -44,7 +46,8 @@ def compute_channel_statistics(
             "Channel statistics come from the first %d windows of the streaming train split, not all of it.",
             max_windows,
         )
-        windows = (example["past_values"] for example in train_dataset.take(max_windows))
+        with reading_stream(train_dataset.take(max_windows)) as examples:
+            windows = [np.asarray(example["past_values"], dtype=np.float32) for example in examples]
         batches = _batches_of(windows, 256)
     else:
         if max_windows is not None:

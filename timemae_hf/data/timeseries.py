@@ -30,6 +30,7 @@ import pyarrow.compute
 
 from .npz_format import read_npz_file
 from .series_file import SeriesFile, check_series, file_stem
+from .streaming import first_example, reading_stream
 from .ts_format import read_ts_file
 from .uci_har import _source_fingerprint
 from .validation_split import (
@@ -183,7 +184,8 @@ def series_shape(dataset: datasets.Dataset | datasets.IterableDataset) -> tuple[
             "series_shape: the maximum length comes from the first %d windows of a streaming dataset.",
             STREAMING_SAMPLE_WINDOWS,
         )
-        windows = (example["past_values"] for example in dataset.take(STREAMING_SAMPLE_WINDOWS))
+        with reading_stream(dataset.take(STREAMING_SAMPLE_WINDOWS)) as examples:
+            windows = [np.asarray(example["past_values"], dtype=np.float32) for example in examples]
     else:
         windows = (window for batch in dataset.with_format("numpy", columns=["past_values"]).iter(256)
                    for window in batch["past_values"])
@@ -378,7 +380,7 @@ def _as_timeseries_splits(
     streaming = isinstance(raw, datasets.IterableDatasetDict)
     renamed = {}
     for split, dataset in raw.items():
-        column_names = dataset.column_names or list(next(iter(dataset)))
+        column_names = dataset.column_names or list(first_example(dataset))
         if past_values_column not in column_names:
             raise ValueError(
                 f"The {split} split has no column '{past_values_column}' (columns: {column_names}); pass "
@@ -401,15 +403,15 @@ def _as_timeseries_splits(
         if not has_labels and "labels" in column_names:
             dataset = dataset.remove_columns("labels")
         renamed[split] = dataset
-    labelled = "labels" in (renamed["train"].column_names or list(next(iter(renamed["train"]))))
+    labelled = "labels" in (renamed["train"].column_names or list(first_example(renamed["train"])))
     if not labelled:  # an unlabelled train split makes the whole source unlabelled
         renamed = {
             split: dataset.remove_columns("labels") if "labels" in (dataset.column_names or []) else dataset
             for split, dataset in renamed.items()
         }
 
-    first_example = next(iter(renamed["train"]))
-    num_channels = _window_from_value(first_example["past_values"], "train", 0).shape[1]
+    first_window = first_example(renamed["train"])["past_values"]
+    num_channels = _window_from_value(first_window, "train", 0).shape[1]
     label_feature, label2id = None, None
     if labelled:
         label_feature, label2id = _label_feature(renamed, streaming)

@@ -73,6 +73,14 @@ def _load_har(data_args: DataTrainingArguments) -> DatasetDict:
 
 
 def _load_timeseries(data_args: DataTrainingArguments, seed: int, streaming: bool):
+    label_column = data_args.label_column
+    if streaming and label_column is not None:
+        # Pre-training needs no labels, and a stream's classes cannot be counted without reading all of it.
+        logger.info(
+            f"--streaming: the label column {label_column!r}, if the data has one, is left aside: pre-training reads "
+            "only the series, and a stream gets no linear probe."
+        )
+        label_column = None
     data_files = None
     if data_args.train_file is not None:
         data_files = {
@@ -89,7 +97,7 @@ def _load_timeseries(data_args: DataTrainingArguments, seed: int, streaming: boo
         data_files=data_files,
         name=data_args.dataset_config_name,
         past_values_column=data_args.past_values_column,
-        label_column=data_args.label_column,
+        label_column=label_column,
         group_column=data_args.group_column,
         validation_fraction=data_args.validation_fraction,
         seed=seed,
