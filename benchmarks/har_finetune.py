@@ -22,7 +22,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as `python benchmarks/<script>.py`
 
 from benchmarks.launch import (  # noqa: E402
-    REPOSITORY_ROOT,
     RUNS_DIR,
     fresh_smoke_runs_dir,
     mean_std,
@@ -106,7 +105,7 @@ def main(argv=None):
     first_run = runs_dir / f"fraction{max(args.label_fractions)}_seed{args.seeds[0]}"
     confusion_png = RESULTS_DIR / f"{name}_confusion_matrix{'.smoke' if args.smoke else ''}.png"
     shutil.copyfile(first_run / "confusion_matrix.png", confusion_png)
-    payload["confusion_matrix_png"] = str(confusion_png.relative_to(REPOSITORY_ROOT))
+    payload["confusion_matrix_png"] = repository_relative(confusion_png)
     payload["data_note"] = har_data_note(args.data_dir)  # which HAR copy: the re-derived one, or another
     write_result(name, payload, started_at, script_command(__file__, argv), smoke=args.smoke)
 

@@ -74,12 +74,17 @@ def benchmark_outputs(tmp_path, monkeypatch) -> BenchmarkOutputs:
 
     Every imported `benchmarks.*` module holding the repository's RESULTS_DIR or RUNS_DIR gets the temporary one. A
     module first imported during the test takes the temporary one from results_io and launch, and gets the
-    repository's back when the test ends, so no later test inherits a deleted folder.
+    repository's back when the test ends, so no later test inherits a deleted folder. The run folders a results file
+    copies provenance from start empty, as in the fresh process a benchmark runs in.
     """
+    from benchmarks import results_io
     from benchmarks.launch import RUNS_DIR
     from benchmarks.results_io import RESULTS_DIR
 
     outputs = BenchmarkOutputs(results=tmp_path / "benchmark_results", runs=tmp_path / "benchmark_runs")
+    outputs.results.mkdir()  # both exist in the repository: scripts save figures into them before any JSON
+    outputs.runs.mkdir()
+    monkeypatch.setattr(results_io, "RUNS_USED", [])
     redirected = {"RESULTS_DIR": (RESULTS_DIR, outputs.results), "RUNS_DIR": (RUNS_DIR, outputs.runs)}
 
     def benchmark_modules():
