@@ -472,10 +472,15 @@ class TimeMAEClassifier(ClassifierMixin, BaseEstimator):
         """
         Write the fitted model as a standard transformers checkpoint (`TimeMAEForSequenceClassification`, loadable by
         `AutoModelForSequenceClassification`, `id2label` = the classes) plus `timemae_estimator.json`, the estimator's
-        parameters and its classes with their type, which `TimeMAEClassifier.from_pretrained` reads back.
+        parameters and its classes with their type, which `TimeMAEClassifier.from_pretrained` reads back, and a model
+        card (README.md) with what the estimator knows of its data and its parameters.
         """
+        from .training.model_card import render_estimator_card
+
         check_is_fitted(self)
         self.model_.save_pretrained(save_directory)
+        model_name = os.path.basename(os.path.normpath(os.path.abspath(save_directory)))
+        render_estimator_card(self, model_name).save(os.path.join(save_directory, "README.md"))
         params = self.get_params()
         if not isinstance(params["random_state"], (Integral, type(None))):
             params["random_state"] = None  # a RandomState instance has no JSON form

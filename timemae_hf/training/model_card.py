@@ -1,5 +1,7 @@
-"""Model cards for the folders the training scripts write, rendered from `model_cards/timemae.md`."""
+"""Model cards for the folders the training scripts and `TimeMAEClassifier.save_pretrained` write, rendered from
+`model_cards/timemae.md` (package data `timemae_hf.model_cards`)."""
 
+import importlib.resources
 import os
 import shlex
 import sys
@@ -14,7 +16,10 @@ from .. import TimeMAEForPreTraining, TimeMAEModel
 from ..data import HAR_CHANNELS
 
 
-DEFAULT_TEMPLATE_PATH = Path(__file__).resolve().parents[2] / "model_cards" / "timemae.md"
+# The top-level model_cards/ folder, which setup.cfg maps to this package name: a wheel carries a copy of the
+# template, an editable install reads the folder itself.
+TEMPLATE_PACKAGE = "timemae_hf.model_cards"
+TEMPLATE_NAME = "timemae.md"
 BASE_TAGS = ["time-series", "timemae", "self-supervised", "masked-autoencoder", "bert"]
 HAR_TAGS = ["human-activity-recognition"]
 TASK_TYPE = "time-series-classification"
@@ -67,6 +72,23 @@ CARD_METRICS = {
 }
 
 
+def card_template(template_path: Optional[os.PathLike] = None) -> str:
+    """The text of the card template: `template_path`, or by default `model_cards/timemae.md` as installed with the
+    package (`importlib.resources`, so that it is found in a wheel install as in a checkout)."""
+    if template_path is not None:
+        if not Path(template_path).is_file():
+            raise FileNotFoundError(f"Model card template {template_path} not found: pass an existing file, or no "
+                                    "template_path for the package's own template.")  # fmt: skip
+        return Path(template_path).read_text(encoding="utf-8")
+    try:
+        return (importlib.resources.files(TEMPLATE_PACKAGE) / TEMPLATE_NAME).read_text(encoding="utf-8")
+    except ModuleNotFoundError as error:
+        raise FileNotFoundError(
+            f"The model card template ({TEMPLATE_PACKAGE}/{TEMPLATE_NAME}) is not installed: install the package "
+            "(`pip install timemae-hf`, or `pip install -e .` in a checkout, whose model_cards/ folder it maps)."
+        ) from error
+
+
 def training_command(argv: Optional[list[str]] = None) -> str:
     """The command that started this process, as a user would type it (`accelerate launch` for several processes)."""
     argv = list(sys.argv if argv is None else argv)
@@ -112,7 +134,7 @@ def render_model_card(
     training_args: TrainingArguments,
     extra_tags: Optional[list[str]] = None,
     selected_step: Optional[int] = None,
-    template_path: os.PathLike = DEFAULT_TEMPLATE_PATH,
+    template_path: Optional[os.PathLike] = None,
     benchmark: Optional[dict] = None,
     training_data: Optional[TrainingDataCard] = None,
     trained_steps: Optional[int] = None,
@@ -123,13 +145,10 @@ def render_model_card(
     `selected_step` is the optimizer step of the checkpoint that validation selected, if one was. `benchmark`
     (see `benchmark_summary`) adds the multi-seed result of a benchmark this run belongs to. `training_data` describes
     the data (default: UCI HAR, `har_training_data()`). `trained_steps=0` says the run trained nothing (it only
-    evaluated), and the card says so instead of calling the model trained.
+    evaluated), and the card says so instead of calling the model trained. `template_path` replaces the package's
+    template (`card_template`).
     """
-    if not Path(template_path).is_file():
-        raise FileNotFoundError(
-            f"Model card template {template_path} not found: run from a checkout of timemae-hf, whose model_cards/ "
-            "folder holds it."
-        )
+    template = card_template(template_path)
     config = model.config
     training_data = training_data or har_training_data()
     # A released pre-trained encoder (`TimeMAEModel`, without momentum encoder, regressor and codebook) is described as
@@ -152,7 +171,7 @@ def render_model_card(
     world_size = training_args.world_size
     return ModelCard.from_template(
         card_data,
-        template_path=str(template_path),
+        template_str=template,
         model_name=model_name,
         is_pretraining=is_pretraining,
         is_trained=trained_steps is None or trained_steps > 0,
@@ -176,6 +195,56 @@ def render_model_card(
         metric_for_best_model=training_args.metric_for_best_model,
         selected_step=selected_step,
         benchmark=benchmark,
+    )
+
+
+ESTIMATOR_HIDDEN_PARAMS = ("output_dir", "verbose")  # where and how loudly `fit` ran, not what it fitted
+
+
+def render_estimator_card(estimator, model_name: str, template_path: Optional[os.PathLike] = None) -> ModelCard:
+    """
+    The card of a fitted `TimeMAEClassifier` (`save_pretrained` writes it), from the same template as the training
+    scripts' cards. It says what the estimator knows of its data (channels, classes, longest series) and every
+    parameter `fit` ran with; it does not name the data or count its windows, which the estimator never learns.
+    """
+    config = estimator.model_.config
+    class_names = [config.id2label[i] for i in sorted(config.id2label)]
+    params = estimator.get_params()
+    data = TrainingDataCard(
+        name="the windows given to `fit`",
+        validation_split=None,
+        description=f"{config.num_input_channels} channels, series of up to {config.context_length} steps, "
+        f"{len(class_names)} classes",
+        limitations="Fitted on windows whose origin this card cannot know; expect lower accuracy on data recorded "
+        "differently (other sensors, sampling rates, populations or preprocessing).",
+    )
+    card_data = ModelCardData(
+        model_name=model_name,
+        library_name="transformers",
+        license="apache-2.0",
+        tags=[*BASE_TAGS, TASK_TYPE, "scikit-learn"],
+        base_model=_hub_id_or_none(config.bert_model_name_or_path),
+    )
+    return ModelCard.from_template(
+        card_data,
+        template_str=card_template(template_path),
+        model_name=model_name,
+        is_pretraining=False,
+        is_trained=True,
+        data=data,
+        auto_class="AutoModelForSequenceClassification",
+        config=config,
+        class_names=class_names,
+        results=[],
+        training_command=None,
+        estimator={
+            "head": params["head"],
+            "pretrain_steps": params["pretrain_steps"],
+            "finetune_steps": params["finetune_steps"],
+            "params": sorted(
+                (name, value) for name, value in params.items() if name not in ESTIMATOR_HIDDEN_PARAMS
+            ),
+        },
     )
 
 
