@@ -4,6 +4,7 @@ import importlib.util
 import json
 
 import pytest
+import torch
 
 from benchmarks import league
 from benchmarks.league_data import load_league_data, published_accuracies
@@ -16,7 +17,9 @@ RUNNABLE = [name for name, method in league.METHODS.items() if method.is_timemae
 
 
 def run_smoke(results_dir, *extra):
-    return league.main(["--smoke", "--results_dir", str(results_dir), *extra])
+    """The smoke league into `results_dir`, on this process's torch threads (main() sets them for the whole process)."""
+    threads = str(torch.get_num_threads())
+    return league.main(["--smoke", "--results_dir", str(results_dir), "--torch_threads", threads, *extra])
 
 
 @pytest.mark.slow
