@@ -23,6 +23,7 @@ from .modeling_timemae import (
 )
 from .pipeline_timemae import TASK as TIME_SERIES_CLASSIFICATION_TASK
 from .pipeline_timemae import TimeSeriesClassificationPipeline
+from .windows_timemae import pad_past_values
 
 __version__ = "0.1.0"
 
@@ -66,4 +67,5 @@ __all__ = [
     "TimeMAEModelOutput",
     "TimeMAEPreTrainedModel",
     "TimeSeriesClassificationPipeline",
+    "pad_past_values",
 ]

@@ -30,11 +30,12 @@ from torch.utils.data import Dataset
 from transformers import PrinterCallback, Trainer, TrainingArguments, set_seed
 
 from .configuration_timemae import TimeMAEConfig
+from .data import compute_channel_statistics
 from .modeling_timemae import TimeMAEForPreTraining, TimeMAEForSequenceClassification
 from .training.augmentation import AUGMENTATIONS
-from .training.collators import pad_past_values
 from .training.linear_probe import extract_features
 from .training.trainer import TimeMAEPretrainingTrainer, TimeMAETrainer
+from .windows_timemae import pad_past_values, pad_windows
 
 
 ESTIMATOR_FILE = "timemae_estimator.json"
@@ -321,7 +322,7 @@ class TimeMAEClassifier(ClassifierMixin, BaseEstimator):
         if self.dropout is not None:
             config_kwargs.update(hidden_dropout_prob=self.dropout, attention_probs_dropout_prob=self.dropout)
         if self.normalize_channels:
-            config_kwargs.update(channel_statistics(corpus))
+            config_kwargs.update(compute_channel_statistics(corpus))
         if self.bert_model_name_or_path is not None:
             return TimeMAEForSequenceClassification.from_bert(self.bert_model_name_or_path, **config_kwargs)
         sizes = {
@@ -437,7 +438,7 @@ class TimeMAEClassifier(ClassifierMixin, BaseEstimator):
         self.model_.eval()
         logits = []
         for start in range(0, len(windows), self.batch_size):
-            batch = pad_past_values(list(windows[start : start + self.batch_size]))
+            batch = pad_past_values(windows[start : start + self.batch_size])
             batch = {name: tensor.to(self.model_.device) for name, tensor in batch.items()}
             logits.append(self.model_(**batch).logits.float().cpu().numpy())
         return np.concatenate(logits)
@@ -544,7 +545,11 @@ def check_windows(X, argument: str = "X") -> np.ndarray:
     if scipy.sparse.issparse(X):
         raise TypeError(f"{argument} is a sparse matrix; sparse input is not supported: pass {argument}.toarray().")
     if isinstance(X, (list, tuple)) and len(X) and len({np.shape(series) for series in X}) > 1:
-        return pad_series(X, argument)
+        try:
+            padded = pad_windows(X)  # NaN-padded at the end to the longest series
+        except ValueError as error:
+            raise ValueError(f"The series of {argument}: {error}") from error
+        return check_windows(padded, argument)
     try:
         windows = np.asarray(X)
         if windows.dtype.kind == "c":
@@ -572,48 +577,6 @@ def check_windows(X, argument: str = "X") -> np.ndarray:
             f"{empty[:10].tolist()}: drop them, e.g. X = X[~np.isnan(X).all(axis=(1, 2))]."
         )
     return windows
-
-
-def pad_series(series_list, argument: str = "X") -> np.ndarray:
-    """Series of different lengths, each `(time,)` or `(time, channels)`, NaN-padded at the end to the longest."""
-    series_list = [np.asarray(series, dtype=np.float32) for series in series_list]
-    series_list = [series[:, None] if series.ndim == 1 else series for series in series_list]
-    channel_counts = {series.shape[1] if series.ndim == 2 else None for series in series_list}
-    if len(channel_counts) != 1 or None in channel_counts:
-        raise ValueError(
-            f"The series of {argument} have shapes {sorted({series.shape for series in series_list})}: each must be "
-            "(time,) or (time, channels), with the same channel count; lengths may differ."
-        )
-    length = max(len(series) for series in series_list)
-    padded = np.full((len(series_list), length, channel_counts.pop()), np.nan, dtype=np.float32)
-    for index, series in enumerate(series_list):
-        padded[index, : len(series)] = series
-    return check_windows(padded, argument)
-
-
-def pad_windows(windows: np.ndarray, length: int) -> np.ndarray:
-    """Right-pad `(n_windows, time, channels)` with NaN (unobserved) to `length` steps."""
-    if windows.shape[1] == length:
-        return windows
-    return np.pad(windows, ((0, 0), (0, length - windows.shape[1]), (0, 0)), constant_values=np.nan)
-
-
-def channel_statistics(windows: np.ndarray, min_std: float = 1e-8) -> dict[str, list[float]]:
-    """
-    Per-channel mean and std over every observed value of `windows` (NaN ignored); std 1 for constant channels. The
-    same numbers as `timemae_hf.data.compute_channel_statistics`, which reads a `datasets.Dataset`: wrapping arrays
-    that are already in memory into one costs seconds (14 s for 7,000 windows of 128 x 9) for a numpy one-liner.
-    """
-    unobserved = np.isnan(windows).all(axis=(0, 1))
-    if unobserved.any():
-        raise ValueError(
-            f"Channel(s) {np.flatnonzero(unobserved).tolist()} have no observed value in any window: drop them."
-        )
-    values = windows.astype(np.float64)
-    channel_mean = np.nanmean(values, axis=(0, 1))
-    channel_std = np.nanstd(values, axis=(0, 1))
-    channel_std = np.where(channel_std < min_std, 1.0, channel_std)
-    return {"channel_mean": channel_mean.tolist(), "channel_std": channel_std.tolist()}
 
 
 def training_batch_size(batch_size: int, num_windows: int) -> int:

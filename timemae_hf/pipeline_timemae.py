@@ -1,7 +1,8 @@
 """`pipeline("time-series-classification")`: class names and scores for raw windows, in one call.
 
-This file imports nothing from `timemae_hf`, because it is also saved beside released checkpoints (their config's
-`custom_pipelines` points here) and loaded with `trust_remote_code=True` where the package is not installed.
+This file imports nothing from `timemae_hf` but `windows_timemae` (relatively), because it is also saved beside released
+checkpoints (their config's `custom_pipelines` points here), with the files it imports relatively, and loaded with
+`trust_remote_code=True` where the package is not installed.
 """
 
 import inspect
@@ -11,6 +12,8 @@ import numpy as np
 import torch
 from transformers import Pipeline
 from transformers.pipelines.text_classification import ClassificationFunction, sigmoid, softmax
+
+from .windows_timemae import pad_past_values, window_array
 
 TASK = "time-series-classification"
 
@@ -112,15 +115,16 @@ class TimeSeriesWindows:
     """
     The pipeline's input as model tensors: `past_values` (batch, time, channels) float32 and, when some values are
     missing (NaN) or windows differ in length, `past_observed_mask` of the same shape (1 = observed).
-    `single_window` says whether one window (rather than a batch) was given.
+    `single_window` says whether one window (rather than a batch) was given. Here the input's layout is read (one
+    window or a batch, one channel or several); `pad_past_values` makes the tensors.
     """
 
     def __init__(self, inputs: Any, num_input_channels: int):
         if _is_ragged_list(inputs):
             self.single_window = False
-            self._set_from_windows([self._window_array(window, num_input_channels) for window in inputs])
+            self._set_model_inputs([self._window_array(window, num_input_channels) for window in inputs])
             return
-        array = _float_array(inputs)
+        array = window_array(inputs)
         one_channel_batch = array.ndim == 2 and _is_one_channel_batch(array, num_input_channels)
         self.single_window = array.ndim == 1 or (array.ndim == 2 and not one_channel_batch)
         if self.single_window:
@@ -132,11 +136,11 @@ class TimeSeriesWindows:
         if array.shape[0] == 0 or array.shape[1] == 0:
             raise ValueError(f"Got an empty input of shape {tuple(array.shape)}: pass at least one window of at "
                              "least one time step.")
-        self._set_from_batch(array)
+        self._set_model_inputs(array)
 
     @staticmethod
     def _window_array(window: Any, num_input_channels: int) -> np.ndarray:
-        array = _float_array(window)
+        array = window_array(window)
         if array.ndim == 1 and num_input_channels == 1:
             array = array[:, None]
         if array.ndim != 2:
@@ -148,23 +152,10 @@ class TimeSeriesWindows:
             raise ValueError("Got a window of length 0: pass at least one time step per window.")
         return array
 
-    def _set_from_batch(self, array: np.ndarray):
-        missing = np.isnan(array)
-        self.past_values = torch.from_numpy(np.where(missing, np.float32(0), array) if missing.any() else array)
-        self.past_observed_mask = torch.from_numpy(~missing) if missing.any() else None
-
-    def _set_from_windows(self, windows: list[np.ndarray]):
-        channels = {window.shape[1] for window in windows}
-        if len(channels) > 1:
-            raise ValueError(f"All windows must have the same number of channels, got {sorted(channels)}.")
-        length = max(window.shape[0] for window in windows)
-        past_values = np.zeros((len(windows), length, channels.pop()), dtype=np.float32)
-        observed = np.zeros(past_values.shape, dtype=bool)
-        for index, window in enumerate(windows):
-            past_values[index, : len(window)] = np.nan_to_num(window, nan=0.0, posinf=np.inf, neginf=-np.inf)
-            observed[index, : len(window)] = ~np.isnan(window)
-        self.past_values = torch.from_numpy(past_values)
-        self.past_observed_mask = None if observed.all() else torch.from_numpy(observed)
+    def _set_model_inputs(self, windows: np.ndarray | list[np.ndarray]):
+        model_inputs = pad_past_values(windows)
+        self.past_values = model_inputs["past_values"]
+        self.past_observed_mask = model_inputs.get("past_observed_mask")
 
 
 def _is_ragged_list(inputs: Any) -> bool:
@@ -181,35 +172,6 @@ def _is_ragged_list(inputs: Any) -> bool:
 def _is_one_channel_batch(array: np.ndarray, num_input_channels: int) -> bool:
     """2-D input to a one-channel model is (batch, time), as the model reads it, unless it is (time, 1)."""
     return num_input_channels == 1 and array.shape[1] != 1
-
-
-def _float_array(values: Any) -> np.ndarray:
-    """Any numeric array-like as float32 numpy, or an error that says what was wrong with it."""
-    if isinstance(values, torch.Tensor):
-        values = values.detach().cpu()
-        if values.dtype == torch.bool or values.is_complex():
-            raise TypeError(f"Windows must hold real numbers, got a {values.dtype} tensor.")
-        return values.float().numpy()
-    if isinstance(values, (list, tuple)) and values and all(isinstance(value, torch.Tensor) for value in values):
-        if len({tuple(value.shape) for value in values}) == 1:
-            return _float_array(torch.stack(list(values)))
-    if isinstance(values, str) or values is None:
-        raise TypeError(
-            f"Windows must be numpy arrays, torch tensors or nested lists of numbers, got {type(values).__name__}."
-        )
-    try:
-        array = np.asarray(values)
-    except ValueError as error:  # numpy refuses ragged nesting
-        raise ValueError(
-            "Could not read the input as windows: nested lists must be rectangular (time, channels) per window "
-            f"({error})."
-        ) from error
-    if array.dtype == bool or array.dtype.kind not in "iuf":
-        raise TypeError(
-            f"Windows must hold real numbers, got an array of dtype {array.dtype} "
-            f"({type(values).__name__} input): convert the values to floats first."
-        )
-    return array.astype(np.float32, copy=False)
 
 
 def _shape_message(shape: tuple, num_input_channels: int) -> str:

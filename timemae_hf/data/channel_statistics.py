@@ -13,7 +13,7 @@ STREAMING_STATISTICS_WINDOWS = 10_000  # windows of a streaming train split the 
 
 
 def compute_channel_statistics(
-    train_dataset: datasets.Dataset | datasets.IterableDataset,
+    train_dataset: datasets.Dataset | datasets.IterableDataset | np.ndarray | list,
     min_std: float = 1e-8,
     max_windows: int | None = None,
 ) -> dict[str, list[float]]:
@@ -27,7 +27,9 @@ def compute_channel_statistics(
 
     Args:
         train_dataset: rows with `past_values` (time, num_channels), any format; a `Dataset` or an
-            `IterableDataset`.
+            `IterableDataset`. Or the training windows themselves, already in memory: an array
+            (num_windows, time, num_channels) or a list of (time, num_channels) arrays, read as they are
+            (wrapping them into a `Dataset` would cost seconds: 14 s for 7,000 windows of 128 x 9).
         min_std: a channel whose std falls below this (a constant channel) gets std 1.0, so
             normalising never divides by zero.
         max_windows: read at most this many windows (None: all of a `Dataset`, a bounded sample of a stream).
@@ -35,6 +37,9 @@ def compute_channel_statistics(
     Returns:
         {"channel_mean": [num_channels floats], "channel_std": [num_channels floats]}
     """
+    if not isinstance(train_dataset, (datasets.Dataset, datasets.IterableDataset)):
+        windows = train_dataset if max_windows is None else train_dataset[:max_windows]
+        return _statistics_of_batches([windows], "the training windows", min_std)
     if train_dataset.split is not None and str(train_dataset.split) != str(datasets.Split.TRAIN):
         raise ValueError(
             f"Channel statistics must come from the training split, got the '{train_dataset.split}' split: "
@@ -56,7 +61,11 @@ def compute_channel_statistics(
             batch["past_values"]
             for batch in train_dataset.with_format("numpy", columns=["past_values"]).iter(batch_size=1024)
         )
+    return _statistics_of_batches(batches, "the train split", min_std)
 
+
+def _statistics_of_batches(batches, source: str, min_std: float) -> dict[str, list[float]]:
+    """Per-channel mean and std over batches of windows (see `_stacked_time_steps`), NaN ignored."""
     count = mean = sum_of_squares = None  # per channel, combined batch by batch (Chan et al.)
     for batch in batches:
         values = _stacked_time_steps(batch)  # (time steps of the batch, num_channels)
@@ -76,10 +85,10 @@ def compute_channel_statistics(
         sum_of_squares = sum_of_squares + batch_sum_of_squares + delta**2 * count * batch_count / safe_total
         count = total
     if count is None:
-        raise ValueError("The train split holds no windows; channel statistics need at least one.")
+        raise ValueError(f"No windows in {source}; channel statistics need at least one.")
     if (count == 0).any():
         raise ValueError(
-            f"Channel(s) {np.flatnonzero(count == 0).tolist()} hold no observed value in the train split (all NaN); "
+            f"Channel(s) {np.flatnonzero(count == 0).tolist()} hold no observed value in {source} (all NaN); "
             "drop them or fill them before training."
         )
     channel_std = np.sqrt(sum_of_squares / count)

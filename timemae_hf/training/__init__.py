@@ -1,6 +1,7 @@
 """What the training scripts in `training/` share: arguments, data and model set-up, the pre-training Trainer and its
 callbacks, TimeMAE's linear probe, metrics, figures and model cards."""
 
+from ..windows_timemae import pad_past_values
 from .arguments import (
     DataTrainingArguments,
     ModelArguments,
@@ -15,7 +16,7 @@ from .callbacks import (
     MomentumUpdateCallback,
     TrainingCurvesCallback,
 )
-from .collators import WINDOW_INDEX_COLUMN, TimeMAEDataCollator, TimeMAEPretrainingCollator, pad_past_values
+from .collators import WINDOW_INDEX_COLUMN, TimeMAEDataCollator, TimeMAEPretrainingCollator
 from .data_loading import (
     apply_min_train_steps,
     check_splits,

@@ -5,47 +5,17 @@ from typing import Optional
 import numpy as np
 import torch
 
+from ..windows_timemae import pad_past_values
+
 
 WINDOW_INDEX_COLUMN = "window_index"
-
-
-def pad_past_values(series: list) -> dict[str, torch.Tensor]:
-    """
-    Stack windows of `(time, channels)` (or `(time,)`) values, of any lengths and with NaN where a value is missing,
-    into the model's inputs:
-
-    - `past_values` (batch, longest time, channels) float32, right-padded with 0, NaN replaced by 0;
-    - `past_observed_mask` (same shape) bool, False on padding and missing values; left out when every window of the
-      batch has the same length and no missing value, so such batches are exactly `torch.stack` of the windows.
-    """
-    windows = [values.float() if isinstance(values, torch.Tensor) else torch.as_tensor(np.asarray(values, np.float32))
-               for values in series]  # fmt: skip
-    windows = [window.unsqueeze(-1) if window.dim() == 1 else window for window in windows]
-    channel_counts = {window.shape[-1] for window in windows}
-    if len(channel_counts) > 1 or any(window.dim() != 2 for window in windows):
-        raise ValueError(
-            f"Windows of one batch must all be (time, channels) with the same channels, got shapes "
-            f"{sorted({tuple(window.shape) for window in windows})}."
-        )
-    lengths = [window.shape[0] for window in windows]
-    if len(set(lengths)) == 1:
-        stacked = torch.stack(windows)
-        if not torch.isnan(stacked).any():  # one check for the batch, not one per window
-            return {"past_values": stacked}
-    past_values = torch.zeros(len(windows), max(lengths), channel_counts.pop())
-    observed = torch.zeros(past_values.shape, dtype=torch.bool)
-    for row, window in enumerate(windows):
-        is_observed = ~torch.isnan(window)
-        past_values[row, : len(window)] = torch.where(is_observed, window, 0.0)
-        observed[row, : len(window)] = is_observed
-    return {"past_values": past_values, "past_observed_mask": observed}
 
 
 class TimeMAEDataCollator:
     """
     Batches rows with `past_values` (and, when present, `labels`) for any TimeMAE model: windows are padded to the
-    batch's longest, NaN becomes 0, and `past_observed_mask` says which values are real (see `pad_past_values`).
-    Other columns are left out.
+    batch's longest, NaN becomes 0, and `past_observed_mask` says which values are real (`pad_past_values`, the one
+    routine that turns windows into model inputs). Other columns are left out.
     """
 
     def __call__(self, examples: list[dict]) -> dict[str, torch.Tensor]:

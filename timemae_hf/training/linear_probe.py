@@ -17,7 +17,7 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 from transformers import PreTrainedModel
 
-from .collators import pad_past_values
+from ..windows_timemae import pad_past_values
 from .metrics import classification_metrics
 
 
