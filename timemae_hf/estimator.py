@@ -29,11 +29,12 @@ from sklearn.utils.validation import check_is_fitted
 from torch.utils.data import Dataset
 from transformers import PrinterCallback, Trainer, TrainingArguments, set_seed
 
-from .configuration_timemae import TimeMAEConfig
 from .data import compute_channel_statistics
 from .modeling_timemae import TimeMAEForPreTraining, TimeMAEForSequenceClassification
 from .training.augmentation import AUGMENTATIONS
+from .training.data_loading import small_data_batch_size
 from .training.linear_probe import extract_features
+from .training.model_loading import new_model
 from .training.trainer import TimeMAEPretrainingTrainer, TimeMAETrainer
 from .windows_timemae import pad_past_values, pad_windows
 
@@ -306,10 +307,8 @@ class TimeMAEClassifier(ClassifierMixin, BaseEstimator):
 
     def _new_classifier(self, corpus: np.ndarray, classes: np.ndarray) -> TimeMAEForSequenceClassification:
         """A new classification model shaped for `corpus` `(n_windows, time, channels)` and `classes` (its encoder
-        random or from BERT)."""
+        random or from BERT), built by `new_model` as the training scripts' are."""
         config_kwargs = {
-            "num_input_channels": corpus.shape[2],
-            "context_length": corpus.shape[1],
             "patch_length": self.patch_length,
             "mask_ratio": self.mask_ratio,
             # The authors' masking (one mask per batch) and momentum-encoder dropout, as the shipped configs use.
@@ -323,14 +322,15 @@ class TimeMAEClassifier(ClassifierMixin, BaseEstimator):
             config_kwargs.update(hidden_dropout_prob=self.dropout, attention_probs_dropout_prob=self.dropout)
         if self.normalize_channels:
             config_kwargs.update(compute_channel_statistics(corpus))
-        if self.bert_model_name_or_path is not None:
-            return TimeMAEForSequenceClassification.from_bert(self.bert_model_name_or_path, **config_kwargs)
         sizes = {
             name: getattr(self, name)
             for name in ("hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size")
             if getattr(self, name) is not None
         }
-        return TimeMAEForSequenceClassification(TimeMAEConfig(**sizes, **config_kwargs))
+        return new_model(
+            TimeMAEForSequenceClassification, corpus.shape[1], corpus.shape[2], self.bert_model_name_or_path,
+            **sizes, **config_kwargs,
+        )  # fmt: skip
 
     def _working_folder(self):
         if self.output_dir is None:
@@ -581,7 +581,7 @@ def check_windows(X, argument: str = "X") -> np.ndarray:
 
 def training_batch_size(batch_size: int, num_windows: int) -> int:
     """`batch_size`, lowered so that an epoch has at least `MIN_BATCHES_PER_EPOCH` optimiser steps."""
-    return max(1, min(batch_size, num_windows // MIN_BATCHES_PER_EPOCH))
+    return small_data_batch_size(batch_size, num_windows, MIN_BATCHES_PER_EPOCH)
 
 
 def fold_linear_probe(probe) -> tuple[np.ndarray, np.ndarray]:

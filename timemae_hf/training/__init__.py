@@ -26,6 +26,7 @@ from .data_loading import (
     label_config,
     load_splits,
     refit_splits,
+    small_data_batch_size,
     stratified_subset,
     training_data_card,
 )
@@ -33,7 +34,13 @@ from .linear_probe import extract_features, linear_probe_classifier, run_linear_
 from .logging_setup import setup_logging
 from .metrics import classification_metrics, compute_classification_metrics
 from .model_card import TrainingDataCard, benchmark_summary, har_training_data, render_model_card, training_command
-from .model_loading import build_model, check_data_fits_checkpoint, check_timemae_checkpoint, describe_patching
+from .model_loading import (
+    build_model,
+    check_data_fits_checkpoint,
+    check_timemae_checkpoint,
+    describe_patching,
+    new_model,
+)
 from .plotting import plot_confusion_matrix, plot_training_curves, save_figure
 from .trainer import TimeMAEPretrainingTrainer, TimeMAETrainer
 
@@ -71,6 +78,7 @@ __all__ = [
     "label_config",
     "linear_probe_classifier",
     "load_splits",
+    "new_model",
     "pad_past_values",
     "parse_arguments",
     "plot_confusion_matrix",
@@ -80,6 +88,7 @@ __all__ = [
     "run_linear_probe",
     "save_figure",
     "setup_logging",
+    "small_data_batch_size",
     "stratified_subset",
     "training_command",
     "training_data_card",

@@ -215,11 +215,20 @@ def stratified_subset(dataset: Dataset, fraction: float, seed: int) -> Dataset:
     return dataset.train_test_split(train_size=fraction, stratify_by_column="labels", seed=seed)["train"]
 
 
+def small_data_batch_size(batch_size: int, num_windows: int, min_batches: int = 1) -> int:
+    """
+    The small-data batch policy of the scripts and `TimeMAEClassifier`: `batch_size`, lowered (never below 1) so that
+    `num_windows` fill at least `min_batches` batches. A "batch" as large as the data is the whole data, so a step
+    budget would become a handful of full-batch steps (issue 13: 40 windows, batch 128).
+    """
+    return max(1, min(batch_size, num_windows // min_batches))
+
+
 def fit_batch_size_to_split(training_args: TrainingArguments, num_train_windows: int):
     """
-    Lower `per_device_train_batch_size` (logged) when one global batch would be larger than the train split: such a
-    "batch" is the whole split, so the run would take one step per epoch with fewer windows than it asked for. Fails
-    when there are fewer windows than processes.
+    Lower `per_device_train_batch_size` (logged) when one global batch would be larger than the train split
+    (`small_data_batch_size`): such a "batch" is the whole split, so the run would take one step per epoch with fewer
+    windows than it asked for. Fails when there are fewer windows than processes.
     """
     per_step = training_args.world_size * training_args.gradient_accumulation_steps
     if num_train_windows < per_step:
@@ -228,13 +237,13 @@ def fit_batch_size_to_split(training_args: TrainingArguments, num_train_windows:
             f"{training_args.gradient_accumulation_steps} accumulation steps of one optimizer step: use fewer "
             "processes or a smaller --gradient_accumulation_steps, or more data (--max_train_samples)."
         )
-    largest = num_train_windows // per_step
-    if training_args.per_device_train_batch_size > largest:
+    batch_size = small_data_batch_size(training_args.per_device_train_batch_size, num_train_windows, per_step)
+    if batch_size != training_args.per_device_train_batch_size:
         logger.warning(
             f"--per_device_train_batch_size {training_args.per_device_train_batch_size} x {per_step} exceeds the "
-            f"{num_train_windows} train windows: lowered to {largest}."
+            f"{num_train_windows} train windows: lowered to {batch_size}."
         )
-        training_args.per_device_train_batch_size = largest
+        training_args.per_device_train_batch_size = batch_size
 
 
 def steps_per_epoch(training_args: TrainingArguments, num_train_windows: int) -> int:

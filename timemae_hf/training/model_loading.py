@@ -101,18 +101,7 @@ def build_model(
         # (TimeMAEForPreTraining copies the encoder into a momentum encoder the checkpoint lacks, and says so.)
         return model_class.from_pretrained(path, **behaviour, **config_kwargs)
 
-    if "patch_length" not in architecture:
-        architecture["patch_length"] = TimeMAEConfig.default_patch_length(context_length)
-        logger.info(
-            f"--patch_length not given: TimeMAEConfig.default_patch_length({context_length}) = "
-            f"{architecture['patch_length']}"
-        )
-    logger.info(describe_patching(context_length, architecture["patch_length"]))
     statistics = compute_channel_statistics(splits["train"]) if model_args.normalize_channels else {}
-    new_config = {
-        "context_length": context_length, "num_input_channels": num_input_channels, **statistics, **behaviour,
-        **config_kwargs,
-    }  # fmt: skip
     if model_args.bert_model_name_or_path is not None:
         path = model_args.bert_model_name_or_path
         bert_config = read_checkpoint_config(path, "--bert_model_name_or_path")
@@ -120,8 +109,37 @@ def build_model(
             raise ValueError(
                 f"--bert_model_name_or_path {path!r} is a TimeMAE checkpoint: pass it as --model_name_or_path instead."
             )
-        return model_class.from_bert(path, **architecture, **new_config)
-    return model_class(TimeMAEConfig(**architecture, **new_config))
+    return new_model(
+        model_class, context_length, num_input_channels, model_args.bert_model_name_or_path,
+        **architecture, **{**statistics, **behaviour, **config_kwargs},
+    )  # fmt: skip
+
+
+def new_model(
+    model_class: type[TimeMAEPreTrainedModel],
+    context_length: int,
+    num_input_channels: int,
+    bert_model_name_or_path: str | None = None,
+    **config_kwargs,
+) -> TimeMAEPreTrainedModel:
+    """
+    A new `model_class` for windows of up to `context_length` steps of `num_input_channels` channels, its encoder
+    copied from the BERT checkpoint `bert_model_name_or_path` or randomly initialised: the one place where the
+    training scripts (`build_model`) and `TimeMAEClassifier` build a model from data. `config_kwargs` are further
+    config fields; a `patch_length` left out or None is `TimeMAEConfig.default_patch_length(context_length)`,
+    logged with the padding it implies.
+    """
+    if config_kwargs.get("patch_length") is None:
+        config_kwargs["patch_length"] = TimeMAEConfig.default_patch_length(context_length)
+        logger.info(
+            f"patch_length not given: TimeMAEConfig.default_patch_length({context_length}) = "
+            f"{config_kwargs['patch_length']}"
+        )
+    logger.info(describe_patching(context_length, config_kwargs["patch_length"]))
+    config_kwargs.update(context_length=context_length, num_input_channels=num_input_channels)
+    if bert_model_name_or_path is not None:
+        return model_class.from_bert(bert_model_name_or_path, **config_kwargs)
+    return model_class(TimeMAEConfig(**config_kwargs))
 
 
 def check_data_fits_checkpoint(config: TimeMAEConfig, path: str, context_length: int, num_input_channels: int):

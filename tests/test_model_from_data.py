@@ -1,0 +1,42 @@
+"""The scripts and `TimeMAEClassifier` build a new model from data the same way (`new_model`), with one small-data
+batch policy (`small_data_batch_size`)."""
+
+import numpy as np
+import pytest
+import torch
+from datasets import Dataset, DatasetDict
+from transformers import TrainingArguments
+
+from timemae_hf import TimeMAEClassifier, TimeMAEForSequenceClassification
+from timemae_hf.estimator import training_batch_size
+from timemae_hf.training import ModelArguments, build_model, fit_batch_size_to_split, small_data_batch_size
+
+
+SIZES = {"hidden_size": 16, "num_hidden_layers": 1, "num_attention_heads": 2, "intermediate_size": 32}
+
+
+def test_estimator_and_scripts_build_the_same_model_from_the_same_windows():
+    windows = np.random.default_rng(0).normal(size=(12, 25, 3)).astype(np.float32)
+    windows[2, 20:] = np.nan  # a shorter series
+    classes = np.array(["rest", "walk"])
+    torch.manual_seed(0)
+    from_estimator = TimeMAEClassifier(**SIZES)._new_classifier(windows, classes)
+    splits = DatasetDict(train=Dataset.from_dict({"past_values": windows.tolist()}, split="train"))
+    torch.manual_seed(0)
+    from_scripts = build_model(
+        TimeMAEForSequenceClassification, ModelArguments(normalize_channels=True, **SIZES), splits,
+        num_labels=2, id2label=from_estimator.config.id2label, label2id=from_estimator.config.label2id,
+    )  # fmt: skip
+    for field in ("context_length", "num_input_channels", "patch_length", "channel_mean", "channel_std", *SIZES):
+        assert getattr(from_estimator.config, field) == pytest.approx(getattr(from_scripts.config, field)), field
+    assert from_estimator.config.patch_length == 2  # TimeMAEConfig.default_patch_length(25)
+
+
+@pytest.mark.parametrize("num_windows, per_step", [(5, 1), (40, 1), (40, 4), (1000, 2)])
+def test_scripts_and_estimator_lower_the_batch_by_the_same_policy(num_windows, per_step, tmp_path):
+    args = TrainingArguments(output_dir=str(tmp_path), per_device_train_batch_size=64, use_cpu=True,
+                             gradient_accumulation_steps=per_step, report_to="none")  # fmt: skip
+    fit_batch_size_to_split(args, num_windows)
+    assert args.per_device_train_batch_size == small_data_batch_size(64, num_windows, per_step)
+    assert training_batch_size(64, num_windows) == small_data_batch_size(64, num_windows, 4)
+    assert small_data_batch_size(64, num_windows, 4) == max(1, min(64, num_windows // 4))
