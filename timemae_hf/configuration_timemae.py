@@ -102,18 +102,19 @@ class TimeMAEConfig(PreTrainedConfig):
             downloaded when a TimeMAE checkpoint is loaded).
         per_sample_masking (`bool`, *optional*, defaults to `True`):
             Draw a different random mask for every window. `False` masks the same patches for the whole batch, as the
-            original code does; on UCI HAR that gave the better validation probe, so the shipped HAR configs use it
-            (`benchmarks/results/ablation_*.json`).
+            original code does.
         momentum_encoder_dropout (`bool`, *optional*, defaults to `False`):
-            Whether the momentum encoder applies dropout when it encodes the regression targets. The original code
-            left it in training mode (dropout on), and on UCI HAR that gave the better validation probe, so the shipped
-            HAR configs turn it on; off, the targets are deterministic (the usual choice for EMA teachers) and the
-            pre-training step does a third less dropout work.
+            Whether the momentum encoder applies dropout when it encodes the regression targets, as the original code
+            does; off, the targets are deterministic (the usual choice for EMA teachers) and the pre-training step
+            does a third less dropout work.
         fast_dropout (`bool`, *optional*, defaults to `False`):
             Draw dropout masks on CPU with 16 random bits per element instead of torch's (`timemae_hf.dropout`: same
-            keep rate within 2**-17, same scaling, the same outputs in eval mode): a HAR pre-training step costs
-            about a quarter less CPU time (`benchmarks/results/step_time_breakdown.json`). Off by default until a
-            100-epoch HAR run confirms the accuracy is unchanged; the training masks differ from torch's for a seed.
+            keep rate within 2**-17, same scaling, the same outputs in eval mode); the training masks differ from
+            torch's for a seed.
+
+            The recommended values of these three (and of every training setting) live in one place, the YAML
+            configs in `training/configs/` (`pretrain_default.yaml`, `har_native.yaml`), each with the result that
+            chose it; the defaults here are the plain behaviour.
         classifier_dropout (`float`, *optional*, defaults to 0.0):
             Dropout before the classification head of [`TimeMAEForSequenceClassification`].
 
