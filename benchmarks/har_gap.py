@@ -1,0 +1,489 @@
+"""Issue 21: can TimeMAE itself close the HAR gap to MiniRocket? One variant per lever against the baseline, decided
+on the validation split only; the test split is read by a separate final stage, once per seed, for the variant that
+validation chose.
+
+    python benchmarks/har_gap.py                          # the study: every variant, 3 seeds (validation only)
+    python benchmarks/har_gap.py --variants baseline conv_stem --parallel 2   # some variants (resumable)
+    python benchmarks/har_gap.py --stages final           # after the study: refit the chosen variant, test once
+    python benchmarks/har_gap.py --stages estimate        # time each variant's steps at full size: the study's cost
+    python benchmarks/har_gap.py --smoke                  # a minute or two: tiny encoders, 1 seed, every stage
+
+Variants (VARIANTS): the baseline is training/configs/har_native.yaml as it is; every other variant changes one thing:
+a conv patch embedding (multi-scale dilated stem), overlapping patches, per-window scaling (RevIN) with and without
+its statistics as features, the spectral loss, or more unlabelled data (the HAPT recordings' windows outside the HAR
+activity segments, timemae_hf/data/hapt.py; `pip install -e '.[hapt]'`). A model lever is a config option, so each
+variant's new model is built and saved here, untrained, and training/pretrain.py starts from it
+(`--model_name_or_path`): the training scripts take no lever options of their own.
+
+Study (validation split = train subjects 5, 14, 22, 28, as benchmarks/har_study.py): per variant and seed, pre-train
+on the train split for `--pretrain_epochs` (har_native's 100) and keep the last epoch (every variant alike: the
+extra-data variant's corpus is unlabelled, so it has no in-loop probe to select by); linear-probe it (the authors'
+probe, fit on the train split, scored on validation); fine-tune it with training/configs/har_finetune.yaml on 1 %,
+10 % and 100 % of the train labels (stratified, seeded; at most har_study's MAX_EPOCHS) and read the validation
+accuracy every epoch. Runs live in --runs_dir and are reused when finished (interrupted ones resume);
+benchmarks/results/har_gap.json is rewritten as each variant completes.
+
+Selection (declared before any result): the variant whose fine-tuning validation curves (mean over seeds) peak
+highest on average over the three label fractions; ties go to the variant listed first (the baseline).
+
+Final stage (`--stages final`, read from har_gap.json): the chosen variant is pre-trained on train + validation
+(all 21 official-train subjects; with extra data, their HAPT windows too) for the same epochs, probed (fit on all
+7439 labelled train windows) and fine-tuned per fraction for the epochs where its mean validation curve peaked; the
+test split is read once per seed and every read goes into benchmarks/results/test_reads.json.
+"""
+
+import argparse
+import json
+import math
+import os
+import statistics
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as `python benchmarks/<script>.py`
+
+import torch  # noqa: E402
+import yaml  # noqa: E402
+from datasets import DatasetDict, concatenate_datasets  # noqa: E402
+from transformers import AutoModel, set_seed  # noqa: E402
+
+from benchmarks.har_finetune import SMOKE_DATA  # noqa: E402
+from benchmarks.har_study import MAX_EPOCHS, encoded, fit_probe, summarise_variant  # noqa: E402
+from benchmarks.launch import (  # noqa: E402
+    REFIT_OVERRIDES,
+    REPOSITORY_ROOT,
+    RUNS_DIR,
+    best_mean_epoch,
+    fresh_smoke_runs_dir,
+    mean_curve,
+    mean_std,
+    probe_curve,
+    repository_relative,
+    run_all,
+)
+from benchmarks.results_io import RESULTS_DIR, har_data_note, script_command, write_result  # noqa: E402
+from benchmarks.test_reads import record_test_read  # noqa: E402
+from timemae_hf import TimeMAEConfig, TimeMAEForPreTraining, TimeMAEForSequenceClassification  # noqa: E402
+from timemae_hf.data import (  # noqa: E402
+    HAR_ACTIVITIES,
+    HAR_CHANNELS,
+    HAR_WINDOW_LENGTH,
+    compute_channel_statistics,
+    default_har_path,
+    load_har,
+)
+from timemae_hf.training import label_config  # noqa: E402
+from timemae_hf.training.arguments import ARCHITECTURE_FIELDS  # noqa: E402
+
+NATIVE_CONFIG = REPOSITORY_ROOT / "training" / "configs" / "har_native.yaml"
+FINETUNE_CONFIG = "training/configs/har_finetune.yaml"
+PROBE = "last_layer (authors')"  # benchmarks/har_study.py's PROBE_VARIANTS entry
+LABEL_FRACTIONS = (0.01, 0.1, 1.0)
+TARGETS = {1.0: "har_finetune_refit_100pct", 0.1: "har_finetune_refit_10pct", 0.01: "har_finetune_refit_1pct"}
+PROBE_TARGET = "har_probe_refit"
+SELECTION_RULE = (
+    "the variant whose mean (over seeds) fine-tuning validation curve peaks highest on average over the label "
+    "fractions; ties go to the variant listed first"
+)
+# --smoke: a tiny encoder (the same for every variant), few windows, one epoch of pre-training, two of fine-tuning.
+SMOKE_MODEL = {"hidden_size": 16, "num_hidden_layers": 1, "num_attention_heads": 2, "intermediate_size": 32,
+               "codebook_size": 16, "num_regressor_layers": 1}  # fmt: skip
+SMOKE_VARIANTS = ["baseline", "conv_stem"]
+SMOKE_PRETRAIN = ["--probe_every_n_epochs", "1", "--max_train_samples", "256", "--max_eval_samples", "128",
+                  "--per_device_train_batch_size", "64", "--logging_steps", "2"]  # fmt: skip
+
+
+@dataclass
+class Variant:
+    """One lever: TimeMAEConfig values over har_native.yaml's, and whether HAPT windows join the pre-training data."""
+
+    description: str
+    config: dict = field(default_factory=dict)
+    extra_windows: bool = False
+
+
+VARIANTS = {
+    "baseline": Variant("training/configs/har_native.yaml as it is: linear patches of 8 steps, dataset statistics"),
+    "conv_stem": Variant("multi-scale dilated Conv1d stem before the per-patch projection (kernel 9, dilations 1, 2, "
+                         "4, 8; 8 channels each)", {"patch_embedding_type": "conv"}),
+    "overlapping_patches": Variant("patches of 16 steps every 8 (15 patches)", {"patch_length": 16, "patch_stride": 8}),
+    "window_scaling": Variant("each window-channel standardised by its own statistics (RevIN, PatchTST's 'std')",
+                              {"scaling": "std"}),
+    "window_scaling_with_statistics": Variant("window scaling, its mean and log std added back as a feature",
+                                              {"scaling": "std", "window_statistics_as_features": True}),
+    "spectral_loss": Variant("an added loss: the masked patches' |rFFT| predicted from the regressor (weight 1)",
+                             {"spectral_loss_weight": 1.0}),
+    "hapt_extra_windows": Variant("the train subjects' HAPT windows outside the HAR activity segments join the "
+                                  "(unlabelled) pre-training data", extra_windows=True),
+}  # fmt: skip
+
+
+def native_model_fields() -> dict:
+    """har_native.yaml's TimeMAEConfig values (architecture and pre-training behaviour)."""
+    native = yaml.safe_load(NATIVE_CONFIG.read_text())
+    config_fields = TimeMAEConfig().to_dict()
+    return {name: value for name, value in native.items() if name in config_fields}
+
+
+def variant_config(variant: Variant, smoke: bool, **values) -> TimeMAEConfig:
+    """har_native.yaml's model (the smoke's tiny one with --smoke) for HAR windows, with the variant's options."""
+    values = {**native_model_fields(), **(SMOKE_MODEL if smoke else {}), **variant.config, **values}
+    return TimeMAEConfig(context_length=HAR_WINDOW_LENGTH, num_input_channels=len(HAR_CHANNELS), **values)
+
+
+# --- data -------------------------------------------------------------------------------------------------------------
+
+
+def har_splits(data_dir: str, smoke: bool) -> DatasetDict:
+    splits = load_har(data_dir=data_dir)
+    if smoke:
+        splits = DatasetDict({name: splits[name].select(range(256)) for name in ("train", "validation", "test")})
+    return splits
+
+
+def extra_windows_corpus(folder: Path, splits: DatasetDict, refit: bool, smoke: bool) -> Path:
+    """
+    A saved `datasets` folder for pre-training with extra data: train = the HAR train windows and the HAPT windows of
+    the same subjects (refit: of all 21 official-train subjects), unlabelled; validation = the HAR validation windows.
+    Written once; training/pretrain.py reads it with --dataset_name.
+    """
+    from timemae_hf.data.hapt import HAR_TRAIN_SUBJECTS, hapt_pretraining_windows
+
+    if (folder / "dataset_dict.json").exists():
+        return folder
+    train_subjects = sorted(set(splits["train"]["subject"]))
+    subjects = HAR_TRAIN_SUBJECTS if refit else train_subjects
+    if smoke:
+        subjects = subjects[:1]
+    extra = hapt_pretraining_windows(subjects)
+    # An unlabelled train split makes the whole corpus unlabelled when it is loaded (validation's labels are dropped).
+    train = concatenate_datasets([splits["train"].remove_columns("labels"), extra])
+    DatasetDict({"train": train, "validation": splits["validation"]}).save_to_disk(str(folder))
+    return folder
+
+
+def pretraining_corpus(variant: Variant, splits: DatasetDict, runs_dir: Path, refit: bool, smoke: bool):
+    """(what pre-training reads as its train split, the pretrain.py data arguments) for `variant`."""
+    if not variant.extra_windows:
+        train = concatenate_datasets([splits["train"], splits["validation"]]) if refit else splits["train"]
+        return train, []
+    folder = extra_windows_corpus(runs_dir / f"corpus_hapt_{'refit' if refit else 'validation'}", splits, refit, smoke)
+    corpus = DatasetDict.load_from_disk(str(folder))
+    train = corpus["train"]
+    if refit:
+        train = concatenate_datasets([train, corpus["validation"].remove_columns("labels")])
+    return train, ["--dataset_name", repository_relative(folder), "--dataset_config_name", ""]
+
+
+# --- runs -------------------------------------------------------------------------------------------------------------
+
+
+def initial_checkpoint(folder: Path, variant: Variant, seed: int, corpus, smoke: bool) -> TimeMAEConfig:
+    """Save `variant`'s new, untrained model (seeded; channel statistics of its pre-training corpus) into `folder`,
+    unless it is there already. Returns its config."""
+    if (folder / "config.json").exists():
+        return TimeMAEConfig.from_pretrained(folder)
+    config = variant_config(variant, smoke, **compute_channel_statistics(corpus), **label_config(list(HAR_ACTIVITIES)))
+    set_seed(seed)
+    TimeMAEForPreTraining(config).save_pretrained(folder)
+    return config
+
+
+def pretraining_job(name: str, seed: int, args, splits, runs_dir: Path, refit: bool = False) -> tuple:
+    variant = VARIANTS[name]
+    stage = "refit" if refit else "validation"
+    corpus, data_arguments = pretraining_corpus(variant, splits, runs_dir, refit, args.smoke)
+    init = runs_dir / f"{stage}_init_{name}_seed{seed}"
+    config = initial_checkpoint(init, variant, seed, corpus, args.smoke)
+    architecture = [argument for field_name in ARCHITECTURE_FIELDS
+                    for argument in (f"--{field_name}", str(getattr(config, field_name)))]  # fmt: skip
+    arguments = [str(NATIVE_CONFIG.relative_to(REPOSITORY_ROOT)), "--model_name_or_path", repository_relative(init),
+                 *architecture, *(data_arguments or ["--data_dir", args.data_dir]), "--seed", str(seed),
+                 "--num_train_epochs", str(1 if args.smoke else args.pretrain_epochs), "--do_predict", "false",
+                 "--load_best_model_at_end", "false", "--metric_for_best_model", "loss",
+                 *(REFIT_OVERRIDES if refit else []), *(SMOKE_PRETRAIN if args.smoke else [])]  # fmt: skip
+    done_file = "train_results.json" if refit else "eval_results.json"
+    return "pretrain.py", arguments, runs_dir / f"{stage}_pretrain_{name}_seed{seed}", done_file
+
+
+def finetuning_job(name: str, seed: int, fraction: float, epochs: int, args, runs_dir: Path, refit=False) -> tuple:
+    stage = "refit" if refit else "validation"
+    encoder = runs_dir / f"{stage}_pretrain_{name}_seed{seed}"
+    arguments = [FINETUNE_CONFIG, "--data_dir", args.data_dir, "--model_name_or_path", repository_relative(encoder),
+                 "--seed", str(seed), "--label_fraction", str(fraction), "--num_train_epochs", str(epochs),
+                 "--do_predict", "true" if refit else "false", *(REFIT_OVERRIDES if refit else []),
+                 *(SMOKE_DATA if args.smoke else [])]  # fmt: skip
+    folder = runs_dir / f"{stage}_finetune_{name}_{fraction}_seed{seed}"
+    return "finetune.py", arguments, folder, "test_results.json" if refit else "eval_results.json"
+
+
+def probe_accuracy(encoder_dir: Path, train, evaluated, split_name: str) -> dict:
+    """The authors' probe on `encoder_dir`'s last layer: fit on `train`, scored on `evaluated`."""
+    encoder = AutoModel.from_pretrained(encoder_dir).eval()
+    return fit_probe(PROBE, encoded(encoder, train), {split_name: encoded(encoder, evaluated)})[split_name]
+
+
+def max_epochs(args, fraction: float) -> int:
+    return 2 if args.smoke else MAX_EPOCHS[fraction]
+
+
+# --- stages -----------------------------------------------------------------------------------------------------------
+
+
+def study_variant(name: str, args, splits, runs_dir: Path) -> dict:
+    """Pre-train, probe and fine-tune one variant for every seed; its validation numbers."""
+    run_all([pretraining_job(name, seed, args, splits, runs_dir) for seed in args.seeds], args.parallel)
+    pretrain_dirs = [runs_dir / f"validation_pretrain_{name}_seed{seed}" for seed in args.seeds]
+    probes = [probe_accuracy(folder, splits["train"], splits["validation"], "validation") for folder in pretrain_dirs]
+    jobs = [finetuning_job(name, seed, fraction, max_epochs(args, fraction), args, runs_dir)
+            for fraction in args.label_fractions for seed in args.seeds]  # fmt: skip
+    run_all(jobs, args.parallel)
+    finetune = {str(fraction): summarise_variant([], [runs_dir / f"validation_finetune_{name}_{fraction}_seed{seed}"
+                                                      for seed in args.seeds])
+                for fraction in args.label_fractions}  # fmt: skip
+    in_loop_curves = [probe_curve(folder) for folder in pretrain_dirs]
+    variant = VARIANTS[name]
+    return {
+        "description": variant.description,
+        "config": variant.config,
+        "extra_windows": variant.extra_windows,
+        "pretraining": {
+            "train_windows": json.loads((pretrain_dirs[0] / "train_results.json").read_text())["train_samples"],
+            "num_train_epochs": 1 if args.smoke else args.pretrain_epochs,
+            "checkpoint": "last epoch",
+            "validation_probe_accuracy_percent": mean_std([probe["accuracy"] for probe in probes]),
+            "validation_probe_macro_f1_percent": mean_std([probe["macro_f1"] for probe in probes]),
+            "in_loop_validation_probe_curve": mean_curve(in_loop_curves) if all(in_loop_curves) else None,
+        },
+        "finetune": finetune,
+        "selection_score": selection_score(finetune),
+    }
+
+
+def selection_score(finetune: dict) -> float:
+    """Mean over label fractions of the peak of the mean validation curve (percent)."""
+    return round(statistics.mean(max(score for _, score in summary["mean_validation_curve"])
+                                 for summary in finetune.values()), 2)  # fmt: skip
+
+
+def selection(variants: dict) -> dict:
+    scores = {name: result["selection_score"] for name, result in variants.items()}
+    chosen = max(scores, key=scores.get)  # the first of equal scores: VARIANTS' order
+    baseline = scores.get("baseline")
+    return {
+        "rule": SELECTION_RULE,
+        "scores": scores,
+        "difference_to_baseline": {name: round(score - baseline, 2) for name, score in scores.items()}
+        if baseline is not None else None,
+        "chosen": chosen,
+    }
+
+
+def final_stage(study: dict, args, splits, runs_dir: Path) -> dict:
+    """Refit the chosen variant on train + validation, then read the test split once per seed and fraction."""
+    name = study["selection"]["chosen"]
+    fractions = [float(fraction) for fraction in study["variants"][name]["finetune"]]
+    seeds = study["seeds"]
+    run_all([pretraining_job(name, seed, args, splits, runs_dir, refit=True) for seed in seeds], args.parallel)
+    labelled = concatenate_datasets([splits["train"], splits["validation"]])
+    probes = [probe_accuracy(runs_dir / f"refit_pretrain_{name}_seed{seed}", labelled, splits["test"], "test")
+              for seed in seeds]  # fmt: skip
+    epochs = {}
+    for fraction in fractions:
+        curves = [probe_curve(runs_dir / f"validation_finetune_{name}_{fraction}_seed{seed}", "eval_accuracy")
+                  for seed in seeds]  # fmt: skip
+        epochs[fraction] = best_mean_epoch(curves)
+    jobs = [finetuning_job(name, seed, fraction, epochs[fraction], args, runs_dir, refit=True)
+            for fraction in fractions for seed in seeds]  # fmt: skip
+    tests = dict(zip([(fraction, seed) for fraction in fractions for seed in seeds], run_all(jobs, args.parallel)))
+
+    results_file = repository_relative(RESULTS_DIR / f"{args.name}{'.smoke' if args.smoke else ''}.json")
+    ledger = RESULTS_DIR / "test_reads.smoke.json" if args.smoke else None  # smoke reads stay out of the ledger
+    refit_train = json.loads((runs_dir / f"refit_pretrain_{name}_seed{seeds[0]}" / "train_results.json").read_text())
+    final = {"variant": name, "chosen_by": SELECTION_RULE, "seeds": seeds,
+             "pretraining": {"train": "train + validation" + (", and the HAPT windows of every official-train subject"
+                                                              if VARIANTS[name].extra_windows else ""),
+                             "train_windows": refit_train["train_samples"],
+                             "num_train_epochs": 1 if args.smoke else args.pretrain_epochs},
+             "probe_train_windows": len(labelled)}  # fmt: skip
+    probe_result = {"accuracy": mean_std([p["accuracy"] for p in probes]),
+                    "macro_f1": mean_std([p["macro_f1"] for p in probes])}  # fmt: skip
+    record_test_read(study=args.name, what=f"HAR test ({len(splits['test'])} windows), linear probe on the refit "
+                     f"'{name}' encoders (fit on train + validation), seeds {seeds}", result=probe_result,
+                     decision="", results_file=results_file, targets={PROBE_TARGET: probe_result["accuracy"]["mean"]},
+                     ledger=ledger)  # fmt: skip
+    final["probe_test"] = probe_result
+    final["finetune_test"] = {}
+    for fraction in fractions:
+        result = {"accuracy": mean_std([tests[(fraction, s)]["test_accuracy"] for s in seeds]),
+                  "macro_f1": mean_std([tests[(fraction, s)]["test_macro_f1"] for s in seeds])}  # fmt: skip
+        what = (f"HAR test ({len(splits['test'])} windows), '{name}' fine-tuned on {100 * fraction:g} % of the train + "
+                f"validation labels for {epochs[fraction]} epochs, seeds {seeds}")
+        record_test_read(study=args.name, what=what, result=result, decision="", results_file=results_file,
+                         targets={TARGETS[fraction]: result["accuracy"]["mean"]}, ledger=ledger)  # fmt: skip
+        final["finetune_test"][str(fraction)] = {"num_train_epochs": epochs[fraction], **result}
+    return final
+
+
+def estimate_stage(args, splits) -> dict:
+    """
+    Time each variant's pre-training and fine-tuning steps at full size in this process (batch 128, `--threads_per_run`
+    threads, after warm-up), and the authors' probe once; project the study's cost from the steps it will take.
+    """
+    batch = splits["train"].with_format("torch").select(range(128))[:]["past_values"]
+    statistics_ = compute_channel_statistics(splits["train"])
+    repetitions = 2 if args.smoke else 6
+    per_variant = {}
+    for name in args.variants:
+        config = variant_config(VARIANTS[name], args.smoke, num_labels=len(HAR_ACTIVITIES), **statistics_)
+        pretrain_step = time_training_step(TimeMAEForPreTraining(config), batch, None, repetitions)
+        labels = torch.arange(128) % 6
+        finetune_step = time_training_step(TimeMAEForSequenceClassification(config), batch, labels, repetitions)
+        classifier = TimeMAEForSequenceClassification(config).eval()
+        with torch.inference_mode():
+            started = time.perf_counter()
+            for _ in range(repetitions):
+                classifier(batch)
+            forward = (time.perf_counter() - started) / repetitions
+        per_variant[name] = {"pretraining_step_s": round(pretrain_step, 4),
+                             "finetuning_step_s": round(finetune_step, 4),
+                             "forward_128_windows_s": round(forward, 4)}  # fmt: skip
+    started = time.perf_counter()
+    encoder = TimeMAEForSequenceClassification(variant_config(VARIANTS["baseline"], args.smoke, **statistics_))
+    fit_probe(PROBE, encoded(encoder.timemae.eval(), splits["train"]),
+              {"validation": encoded(encoder.timemae, splits["validation"])})  # fmt: skip
+    probe_s = time.perf_counter() - started
+
+    train_windows, validation_windows = len(splits["train"]), len(splits["validation"])
+    extra_windows = 0
+    if any(VARIANTS[name].extra_windows for name in per_variant):
+        from timemae_hf.data.hapt import hapt_pretraining_windows
+
+        train_subjects = sorted(set(splits["train"]["subject"]))
+        extra_windows = len(hapt_pretraining_windows(train_subjects[:1] if args.smoke else train_subjects))
+    epochs = 1 if args.smoke else args.pretrain_epochs
+    seconds = {}
+    for name, timing in per_variant.items():
+        windows = train_windows + (extra_windows if VARIANTS[name].extra_windows else 0)
+        pretrain = math.ceil(windows / 128) * epochs * timing["pretraining_step_s"]
+        in_loop_probes = (epochs // 5) * probe_s if not VARIANTS[name].extra_windows else 0.0
+        finetune = sum(
+            max_epochs(args, fraction) * (math.ceil(fraction * train_windows / 128) * timing["finetuning_step_s"]
+                                          + math.ceil(validation_windows / 128) * timing["forward_128_windows_s"])
+            for fraction in args.label_fractions
+        )  # fmt: skip
+        seconds[name] = len(args.seeds) * (pretrain + in_loop_probes + probe_s + finetune)
+    total = sum(seconds.values())
+    return {
+        "timings": per_variant,
+        "probe_s": round(probe_s, 2),
+        "threads_per_run": args.threads_per_run,
+        "train_windows": train_windows,
+        "hapt_extra_windows": extra_windows,
+        "projected_cpu_hours_per_variant": {name: round(s / 3600, 2) for name, s in seconds.items()},
+        "projected_cpu_hours_study": round(total / 3600, 2),
+        "projected_wall_hours": {"parallel": args.parallel, "hours": round(total / 3600 / args.parallel, 2)},
+        "notes": "step times measured in this process at the study's sizes, on a machine shared with other work; "
+        "subprocess start-up, checkpoint saving, validation losses and the final stage are not included",
+    }  # fmt: skip
+
+
+def time_training_step(model, past_values, labels, repetitions: int) -> float:
+    """Seconds of one forward + backward + AdamW step (+ momentum update), after two warm-up steps."""
+    model.train()
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
+
+    def step():
+        outputs = model(past_values, labels=labels) if labels is not None else model(past_values)
+        outputs.loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+        if isinstance(model, TimeMAEForPreTraining):
+            model.momentum_update()
+
+    for _ in range(2):
+        step()
+    started = time.perf_counter()
+    for _ in range(repetitions):
+        step()
+    return (time.perf_counter() - started) / repetitions
+
+
+# --- main -------------------------------------------------------------------------------------------------------------
+
+
+def main(argv=None):
+    started_at = time.time()
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--variants", nargs="+", choices=list(VARIANTS), default=None,
+                        help="variants of the study (default: all; --smoke: baseline and conv_stem); the final stage "
+                        "chooses among those in the results")  # fmt: skip
+    parser.add_argument("--seeds", type=int, nargs="+", default=[3407, 1, 2])
+    parser.add_argument("--label_fractions", type=float, nargs="+", default=list(LABEL_FRACTIONS),
+                        choices=list(LABEL_FRACTIONS))  # fmt: skip
+    parser.add_argument("--pretrain_epochs", type=int, default=100, help="har_native.yaml's 100")
+    parser.add_argument("--stages", nargs="+", choices=["study", "final", "estimate"], default=["study"],
+                        help="'study': the validation-only variants; 'final' (after it): the chosen variant, refit, "
+                        "test once per seed; 'estimate': time the variants' steps, project the study's CPU "
+                        "hours")  # fmt: skip
+    parser.add_argument("--data_dir", default=default_har_path(), help="UCI HAR zip or folder ($TIMEMAE_HAR_PATH)")
+    parser.add_argument("--runs_dir", default=str(RUNS_DIR / "har_gap"), help="where runs and checkpoints go")
+    parser.add_argument("--parallel", type=int, default=2, help="training runs side by side")
+    parser.add_argument("--threads_per_run", type=int, default=1,
+                        help="torch threads of each run (OMP_NUM_THREADS of the training subprocesses)")  # fmt: skip
+    parser.add_argument("--name", default="har_gap", help="results file name (benchmarks/results/<name>.json)")
+    parser.add_argument("--smoke", action="store_true",
+                        help="tiny encoders, 256 windows a split, 1 seed, the 100 %% fraction, 1 + 2 epochs")
+    args = parser.parse_args(argv)
+
+    os.environ["OMP_NUM_THREADS"] = str(args.threads_per_run)  # the training subprocesses inherit it
+    torch.set_num_threads(args.threads_per_run)
+    runs_dir = fresh_smoke_runs_dir(args.runs_dir) if args.smoke else Path(args.runs_dir)
+    if args.smoke:
+        args.seeds, args.label_fractions = args.seeds[:1], [1.0]
+    args.variants = args.variants or (SMOKE_VARIANTS if args.smoke else list(VARIANTS))
+    if any(VARIANTS[name].extra_windows for name in args.variants) and "estimate" not in args.stages:
+        from timemae_hf.data.hapt import hapt_package_file
+
+        hapt_package_file()  # fails now, naming the install, rather than after hours of other variants
+    splits = har_splits(args.data_dir, args.smoke)
+    results_path = RESULTS_DIR / f"{args.name}{'.smoke' if args.smoke else ''}.json"
+
+    if "estimate" in args.stages:
+        payload = {"estimate": estimate_stage(args, splits), "variants": args.variants, "seeds": args.seeds,
+                   "label_fractions": args.label_fractions, "pretrain_epochs": args.pretrain_epochs}  # fmt: skip
+        write_result(f"{args.name}_cost_estimate", payload, started_at, script_command(__file__, argv), args.smoke)
+
+    study = load_study(results_path) if results_path.exists() else None
+    if "study" in args.stages:
+        variants = dict(study["variants"]) if study and study.get("seeds") == args.seeds else {}
+        for name in args.variants:
+            variants[name] = study_variant(name, args, splits, runs_dir)
+            variants = {key: variants[key] for key in VARIANTS if key in variants}  # VARIANTS' order
+            study = {
+                "issue": 21,
+                "seeds": args.seeds,
+                "label_fractions": args.label_fractions,
+                "selection_split": f"validation ({len(splits['validation'])} windows of train subjects 5, 14, 22, 28); "
+                "the test split is read only by --stages final",
+                "variants": variants,
+                "selection": selection(variants),
+                "data_note": har_data_note(args.data_dir),
+            }
+            write_result(args.name, study, started_at, script_command(__file__, argv), smoke=args.smoke)
+    if "final" in args.stages:
+        if study is None:
+            parser.error(f"--stages final reads the study's choice from {results_path}; run --stages study first.")
+        study["final"] = final_stage(study, args, splits, runs_dir)
+        study = {key: value for key, value in study.items() if key not in ("benchmark", "smoke", "provenance", "runs")}
+        write_result(args.name, study, started_at, script_command(__file__, argv), smoke=args.smoke)
+
+
+def load_study(path: Path) -> dict:
+    return json.loads(path.read_text())
+
+
+if __name__ == "__main__":
+    main()

