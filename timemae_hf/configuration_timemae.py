@@ -58,7 +58,8 @@ class TimeMAEConfig(PreTrainedConfig):
             over its steps, per channel, of the normalised values the model read) from the regressor's output, scored
             by MSE. 0 (the default) leaves TimeMAE's loss as it is and builds no head.
         hidden_size (`int`, *optional*, defaults to 64):
-            Width of the encoder; patches are projected from `patch_length * num_input_channels` to this size.
+            Width of the encoder; patches are projected from `patch_length * num_input_channels` values (with the
+            conv stem: `patch_length` times its output channels) to this size.
         num_hidden_layers (`int`, *optional*, defaults to 8):
             Number of `BertLayer`s in the encoder.
         num_attention_heads (`int`, *optional*, defaults to 4):
@@ -286,7 +287,6 @@ class TimeMAEConfig(PreTrainedConfig):
                     )
             if any(not std > 0 for std in self.channel_std):
                 raise ValueError(f"`channel_std` must be positive for every channel, got {self.channel_std}.")
-
 
     def validate_levers(self):
         """The options beside TimeMAE's own behaviour: patch embedding, per-window scaling and the spectral loss."""
