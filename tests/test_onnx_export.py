@@ -130,3 +130,66 @@ def test_both_exporters_match_pytorch(tmp_path, exporter):
     (logits,) = onnx_export.inference_session(path).run(None, {"past_values": past_values.numpy()})
     with torch.no_grad():
         np.testing.assert_allclose(logits, classifier(past_values).logits.numpy(), atol=1e-4, rtol=0)
+
+
+def ragged_windows_with_nan(lengths: list[int], seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Windows of `lengths` steps padded with NaN to 32 as a user feeds the graph (values, float 0/1 mask), with a
+    missing value, a missing channel stretch and a missing first patch among them."""
+    generator = np.random.default_rng(seed)
+    past_values = generator.normal(size=(len(lengths), 32, 3)).astype(np.float32)
+    for index, length in enumerate(lengths):
+        past_values[index, length:] = np.nan
+    past_values[1, 3, 0] = np.nan
+    past_values[2, 10:20, 2] = np.nan
+    past_values[-1, :8] = np.nan
+    return past_values, (~np.isnan(past_values)).astype(np.float32)
+
+
+@pytest.mark.parametrize("model_class", [TimeMAEModel, TimeMAEForSequenceClassification])
+def test_graph_with_observed_mask_matches_pytorch_on_ragged_windows_with_nan(tmp_path, model_class):
+    torch.manual_seed(0)
+    model = model_class(tiny_config(num_labels=6, channel_mean=[0.5, 0.0, -1.0], channel_std=[2.0, 1.0, 0.5])).eval()
+    with pytest.raises(ValueError, match="needs exporter 'dynamo'"):  # tracing would fix the batch size
+        onnx_export.export_onnx(model, tmp_path / "traced.onnx", exporter="tracing", observed_mask=True)
+    path = onnx_export.export_onnx(model, tmp_path / "model.observed_mask.onnx", observed_mask=True)
+    session = onnx_export.inference_session(path)
+    assert [graph_input.name for graph_input in session.get_inputs()] == ["past_values", "past_observed_mask"]
+    # NaN stays in `past_values` where the mask is 0: the graph zeroes those values, as the model does.
+    past_values, past_observed_mask = ragged_windows_with_nan([32, 17, 9, 32, 25])
+    outputs = session.run(None, {"past_values": past_values, "past_observed_mask": past_observed_mask})
+    with torch.no_grad():  # eager PyTorch, with its input checks, on what the pipeline and estimator pass it
+        expected = model(torch.from_numpy(np.nan_to_num(past_values)), torch.from_numpy(past_observed_mask))
+    expected = [expected.logits] if model_class is TimeMAEForSequenceClassification else expected[:2]
+    for actual, wanted in zip(outputs, expected, strict=True):
+        np.testing.assert_allclose(actual, wanted.numpy(), atol=1e-4, rtol=0)
+    # A batch of one full window: the same outputs as the graph without the mask.
+    full = windows(1, seed=6).numpy()
+    with_mask = session.run(None, {"past_values": full, "past_observed_mask": np.ones_like(full)})
+    without_mask = onnx_export.inference_session(onnx_export.export_onnx(model, tmp_path / "model.onnx")).run(
+        None, {"past_values": full}
+    )
+    for actual, wanted in zip(with_mask, without_mask, strict=True):
+        np.testing.assert_allclose(actual, wanted, atol=1e-5, rtol=0)
+
+
+def test_export_command_writes_graphs_with_and_without_the_observed_mask(tmp_path):
+    torch.manual_seed(0)
+    classifier = TimeMAEForSequenceClassification(tiny_config(num_labels=6)).eval()
+    classifier.save_pretrained(tmp_path)
+    onnx_export.main([str(tmp_path), "--quantize", "--observed_mask"])
+    for name in ["model.onnx", "model.optimized.onnx", "model.int8.onnx", *onnx_export.OBSERVED_MASK_FILE_NAMES.values()]:
+        assert (tmp_path / name).is_file(), name
+    past_values, past_observed_mask = ragged_windows_with_nan([32, 20, 12, 32], seed=7)
+    with torch.no_grad():
+        expected = classifier(torch.from_numpy(np.nan_to_num(past_values)), torch.from_numpy(past_observed_mask)).logits
+    inputs = {"past_values": past_values, "past_observed_mask": past_observed_mask}
+    names = onnx_export.OBSERVED_MASK_FILE_NAMES
+    for name in (names["model.onnx"], names["model.optimized.onnx"]):
+        (logits,) = onnx_export.inference_session(tmp_path / name).run(None, inputs)
+        np.testing.assert_allclose(logits, expected.numpy(), atol=1e-4, rtol=0, err_msg=name)
+    (int8_logits,) = onnx_export.inference_session(tmp_path / names["model.int8.onnx"]).run(None, inputs)
+    assert np.abs(int8_logits - expected.numpy()).max() < 0.05 * float(expected.max() - expected.min())
+    fused = [(node.domain, node.op_type) for node in onnx.load(str(tmp_path / names["model.optimized.onnx"])).graph.node]
+    assert fused.count(("com.microsoft", "Attention")) == classifier.config.num_hidden_layers
+    (plain_input,) = onnx_export.inference_session(tmp_path / "model.onnx").get_inputs()  # the old graph is unchanged
+    assert plain_input.name == "past_values"

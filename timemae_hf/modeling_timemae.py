@@ -367,6 +367,11 @@ class TimeMAEPatchEmbeddings(nn.Module):
             steps = self.patches(padded).unflatten(-1, (self.patch_length, -1)).any(dim=-1)  # (batch, patches, steps)
             patch_mask = steps[..., self.patch_length - self.patch_stride :].any(dim=-1)
             patch_mask[:, 0] = steps[:, 0].any(dim=-1)
+        if torch.compiler.is_compiling() or torch.jit.is_tracing():
+            # As in `check_past_values`: the shortcut and the check below read the data, which would split a
+            # torch.compile graph and stop torch.export (ONNX graphs with `past_observed_mask`). Compiled and exported
+            # models always use the mask, and leave windows with no observed value to the caller.
+            return patch_mask
         if bool(patch_mask.all()):
             return None
         empty_windows = (~patch_mask.any(dim=1)).nonzero().flatten().tolist()

@@ -3,12 +3,21 @@
     python -m timemae_hf.onnx_export <checkpoint_folder>              # writes <checkpoint_folder>/model.onnx
     python -m timemae_hf.onnx_export <checkpoint_folder> --optimize   # ... and model.optimized.onnx (fused for ORT)
     python -m timemae_hf.onnx_export <checkpoint_folder> --quantize   # ... and model.int8.onnx (+ dynamic int8 weights)
+    python -m timemae_hf.onnx_export <checkpoint_folder> --observed_mask   # ... and model.observed_mask.onnx (below)
 
 A classifier checkpoint (`TimeMAEForSequenceClassification`) is exported as `past_values -> logits`; any other
 TimeMAE checkpoint (pre-training included: its momentum encoder, regressor and tokenizer are left out) as the encoder,
 `past_values -> last_hidden_state, pooler_output`. `past_values` is (batch, context_length, num_input_channels) float32
 with a dynamic batch axis; full-length windows without NaN (the exported graph does not repeat the model's input
 checks).
+
+Ragged or incomplete batches, which the pipeline and `TimeMAEClassifier` accept, need the graphs that also take
+`past_observed_mask` (`--observed_mask`: model.observed_mask.onnx, and with --optimize / --quantize its
+.optimized / .int8 variants): float32 of `past_values`' shape, 1 where a value is observed, 0 where it is missing or
+padding. Pad shorter windows to context_length and mark the padding 0; `past_values` may hold NaN (or anything) where
+the mask is 0, since the graph zeroes those values as the model does. A window with no observed value gives NaN where
+PyTorch raises: drop such windows first. These graphs are exported with torch.export only (tracing would fix the batch
+size of the model's patch-mask code into them).
 
 Exporter: `torch.onnx.export(..., dynamo=True)` at opset 23, where every attention block becomes one ONNX `Attention`
 node (a graph of ~175 nodes after ONNX Runtime's optimisations, against ~380 from TorchScript tracing: ~10 % faster
@@ -40,6 +49,12 @@ from torch import nn
 ONNX_FILE_NAME = "model.onnx"
 OPTIMIZED_ONNX_FILE_NAME = "model.optimized.onnx"
 INT8_ONNX_FILE_NAME = "model.int8.onnx"
+# The same graphs with the `past_observed_mask` input as well (`--observed_mask`).
+OBSERVED_MASK_FILE_NAMES = {
+    ONNX_FILE_NAME: "model.observed_mask.onnx",
+    OPTIMIZED_ONNX_FILE_NAME: "model.observed_mask.optimized.onnx",
+    INT8_ONNX_FILE_NAME: "model.observed_mask.int8.onnx",
+}
 DYNAMO_OPSET = 23  # the first with ONNX's Attention op
 TRACING_OPSET = 18
 EXPORTERS = ("auto", "dynamo", "tracing")
@@ -47,8 +62,14 @@ EXPORTERS = ("auto", "dynamo", "tracing")
 logger = logging.getLogger(__name__)
 
 
+def observed(past_observed_mask: torch.Tensor | None) -> torch.BoolTensor | None:
+    """The graph's float 0/1 `past_observed_mask` as the bool mask the model reads without checking its values."""
+    return None if past_observed_mask is None else past_observed_mask != 0
+
+
 class TimeMAEEncoderForExport(nn.Module):
-    """`TimeMAEModel` with positional outputs: (batch, time, channels) -> last_hidden_state, pooler_output."""
+    """`TimeMAEModel` with positional outputs: (batch, time, channels) [+ past_observed_mask] -> last_hidden_state,
+    pooler_output."""
 
     output_names = ("last_hidden_state", "pooler_output")
 
@@ -56,13 +77,16 @@ class TimeMAEEncoderForExport(nn.Module):
         super().__init__()
         self.encoder = encoder
 
-    def forward(self, past_values: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        outputs = self.encoder(past_values=past_values)
+    def forward(
+        self, past_values: torch.Tensor, past_observed_mask: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        outputs = self.encoder(past_values=past_values, past_observed_mask=observed(past_observed_mask))
         return outputs.last_hidden_state, outputs.pooler_output
 
 
 class TimeMAEClassifierForExport(nn.Module):
-    """`TimeMAEForSequenceClassification` with one output: (batch, time, channels) -> logits (batch, num_labels)."""
+    """`TimeMAEForSequenceClassification` with one output: (batch, time, channels) [+ past_observed_mask] -> logits
+    (batch, num_labels)."""
 
     output_names = ("logits",)
 
@@ -70,8 +94,8 @@ class TimeMAEClassifierForExport(nn.Module):
         super().__init__()
         self.classifier = classifier
 
-    def forward(self, past_values: torch.Tensor) -> torch.Tensor:
-        return self.classifier(past_values=past_values).logits
+    def forward(self, past_values: torch.Tensor, past_observed_mask: torch.Tensor | None = None) -> torch.Tensor:
+        return self.classifier(past_values=past_values, past_observed_mask=observed(past_observed_mask)).logits
 
 
 def exportable(model: nn.Module) -> nn.Module:
@@ -95,24 +119,35 @@ def staged(path: str | Path):
         tmp.unlink(missing_ok=True)
 
 
-def dynamo_export_arguments(model: nn.Module, wrapper: nn.Module) -> tuple[tuple, dict]:
-    """The example input and keyword arguments of `torch.onnx.export(..., dynamo=True)` for `wrapper(model)`: opset
-    23, `past_values` with a dynamic batch axis, the wrapper's output names."""
-    example = torch.zeros(2, model.config.context_length, model.config.num_input_channels)
-    return (example,), {"dynamic_shapes": ({0: torch.export.Dim("batch_size")},), "opset_version": DYNAMO_OPSET,
-                        "dynamo": True, "verbose": False, "input_names": ["past_values"],
-                        "output_names": list(wrapper.output_names)}  # fmt: skip
+def dynamo_export_arguments(model: nn.Module, wrapper: nn.Module, observed_mask: bool = False) -> tuple[tuple, dict]:
+    """The example inputs and keyword arguments of `torch.onnx.export(..., dynamo=True)` for `wrapper(model)`: opset
+    23, `past_values` (and with `observed_mask` `past_observed_mask`) with a dynamic batch axis, the wrapper's output
+    names."""
+    past_values = torch.zeros(2, model.config.context_length, model.config.num_input_channels)
+    example = (past_values, torch.ones_like(past_values)) if observed_mask else (past_values,)
+    input_names = ["past_values", "past_observed_mask"][: len(example)]
+    batch_size = torch.export.Dim("batch_size")
+    return example, {"dynamic_shapes": tuple({0: batch_size} for _ in example), "opset_version": DYNAMO_OPSET,
+                     "dynamo": True, "verbose": False, "input_names": input_names,
+                     "output_names": list(wrapper.output_names)}  # fmt: skip
 
 
-def export_onnx(model: nn.Module, path: str | Path, exporter: str = "auto") -> Path:
+def export_onnx(model: nn.Module, path: str | Path, exporter: str = "auto", observed_mask: bool = False) -> Path:
     """
     Write `model` (a TimeMAE model) as ONNX to `path`, with a dynamic batch axis; returns the path. `exporter`:
     "dynamo" (torch.export, opset 23), "tracing" (TorchScript, opset 18) or "auto" (dynamo, else tracing).
+    `observed_mask`: the graph also takes `past_observed_mask` (see the module docstring); dynamo only, since tracing
+    would fix the batch size of the model's patch-mask code into the graph.
     """
     if exporter not in EXPORTERS:
         raise ValueError(f"`exporter` must be one of {EXPORTERS}, got {exporter!r}.")
+    if observed_mask and exporter == "tracing":
+        raise ValueError(
+            "The graph with `past_observed_mask` needs exporter 'dynamo' (or 'auto'): TorchScript tracing would fix "
+            "the batch size of the model's patch-mask code into the graph."
+        )
     wrapper = exportable(model)
-    example, dynamo_arguments = dynamo_export_arguments(model, wrapper)
+    example, dynamo_arguments = dynamo_export_arguments(model, wrapper, observed_mask)
     exported = False
     with staged(path) as tmp:
         if exporter in ("auto", "dynamo"):
@@ -121,12 +156,13 @@ def export_onnx(model: nn.Module, path: str | Path, exporter: str = "auto") -> P
                 torch.onnx.export(wrapper, example, str(tmp), external_data=False, **dynamo_arguments)
                 exported = True
             except Exception as error:  # torch.export's failures share no exception type
-                if exporter == "dynamo":
+                if exporter == "dynamo" or observed_mask:
                     raise
                 logger.warning(f"torch.export could not export this model's code ({str(error).splitlines()[0][:200]}); "
                                "exporting it with TorchScript tracing instead.")  # fmt: skip
         if not exported:
-            dynamic_axes = {name: {0: "batch_size"} for name in ["past_values", *wrapper.output_names]}
+            dynamic_axes = {name: {0: "batch_size"} for name in [*dynamo_arguments["input_names"],
+                                                                  *wrapper.output_names]}  # fmt: skip
             with warnings.catch_warnings():
                 # Tracing runs the model's input checks on the example once and leaves them out of the graph, as
                 # meant; these warnings say so.
@@ -137,10 +173,10 @@ def export_onnx(model: nn.Module, path: str | Path, exporter: str = "auto") -> P
     return Path(path)
 
 
-def export_optimized_onnx(model: nn.Module, path: str | Path) -> Path:
+def export_optimized_onnx(model: nn.Module, path: str | Path, observed_mask: bool = False) -> Path:
     """
     Write `model` as an ONNX Runtime graph with fused attention and GELU kernels to `path` (see the module docstring);
-    returns the path. Same inputs, outputs and dynamic batch axis as `export_onnx`.
+    returns the path. Same inputs, outputs and dynamic batch axis as `export_onnx` with the same `observed_mask`.
     """
     import onnx
     import onnx_ir
@@ -149,7 +185,7 @@ def export_optimized_onnx(model: nn.Module, path: str | Path) -> Path:
     eager = copy.deepcopy(model).eval()
     eager.set_attn_implementation("eager")  # the fusions recognise attention written out as matmuls and a softmax
     wrapper = exportable(eager)
-    example, dynamo_arguments = dynamo_export_arguments(model, wrapper)
+    example, dynamo_arguments = dynamo_export_arguments(model, wrapper, observed_mask)
     program = torch.onnx.export(wrapper, example, **dynamo_arguments)
     program.optimize()
     fused, fusion_counts = optimize_for_ort(program.model)
@@ -261,19 +297,30 @@ def load_for_export(checkpoint: str | Path) -> nn.Module:
 
 
 def export_checkpoint(
-    checkpoint: str | Path, optimize: bool = False, quantize: bool = False, exporter: str = "auto"
+    checkpoint: str | Path,
+    optimize: bool = False,
+    quantize: bool = False,
+    exporter: str = "auto",
+    observed_mask: bool = False,
 ) -> list[Path]:
     """
     Write `model.onnx` into the checkpoint folder; with `optimize` also `model.optimized.onnx`, with `quantize` also
-    `model.int8.onnx` (quantised from the optimized graph, written too). Returns the paths.
+    `model.int8.onnx` (quantised from the optimized graph, written too); with `observed_mask` the same graphs taking
+    `past_observed_mask` as well (`OBSERVED_MASK_FILE_NAMES`). Returns the paths.
     """
     checkpoint = Path(checkpoint)
     model = load_for_export(checkpoint)
-    paths = [export_onnx(model, checkpoint / ONNX_FILE_NAME, exporter=exporter)]
-    if optimize or quantize:
-        paths.append(export_optimized_onnx(model, checkpoint / OPTIMIZED_ONNX_FILE_NAME))
-    if quantize:
-        paths.append(quantize_onnx(paths[-1], checkpoint / INT8_ONNX_FILE_NAME))
+    paths = []
+    for with_mask in (False, True) if observed_mask else (False,):
+        onnx_name, optimized_name, int8_name = (
+            OBSERVED_MASK_FILE_NAMES[name] if with_mask else name
+            for name in (ONNX_FILE_NAME, OPTIMIZED_ONNX_FILE_NAME, INT8_ONNX_FILE_NAME)
+        )
+        paths.append(export_onnx(model, checkpoint / onnx_name, exporter, with_mask))
+        if optimize or quantize:
+            paths.append(export_optimized_onnx(model, checkpoint / optimized_name, with_mask))
+        if quantize:
+            paths.append(quantize_onnx(paths[-1], checkpoint / int8_name))
     return paths
 
 
@@ -290,12 +337,16 @@ def main(argv=None):
     parser.add_argument("--quantize", action="store_true",
                         help=f"also write {INT8_ONNX_FILE_NAME}: the optimized graph with dynamic int8 weights (implies "
                         "--optimize)")  # fmt: skip
+    parser.add_argument("--observed_mask", action="store_true",
+                        help="also write the graphs with a `past_observed_mask` input (1 = observed, 0 = missing or "
+                        f"padding), for ragged or incomplete batches: {OBSERVED_MASK_FILE_NAMES[ONNX_FILE_NAME]}, and "
+                        "its optimized / int8 variants with --optimize / --quantize")  # fmt: skip
     parser.add_argument("--exporter", default="auto", choices=EXPORTERS,
                         help="torch.export at opset 23 (dynamo), TorchScript tracing at opset 18, or dynamo where the "
                         "model's code allows it, else tracing (auto)")  # fmt: skip
     args = parser.parse_args(argv)
     for path in export_checkpoint(args.checkpoint, optimize=args.optimize, quantize=args.quantize,
-                                  exporter=args.exporter):
+                                  exporter=args.exporter, observed_mask=args.observed_mask):
         print(f"wrote {path}")
 
 
