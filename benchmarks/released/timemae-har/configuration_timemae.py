@@ -22,11 +22,44 @@ class TimeMAEConfig(PreTrainedConfig):
             as unobserved (see `past_observed_mask`). If it is not a multiple of `patch_length`, inputs are
             zero-padded at the end to the next multiple, as the original TimeMAE code does.
         patch_length (`int`, *optional*):
-            Time steps per patch (TimeMAE's `wave_length`). Patches do not overlap. Defaults to
-            [`~TimeMAEConfig.default_patch_length`] of `context_length` (8 for 128 steps, the paper's HAR setting);
-            the config stores the number it chose, so a saved config.json always names it.
+            Time steps per patch (TimeMAE's `wave_length`). Defaults to [`~TimeMAEConfig.default_patch_length`] of
+            `context_length` (8 for 128 steps, the paper's HAR setting); the config stores the number it chose, so a
+            saved config.json always names it.
+        patch_stride (`int`, *optional*):
+            Steps from one patch's start to the next's (PatchTST's name). Defaults to `patch_length`: patches do not
+            overlap, as in TimeMAE. A smaller stride gives overlapping patches, `(context_length - patch_length) /
+            patch_stride + 1` of them (rounded up; the end is zero-padded to fit the last one). In pre-training the
+            online encoder then sees the steps of masked patches as zeros (see [`TimeMAEForPreTraining`]), since a
+            visible patch would otherwise show part of a masked one.
+        patch_embedding_type (`str`, *optional*, defaults to `"linear"`):
+            How a patch becomes a vector. `"linear"`: one linear map of the flattened patch (TimeMAE's strided
+            Conv1d). `"conv"`: first a multi-scale stem of dilated Conv1d branches over the whole window (one branch
+            per `conv_stem_dilations`, each `conv_stem_channels` wide, GELU), whose outputs are stacked with the input
+            channels, then the same per-patch linear map: rhythm longer than a patch (MiniRocket's dilated kernels)
+            reaches the patch vectors.
+        conv_stem_channels (`int`, *optional*, defaults to 8):
+            Output channels of each dilated branch of the `"conv"` stem.
+        conv_stem_kernel_size (`int`, *optional*, defaults to 9):
+            Kernel length of every branch of the `"conv"` stem (MiniRocket's 9); odd, so the output stays aligned.
+        conv_stem_dilations (`list[int]`, *optional*, defaults to `[1, 2, 4, 8]`):
+            One branch per dilation; a branch of dilation d spans `(conv_stem_kernel_size - 1) * d + 1` steps (9, 17,
+            33 and 65 steps by default: up to 1.3 s of a 50 Hz recording).
+        scaling (`str`, *optional*):
+            Per-window normalisation, PatchTST's `scaling="std"` (RevIN without its affine weights): each channel of
+            each window is standardised by its own mean and standard deviation over its observed steps, after the
+            dataset statistics `channel_mean`/`channel_std` (if any). None (the default): the dataset statistics
+            only. In pre-training the online encoder's statistics come from its visible steps only.
+        window_statistics_as_features (`bool`, *optional*, defaults to `False`):
+            With `scaling="std"`, give the model back what scaling removed: each window-channel's mean and log
+            standard deviation, projected to `hidden_size` and added to every patch embedding (a posture lives in the
+            mean of the gravity channels).
+        spectral_loss_weight (`float`, *optional*, defaults to 0.0):
+            Weight of an added pre-training loss: a small head predicts each masked patch's amplitude spectrum (|rFFT|
+            over its steps, per channel, of the normalised values the model read) from the regressor's output, scored
+            by MSE. 0 (the default) leaves TimeMAE's loss as it is and builds no head.
         hidden_size (`int`, *optional*, defaults to 64):
-            Width of the encoder; patches are projected from `patch_length * num_input_channels` to this size.
+            Width of the encoder; patches are projected from `patch_length * num_input_channels` values (with the
+            conv stem: `patch_length` times its output channels) to this size.
         num_hidden_layers (`int`, *optional*, defaults to 8):
             Number of `BertLayer`s in the encoder.
         num_attention_heads (`int`, *optional*, defaults to 4):
@@ -70,18 +103,19 @@ class TimeMAEConfig(PreTrainedConfig):
             downloaded when a TimeMAE checkpoint is loaded).
         per_sample_masking (`bool`, *optional*, defaults to `True`):
             Draw a different random mask for every window. `False` masks the same patches for the whole batch, as the
-            original code does; on UCI HAR that gave the better validation probe, so the shipped HAR configs use it
-            (`benchmarks/results/ablation_*.json`).
+            original code does.
         momentum_encoder_dropout (`bool`, *optional*, defaults to `False`):
-            Whether the momentum encoder applies dropout when it encodes the regression targets. The original code
-            left it in training mode (dropout on), and on UCI HAR that gave the better validation probe, so the shipped
-            HAR configs turn it on; off, the targets are deterministic (the usual choice for EMA teachers) and the
-            pre-training step does a third less dropout work.
+            Whether the momentum encoder applies dropout when it encodes the regression targets, as the original code
+            does; off, the targets are deterministic (the usual choice for EMA teachers) and the pre-training step
+            does a third less dropout work.
         fast_dropout (`bool`, *optional*, defaults to `False`):
             Draw dropout masks on CPU with 16 random bits per element instead of torch's (`timemae_hf.dropout`: same
-            keep rate within 2**-17, same scaling, the same outputs in eval mode): a HAR pre-training step costs
-            about a quarter less CPU time (`benchmarks/results/step_time_breakdown.json`). Off by default until a
-            100-epoch HAR run confirms the accuracy is unchanged; the training masks differ from torch's for a seed.
+            keep rate within 2**-17, same scaling, the same outputs in eval mode); the training masks differ from
+            torch's for a seed.
+
+            The recommended values of these three (and of every training setting) live in one place, the YAML
+            configs in `training/configs/` (`pretrain_default.yaml`, `har_native.yaml`), each with the result that
+            chose it; the defaults here are the plain behaviour.
         classifier_dropout (`float`, *optional*, defaults to 0.0):
             Dropout before the classification head of [`TimeMAEForSequenceClassification`].
 
@@ -100,6 +134,14 @@ class TimeMAEConfig(PreTrainedConfig):
     num_input_channels: int = 9
     context_length: int = 128
     patch_length: int | None = None
+    patch_stride: int | None = None
+    patch_embedding_type: str = "linear"
+    conv_stem_channels: int = 8
+    conv_stem_kernel_size: int = 9
+    conv_stem_dilations: list[int] | None = None
+    scaling: str | None = None
+    window_statistics_as_features: bool = False
+    spectral_loss_weight: float = 0.0
     hidden_size: int = 64
     num_hidden_layers: int = 8
     num_attention_heads: int = 4
@@ -131,8 +173,13 @@ class TimeMAEConfig(PreTrainedConfig):
     def __post_init__(self, **kwargs):
         if self.patch_length is None and isinstance(self.context_length, int) and self.context_length >= 1:
             self.patch_length = self.default_patch_length(self.context_length)
-        if self.max_position_embeddings is None:
-            self.max_position_embeddings = self.num_patches
+        if self.patch_stride is None:
+            self.patch_stride = self.patch_length
+        if self.conv_stem_dilations is None:
+            self.conv_stem_dilations = list(DEFAULT_CONV_STEM_DILATIONS)
+        patching = (self.context_length, self.patch_length, self.patch_stride)
+        if self.max_position_embeddings is None and all(isinstance(v, int) and v >= 1 for v in patching):
+            self.max_position_embeddings = self.num_patches  # (bad patching fields are reported by validate())
         # Plain floats, so numpy or torch statistics serialise to config.json.
         if self.channel_mean is not None:
             self.channel_mean = [float(value) for value in self.channel_mean]
@@ -166,8 +213,16 @@ class TimeMAEConfig(PreTrainedConfig):
 
     @property
     def num_patches(self) -> int:
-        """Patches per window, counting the zero-padded last patch when `context_length % patch_length != 0`."""
-        return math.ceil(self.context_length / self.patch_length)
+        """
+        Patches per window, counting a zero-padded last patch: `ceil(context_length / patch_length)` without overlap,
+        `ceil((context_length - patch_length) / patch_stride) + 1` in general (the same number when they are equal).
+        """
+        return -(-(self.context_length - self.patch_length) // self.patch_stride) + 1
+
+    @property
+    def padded_length(self) -> int:
+        """Steps the patches cover, `context_length` plus the zero padding at the end that completes the last patch."""
+        return (self.num_patches - 1) * self.patch_stride + self.patch_length
 
     @property
     def num_masked_patches(self) -> int:
@@ -176,8 +231,9 @@ class TimeMAEConfig(PreTrainedConfig):
 
     def validate(self):
         """Raise a `ValueError` naming the field to change when the combination cannot build a model."""
-        for name in ("num_input_channels", "context_length", "patch_length", "hidden_size", "num_hidden_layers",
-                     "num_attention_heads", "intermediate_size", "codebook_size", "num_regressor_layers"):
+        for name in ("num_input_channels", "context_length", "patch_length", "patch_stride", "hidden_size",
+                     "num_hidden_layers", "num_attention_heads", "intermediate_size", "codebook_size",
+                     "num_regressor_layers", "conv_stem_channels", "conv_stem_kernel_size"):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
                 raise ValueError(f"`{name}` must be a positive integer, got {value!r}.")
@@ -192,6 +248,13 @@ class TimeMAEConfig(PreTrainedConfig):
                 f"`patch_length` ({self.patch_length}) is longer than `context_length` ({self.context_length}): "
                 "use a patch_length of at most context_length."
             )
+        if self.patch_stride > self.patch_length:
+            raise ValueError(
+                f"`patch_stride` ({self.patch_stride}) is longer than `patch_length` ({self.patch_length}): the steps "
+                f"between patches would never be read. Use a patch_stride of at most {self.patch_length} (equal: no "
+                "overlap)."
+            )
+        self.validate_levers()
         if self.num_patches < 2:
             raise ValueError(
                 f"context_length={self.context_length} with patch_length={self.patch_length} gives "
@@ -224,6 +287,43 @@ class TimeMAEConfig(PreTrainedConfig):
                     )
             if any(not std > 0 for std in self.channel_std):
                 raise ValueError(f"`channel_std` must be positive for every channel, got {self.channel_std}.")
+
+    def validate_levers(self):
+        """The options beside TimeMAE's own behaviour: patch embedding, per-window scaling and the spectral loss."""
+        if self.patch_embedding_type not in PATCH_EMBEDDING_TYPES:
+            raise ValueError(
+                f"`patch_embedding_type` must be one of {PATCH_EMBEDDING_TYPES}, got {self.patch_embedding_type!r}."
+            )
+        if self.conv_stem_kernel_size % 2 == 0:
+            raise ValueError(
+                f"`conv_stem_kernel_size` must be odd so that the stem's output stays aligned with its input, got "
+                f"{self.conv_stem_kernel_size}: use {self.conv_stem_kernel_size + 1}."
+            )
+        dilations = self.conv_stem_dilations
+        if not dilations or any(not isinstance(d, int) or isinstance(d, bool) or d < 1 for d in dilations):
+            raise ValueError(
+                f"`conv_stem_dilations` must be a non-empty list of positive integers, got {dilations!r}: e.g. "
+                f"{list(DEFAULT_CONV_STEM_DILATIONS)}."
+            )
+        if self.scaling not in SCALINGS:
+            raise ValueError(
+                f"`scaling` must be None (dataset channel statistics only) or 'std' (each window standardised by its "
+                f"own statistics), got {self.scaling!r}."
+            )
+        if self.window_statistics_as_features and self.scaling != "std":
+            raise ValueError(
+                "`window_statistics_as_features=True` gives back the statistics that per-window scaling removes; it "
+                "needs `scaling='std'`. Set scaling='std' or drop window_statistics_as_features."
+            )
+        if not self.spectral_loss_weight >= 0.0:
+            raise ValueError(
+                f"`spectral_loss_weight` must be 0 (off) or positive, got {self.spectral_loss_weight}."
+            )
+
+
+PATCH_EMBEDDING_TYPES = ("linear", "conv")
+SCALINGS = (None, "std")
+DEFAULT_CONV_STEM_DILATIONS = (1, 2, 4, 8)
 
 
 def _largest_divisor_at_most(number: int, limit: int) -> int:

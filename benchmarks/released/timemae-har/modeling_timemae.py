@@ -31,6 +31,7 @@ from transformers.models.bert.modeling_bert import (
     BertOutput,
     BertSelfAttention,
 )
+from transformers.models.patchtst.modeling_patchtst import PatchTSTStdScaler
 from transformers.utils import ModelOutput, logging
 from transformers.utils.generic import can_return_tuple
 from transformers.utils.output_capturing import capture_outputs
@@ -93,11 +94,14 @@ class TimeMAEForPreTrainingOutput(ModelOutput):
     window does not fill are ignored by every loss and metric (their `codeword_ids` are -100).
 
     loss (`torch.FloatTensor` of shape `()`):
-        `mrr_loss_weight * mrr_loss + mcc_loss_weight * mcc_loss`.
+        `mrr_loss_weight * mrr_loss + mcc_loss_weight * mcc_loss`, plus `spectral_loss_weight * spectral_loss` when
+        that weight is positive.
     mrr_loss (`torch.FloatTensor` of shape `()`):
         Masked representation regression: MSE between predicted and momentum-encoder representations.
     mcc_loss (`torch.FloatTensor` of shape `()`):
         Masked codeword classification: label-smoothed cross-entropy of the codeword logits.
+    spectral_loss (`torch.FloatTensor` of shape `()`, *optional*, returned when `spectral_loss_weight > 0`):
+        MSE between the predicted and the true amplitude spectra of the masked patches (see [`TimeMAESpectralHead`]).
     codeword_accuracy (`torch.FloatTensor` of shape `()`):
         Fraction of masked patches whose codeword is predicted exactly (a progress signal, not part of the loss).
     codeword_logits (`torch.FloatTensor` of shape `(batch_size, num_masked_patches, codebook_size)`):
@@ -127,6 +131,7 @@ class TimeMAEForPreTrainingOutput(ModelOutput):
     loss: torch.FloatTensor | None = None
     mrr_loss: torch.FloatTensor | None = None
     mcc_loss: torch.FloatTensor | None = None
+    spectral_loss: torch.FloatTensor | None = None
     codeword_accuracy: torch.FloatTensor | None = None
     codeword_logits: torch.FloatTensor | None = None
     codeword_ids: torch.LongTensor | None = None
@@ -198,16 +203,51 @@ class TimeMAEPatchProjection(nn.Linear):
     of the original's strided Conv1d) rather than BERT's std 0.02, which would leave the codeword targets as noise."""
 
 
+class TimeMAEConvStem(nn.Module):
+    """
+    The multi-scale stem of `patch_embedding_type="conv"` (MiniRocket's dilated kernels as InceptionTime's parallel
+    branches): one Conv1d per `conv_stem_dilations` over the whole window, zero-padded so that step t stays at t, then
+    GELU; the branches' outputs are stacked behind the input channels, (batch, time, num_input_channels) ->
+    (batch, time, `output_channels(config)`), so the per-patch projection reads rhythm longer than a patch.
+    """
+
+    def __init__(self, config: TimeMAEConfig):
+        super().__init__()
+        kernel_size = config.conv_stem_kernel_size
+        self.branches = nn.ModuleList(
+            nn.Conv1d(config.num_input_channels, config.conv_stem_channels, kernel_size, dilation=dilation,
+                      padding=dilation * (kernel_size - 1) // 2)
+            for dilation in config.conv_stem_dilations
+        )  # fmt: skip
+        self.activation = nn.GELU()
+
+    @staticmethod
+    def output_channels(config: TimeMAEConfig) -> int:
+        return config.num_input_channels + len(config.conv_stem_dilations) * config.conv_stem_channels
+
+    def forward(self, series: torch.Tensor) -> torch.Tensor:
+        channels_first = series.transpose(1, 2)
+        features = [self.activation(branch(channels_first)) for branch in self.branches]
+        return torch.cat([channels_first, *features], dim=1).transpose(1, 2)
+
+
 class TimeMAEPatchEmbeddings(nn.Module):
     """
     Checks and normalises `past_values` (batch, time <= context_length, num_input_channels), right-pads them to
-    `num_patches * patch_length` steps, cuts them into non-overlapping patches and projects each patch to
-    `hidden_size`: (batch, num_patches, hidden_size). The projection is what adapts a series of any channel count to
-    BERT's width (TimeMAE's strided Conv1d, written as a Linear on the flattened patch, which is the same map).
+    `config.padded_length` steps, cuts them into patches of `patch_length` steps starting every `patch_stride` steps
+    and projects each patch to `hidden_size`: (batch, num_patches, hidden_size). The projection is what adapts a
+    series of any channel count to BERT's width (TimeMAE's strided Conv1d, written as a Linear on the flattened patch,
+    which is the same map); with `patch_embedding_type="conv"` it reads the conv stem's features of the patch's steps.
+
+    Normalisation: the dataset's channel statistics (`channel_mean`/`channel_std`), then with `scaling="std"` each
+    window-channel's own mean and standard deviation over its observed steps (transformers' `PatchTSTStdScaler`), whose
+    mean and log standard deviation can be added back as a projected feature (`window_statistics_as_features`).
 
     Also returns the patch mask (batch, num_patches): True for patches with at least one observed value, or None when
     every patch of every window has one (the common, fast case). Unobserved values are set to 0 after normalisation,
-    so whatever the caller put there never reaches the model.
+    so whatever the caller put there never reaches the model. `hidden_steps` (batch, padded_length), True for the
+    steps of masked patches in pre-training, hides those steps the same way (and from the window statistics) without
+    changing the patch mask.
     """
 
     def __init__(self, config: TimeMAEConfig):
@@ -215,39 +255,123 @@ class TimeMAEPatchEmbeddings(nn.Module):
         self.config = config
         self.num_patches = config.num_patches
         self.patch_length = config.patch_length
-        self.projection = TimeMAEPatchProjection(config.patch_length * config.num_input_channels, config.hidden_size)
+        self.patch_stride = config.patch_stride
+        self.stem = TimeMAEConvStem(config) if config.patch_embedding_type == "conv" else None
+        step_channels = config.num_input_channels if self.stem is None else TimeMAEConvStem.output_channels(config)
+        self.projection = TimeMAEPatchProjection(config.patch_length * step_channels, config.hidden_size)
         self.normalize = config.channel_mean is not None
         if self.normalize:
             self.register_buffer("channel_mean", torch.tensor(config.channel_mean), persistent=False)
             self.register_buffer("channel_std", torch.tensor(config.channel_std), persistent=False)
+        self.scaler = PatchTSTStdScaler(config) if config.scaling == "std" else None
+        self.statistics_projection = None
+        if config.window_statistics_as_features:
+            self.statistics_projection = TimeMAEPatchProjection(
+                2 * config.num_input_channels, config.hidden_size, bias=False
+            )
+
+    @property
+    def mixes_patches(self) -> bool:
+        """
+        Whether a patch's embedding can depend on steps outside the patch: through the conv stem, overlapping patches
+        or per-window statistics. Masked pre-training then embeds the window again for the online encoder with the
+        masked patches' steps hidden (see [`TimeMAEForPreTraining.forward`]).
+        """
+        return self.stem is not None or self.patch_stride < self.patch_length or self.scaler is not None
 
     def forward(
-        self, past_values: torch.Tensor, past_observed_mask: torch.Tensor | None = None
+        self,
+        past_values: torch.Tensor,
+        past_observed_mask: torch.Tensor | None = None,
+        hidden_steps: torch.BoolTensor | None = None,
     ) -> tuple[torch.Tensor, torch.BoolTensor | None]:
         past_values = check_past_values(past_values, self.config, self.projection.weight.dtype)
         observed = check_past_observed_mask(past_observed_mask, past_values)
+        batch_size, length, _ = past_values.shape
+        series, statistics = self.normalized_series(past_values, observed, hidden_steps)
+        if self.stem is not None:
+            series = self.stem(series)
+        patch_embeddings = self.projection(self.patches(series))
+        if statistics is not None:
+            patch_embeddings = patch_embeddings + self.statistics_projection(statistics).unsqueeze(1)
+        return patch_embeddings, self.observed_patches(observed, batch_size, length)
+
+    def normalized_series(
+        self, past_values: torch.Tensor, observed: torch.BoolTensor | None, hidden_steps: torch.BoolTensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """
+        The checked input (batch, time, channels) normalised and zero-padded at the end to (batch, padded_length,
+        channels), with unobserved and hidden steps at 0; and, with `window_statistics_as_features`, each
+        window-channel's mean and log standard deviation (batch, 2 * channels), else None.
+        """
+        length = past_values.shape[1]
         if self.normalize:
             past_values = (past_values - self.channel_mean) / self.channel_std
-        if observed is not None:
-            past_values = past_values.masked_fill(~observed, 0.0)
-        batch_size, length, _ = past_values.shape
-        padding_length = self.num_patches * self.patch_length - length
+        seen = observed
+        if hidden_steps is not None:
+            visible = ~hidden_steps[:, :length, None]
+            seen = visible.expand_as(past_values) if seen is None else seen & visible
+        if seen is not None:
+            past_values = past_values.masked_fill(~seen, 0.0)
+        padding_length = self.config.padded_length - length
         if padding_length:
             # Zero-pad the end to a whole number of patches, as the original TimeMAE data loader does.
             past_values = F.pad(past_values, (0, 0, 0, padding_length))
-        patches = past_values.reshape(batch_size, self.num_patches, -1)  # (batch, num_patches, patch_length * channels)
-        return self.projection(patches), self.observed_patches(observed, batch_size, length)
+        if self.scaler is None:
+            return past_values, None
+        seen = torch.ones_like(past_values[:, :length], dtype=torch.bool) if seen is None else seen
+        seen = F.pad(seen, (0, 0, 0, padding_length))  # padding is unobserved
+        scaled, loc, scale = self.scaler(past_values, seen.to(past_values.dtype))  # (a bool mask would give float32)
+        statistics = None
+        if self.statistics_projection is not None:
+            statistics = torch.cat([loc, scale.log()], dim=-1).squeeze(1)
+        return scaled.masked_fill(~seen, 0.0), statistics
+
+    def patches(self, series: torch.Tensor) -> torch.Tensor:
+        """(batch, padded_length, channels) -> (batch, num_patches, patch_length * channels), steps in time order."""
+        if self.patch_stride == self.patch_length:
+            return series.reshape(series.shape[0], self.num_patches, -1)
+        # unfold gives (batch, num_patches, channels, patch_length): put steps first, as the reshape above does
+        return series.unfold(1, self.patch_length, self.patch_stride).transpose(2, 3).flatten(2)
+
+    def patch_values(self, past_values: torch.Tensor, past_observed_mask: torch.Tensor | None = None) -> torch.Tensor:
+        """(batch, num_patches, patch_length, channels): the normalised values of each patch, before the stem and the
+        projection (the spectral target's input)."""
+        past_values = check_past_values(past_values, self.config, self.projection.weight.dtype)
+        series, _ = self.normalized_series(past_values, check_past_observed_mask(past_observed_mask, past_values))
+        return series.unfold(1, self.patch_length, self.patch_stride).transpose(2, 3)
+
+    def steps_of_patches(self, patch_weights: torch.Tensor) -> torch.BoolTensor:
+        """(batch, num_patches) with non-zero for chosen patches -> (batch, padded_length), True on their steps."""
+        starts = torch.arange(self.num_patches, device=patch_weights.device) * self.patch_stride
+        steps = torch.arange(self.config.padded_length, device=patch_weights.device)
+        covers = (steps >= starts[:, None]) & (steps < starts[:, None] + self.patch_length)
+        return (patch_weights.to(torch.float32) @ covers.to(torch.float32)) > 0
 
     def observed_patches(self, observed: torch.BoolTensor | None, batch_size: int, length: int):
-        """(batch, num_patches) True where a patch has an observed value; None when all have one."""
+        """
+        (batch, num_patches) True where a patch has an observed value; None when all have one. With overlapping
+        patches, a patch other than the first counts only when one of its last `patch_stride` steps (those the patch
+        before it does not hold) is observed: a window of n steps then has as many patches as a model whose
+        `context_length` is n gives it, not one more that holds nothing new.
+        """
         if observed is None:
             if length == self.config.context_length:
                 return None
-            patch_starts = torch.arange(self.num_patches, device=self.projection.weight.device) * self.patch_length
-            patch_mask = (patch_starts < length).expand(batch_size, -1)
+            # A patch counts when it reaches an observed step that the patch before it does not.
+            new_steps_start = torch.arange(self.num_patches, device=self.projection.weight.device) * self.patch_stride
+            new_steps_start[1:] += self.patch_length - self.patch_stride
+            patch_mask = (new_steps_start < length).expand(batch_size, -1)
         else:
-            padded = F.pad(observed, (0, 0, 0, self.num_patches * self.patch_length - length))
-            patch_mask = padded.reshape(batch_size, self.num_patches, -1).any(dim=-1)
+            padded = F.pad(observed, (0, 0, 0, self.config.padded_length - length))
+            steps = self.patches(padded).unflatten(-1, (self.patch_length, -1)).any(dim=-1)  # (batch, patches, steps)
+            patch_mask = steps[..., self.patch_length - self.patch_stride :].any(dim=-1)
+            patch_mask[:, 0] = steps[:, 0].any(dim=-1)
+        if torch.compiler.is_compiling() or torch.jit.is_tracing():
+            # As in `check_past_values`: the shortcut and the check below read the data, which would split a
+            # torch.compile graph and stop torch.export (ONNX graphs with `past_observed_mask`). Compiled and exported
+            # models always use the mask, and leave windows with no observed value to the caller.
+            return patch_mask
         if bool(patch_mask.all()):
             return None
         empty_windows = (~patch_mask.any(dim=1)).nonzero().flatten().tolist()
@@ -276,9 +400,12 @@ class TimeMAEEmbeddings(nn.Module):
         self.dropout = nn.Dropout(config.hidden_dropout_prob)
 
     def forward(
-        self, past_values: torch.Tensor, past_observed_mask: torch.Tensor | None = None
+        self,
+        past_values: torch.Tensor,
+        past_observed_mask: torch.Tensor | None = None,
+        hidden_steps: torch.BoolTensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor, torch.BoolTensor | None]:
-        patch_embeddings, patch_mask = self.patch_embeddings(past_values, past_observed_mask)
+        patch_embeddings, patch_mask = self.patch_embeddings(past_values, past_observed_mask, hidden_steps)
         positions = self.position_embeddings[: patch_embeddings.shape[1]]
         embeddings = self.dropout(self.LayerNorm(patch_embeddings + positions))
         return embeddings, patch_embeddings, patch_mask
@@ -308,6 +435,30 @@ class TimeMAECodewordTokenizer(nn.Module):
             uniform = torch.rand_like(logits).clamp_(min=torch.finfo(logits.dtype).tiny)
             logits = logits - torch.log(-torch.log(uniform))
         return logits.argmax(dim=-1)
+
+
+class TimeMAESpectralHead(nn.Module):
+    """
+    The head of the spectral loss (`spectral_loss_weight > 0`): predicts a masked patch's amplitude spectrum from the
+    regressor's prediction of its representation, (batch, k, hidden_size) -> (batch, k, (patch_length // 2 + 1) *
+    num_input_channels), one value per frequency bin and channel (see [`amplitude_spectra`]).
+    """
+
+    def __init__(self, config: TimeMAEConfig):
+        super().__init__()
+        self.dense = nn.Linear(config.hidden_size, config.hidden_size)
+        self.activation = nn.GELU()
+        self.decoder = nn.Linear(config.hidden_size, (config.patch_length // 2 + 1) * config.num_input_channels)
+
+    def forward(self, representations: torch.Tensor) -> torch.Tensor:
+        return self.decoder(self.activation(self.dense(representations)))
+
+
+def amplitude_spectra(patch_values: torch.Tensor) -> torch.Tensor:
+    """|rFFT| over each patch's steps (orthonormal scaling, so a patch's spectrum has its values' energy):
+    (batch, num_patches, patch_length, channels) -> (batch, num_patches, (patch_length // 2 + 1) * channels)."""
+    # In float32: torch.fft has no bfloat16 kernels.
+    return torch.fft.rfft(patch_values.float(), dim=2, norm="ortho").abs().flatten(2).to(patch_values.dtype)
 
 
 class TimeMAERegressorLayer(nn.Module):
@@ -476,11 +627,12 @@ class TimeMAEPreTrainedModel(PreTrainedModel):
         scale matters for the codeword targets: with BERT's std 0.02 on the projection and codebook the codebook
         scores are ~0.01 and the Gumbel-sampled targets are pure noise, so MCC cannot learn.
         """
-        if isinstance(module, TimeMAEPatchProjection):
-            # PyTorch's default for Linear/Conv1d, as the original's projection.
+        if isinstance(module, (TimeMAEPatchProjection, nn.Conv1d)):
+            # PyTorch's default for Linear/Conv1d, as the original's projection (the conv stem's branches too).
             init.kaiming_uniform_(module.weight, a=math.sqrt(5))
-            bound = 1 / math.sqrt(module.in_features)
-            init.uniform_(module.bias, -bound, bound)
+            if module.bias is not None:
+                fan_in = module.weight[0].numel()
+                init.uniform_(module.bias, -1 / math.sqrt(fan_in), 1 / math.sqrt(fan_in))
             return
         super()._init_weights(module)
         if isinstance(module, TimeMAEPatchEmbeddings) and module.normalize:
@@ -590,7 +742,9 @@ class TimeMAEModel(TimeMAEPreTrainedModel):
     """
 
     # Pre-training checkpoints also hold these; the encoder alone does not need them.
-    _keys_to_ignore_on_load_unexpected = [r"^momentum_encoder\.", r"^regressor\.", r"^tokenizer\.", r"^mask_token$"]
+    _keys_to_ignore_on_load_unexpected = [
+        r"^momentum_encoder\.", r"^regressor\.", r"^tokenizer\.", r"^mask_token$", r"^spectral_head\."
+    ]
 
     def __init__(self, config: TimeMAEConfig):
         super().__init__(config)
@@ -678,6 +832,13 @@ class TimeMAEForPreTraining(TimeMAEPreTrainedModel):
     token plus the patch position) and the visible representations. Call `momentum_update()` after every optimizer
     step (the training scripts do this with a `TrainerCallback`).
 
+    When a patch's embedding reads steps outside the patch (`patch_embedding_type="conv"`, `patch_stride <
+    patch_length`, `scaling="std"`), masking patches after embedding would let a visible patch carry part of a masked
+    one. The window is then embedded twice: whole, without gradient, for the targets (momentum encoder, codewords),
+    and with every step of every masked patch zeroed and left out of the window statistics, for the online encoder
+    (ConvMAE's masked convolution). This keeps the stem free to span patches (the rhythm it is there for); the price
+    is that visible patches next to masked ones see zeros in pre-training that they do not see when fine-tuned.
+
     `from_pretrained` on a checkpoint without momentum encoder (one saved from [`TimeMAEModel`] or
     [`TimeMAEForSequenceClassification`]) starts the momentum encoder as an exact copy of the loaded encoder, as a new
     model does, and logs that it did; those keys are then not reported missing.
@@ -691,6 +852,7 @@ class TimeMAEForPreTraining(TimeMAEPreTrainedModel):
         self.mask_token = nn.Parameter(torch.zeros(config.hidden_size))
         self.regressor = TimeMAERegressor(config)
         self.tokenizer = TimeMAECodewordTokenizer(config)
+        self.spectral_head = TimeMAESpectralHead(config) if config.spectral_loss_weight > 0 else None
         self.post_init()
         self.reset_momentum_encoder()
         # See `warn_if_momentum_update_is_forgotten`.
@@ -858,12 +1020,24 @@ class TimeMAEForPreTraining(TimeMAEPreTrainedModel):
             `False` returns a tuple instead of a [`TimeMAEForPreTrainingOutput`].
         """
         self.warn_if_momentum_update_is_forgotten()
-        embeddings, patch_embeddings, patch_mask = self.timemae.embeddings(past_values, past_observed_mask)
-        masking = self.random_masking(embeddings.shape[0], embeddings.device, noise, patch_mask)
+        embedder = self.timemae.embeddings
+        if not embedder.patch_embeddings.mixes_patches:
+            embeddings, patch_embeddings, patch_mask = embedder(past_values, past_observed_mask)
+            masking = self.random_masking(embeddings.shape[0], embeddings.device, noise, patch_mask)
+            online_embeddings = embeddings
+        else:
+            # A patch's embedding reads steps of other patches (conv stem, overlap, window statistics): the targets
+            # come from the whole window, the online encoder's embeddings from the window with the masked patches'
+            # steps zeroed (ConvMAE's masked convolution), so nothing of a masked patch reaches a visible one.
+            with torch.no_grad():
+                embeddings, patch_embeddings, patch_mask = embedder(past_values, past_observed_mask)
+            masking = self.random_masking(embeddings.shape[0], embeddings.device, noise, patch_mask)
+            hidden_steps = embedder.patch_embeddings.steps_of_patches(masking.mask)
+            online_embeddings = embedder(past_values, past_observed_mask, hidden_steps)[0]
 
         # The online encoder is given the visible patches only: masked ones never enter it.
         encoded = self.timemae.encode_visible_patches(
-            gather_patches(embeddings, masking.visible_index),
+            gather_patches(online_embeddings, masking.visible_index),
             masking.visible_valid,
             **requested_outputs(output_hidden_states, output_attentions),
         )
@@ -883,6 +1057,14 @@ class TimeMAEForPreTraining(TimeMAEPreTrainedModel):
             codeword_logits.flatten(0, 1), codeword_ids.flatten(), label_smoothing=self.config.mcc_label_smoothing
         )
         loss = self.config.mrr_loss_weight * mrr_loss + self.config.mcc_loss_weight * mcc_loss
+        spectral_loss = None
+        if self.spectral_head is not None:
+            with torch.no_grad():
+                spectra = amplitude_spectra(embedder.patch_embeddings.patch_values(past_values, past_observed_mask))
+            predicted_spectra = self.spectral_head(predicted_representations)
+            spectral_loss = masked_mse(predicted_spectra, gather_patches(spectra, masking.masked_index),
+                                       masking.masked_valid)  # fmt: skip
+            loss = loss + self.config.spectral_loss_weight * spectral_loss
         codeword_hits = codeword_logits.detach().argmax(dim=-1) == codeword_ids
         if masking.masked_valid is not None:
             codeword_hits = codeword_hits[masking.masked_valid]
@@ -891,6 +1073,7 @@ class TimeMAEForPreTraining(TimeMAEPreTrainedModel):
             loss=loss,
             mrr_loss=mrr_loss.detach(),
             mcc_loss=mcc_loss.detach(),
+            spectral_loss=None if spectral_loss is None else spectral_loss.detach(),
             codeword_accuracy=codeword_hits.float().mean(),
             codeword_logits=codeword_logits,
             codeword_ids=codeword_ids,
