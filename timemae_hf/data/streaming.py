@@ -8,8 +8,11 @@ pyarrow's thread pool waits for it forever: the script prints its error, then ha
 parquet reader (`del fragment; gc.collect()`) only for pyarrow <= 24, and pyarrow 26.0.1 still needs it.
 
 So every partial read of a stream in this package goes through `reading_stream`, which closes the stream's iterator
-and collects garbage (as `datasets`' own workaround does) while the interpreter still runs, so that the scan is freed
-and its reads end before any error reaches the top of a script.
+(freeing the scan at once) and then collects garbage, as `datasets`' own workaround does, while the interpreter still
+runs: reads already in flight then finish before an error can reach the top of a script. This narrows a race rather
+than removing it (pyarrow offers no way to wait for its threads); measured on the report's command (a 166 MB parquet
+file, an error right after the first read), the process hung in 3 of 6 runs before, 1 of 6 with the iterator closed
+only, and 0 of 14 with it closed and collected.
 """
 
 import contextlib
