@@ -334,7 +334,7 @@ def estimate_stage(args, splits) -> dict:
     """
     batch = splits["train"].with_format("torch").select(range(128))[:]["past_values"]
     statistics_ = compute_channel_statistics(splits["train"])
-    repetitions = 2 if args.smoke else 6
+    repetitions = 2 if args.smoke else 9
     per_variant = {}
     for name in args.variants:
         config = variant_config(VARIANTS[name], args.smoke, num_labels=len(HAR_ACTIVITIES), **statistics_)
@@ -342,11 +342,13 @@ def estimate_stage(args, splits) -> dict:
         labels = torch.arange(128) % 6
         finetune_step = time_training_step(TimeMAEForSequenceClassification(config), batch, labels, repetitions)
         classifier = TimeMAEForSequenceClassification(config).eval()
+        forward = []
         with torch.inference_mode():
-            started = time.perf_counter()
             for _ in range(repetitions):
+                started = time.perf_counter()
                 classifier(batch)
-            forward = (time.perf_counter() - started) / repetitions
+                forward.append(time.perf_counter() - started)
+        forward = statistics.median(forward)
         per_variant[name] = {"pretraining_step_s": round(pretrain_step, 4),
                              "finetuning_step_s": round(finetune_step, 4),
                              "forward_128_windows_s": round(forward, 4)}  # fmt: skip
@@ -391,7 +393,8 @@ def estimate_stage(args, splits) -> dict:
 
 
 def time_training_step(model, past_values, labels, repetitions: int) -> float:
-    """Seconds of one forward + backward + AdamW step (+ momentum update), after two warm-up steps."""
+    """Seconds of one forward + backward + AdamW step (+ momentum update), after two warm-up steps: the median of
+    `repetitions` steps, as other work on a shared machine slows some of them."""
     model.train()
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
 
@@ -405,10 +408,12 @@ def time_training_step(model, past_values, labels, repetitions: int) -> float:
 
     for _ in range(2):
         step()
-    started = time.perf_counter()
+    seconds = []
     for _ in range(repetitions):
+        started = time.perf_counter()
         step()
-    return (time.perf_counter() - started) / repetitions
+        seconds.append(time.perf_counter() - started)
+    return statistics.median(seconds)
 
 
 # --- main -------------------------------------------------------------------------------------------------------------
