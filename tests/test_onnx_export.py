@@ -172,6 +172,7 @@ def test_graph_with_observed_mask_matches_pytorch_on_ragged_windows_with_nan(tmp
         np.testing.assert_allclose(actual, wanted, atol=1e-5, rtol=0)
 
 
+@pytest.mark.slow  # six graphs, two of them quantised: ~25 s
 def test_export_command_writes_graphs_with_and_without_the_observed_mask(tmp_path):
     torch.manual_seed(0)
     classifier = TimeMAEForSequenceClassification(tiny_config(num_labels=6)).eval()
