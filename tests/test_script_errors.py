@@ -37,7 +37,7 @@ NUM_CHANNELS, LENGTH, NUM_CLASSES = 4, 24, 3
 STREAM_WINDOWS, STREAM_LENGTH, STREAM_ROW_GROUP = 20_000, 64, 1_000
 
 
-def run_failing_script(arguments: list, env_overrides: dict, timeout: float = SCRIPT_TIMEOUT) -> tuple[int, str]:
+def run_script_process(arguments: list, env_overrides: dict, timeout: float = SCRIPT_TIMEOUT) -> tuple[int, str]:
     """Run `python <arguments>` from the repository root in a session of its own; (exit code, stdout + stderr). A run
     that outlives `timeout` is killed with everything it started, and the test fails with what it printed."""
     env = {**os.environ, "PYTHONPATH": str(REPOSITORY_ROOT), "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1",
@@ -211,7 +211,7 @@ ERROR_PATHS = {
 @pytest.mark.parametrize("error_path", list(ERROR_PATHS))
 def test_each_documented_error_ends_the_script_with_its_message(error_path, files):
     script, arguments, message = ERROR_PATHS[error_path]
-    returncode, printed = run_failing_script(
+    returncode, printed = run_script_process(
         [f"training/{script}.py", *arguments(files)], {"HF_DATASETS_CACHE": str(files["folder"] / "datasets_cache")}
     )
     assert returncode != 0, f"{error_path}: exit code 0; it printed:\n{printed[-3000:]}"
@@ -221,7 +221,7 @@ def test_each_documented_error_ends_the_script_with_its_message(error_path, file
 
 def test_a_labelled_stream_pretrains_with_its_labels_left_aside(files):
     output_dir = files["folder"] / "streamed"
-    returncode, printed = run_failing_script(
+    returncode, printed = run_script_process(
         ["training/pretrain.py", "--train_file", files["stream"], "--streaming", "true", "--do_train", "--max_steps",
          "2", "--per_device_train_batch_size", "8", "--save_strategy", "no", "--disable_tqdm", "true", *TINY_MODEL,
          "--output_dir", output_dir],
@@ -247,7 +247,7 @@ def test_an_error_right_after_reading_part_of_a_parquet_stream_ends_the_process(
     error right after it (here the library's, for integer labels in a stream) made the interpreter's exit abort in 3 of
     6 runs on a file like this one (32 MB) and hang in 2 of 8 on a 166 MB one, before `reading_stream`. A race, so it
     runs three times."""
-    returncode, printed = run_failing_script(
+    returncode, printed = run_script_process(
         ["-c", LIBRARY_ERROR_AFTER_A_PARTIAL_READ, files["stream"]],
         {"HF_DATASETS_CACHE": str(files["folder"] / "datasets_cache")},
         timeout=120,
