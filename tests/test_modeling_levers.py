@@ -262,3 +262,15 @@ def test_a_checkpoint_with_every_lever_reloads_with_identical_outputs_and_feeds_
     assert set(loading["missing_keys"]) == {"classifier.weight", "classifier.bias"}
     torch.testing.assert_close(classifier.timemae.eval()(past_values).pooler_output,
                                model.timemae(past_values).pooler_output, rtol=0, atol=0)  # fmt: skip
+
+
+def test_a_classifier_with_every_lever_exports_to_onnx_with_the_same_logits(tmp_path):
+    pytest.importorskip("onnxruntime")
+    from timemae_hf.onnx_export import export_onnx, inference_session
+
+    torch.manual_seed(0)
+    model = TimeMAEForSequenceClassification(tiny_config(**{**EVERY_LEVER, "spectral_loss_weight": 0.0})).eval()
+    session = inference_session(export_onnx(model, tmp_path / "levers.onnx"))
+    past_values = series(model.config, batch_size=5)
+    logits = session.run(None, {session.get_inputs()[0].name: past_values.numpy()})[0]
+    np.testing.assert_allclose(logits, model(past_values).logits.detach().numpy(), rtol=1e-4, atol=1e-5)
