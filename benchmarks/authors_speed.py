@@ -250,7 +250,7 @@ def main(argv=None):
 
     import numpy as np
 
-    from timemae_hf.data import default_har_path
+    from benchmarks.results_io import default_har_path
 
     data_dir = args.data_dir or default_har_path()
     past_values, labels, limits = pretraining_windows(data_dir, args.max_windows)

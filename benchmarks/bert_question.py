@@ -43,7 +43,7 @@ from benchmarks.results_io import (  # noqa: E402
     write_json,
     write_result,
 )
-from timemae_hf.data import default_har_path  # noqa: E402
+from benchmarks.results_io import default_har_path  # noqa: E402
 from timemae_hf.training import save_figure  # noqa: E402
 
 VARIANTS = ("random", "language", "language_frozen")

@@ -29,7 +29,7 @@ from benchmarks.launch import (  # noqa: E402
     run_training,
 )
 from benchmarks.results_io import RESULTS_DIR, har_data_note, script_command, write_result  # noqa: E402
-from timemae_hf.data import default_har_path  # noqa: E402
+from benchmarks.results_io import default_har_path  # noqa: E402
 
 DEFAULT_EPOCHS = {1.0: 30, 0.1: 100, 0.01: 300}
 SMOKE_DATA = ["--max_train_samples", "256", "--max_eval_samples", "128", "--max_test_samples", "128",

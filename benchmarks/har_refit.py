@@ -44,7 +44,7 @@ from benchmarks.launch import (  # noqa: E402
     run_all,
 )
 from benchmarks.results_io import RESULTS_DIR, har_data_note, script_command, write_result  # noqa: E402
-from timemae_hf.data import default_har_path  # noqa: E402
+from benchmarks.results_io import default_har_path  # noqa: E402
 
 
 def main(argv=None):

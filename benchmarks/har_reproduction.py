@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as `python b
 
 from benchmarks.launch import RUNS_DIR, fresh_smoke_runs_dir, mean_std, probe_curve, run_training  # noqa: E402
 from benchmarks.results_io import RESULTS_DIR, har_data_note, script_command, write_result  # noqa: E402
-from timemae_hf.data import default_har_path  # noqa: E402
+from benchmarks.results_io import default_har_path  # noqa: E402
 from timemae_hf.training import save_figure  # noqa: E402
 
 SMOKE_ARGUMENTS = [

@@ -54,8 +54,8 @@ from benchmarks.launch import (  # noqa: E402
     repository_relative,
     run_all,
 )
-from benchmarks.results_io import har_data_note, note_run, script_command, write_result  # noqa: E402
-from timemae_hf.data import default_har_path, load_har  # noqa: E402
+from benchmarks.results_io import default_har_path, har_data_note, note_run, script_command, write_result  # noqa: E402
+from timemae_hf.data import load_har  # noqa: E402
 from timemae_hf.training.linear_probe import linear_probe_classifier  # noqa: E402
 from timemae_hf.training.metrics import classification_metrics  # noqa: E402
 

@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as `python b
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from benchmarks.results_io import har_data_note, script_command, write_result  # noqa: E402
+from benchmarks.results_io import default_har_path, har_data_note, script_command, write_result  # noqa: E402
 from benchmarks.throughput import ENCODER_SIZES, count_flops, matmul_peak_gflops, timed  # noqa: E402
 from timemae_hf import TimeMAEConfig, TimeMAEForSequenceClassification  # noqa: E402
 from timemae_hf import onnx_export  # noqa: E402
@@ -154,7 +154,7 @@ def har_test_accuracy(classifier_dir: str, data_dir: str | None, max_windows: in
     """HAR test accuracy (%) of a classifier checkpoint in PyTorch and each ONNX file (what fusion and int8 cost)."""
     from transformers import AutoModelForSequenceClassification
 
-    from timemae_hf.data import default_har_path, load_har
+    from timemae_hf.data import load_har
 
     model = AutoModelForSequenceClassification.from_pretrained(classifier_dir).eval()
     test = load_har(data_dir=data_dir or default_har_path())["test"]

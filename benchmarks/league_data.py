@@ -36,7 +36,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as `python b
 
 import numpy as np  # noqa: E402
 
-from timemae_hf.data import default_har_path, load_har  # noqa: E402
+from benchmarks.results_io import default_har_path  # noqa: E402
+from timemae_hf.data import load_har  # noqa: E402
 from timemae_hf.data.ts_format import read_ts_file  # noqa: E402
 from timemae_hf.training.data_loading import refit_splits, stratified_subset  # noqa: E402
 

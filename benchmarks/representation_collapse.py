@@ -21,9 +21,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as `python b
 
 import torch  # noqa: E402
 
-from benchmarks.results_io import har_data_note, script_command, write_result  # noqa: E402
+from benchmarks.results_io import default_har_path, har_data_note, script_command, write_result  # noqa: E402
 from timemae_hf import TimeMAEConfig, TimeMAEModel  # noqa: E402
-from timemae_hf.data import default_har_path, load_har  # noqa: E402
+from timemae_hf.data import load_har  # noqa: E402
 
 
 def spread(features: torch.Tensor) -> dict:

@@ -1,11 +1,13 @@
 """Write benchmark results as JSON with what is needed to trust and reproduce them."""
 
 import json
+import os
 import shlex
 import sys
 import time
 from pathlib import Path
 
+from timemae_hf.data.uci_har import HAR_PATH_ENV_VAR
 from training.run_provenance import RUN_PROVENANCE_FILE, device, file_sha256, git_state, library_versions
 
 REPOSITORY_ROOT = Path(__file__).resolve().parents[1]
@@ -20,6 +22,16 @@ REDERIVED_HAR_NOTE = (
     "per window), the gyroscope channels were processed differently (correlation 0.84). Comparisons with published "
     "numbers (measured on the official files) are close, not like for like."
 )
+# This checkout's HAR copy, beside the repository (run from its root): the HAR benchmarks' default data. The library
+# has no default folder (`timemae_hf.data.default_har_path` is $TIMEMAE_HAR_PATH or None, the official download).
+REPOSITORY_HAR_PATH = os.path.join("..", "shared", "data", "UCI HAR Dataset.zip")
+
+
+def default_har_path() -> str:
+    """The HAR data a benchmark reads by default: $TIMEMAE_HAR_PATH, else this checkout's copy."""
+    return os.environ.get(HAR_PATH_ENV_VAR) or REPOSITORY_HAR_PATH
+
+
 # Run folders this process trained or reused (benchmarks/launch.py notes them): their provenance goes into the results.
 RUNS_USED: list[Path] = []
 

@@ -443,9 +443,9 @@ def test_source_replaced_in_place_is_prepared_again(make_synthetic_uci_har, tmp_
 # --- helpers -----------------------------------------------------------------------------------
 
 
-def test_default_har_path_reads_the_environment(monkeypatch):
+def test_default_har_path_reads_the_environment_and_knows_no_folder_of_its_own(monkeypatch):
     monkeypatch.delenv("TIMEMAE_HAR_PATH", raising=False)
-    assert default_har_path() == os.path.join("..", "shared", "data", "UCI HAR Dataset.zip")
+    assert default_har_path() is None  # load_har(None) downloads the official archive
     monkeypatch.setenv("TIMEMAE_HAR_PATH", "/data/har.zip")
     assert default_har_path() == "/data/har.zip"
 

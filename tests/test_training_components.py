@@ -185,7 +185,7 @@ def test_model_card_holds_metadata_results_and_command(tmp_path):
     args = TrainingArguments(
         output_dir=str(tmp_path), learning_rate=1e-3, per_device_train_batch_size=32, report_to="none"
     )
-    card = render_model_card(model, "org/timemae-har", results, command, args)
+    card = render_model_card(model, "org/timemae-har", results, command, args, training_data=har_training_data())
     card.save(tmp_path / "README.md")
 
     loaded = ModelCard.load(tmp_path / "README.md")

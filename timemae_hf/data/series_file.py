@@ -4,6 +4,7 @@ import os
 from dataclasses import dataclass, field
 
 import numpy as np
+from datasets.fingerprint import Hasher
 
 
 @dataclass
@@ -86,3 +87,17 @@ def file_stem(path: str) -> str:
         if stem.lower().endswith(suffix) and len(stem) > len(suffix):
             return stem[: -len(suffix)]
     return stem
+
+
+def source_fingerprint(path: str) -> str:
+    """Hash of the (relative path, size, mtime) of every file under `path` (or of `path` itself): a builder's cache
+    key, so two folders, or one folder whose files were replaced, never share a prepared cache."""
+    if os.path.isfile(path):
+        stat = os.stat(path)
+        return Hasher.hash([(os.path.basename(path), stat.st_size, stat.st_mtime_ns)])
+    entries = []
+    for folder, _, file_names in os.walk(path):
+        for file_name in file_names:
+            stat = os.stat(os.path.join(folder, file_name))
+            entries.append((os.path.relpath(os.path.join(folder, file_name), path), stat.st_size, stat.st_mtime_ns))
+    return Hasher.hash(sorted(entries))

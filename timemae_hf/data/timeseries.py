@@ -29,12 +29,10 @@ import numpy as np
 import pyarrow.compute
 
 from .npz_format import read_npz_file
-from .series_file import SeriesFile, check_series, file_stem
+from .series_file import SeriesFile, check_series, file_stem, source_fingerprint
 from .streaming import first_example, reading_stream
 from .ts_format import read_ts_file
-from .uci_har import _source_fingerprint
 from .validation_split import (
-    HAR_BUILDER_NAME,
     VALIDATION_DESCRIPTION_PREFIX,
     carve_streaming_validation_split,
     carve_validation_split,
@@ -162,11 +160,9 @@ def load_timeseries_dataset(
 
 
 def dataset_display_name(splits: datasets.DatasetDict | datasets.IterableDatasetDict) -> str:
-    """The data's own name for logs and the model card: "UCI HAR", a file stem ("BasicMotions") or a Hub id."""
-    info = splits["train"].info
-    if info.builder_name == HAR_BUILDER_NAME:
-        return "UCI HAR"
-    return info.dataset_name or "time series"
+    """The data's own name for logs and the model card, as its loader recorded it (`info.dataset_name`): a file stem
+    ("BasicMotions"), a Hub id, or the name a dataset's own loader gave it."""
+    return splits["train"].info.dataset_name or "time series"
 
 
 def series_shape(dataset: datasets.Dataset | datasets.IterableDataset) -> tuple[int, int]:
@@ -601,4 +597,4 @@ def _given_validation_origin(split_files: dict[str, list[str]]) -> str:
 
 
 def _source_fingerprint_of_files(files: list[str]) -> str:
-    return datasets.fingerprint.Hasher.hash([_source_fingerprint(file) for file in files] + files)
+    return datasets.fingerprint.Hasher.hash([source_fingerprint(file) for file in files] + files)

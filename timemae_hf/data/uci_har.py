@@ -1,7 +1,7 @@
 """UCI HAR (Human Activity Recognition Using Smartphones) as a `datasets` builder.
 
     from timemae_hf.data import load_har
-    har = load_har("../shared/data/UCI HAR Dataset.zip")        # DatasetDict: train / validation / test
+    har = load_har("path/to/UCI HAR Dataset.zip")               # DatasetDict: train / validation / test
     har["train"][0]["past_values"].shape                          # torch.Size([128, 9])
 
 Each example is one 2.56 s window: `past_values` (window_length, num_channels) = (128, 9) float32 in
@@ -23,8 +23,8 @@ from dataclasses import dataclass
 
 import datasets
 import numpy as np
-from datasets.fingerprint import Hasher
 
+from .series_file import source_fingerprint
 from .uci_har_files import (
     HAR_ACTIVITIES,
     HAR_CHANNELS,
@@ -36,10 +36,11 @@ from .uci_har_files import (
     read_official_split,
     read_pt_split,
 )
+from .validation_split import with_validation_description
 
 UCI_HAR_URL = "https://archive.ics.uci.edu/static/public/240/human+activity+recognition+using+smartphones.zip"
-DEFAULT_HAR_PATH = os.path.join("..", "shared", "data", "UCI HAR Dataset.zip")
 HAR_PATH_ENV_VAR = "TIMEMAE_HAR_PATH"
+HAR_DISPLAY_NAME = "UCI HAR"
 
 _CITATION = """\
 @inproceedings{anguita2013public,
@@ -51,9 +52,10 @@ _CITATION = """\
 """
 
 
-def default_har_path() -> str:
-    """Where the HAR archive lives: `$TIMEMAE_HAR_PATH`, else '../shared/data/UCI HAR Dataset.zip' (from cwd)."""
-    return os.environ.get(HAR_PATH_ENV_VAR) or DEFAULT_HAR_PATH
+def default_har_path() -> str | None:
+    """Where the HAR archive lives: `$TIMEMAE_HAR_PATH`, else None (`load_har` then downloads the official archive).
+    The library knows no folder of its own; a checkout's scripts and benchmarks may set their own default."""
+    return os.environ.get(HAR_PATH_ENV_VAR) or None
 
 
 def held_out_validation_subjects(train_subjects: np.ndarray, fraction: float) -> list[int]:
@@ -93,7 +95,8 @@ class UciHarConfig(datasets.BuilderConfig):
 class UciHar(datasets.GeneratorBasedBuilder):
     """UCI HAR windows for TimeMAE: past_values (128, 9) float32, labels 0..5, subject (raw)."""
 
-    VERSION = datasets.Version("1.0.0")
+    # 1.1.0: the splits' description says how the validation split was made (earlier caches lack it).
+    VERSION = datasets.Version("1.1.0")
     BUILDER_CONFIG_CLASS = UciHarConfig
     BUILDER_CONFIGS = [
         UciHarConfig(
@@ -116,7 +119,7 @@ class UciHar(datasets.GeneratorBasedBuilder):
                     f"extracted folder, or (config_name='pt') of a folder with train.pt, val.pt and test.pt; "
                     f"or set {HAR_PATH_ENV_VAR}."
                 )
-            hash = hash or _source_fingerprint(data_dir)
+            hash = hash or source_fingerprint(data_dir)
         super().__init__(*args, data_dir=data_dir, hash=hash, **kwargs)
 
     def _info(self) -> datasets.DatasetInfo:
@@ -139,8 +142,15 @@ class UciHar(datasets.GeneratorBasedBuilder):
         # Every file is read and checked here, before the first example is written.
         if self.config.name == "pt":
             windows_by_split = self._read_pt_folder()
+            validation = (
+                "given (val.pt of the TS-TCC / TimeMAE files, a subset of their train.pt: not held out from training)"
+            )
         else:
             windows_by_split = self._read_official_archive(dl_manager)
+            subjects = np.unique(windows_by_split[datasets.Split.VALIDATION].subjects).tolist()
+            validation = f"held-out train subjects {', '.join(str(subject) for subject in subjects)}"
+        # Saved with the prepared cache, so every split read from it says how its validation split was made.
+        self.info.description = with_validation_description(self.info.description, validation)
         return [
             datasets.SplitGenerator(name=split, gen_kwargs={"windows": windows})
             for split, windows in windows_by_split.items()
@@ -197,19 +207,6 @@ def _select_windows(windows: HarWindows, keep: np.ndarray) -> HarWindows:
     )
 
 
-def _source_fingerprint(path: str) -> str:
-    """Hash of the (relative path, size, mtime) of every file under `path` (or of `path` itself)."""
-    if os.path.isfile(path):
-        stat = os.stat(path)
-        return Hasher.hash([(os.path.basename(path), stat.st_size, stat.st_mtime_ns)])
-    entries = []
-    for folder, _, file_names in os.walk(path):
-        for file_name in file_names:
-            stat = os.stat(os.path.join(folder, file_name))
-            entries.append((os.path.relpath(os.path.join(folder, file_name), path), stat.st_size, stat.st_mtime_ns))
-    return Hasher.hash(sorted(entries))
-
-
 def load_har(
     data_dir: str | os.PathLike | None = None,
     config_name: str = "raw",
@@ -230,4 +227,7 @@ def load_har(
     """
     builder = UciHar(config_name=config_name, data_dir=data_dir, cache_dir=cache_dir, **config_kwargs)
     builder.download_and_prepare()
-    return builder.as_dataset().with_format("torch")
+    splits = builder.as_dataset().with_format("torch")
+    for split in splits.values():
+        split.info.dataset_name = HAR_DISPLAY_NAME  # what logs and model cards call it (`dataset_display_name`)
+    return splits

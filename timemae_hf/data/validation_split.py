@@ -1,8 +1,9 @@
 """Carve a validation split out of train (stratified, or by group) and say how it was made.
 
-The one-line account lives in every split's `info.description` behind `VALIDATION_DESCRIPTION_PREFIX`,
-so it survives `with_format`, `map` and `select`; `validation_split_description(splits)` reads it
-back (and knows the UCI HAR builder's own rule).
+The one-line account lives in every split's `info.description`, on a line that starts with
+`VALIDATION_DESCRIPTION_PREFIX`, so it survives `with_format`, `map` and `select`;
+`validation_split_description(splits)` reads it back. A builder with its own rule (e.g. held-out subjects) writes
+that line itself (`with_validation_description`).
 """
 
 import hashlib
@@ -15,7 +16,6 @@ from sklearn.model_selection import GroupShuffleSplit
 logger = logging.getLogger(__name__)
 
 VALIDATION_DESCRIPTION_PREFIX = "validation split: "
-HAR_BUILDER_NAME = "uci_har"
 
 
 def carve_validation_split(
@@ -115,24 +115,21 @@ def validation_split_description(splits: datasets.DatasetDict | datasets.Iterabl
     """How the "validation" split was made, in one line (for logs and the model card).
 
     E.g. "given (validation file x.npz)", "stratified 20 % of train, seed 42",
-    "20 % of the groups of column 'subject' held out, seed 42", and for UCI HAR
-    "held-out train subjects 5, 14, 22, 28" (raw) or the note that `pt`'s val.pt is a subset of train.
+    "20 % of the groups of column 'subject' held out, seed 42", or what a builder recorded
+    (e.g. "held-out train subjects 5, 14, 22, 28").
     """
     if "validation" not in splits:
         raise ValueError(f"No 'validation' split in {list(splits)}; load the data with load_timeseries_dataset.")
-    validation = splits["validation"]
-    info = validation.info
-    if info.builder_name == HAR_BUILDER_NAME:
-        if info.config_name == "pt":
-            return (
-                "given (val.pt of the TS-TCC / TimeMAE files, a subset of their train.pt: not held out from training)"
-            )
-        subjects = sorted(int(subject) for subject in validation.unique("subject"))
-        return f"held-out train subjects {', '.join(str(subject) for subject in subjects)}"
-    description = info.description or ""
-    if description.startswith(VALIDATION_DESCRIPTION_PREFIX):
-        return description[len(VALIDATION_DESCRIPTION_PREFIX):]
+    for line in (splits["validation"].info.description or "").splitlines():
+        if line.startswith(VALIDATION_DESCRIPTION_PREFIX):
+            return line[len(VALIDATION_DESCRIPTION_PREFIX):]
     return "given (the source's validation split)"
+
+
+def with_validation_description(description: str | None, validation: str) -> str:
+    """`description` (a dataset's `info.description`) with its validation line set to `validation`."""
+    lines = [line for line in (description or "").splitlines() if not line.startswith(VALIDATION_DESCRIPTION_PREFIX)]
+    return "\n".join([*lines, VALIDATION_DESCRIPTION_PREFIX + validation])
 
 
 def _check_fraction(validation_fraction: float) -> None:

@@ -194,8 +194,8 @@ class DataTrainingArguments:
         default=None,
         metadata={
             "help": "Where the HAR data lies: 'UCI HAR Dataset.zip', its extracted folder, or (--dataset_config_name "
-            "pt) a folder with train.pt/val.pt/test.pt. Default: $TIMEMAE_HAR_PATH, else "
-            "'../shared/data/UCI HAR Dataset.zip'. Only for --dataset_name har."
+            "pt) a folder with train.pt/val.pt/test.pt. Default: $TIMEMAE_HAR_PATH, else the official archive, "
+            "downloaded from UCI. Only for --dataset_name har."
         },
     )
     train_file: Optional[str] = field(

@@ -66,10 +66,16 @@ def _load_har(data_args: DataTrainingArguments) -> DatasetDict:
         return load_har(data_dir, config_name=data_args.dataset_config_name, **config_kwargs)
     except (OSError, ValueError) as error:
         raise ValueError(
-            f"--data_dir {data_dir!r} does not hold readable HAR data ({error}) Point --data_dir (or "
+            f"{har_source(data_args)} does not hold readable HAR data ({error}) Point --data_dir (or "
             "$TIMEMAE_HAR_PATH) at 'UCI HAR Dataset.zip' or its extracted folder, or give your own data with "
             "--dataset_name or --train_file."
         ) from error
+
+
+def har_source(data_args: DataTrainingArguments) -> str:
+    """Where HAR is read from: --data_dir, else $TIMEMAE_HAR_PATH, else the official download."""
+    data_dir = data_args.data_dir or default_har_path()
+    return f"--data_dir {data_dir!r}" if data_dir else "the official UCI download (no --data_dir, no $TIMEMAE_HAR_PATH)"
 
 
 def _load_timeseries(data_args: DataTrainingArguments, seed: int, streaming: bool):
@@ -136,7 +142,7 @@ def check_splits(
 def data_source(data_args: DataTrainingArguments) -> str:
     """The data as the user named it, for messages."""
     if data_args.is_har:
-        return f"HAR from --data_dir {data_args.data_dir or default_har_path()!r}"
+        return f"HAR from {har_source(data_args)}"
     if data_args.train_file:
         return f"--train_file {data_args.train_file!r}"
     return f"--dataset_name {data_args.dataset_name!r}"

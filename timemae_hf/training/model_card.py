@@ -43,6 +43,12 @@ class TrainingDataCard:
     limitations: Optional[str] = None  # what a user of this data should know; a generic sentence when None
 
 
+# What a card says of data it was not told about (`render_model_card` without `training_data`): nothing it cannot know.
+UNNAMED_TRAINING_DATA = TrainingDataCard(
+    name="data this card was not told about (pass `training_data` to name it)", validation_split="not recorded"
+)
+
+
 def har_training_data(config_name: str = "raw", validation_split: Optional[str] = None, **kwargs) -> TrainingDataCard:
     """UCI HAR as a card describes it. Its `pt` files' validation split is a subset of train, which the card says."""
     if validation_split is None:
@@ -144,13 +150,13 @@ def render_model_card(
     `results`) and a description with the data, the usage, the protocol and the exact `training_command`.
     `selected_step` is the optimizer step of the checkpoint that validation selected, if one was. `benchmark`
     (see `benchmark_summary`) adds the multi-seed result of a benchmark this run belongs to. `training_data` describes
-    the data (default: UCI HAR, `har_training_data()`). `trained_steps=0` says the run trained nothing (it only
-    evaluated), and the card says so instead of calling the model trained. `template_path` replaces the package's
-    template (`card_template`).
+    the data (e.g. `har_training_data()`); without it the card names no data and says so. `trained_steps=0` says the
+    run trained nothing (it only evaluated), and the card says so instead of calling the model trained.
+    `template_path` replaces the package's template (`card_template`).
     """
     template = card_template(template_path)
     config = model.config
-    training_data = training_data or har_training_data()
+    training_data = training_data or UNNAMED_TRAINING_DATA
     # A released pre-trained encoder (`TimeMAEModel`, without momentum encoder, regressor and codebook) is described as
     # pre-trained but loads with `AutoModel`.
     encoder_only = isinstance(model, TimeMAEModel)
