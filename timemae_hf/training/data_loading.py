@@ -27,7 +27,6 @@ logger = logging.getLogger(__name__)
 
 SPLIT_LIMITS = {"train": "max_train_samples", "validation": "max_eval_samples", "test": "max_test_samples"}
 SPLIT_ARGUMENTS = {"train": "--train_file", "validation": "--validation_file", "test": "--test_file"}
-HAR_DISPLAY_NAME = "UCI HAR"
 IN_MEMORY_MAX_BYTES = 2 * 1024**3
 
 
