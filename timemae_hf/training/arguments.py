@@ -134,8 +134,8 @@ class ModelArguments:
     fast_dropout: Optional[bool] = field(
         default=None,
         metadata={"help": "Cheaper dropout masks on CPU (timemae_hf.dropout; same keep rate and scaling, other random "
-                  "masks than torch's for a seed): about a quarter less CPU time per pre-training step (default "
-                  "false)."},
+                  "masks than torch's for a seed; default false). The recommended settings, with their evidence, are "
+                  "the configs in training/configs/ (this one is on there)."},
     )
     normalize_channels: Optional[bool] = field(
         default=None,
