@@ -577,11 +577,14 @@ def test_from_bert_conflict_message_prints_the_path_as_a_plain_string(tiny_bert_
 REFERENCE_OUTPUTS = os.path.join(os.path.dirname(__file__), "fixtures", "reference_outputs_before_observed_mask.pt")
 
 
-def test_full_length_input_reproduces_the_outputs_from_before_the_observed_mask_exactly():
+def test_full_length_input_reproduces_the_outputs_from_before_the_observed_mask():
     """
     The fixture holds weights, inputs and outputs computed by the code of commit 96ea608 (before the observed mask
     existed), with context_length 30, patch_length 4 (a padded last patch) and channel statistics. Full-length input
-    must still give bit-identical numbers, with no mask and with an all-ones mask: HAR results depend on it.
+    must still give those numbers, with no mask and with an all-ones mask: HAR results depend on it. Within one machine
+    the three ways of passing a full window give bit-identical outputs; against the fixture the comparison allows
+    float32 rounding only (1e-6), because the fixture's bits come from another CPU's kernels (an AMD EPYC differs from
+    it by about 2e-7 in the loss, with the code of 96ea608 itself).
     """
     reference = torch.load(REFERENCE_OUTPUTS)
     config = TimeMAEConfig.from_dict(reference["config"])
@@ -591,22 +594,27 @@ def test_full_length_input_reproduces_the_outputs_from_before_the_observed_mask_
     classifier.timemae.load_state_dict(model.timemae.state_dict())
     classifier.classifier.load_state_dict(reference["classifier_head"])
     past_values, noise = reference["past_values"], reference["noise"]
+    float32_rounding = {"rtol": 1e-6, "atol": 1e-6}
     model.eval()
     with torch.no_grad():
+        unmasked = None
         for observed in (None, torch.ones_like(past_values), torch.ones(past_values.shape[:2], dtype=torch.bool)):
             outputs = model(past_values, observed, noise=noise)
-            for name, expected in reference["eval"].items():
-                torch.testing.assert_close(outputs[name], expected, rtol=0, atol=0, msg=name)
-            pooled = model.timemae(past_values, observed).pooler_output
-            torch.testing.assert_close(pooled, reference["pooler_output"], rtol=0, atol=0)
-            torch.testing.assert_close(classifier(past_values, observed).logits, reference["logits"], rtol=0, atol=0)
+            results = {name: outputs[name] for name in reference["eval"]}
+            results["pooler_output"] = model.timemae(past_values, observed).pooler_output
+            results["logits"] = classifier(past_values, observed).logits
+            unmasked = unmasked or results
+            for name, value in results.items():
+                torch.testing.assert_close(value, unmasked[name], rtol=0, atol=0, msg=name)
+                torch.testing.assert_close(value, reference["eval"].get(name, reference.get(name)),
+                                           **float32_rounding, msg=name)  # fmt: skip
     model.train()
     for per_sample_masking in (True, False):
         model.config.per_sample_masking = per_sample_masking
         torch.manual_seed(1)
         outputs = model(past_values)
         for name, expected in reference[f"train_per_sample_masking_{per_sample_masking}"].items():
-            torch.testing.assert_close(outputs[name].detach(), expected, rtol=0, atol=0, msg=name)
+            torch.testing.assert_close(outputs[name].detach(), expected, **float32_rounding, msg=name)
 
 
 def test_default_patch_length_aims_for_about_16_patches_with_little_padding():
