@@ -360,11 +360,13 @@ def main(argv=None):
 
     sections = []
     league_file = RESULTS_DIR / f"league{suffix}"
+    league_table = None
     if league_file.exists():
         from benchmarks.league import league_markdown  # only when there is a league to show (it imports the methods)
 
         league = json.loads(league_file.read_text())
-        sections.append("### League: TimeMAE beside the classifiers practitioners use\n\n" + league_markdown(league)
+        league_table = league_markdown(league)
+        sections.append("### League: TimeMAE beside the classifiers practitioners use\n\n" + league_table
                         + "\n" + source(league))  # fmt: skip
     if "har_refit" in records and "har_reproduction" in records:
         sections.append("### UCI HAR linear probe: the authors' protocol and the honest ones, side by side\n\n"
@@ -403,7 +405,7 @@ def main(argv=None):
     print(report)
     if args.update_readme:
         update_readme(BENCHMARKS_README, report)
-        update_readme(REPOSITORY_ROOT / "README.md", headlines(records))
+        update_readme(REPOSITORY_ROOT / "README.md", headlines(records, league_table))
     return report
 
 
@@ -411,8 +413,13 @@ def ordinal(number: int) -> str:
     return f"{number}{'th' if 10 <= number % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(number % 10, 'th')}"
 
 
-def headlines(records: dict[str, dict]) -> str:
-    """README.md's results: the HAR headlines, each with which test read of its target it was, and a link to the rest."""
+def headlines(records: dict[str, dict], league_table: str | None = None) -> str:
+    """README.md's results: the league first (issue 20: whatever it shows), then the HAR headlines, each with which test
+    read of its target it was, and a link to the rest."""
+    league = []
+    if league_table:
+        league = ["**Beside the classifiers practitioners use** (`python benchmarks/league.py`; rows not run yet are "
+                  "said so):\n", league_table, ""]  # fmt: skip
     lines = ["| UCI HAR, this workplace's copy (seeds 3407, 1, 2) | test accuracy | test read of this target | "
              "results file |", "|---|---|---|---|"]  # fmt: skip
     for target, label, name, keys in HEADLINES:
@@ -428,7 +435,7 @@ def headlines(records: dict[str, dict]) -> str:
     if "har_refit" in records:
         paper = records["har_refit"]["reference"]["paper_probe_accuracy"].replace("+-", "±")
         lines.append(f"| the paper's linear probe (official files, checkpoint chosen on test) | {paper} | — | — |")
-    return ("\n".join(lines) + "\n\nEvery test read, with what was decided after it: "
+    return ("\n".join(league + lines) + "\n\nEvery test read, with what was decided after it: "
             "`benchmarks/results/test_reads.json`. The league beside other classifiers, every other table and the "
             "command under each: [benchmarks/README.md](benchmarks/README.md).\n")
 
