@@ -83,6 +83,8 @@ def test_length_pads_beyond_the_longest_window_and_refuses_longer_ones():
         ([np.array(["a", "b"])], TypeError, "real numbers"),
         ([torch.ones(4, 3, dtype=torch.bool)], TypeError, "real numbers"),
         (["walking.csv"], TypeError, "numpy arrays, torch tensors or nested lists"),
+        (np.zeros(4), ValueError, r"\(time,\) or \(time, channels\)"),  # a series of numbers, not of windows
+        ([], ValueError, "No windows given"),
     ],
 )
 def test_bad_windows_get_an_error_that_names_the_problem(bad_windows, error, message):

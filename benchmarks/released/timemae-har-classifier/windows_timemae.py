@@ -58,9 +58,11 @@ def pad_windows(windows: Any, length: int | None = None) -> np.ndarray:
         batch = batch[..., None] if batch.ndim == 2 else batch
     else:
         series = [window_array(window) for window in windows]
+        if not series:
+            raise ValueError("No windows given: pass at least one window (time, channels).")
         series = [window[:, None] if window.ndim == 1 else window for window in series]
-        channel_counts = {window.shape[-1] for window in series}
-        if len(channel_counts) != 1 or any(window.ndim != 2 for window in series):
+        channel_counts = {window.shape[-1] if window.ndim == 2 else None for window in series}
+        if len(channel_counts) != 1 or None in channel_counts:
             raise ValueError(
                 f"Windows must each be (time,) or (time, channels), with the same channels (lengths may differ), got "
                 f"shapes {sorted({tuple(window.shape) for window in series})}."
