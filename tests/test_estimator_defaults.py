@@ -1,0 +1,40 @@
+"""benchmarks/estimator_defaults.py: folds of train splits only, resumable rows, the aggregate and its choice."""
+
+import json
+
+import numpy as np
+import pytest
+
+from benchmarks import estimator_defaults
+
+
+def test_folds_are_stratified_and_fewer_when_a_class_is_rare():
+    labels = np.array(["a"] * 6 + ["b"] * 2)
+    folds = estimator_defaults.folds(labels)
+    assert len(folds) == 2  # the rarest class has two windows
+    for train_index, validation_index in folds:
+        assert sorted(np.concatenate([train_index, validation_index]).tolist()) == list(range(8))
+        assert set(labels[validation_index]) == {"a", "b"}
+    with pytest.raises(ValueError, match="single train window"):
+        estimator_defaults.folds(np.array(["a", "a", "b"]))
+
+
+@pytest.mark.slow
+def test_a_tiny_candidate_runs_resumes_and_is_chosen(tmp_path, monkeypatch):
+    tiny = {"pretrain_steps": 2, "finetune_steps": 2, "hidden_size": 16, "num_hidden_layers": 1,
+            "num_attention_heads": 2, "intermediate_size": 32}  # fmt: skip
+    monkeypatch.setattr(estimator_defaults, "CANDIDATES", {"tiny": tiny, "tiny_probe": {**tiny, "head": "probe"}})
+    monkeypatch.setattr(estimator_defaults, "RESULTS_DIR", tmp_path)
+    monkeypatch.setattr(estimator_defaults, "DATASETS", ("BasicMotions",))
+    monkeypatch.setattr(estimator_defaults.torch, "set_num_threads", lambda threads: None)  # the suite's one thread
+    record = estimator_defaults.main(["--datasets", "BasicMotions", "--candidates", "tiny", "tiny_probe"])
+    rows = sorted((tmp_path / "estimator_defaults_rows").glob("tiny*/BasicMotions/fold*.json"))
+    assert len(rows) == 6  # two candidates x three folds of the 40 train windows (10 per class)
+    row = json.loads(rows[0].read_text())
+    assert row["num_train"] + row["num_validation"] == 40 and row["params"]["hidden_size"] == 16
+    assert record["chosen"] in ("tiny", "tiny_probe")
+    best = max(("tiny", "tiny_probe"), key=lambda name: record["summary"][name]["mean_validation_accuracy"])
+    assert record["chosen"] == best
+    # a rerun trains nothing: every row exists
+    monkeypatch.setattr(estimator_defaults, "run_row", lambda *args: pytest.fail("a finished row was rerun"))
+    estimator_defaults.main(["--datasets", "BasicMotions", "--candidates", "tiny", "tiny_probe"])
