@@ -235,6 +235,9 @@ def main(argv=None):
                         "../shared/data/UCI HAR Dataset.zip)")
     parser.add_argument("--smoke", action="store_true",
                         help="tiny encoders on both sides, 384 windows, 1 epoch, 1 repeat: check the script runs")
+    parser.add_argument("--name", default="authors_speed",
+                        help="results file benchmarks/results/<name>.json: give another machine's run its own name "
+                        "(e.g. authors_speed_2), so that the report shows the ratio as a range over machines")
     args = parser.parse_args(argv)
     if not 1 <= args.epochs <= 4:
         parser.error(f"--epochs must be 1 to 4 (the authors' loop probes at epoch 5), got {args.epochs}.")
@@ -324,7 +327,7 @@ def main(argv=None):
         ratios = {side: round(median[side] / median["authors"], 2) for side in ours}
         payload["ratio_ours_to_authors"] = ratios
         payload["goal_met"] = {side: ratio >= GOAL_RATIO for side, ratio in ratios.items()}
-    write_result("authors_speed", payload, started_at, script_command(__file__, argv), smoke=args.smoke)
+    write_result(args.name, payload, started_at, script_command(__file__, argv), smoke=args.smoke)
     return payload
 
 

@@ -246,17 +246,25 @@ def authors_speed(record: dict) -> str:
     return ("\n".join(lines) + f"\n\n{record['threads']} thread(s) each, {record['epochs_per_run']} epochs x "
             f"{record['data']['windows']} windows per run, {record['repeats']} interleaved rounds; 1-minute load "
             f"average {load['before']:g} before, {load['after']:g} after. Goal: ratio >= "
-            f"{record['goal']['ratio_ours_to_authors']:g}.\n\n" + speed_machines(record) + source(record))
+            f"{record['goal']['ratio_ours_to_authors']:g}. Machine: {machine_name(record)}.\n\n" + source(record))
 
 
-def speed_machines(record: dict) -> str:
-    """A speed ratio belongs to the machine it was measured on: say which, and how to measure another."""
+def machine_name(record: dict) -> str:
     machine = record["provenance"]["machine"]
-    cpu = machine.get("cpu_model") or machine.get("processor")
-    return (f"Measured on one machine ({machine['cpu_count']} CPUs, {cpu}); the ratio depends on the machine (the "
-            "cores, their caches, the load), and no other machine's run of this benchmark is recorded here, so it is "
-            "not a range yet. On yours: `python benchmarks/authors_speed.py --authors_repo <the authors' files>` "
-            "(2 threads, an otherwise idle machine).\n\n")
+    cpu = machine.get("cpu_model") or f"{machine.get('processor')}, CPU model not recorded"
+    return f"{machine['cpu_count']} CPUs ({cpu})"
+
+
+def speed_range(records: list[dict]) -> str:
+    """A speed ratio belongs to the machine it was measured on: the range over the machines measured, and how to add
+    another."""
+    ratios = {side: [record["ratio_ours_to_authors"][side] for record in records] for side in
+              records[0].get("ratio_ours_to_authors", {})}  # fmt: skip
+    spans = "; ".join(f"{side.removeprefix('ours_')} {min(values):.2f}-{max(values):.2f}x" for side, values in
+                      ratios.items())  # fmt: skip
+    return (f"\nThe ratio depends on the machine (its cores, caches and load): over the {len(records)} machine(s) "
+            f"measured above, this package / the authors' code: {spans}. On yours: `python benchmarks/authors_speed.py "
+            "--authors_repo <the authors' files> --name authors_speed_<n>` (2 threads, an otherwise idle machine).\n\n")
 
 
 def any_dataset(record: dict) -> str:
@@ -395,8 +403,11 @@ def main(argv=None):
         sections.append("### Does BERT's language pre-training help?\n\n" + bert_question(records["bert_question"]))
     if "inference" in records:
         sections.append("### Inference latency\n\n" + inference(records["inference"]))
-    if "authors_speed" in records:
-        sections.append("### Pre-training speed beside the authors' code\n\n" + authors_speed(records["authors_speed"]))
+    speed_runs = [json.loads(path.read_text()) for path in sorted(RESULTS_DIR.glob("authors_speed*.json"))
+                  if not path.name.endswith(".smoke.json")]  # fmt: skip
+    if speed_runs:
+        sections.append("### Pre-training speed beside the authors' code\n\n"
+                        + "\n".join(authors_speed(run) for run in speed_runs) + speed_range(speed_runs))
     sections.append(SUPERSEDED_SPEED_TABLES)
     missing = [name for name in names if name not in records]
     if missing:
