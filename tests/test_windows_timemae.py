@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import torch
 
+from timemae_hf.data.ts_format import _case_values
 from timemae_hf.estimator import check_windows
 from timemae_hf.pipeline_timemae import TimeSeriesWindows
 from timemae_hf.training import TimeMAEDataCollator
@@ -105,3 +106,9 @@ def test_collator_pipeline_estimator_and_routine_give_the_same_inputs():
     ):
         torch.testing.assert_close(given_values, past_values)
         assert torch.equal(given_observed, observed)
+
+
+def test_ts_case_with_dimensions_of_different_lengths_is_nan_padded_through_pad_windows():
+    window = _case_values(["1,2,3", "4,?"], "Toy_TRAIN.ts", line_number=12)  # .ts: dimensions separated by ':'
+    np.testing.assert_array_equal(window, np.array([[1, 4], [2, np.nan], [3, np.nan]], dtype=np.float32))
+    assert window.dtype == np.float32 and window.flags["C_CONTIGUOUS"]

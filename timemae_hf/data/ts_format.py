@@ -28,6 +28,7 @@ import math
 
 import numpy as np
 
+from ..windows_timemae import pad_windows
 from .series_file import SeriesFile, check_series
 
 _MISSING_TOKENS = ("?", "nan", "NaN", "NAN")
@@ -188,11 +189,8 @@ def _case_values(parts: list[str], path: str, line_number: int) -> np.ndarray:
                 f"{path}, line {line_number}, dimension {dimension + 1}: {error}; values must be numbers separated "
                 "by ',' with '?' for a missing value."
             ) from error
-    length = max(len(values) for values in dimensions)
-    window = np.full((length, len(dimensions)), np.nan, dtype=np.float32)
-    for dimension, values in enumerate(dimensions):
-        window[: len(values), dimension] = values
-    return window
+    # Each dimension as a one-channel series, NaN-padded to the longest, then side by side as channels.
+    return np.ascontiguousarray(pad_windows(dimensions)[..., 0].T)
 
 
 def _is_true(header: dict[str, tuple[int, str]], tag: str) -> bool:
