@@ -63,7 +63,7 @@ from benchmarks.launch import (  # noqa: E402
     repository_relative,
     run_all,
 )
-from benchmarks.results_io import RESULTS_DIR, har_data_note, script_command, write_result  # noqa: E402
+from benchmarks.results_io import RESULTS_DIR, default_har_path, har_data_note, script_command, write_result  # noqa: E402
 from benchmarks.test_reads import record_test_read  # noqa: E402
 from timemae_hf import TimeMAEConfig, TimeMAEForPreTraining, TimeMAEForSequenceClassification  # noqa: E402
 from timemae_hf.data import (  # noqa: E402
@@ -71,7 +71,6 @@ from timemae_hf.data import (  # noqa: E402
     HAR_CHANNELS,
     HAR_WINDOW_LENGTH,
     compute_channel_statistics,
-    default_har_path,
     load_har,
 )
 from timemae_hf.training import label_config  # noqa: E402
