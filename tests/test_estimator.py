@@ -207,6 +207,25 @@ def test_augmentations_reach_the_finetuning_batches(data, monkeypatch):
     assert calls == []
 
 
+def test_probe_before_finetuning_starts_finetuning_from_the_probe_head(data, monkeypatch):
+    """LP-FT: with probe_before_finetuning the fine-tuning trainer receives the probe's folded head, not a random one."""
+    X, y = data
+    probed = TimeMAEClassifier(head="probe", **TINY).fit(X, y)
+    heads = []
+    original = TimeMAEClassifier._finetune
+
+    def record_head(self, model, *args):
+        heads.append(model.classifier.weight.detach().clone())
+        return original(self, model, *args)
+
+    monkeypatch.setattr(TimeMAEClassifier, "_finetune", record_head)
+    finetuned = TimeMAEClassifier(probe_before_finetuning=True, **TINY).fit(X, y)
+    torch.testing.assert_close(heads[0], probed.model_.classifier.weight)  # same seed: same encoder, same probe
+    assert not torch.equal(finetuned.model_.classifier.weight, heads[0])  # and fine-tuning moved on from it
+    TimeMAEClassifier(**TINY).fit(X, y)
+    assert not torch.allclose(heads[1], probed.model_.classifier.weight)  # the default still starts from a random head
+
+
 def test_clone_and_params_follow_scikit_learn():
     clf = TimeMAEClassifier(head="probe", hidden_size=32, random_state=5)
     assert clf.get_params()["hidden_size"] == 32

@@ -108,6 +108,10 @@ class TimeMAEClassifier(ClassifierMixin, BaseEstimator):
         augmentations (`tuple` of `str`, *optional*):
             Random augmentations of fine-tuning batches, from `("jitter", "scaling", "time_warp")` (see
             `timemae_hf.training.augmentation`); `None` or `()` trains on the windows as they are.
+        probe_before_finetuning (`bool`, defaults to `False`):
+            `head="finetune"` only: fit the linear probe on the (pre-trained) encoder first and start fine-tuning from
+            its head instead of a random one (LP-FT, Kumar et al. 2022), so that the first gradients through a random
+            head do not distort the pre-trained features.
         normalize_channels (`bool`, defaults to `True`):
             Standardise each channel with the training windows' mean and std (NaN ignored), stored in the model.
         bert_model_name_or_path (`str`, *optional*):
@@ -152,6 +156,7 @@ class TimeMAEClassifier(ClassifierMixin, BaseEstimator):
         mask_ratio=0.6,
         dropout=None,
         augmentations=None,
+        probe_before_finetuning=False,
         normalize_channels=True,
         bert_model_name_or_path=None,
         random_state=None,
@@ -176,6 +181,7 @@ class TimeMAEClassifier(ClassifierMixin, BaseEstimator):
         self.mask_ratio = mask_ratio
         self.dropout = dropout
         self.augmentations = augmentations
+        self.probe_before_finetuning = probe_before_finetuning
         self.normalize_channels = normalize_channels
         self.bert_model_name_or_path = bert_model_name_or_path
         self.random_state = random_state
@@ -247,6 +253,8 @@ class TimeMAEClassifier(ClassifierMixin, BaseEstimator):
             if self.pretrain_steps > 0:
                 self._pretrain(model, corpus, seed, working_folder)
             if self.head == "finetune":
+                if self.probe_before_finetuning:
+                    self._fit_probe(model, windows, label_ids)
                 self._finetune(model, windows, label_ids, seed, working_folder)
             else:
                 self._fit_probe(model, windows, label_ids)
