@@ -437,7 +437,9 @@ def variable_length_notes(record: dict) -> list[str]:
 def accuracy_cell(summary: dict, num_seeds: int) -> str:
     accuracy = summary["accuracy_percent"]
     partial = f", {len(summary['seeds'])} of {num_seeds} seeds" if len(summary["seeds"]) < num_seeds else ""
-    return f"{accuracy['mean']:.2f} ± {accuracy['std']:.2f} ({summary['fit_seconds']:.3g} s{partial})"
+    seconds = summary["fit_seconds"]
+    fit = f"{seconds:.3g}" if seconds < 100 else f"{seconds:.0f}"  # 1328, not 1.33e+03
+    return f"{accuracy['mean']:.2f} ± {accuracy['std']:.2f} ({fit} s{partial})"
 
 
 def published_cell(dataset: str, published: dict | None) -> str:
