@@ -219,10 +219,11 @@ def run_row(data: LeagueData, method: Method, seed: int, timemae_params: dict, c
 def check_row_params(path: Path, row: dict, data: LeagueData, method: Method, seed: int, timemae_params: dict):
     """
     A row made with other estimator parameters (the defaults changed) must not be reused as if it were current. A
-    parameter the row lacks is accepted at None: an option added since, whose None keeps the behaviour the row had.
+    parameter the row lacks is accepted when it is off (None or False): an option added since, whose off value keeps
+    the behaviour the row had.
     """
     expected = json_safe(method.build(data, seed, timemae_params).get_params())
-    added_since = {key for key, value in expected.items() if key not in row["params"] and value is None}
+    added_since = {key for key, value in expected.items() if key not in row["params"] and value in (None, False)}
     changed = sorted(key for key in (expected.keys() - added_since) | row["params"].keys()
                      if expected.get(key) != row["params"].get(key))  # fmt: skip
     if changed:

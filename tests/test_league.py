@@ -103,9 +103,14 @@ def test_rows_are_reused_only_with_the_parameters_they_were_made_with(tmp_path):
     method = league.METHODS["TimeMAE_probe"]
     params = league.json_safe(method.build(data, 3407, {}).get_params())
     league.check_row_params(tmp_path / "row.json", {"params": params}, data, method, 3407, {})
-    # A parameter added to the estimator since the row was made, at None (off), keeps the row.
-    older = {key: value for key, value in params.items() if key != "bert_model_name_or_path"}
+    # A parameter added to the estimator since the row was made, off (None or False), keeps the row.
+    older = {key: value for key, value in params.items() if key not in ("bert_model_name_or_path",
+                                                                          "probe_before_finetuning")}  # fmt: skip
     league.check_row_params(tmp_path / "row.json", {"params": older}, data, method, 3407, {})
+    # ... but not when today's value is on: the row was made without it.
+    with pytest.raises(ValueError, match="probe_before_finetuning differ"):
+        league.check_row_params(tmp_path / "row.json", {"params": older}, data, method, 3407,
+                                {"probe_before_finetuning": True})  # fmt: skip
     with pytest.raises(ValueError, match="finetune_steps differ"):
         league.check_row_params(tmp_path / "row.json", {"params": {**params, "finetune_steps": 1}}, data, method, 3407,
                                 {})  # fmt: skip
