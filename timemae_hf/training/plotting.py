@@ -3,14 +3,12 @@
 import textwrap
 from typing import Optional
 
-import matplotlib
+import numpy as np
+from matplotlib.figure import Figure
+from sklearn.metrics import ConfusionMatrixDisplay, confusion_matrix
 
-
-matplotlib.use("Agg")  # files only; training machines have no display
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from sklearn.metrics import ConfusionMatrixDisplay, confusion_matrix  # noqa: E402
+# Figures are built as `matplotlib.figure.Figure` objects, not through pyplot: no backend is chosen (importing this
+# package changes nothing in the user's matplotlib), no display is needed, and nothing stays open after saving.
 
 
 # (panel title, y label, [(log key, legend label), ...]); a panel is drawn when one of its keys was logged.
@@ -50,7 +48,7 @@ SELECTION_METRICS = ("eval_probe_accuracy", "eval_accuracy")
 
 def save_figure(figure, path: str, command: str = "") -> str:
     """Write the figure with the command that made it in its bottom corner (so a PNG found alone still explains
-    itself), and close it."""
+    itself)."""
     if command:
         footer = "\n".join(textwrap.wrap(command, width=int(figure.get_figwidth() * 18)))
         figure.text(0.01, 0.005, footer, fontsize=6, color="gray", va="bottom")
@@ -58,7 +56,6 @@ def save_figure(figure, path: str, command: str = "") -> str:
     else:
         figure.tight_layout()
     figure.savefig(path, dpi=120, bbox_inches="tight", pad_inches=0.1)  # titles are never clipped
-    plt.close(figure)
     return path
 
 
@@ -78,7 +75,8 @@ def plot_training_curves(log_history: list[dict], path: str, title: str = "", co
     panels = [panel for panel in CURVE_PANELS if any(_series(log_history, key)[0] for key, _ in panel[2])]
     if not panels:  # nothing logged against epochs (e.g. an evaluation-only run)
         return None
-    figure, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 4.2), squeeze=False)
+    figure = Figure(figsize=(5.2 * len(panels), 4.2))
+    axes = figure.subplots(1, len(panels), squeeze=False)
     for axis, (panel_title, y_label, curves) in zip(axes[0], panels):
         for key, label in curves:
             epochs, values = _series(log_history, key)
@@ -111,11 +109,13 @@ def plot_confusion_matrix(
     """Counts of true (rows) vs predicted (columns) activities, each cell also as a share of its true class."""
     matrix = confusion_matrix(labels, predictions, labels=list(range(len(class_names))))
     row_share = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1)
-    figure, axis = plt.subplots(figsize=(7.5, 6.5))
+    figure = Figure(figsize=(7.5, 6.5))
+    axis = figure.subplots()
     display = ConfusionMatrixDisplay(row_share, display_labels=class_names).plot(
         ax=axis, cmap="Blues", values_format=".2f", xticks_rotation=40, colorbar=True
     )
-    plt.setp(axis.get_xticklabels(), ha="right", rotation_mode="anchor")
+    for tick_label in axis.get_xticklabels():
+        tick_label.set(ha="right", rotation_mode="anchor")
     for text, count in zip(display.text_.ravel(), matrix.ravel()):
         text.set_text(f"{text.get_text()}\n({count})")
         text.set_fontsize(8)
