@@ -59,6 +59,12 @@ CANDIDATES = {
     # fine-tuning from a random head collapses to one class on 2 of 3 seeds (train 50.75 %): start from the probe.
     "lp-ft": {**BEFORE, "probe_before_finetuning": True},
     "lp-ft_augmented": {**BEFORE, "probe_before_finetuning": True, "augmentations": AUGMENTED},
+    # Coffee's train split, seed 3407: after pre-training, fine-tuning's loss stays at ln 2 (train accuracy 50 %) and
+    # LP-FT's starts at 3674 (grad norm 1e5), while the probe on the same features fits it: the pooled features vary
+    # little between windows, the probe's standardisation finds that variation, and dropout's noise hides it. Without
+    # dropout both fit (train accuracy 100 %). A diagnosis on one train split, not yet a result: these go on every set.
+    "no_dropout": {**BEFORE, "dropout": 0.0},
+    "no_dropout_lp-ft": {**BEFORE, "dropout": 0.0, "probe_before_finetuning": True},
 }
 
 
