@@ -92,8 +92,8 @@ def build(candidate: str, data, longest: int):
 
 def run_row(candidate: str, data, fold: int, train_index, validation_index, command: str) -> dict:
     started_at = time.time()
-    method = METHODS[REFERENCE] if candidate == REFERENCE else METHODS["TimeMAE_finetune"]
-    inputs = method.inputs(data, "train")
+    # aeon's layout for MiniRocket, TimeMAEClassifier's for every candidate (whatever its head)
+    inputs = data.aeon_inputs("train") if candidate == REFERENCE else data.timemae_inputs("train")
     labels = data.train_labels
     estimator = build(candidate, data, max(len(series) for series in data.train_series))
     fit_start = time.perf_counter()
