@@ -41,6 +41,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as `python benchmarks/<script>.py`
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "training"))  # the training scripts' helpers, beside them
 
 from benchmarks.launch import REFIT_OVERRIDES, REPOSITORY_ROOT, repository_env  # noqa: E402
 from benchmarks.results_io import har_data_note, script_command, write_result  # noqa: E402
@@ -105,7 +106,10 @@ def pretraining_windows(data_dir: str, max_windows: int | None):
     """
     import numpy as np
 
-    from timemae_hf.training import DataTrainingArguments, load_splits, refit_splits
+    from arguments import DataTrainingArguments  # training/, beside the scripts
+    from data_setup import load_splits
+
+    from timemae_hf.training import refit_splits
 
     full = load_splits(DataTrainingArguments(dataset_config_name="raw", data_dir=data_dir), seed=SEED)
     num_train, num_validation = split_sizes(max_windows, len(full["train"]), len(full["validation"]))

@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as `python benchmarks/<script>.py`
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "training"))  # the training scripts' helpers, beside them
 
 import torch  # noqa: E402
 import yaml  # noqa: E402
@@ -74,7 +75,7 @@ from timemae_hf.data import (  # noqa: E402
     load_har,
 )
 from timemae_hf.training import label_config  # noqa: E402
-from timemae_hf.training.arguments import ARCHITECTURE_FIELDS  # noqa: E402
+from arguments import ARCHITECTURE_FIELDS  # noqa: E402  (training/arguments.py)
 
 NATIVE_CONFIG = REPOSITORY_ROOT / "training" / "configs" / "har_native.yaml"
 FINETUNE_CONFIG = "training/configs/har_finetune.yaml"

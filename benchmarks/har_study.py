@@ -56,7 +56,7 @@ from benchmarks.launch import (  # noqa: E402
 )
 from benchmarks.results_io import default_har_path, har_data_note, note_run, script_command, write_result  # noqa: E402
 from timemae_hf.data import load_har  # noqa: E402
-from timemae_hf.training.linear_probe import linear_probe_classifier  # noqa: E402
+from timemae_hf.training.probing import linear_probe_classifier  # noqa: E402
 from timemae_hf.training.metrics import classification_metrics  # noqa: E402
 
 # At most this many fine-tuning epochs per label fraction: har_finetune's, except 150 instead of 300 at 1 % (the

@@ -35,7 +35,7 @@ import torch  # noqa: E402
 from safetensors.torch import load_file  # noqa: E402
 from transformers import pipeline  # noqa: E402
 
-from benchmarks.model_card import RUN_FILES, render_run_card  # noqa: E402
+from benchmarks.benchmark_card import RUN_FILES, render_run_card  # noqa: E402
 from timemae_hf import TimeMAEForSequenceClassification, TimeMAEModel, onnx_export  # noqa: E402
 from timemae_hf.data import HAR_ACTIVITIES  # noqa: E402
 from timemae_hf.pipeline_timemae import TASK  # noqa: E402

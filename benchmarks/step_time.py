@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as `python benchmarks/<script>.py`
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "training"))  # the training scripts' helpers, beside them
 
 import torch  # noqa: E402
 from transformers import TrainerCallback  # noqa: E402
@@ -129,14 +130,15 @@ def har_trainer(fast_dropout: bool, batch_size: int, max_steps: int, data_dir: s
                 from_arrow: bool = False):
     """A `TimeMAEPretrainingTrainer` on the HAR train split, set up as training/pretrain.py does (no evaluation; the
     split held in memory unless `from_arrow`)."""
+    from arguments import DataTrainingArguments  # training/, beside the scripts
+    from data_setup import load_splits
+
     from timemae_hf.training import (
-        DataTrainingArguments,
         MomentumUpdateCallback,
         TimeMAEPretrainingCollator,
         TimeMAEPretrainingTrainer,
         TimeMAETrainingArguments,
         in_memory,
-        load_splits,
     )
 
     splits = load_splits(DataTrainingArguments(dataset_config_name="raw", data_dir=data_dir), seed=3407)

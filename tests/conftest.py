@@ -12,6 +12,9 @@ import pytest
 import torch
 
 REPOSITORY_ROOT = Path(__file__).resolve().parents[1]
+# The training scripts' helpers (arguments, data_setup, model_setup, ...) live beside them in training/, as in
+# transformers' examples, and are imported as top-level modules, as `python training/<script>.py` finds them.
+sys.path.insert(0, str(REPOSITORY_ROOT / "training"))
 DEFAULT_REAL_HAR_PATH = REPOSITORY_ROOT.parent / "shared" / "data" / "UCI HAR Dataset.zip"
 
 # Spelled out here rather than imported, so the synthetic files check the library against the official names.

@@ -11,12 +11,12 @@ import pytest
 
 from benchmarks import (
     any_dataset,
+    benchmark_card,
     bert_question,
     har_finetune,
     har_refit,
     har_reproduction,
     har_study,
-    model_card,
     report,
     representation_collapse,
     step_time,
@@ -63,7 +63,7 @@ def test_har_reproduction_then_finetune_smoke_runs_the_real_pipeline(har_data_pa
 
     # The run's model card gets the benchmark's multi-seed table from the results JSON.
     run_dir = runs / "har_reproduction_smoke" / f"seed{record['seeds'][0]}"
-    model_card.main(["--results", str(results / "har_reproduction.smoke.json"), "--run_dir", str(run_dir)])
+    benchmark_card.main(["--results", str(results / "har_reproduction.smoke.json"), "--run_dir", str(run_dir)])
     card = (run_dir / "README.md").read_text()
     assert "## Benchmark" in card and f"| test accuracy | {accuracy:.2f} ± 0.00 |" in card
     assert "python benchmarks/har_reproduction.py --smoke" in card and "model-index" in card
@@ -75,7 +75,7 @@ def test_har_reproduction_then_finetune_smoke_runs_the_real_pipeline(har_data_pa
     assert (results / "har_finetune_pretrained_confusion_matrix.smoke.png").stat().st_size > 0
     # ... and a fine-tuned run's card gets the per-fraction table, nested as it is in the JSON.
     finetuned_dir = runs / "har_finetune_pretrained_smoke" / f"fraction1.0_seed{record['seeds'][0]}"
-    model_card.main(["--results", str(results / "har_finetune_pretrained.smoke.json"), "--run_dir", str(finetuned_dir)])
+    benchmark_card.main(["--results", str(results / "har_finetune_pretrained.smoke.json"), "--run_dir", str(finetuned_dir)])
     row = f"| label fractions / 1.0 / test accuracy | {fraction['test_accuracy_percent']['mean']:.2f} ± 0.00 |"
     assert row in (finetuned_dir / "README.md").read_text()
 

@@ -9,7 +9,10 @@ from transformers import TrainingArguments
 
 from timemae_hf import TimeMAEClassifier, TimeMAEForSequenceClassification
 from timemae_hf.estimator import training_batch_size
-from timemae_hf.training import ModelArguments, build_model, fit_batch_size_to_split, small_data_batch_size
+from arguments import ModelArguments  # training/, beside the scripts (conftest puts it on sys.path)
+from data_setup import fit_batch_size_to_split
+from model_setup import build_model
+from timemae_hf.training import small_data_batch_size
 
 
 SIZES = {"hidden_size": 16, "num_hidden_layers": 1, "num_attention_heads": 2, "intermediate_size": 32}

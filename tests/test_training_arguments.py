@@ -11,14 +11,9 @@ import pytest
 import yaml
 from transformers import HfArgumentParser, TrainingArguments
 
+from arguments import DataTrainingArguments, ModelArguments, check_process_count, parse_arguments  # training/
 from timemae_hf import TimeMAEConfig, TimeMAEForPreTraining
-from timemae_hf.training import (
-    DataTrainingArguments,
-    ModelArguments,
-    TimeMAETrainingArguments,
-    check_process_count,
-    parse_arguments,
-)
+from timemae_hf.training import TimeMAETrainingArguments
 
 
 REPOSITORY_ROOT = Path(__file__).resolve().parents[1]

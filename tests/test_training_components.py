@@ -12,6 +12,8 @@ from sklearn.preprocessing import StandardScaler
 from transformers import Trainer, TrainerControl, TrainerState, TrainingArguments
 from transformers.trainer_utils import IntervalStrategy
 
+from benchmarks.benchmark_card import benchmark_summary
+from data_setup import apply_min_train_steps, fit_batch_size_to_split  # training/, beside the scripts
 from timemae_hf import TimeMAEConfig, TimeMAEForPreTraining, TimeMAEForSequenceClassification
 from timemae_hf.training import (
     EvaluateEveryNEpochsCallback,
@@ -21,10 +23,7 @@ from timemae_hf.training import (
     TimeMAEPretrainingTrainer,
     TimeMAETrainingArguments,
     TrainingDataCard,
-    apply_min_train_steps,
-    benchmark_summary,
     classification_metrics,
-    fit_batch_size_to_split,
     har_training_data,
     linear_probe_classifier,
     pad_past_values,

@@ -20,7 +20,8 @@ from safetensors.torch import load_file
 from transformers import AutoModelForSequenceClassification
 
 from timemae_hf import TimeMAEForPreTraining, TimeMAEModel
-from timemae_hf.training import DataTrainingArguments, load_splits
+from arguments import DataTrainingArguments  # training/, beside the scripts
+from data_setup import load_splits
 
 pytestmark = pytest.mark.slow  # training scripts and launchers run as a user runs them
 

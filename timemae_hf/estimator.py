@@ -33,7 +33,7 @@ from .data import compute_channel_statistics
 from .modeling_timemae import TimeMAEForPreTraining, TimeMAEForSequenceClassification
 from .training.augmentation import AUGMENTATIONS
 from .training.data_loading import small_data_batch_size
-from .training.linear_probe import extract_features
+from .training.probing import extract_features
 from .training.model_loading import new_model
 from .training.trainer import TimeMAEPretrainingTrainer, TimeMAETrainer
 from .windows_timemae import pad_past_values, pad_windows

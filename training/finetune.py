@@ -24,34 +24,28 @@ import os
 from dataclasses import dataclass, field
 
 import numpy as np
-from run_provenance import write_run_provenance  # beside this script
+
+# beside this script, as in transformers' examples
+from arguments import DataTrainingArguments, ModelArguments, check_process_count, check_something_to_do, parse_arguments
+from data_setup import apply_min_train_steps, check_splits, fit_batch_size_to_split, load_splits, training_data_card
+from logging_setup import setup_logging
+from model_setup import build_model
+from run_provenance import write_run_provenance
 from transformers import HfArgumentParser, set_seed
 
 from timemae_hf import TimeMAEForSequenceClassification
 from timemae_hf.training import (
-    DataTrainingArguments,
-    ModelArguments,
     TimeMAETrainer,
     TimeMAETrainingArguments,
     TrainingCurvesCallback,
-    apply_min_train_steps,
-    build_model,
-    check_process_count,
-    check_something_to_do,
-    check_splits,
     class_names,
     compute_classification_metrics,
-    fit_batch_size_to_split,
     in_memory,
     label_config,
-    load_splits,
-    parse_arguments,
     plot_confusion_matrix,
     refit_splits,
-    setup_logging,
     stratified_subset,
     training_command,
-    training_data_card,
 )
 
 

@@ -19,19 +19,17 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 import torch
-from run_provenance import run_provenance  # beside this script
+
+# beside this script, as in transformers' examples
+from arguments import DataTrainingArguments, parse_arguments
+from data_setup import load_splits
+from model_setup import check_data_fits_checkpoint, check_timemae_checkpoint
+from run_provenance import run_provenance
 from transformers import HfArgumentParser
 
 from timemae_hf import TimeMAEModel
 from timemae_hf.data import series_shape
-from timemae_hf.training import (
-    DataTrainingArguments,
-    check_data_fits_checkpoint,
-    check_timemae_checkpoint,
-    load_splits,
-    parse_arguments,
-    run_linear_probe,
-)
+from timemae_hf.training import run_linear_probe
 
 
 logger = logging.getLogger(__name__)

@@ -20,36 +20,29 @@ import os
 from dataclasses import dataclass, field
 from typing import Optional
 
-from run_provenance import write_run_provenance  # beside this script
+# beside this script, as in transformers' examples
+from arguments import DataTrainingArguments, ModelArguments, check_process_count, check_something_to_do, parse_arguments
+from data_setup import apply_min_train_steps, check_splits, fit_batch_size_to_split, load_splits, training_data_card
+from logging_setup import setup_logging
+from model_setup import build_model
+from run_provenance import write_run_provenance
 from transformers import HfArgumentParser, set_seed
 
 from timemae_hf import TimeMAEForPreTraining
 from timemae_hf.training import (
     WINDOW_INDEX_COLUMN,
-    DataTrainingArguments,
     EvaluateEveryNEpochsCallback,
     MaskingEpochCallback,
-    ModelArguments,
     MomentumUpdateCallback,
     TimeMAEPretrainingCollator,
     TimeMAEPretrainingTrainer,
     TimeMAETrainingArguments,
     TrainingCurvesCallback,
-    apply_min_train_steps,
-    build_model,
-    check_process_count,
-    check_something_to_do,
-    check_splits,
     class_names,
-    fit_batch_size_to_split,
     in_memory,
     label_config,
-    load_splits,
-    parse_arguments,
     refit_splits,
-    setup_logging,
     training_command,
-    training_data_card,
 )
 
 

@@ -149,7 +149,9 @@ def render_model_card(
     The card of a TimeMAE model: YAML metadata (library, tags, dataset, metrics, a model-index holding the measured
     `results`) and a description with the data, the usage, the protocol and the exact `training_command`.
     `selected_step` is the optimizer step of the checkpoint that validation selected, if one was. `benchmark`
-    (see `benchmark_summary`) adds the multi-seed result of a benchmark this run belongs to. `training_data` describes
+    (a description, rows of mean / std / per-seed values, and the command, commit and machine that measured them, as
+    `benchmarks/benchmark_card.py` builds it from a results file) adds the multi-seed result of a benchmark this run
+    belongs to. `training_data` describes
     the data (e.g. `har_training_data()`); without it the card names no data and says so. `trained_steps=0` says the
     run trained nothing (it only evaluated), and the card says so instead of calling the model trained.
     `template_path` replaces the package's template (`card_template`).
@@ -269,42 +271,3 @@ def _hub_id_or_none(name_or_path: Optional[str]) -> Optional[str]:
     if name_or_path is None or os.path.exists(name_or_path) or name_or_path.startswith(("/", ".", "~")):
         return None
     return name_or_path
-
-
-def benchmark_summary(record: dict) -> dict:
-    """
-    The `benchmark` section of a card from a `benchmarks/results/*.json` record: every `*_percent` entry (a mean, a
-    sample std and the per-seed values), at any depth (har_finetune nests them by label fraction, bert_question by
-    variant and column), as a row, with the command, commit and machine that measured them.
-    """
-
-    def percent_entries(node: dict, path: tuple = (), in_percent: bool = False):
-        for key, value in node.items():
-            if not isinstance(value, dict) or key == "provenance":
-                continue
-            percent = in_percent or key.endswith("_percent")
-            name = key.removesuffix("_percent")
-            if percent and "mean" in value and "values" in value:
-                yield (*path, name), value
-            else:
-                yield from percent_entries(value, (*path, name), percent)
-
-    rows = [
-        {"name": " / ".join(part.replace("_", " ") for part in path), "mean": f"{value['mean']:.2f}",
-         "std": f"{value['std']:.2f}", "per_seed": [f"{v:.2f}" for v in value["values"]]}
-        for path, value in percent_entries(record)
-    ]  # fmt: skip
-    if not rows:
-        raise ValueError(f"benchmark record {record.get('benchmark')!r} holds no '*_percent' results to put on a card")
-    provenance = record["provenance"]
-    return {
-        "description": f"Benchmark `{record['benchmark']}`: "
-        + "; ".join(filter(None, [record.get("setting"), record.get("selection", "selection on validation"),
-                                  "test split scored once per seed."])),  # fmt: skip
-        "num_seeds": len(rows[0]["per_seed"]),
-        "rows": rows,
-        "command": provenance["command"],
-        "git_sha": provenance["git_sha"],
-        "machine": f"{provenance['machine']['cpu_count']} CPU cores ({provenance['machine']['processor']})"
-        + (f", {provenance['machine']['cuda']}" if provenance["machine"].get("cuda") else ""),
-    }

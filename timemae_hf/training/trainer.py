@@ -14,7 +14,7 @@ from .. import TimeMAEForPreTraining
 from .augmentation import augment_windows, layerwise_parameter_groups
 from .callbacks import MomentumUpdateCallback
 from .collators import TimeMAEDataCollator, TimeMAEPretrainingCollator
-from .linear_probe import run_linear_probe
+from .probing import run_linear_probe
 from .model_card import TrainingDataCard, render_model_card
 
 

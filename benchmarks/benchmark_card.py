@@ -1,6 +1,6 @@
 """Re-render a benchmark run's model card with the benchmark's multi-seed results, ready to push to the Hub.
 
-    python benchmarks/model_card.py --results benchmarks/results/har_reproduction.json \
+    python benchmarks/benchmark_card.py --results benchmarks/results/har_reproduction.json \
         --run_dir benchmarks/runs/har_reproduction/seed3407 --model_name org/timemae-har
 
 The run folder (written by training/pretrain.py or finetune.py) already carries a card with its own validation/test
@@ -20,12 +20,51 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as `python b
 import torch  # noqa: E402
 from transformers import AutoConfig, AutoModelForPreTraining, AutoModelForSequenceClassification  # noqa: E402
 
-from timemae_hf.training import benchmark_summary, render_model_card  # noqa: E402
+from timemae_hf.training import render_model_card  # noqa: E402
 from timemae_hf.training.model_card import har_training_data  # noqa: E402
 
 
 RUN_FILES = ("config.json", "training_args.bin", "all_results.json")
 
+
+
+def benchmark_summary(record: dict) -> dict:
+    """
+    The `benchmark` section of a card from a `benchmarks/results/*.json` record: every `*_percent` entry (a mean, a
+    sample std and the per-seed values), at any depth (har_finetune nests them by label fraction, bert_question by
+    variant and column), as a row, with the command, commit and machine that measured them.
+    """
+
+    def percent_entries(node: dict, path: tuple = (), in_percent: bool = False):
+        for key, value in node.items():
+            if not isinstance(value, dict) or key == "provenance":
+                continue
+            percent = in_percent or key.endswith("_percent")
+            name = key.removesuffix("_percent")
+            if percent and "mean" in value and "values" in value:
+                yield (*path, name), value
+            else:
+                yield from percent_entries(value, (*path, name), percent)
+
+    rows = [
+        {"name": " / ".join(part.replace("_", " ") for part in path), "mean": f"{value['mean']:.2f}",
+         "std": f"{value['std']:.2f}", "per_seed": [f"{v:.2f}" for v in value["values"]]}
+        for path, value in percent_entries(record)
+    ]  # fmt: skip
+    if not rows:
+        raise ValueError(f"benchmark record {record.get('benchmark')!r} holds no '*_percent' results to put on a card")
+    provenance = record["provenance"]
+    return {
+        "description": f"Benchmark `{record['benchmark']}`: "
+        + "; ".join(filter(None, [record.get("setting"), record.get("selection", "selection on validation"),
+                                  "test split scored once per seed."])),  # fmt: skip
+        "num_seeds": len(rows[0]["per_seed"]),
+        "rows": rows,
+        "command": provenance["command"],
+        "git_sha": provenance["git_sha"],
+        "machine": f"{provenance['machine']['cpu_count']} CPU cores ({provenance['machine']['processor']})"
+        + (f", {provenance['machine']['cuda']}" if provenance["machine"].get("cuda") else ""),
+    }
 
 def run_training_command(run_dir: Path) -> str | None:
     """

@@ -1,0 +1,40 @@
+"""The house rules of the layout: the library (`timemae_hf/`) holds what a user imports, the scripts' helpers live
+beside the scripts (`training/`), and no module name means two things."""
+
+import ast
+from collections import defaultdict
+from pathlib import Path
+
+
+REPOSITORY_ROOT = Path(__file__).resolve().parents[1]
+TREES = ("timemae_hf", "training", "benchmarks")
+
+
+def modules(tree: str) -> list[Path]:
+    """The tree's Python modules, without package `__init__`s and the released folders' copies of the package."""
+    return [
+        path for path in sorted((REPOSITORY_ROOT / tree).rglob("*.py"))
+        if path.name != "__init__.py" and "released" not in path.relative_to(REPOSITORY_ROOT).parts
+    ]  # fmt: skip
+
+
+def test_no_two_modules_share_a_name_across_the_library_the_scripts_and_the_benchmarks():
+    paths_by_name = defaultdict(list)
+    for tree in TREES:
+        for path in modules(tree):
+            paths_by_name[path.stem].append(str(path.relative_to(REPOSITORY_ROOT)))
+    assert {name: paths for name, paths in paths_by_name.items() if len(paths) > 1} == {}
+
+
+def test_the_library_imports_nothing_from_the_scripts_folder():
+    """The scripts' helpers are top-level modules only when a script runs; the installed package must not need them."""
+    script_helpers = {path.stem for path in modules("training")}
+    offenders = {}
+    for path in modules("timemae_hf"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = ([alias.name for alias in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) and node.level == 0 else [])  # fmt: skip
+            found = [name for name in names if name.split(".")[0] in script_helpers]
+            if found:
+                offenders[str(path.relative_to(REPOSITORY_ROOT))] = found
+    assert offenders == {}
