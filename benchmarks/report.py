@@ -352,6 +352,13 @@ def bert_question(record: dict) -> str:
             f"{budget['seeds']}; test accuracy (%).\n\n" + source(record))
 
 
+# (results name, section title): the league of today's defaults, then the one made before the defaults study.
+LEAGUES = (
+    ("league_defaults", "League: TimeMAE beside the classifiers practitioners use"),
+    ("league", "League before the defaults study: TimeMAEClassifier's former defaults (commit 9d8624d)"),
+)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--smoke", action="store_true", help="read the *.smoke.json files")
@@ -367,15 +374,17 @@ def main(argv=None):
                for name in names if (RESULTS_DIR / f"{name}{suffix}").exists()}
 
     sections = []
-    league_file = RESULTS_DIR / f"league{suffix}"
-    league_table = None
-    if league_file.exists():
+    league_table = None  # README's headline: the first league there is, today's defaults before the baseline
+    for name, title in LEAGUES:
+        league_file = RESULTS_DIR / f"{name}{suffix}"
+        if not league_file.exists():
+            continue
         from benchmarks.league import league_markdown  # only when there is a league to show (it imports the methods)
 
         league = json.loads(league_file.read_text())
-        league_table = league_markdown(league)
-        sections.append("### League: TimeMAE beside the classifiers practitioners use\n\n" + league_table
-                        + "\n" + source(league))  # fmt: skip
+        table = league_markdown(league)
+        league_table = league_table or table
+        sections.append(f"### {title}\n\n" + table + "\n" + source(league))
     if "har_refit" in records and "har_reproduction" in records:
         sections.append("### UCI HAR linear probe: the authors' protocol and the honest ones, side by side\n\n"
                         + like_for_like(records["har_refit"], records["har_reproduction"], records.get("har_refit_200")))

@@ -26,7 +26,7 @@ def run_smoke(results_dir, *extra):
 def test_smoke_league_writes_rows_ledger_and_aggregate_and_resumes(tmp_path):
     record = run_smoke(tmp_path)
 
-    rows_dir = tmp_path / "league_rows" / "league_smoke" / "BasicMotions"
+    rows_dir = tmp_path / "league_rows" / "league_defaults_smoke" / "BasicMotions"
     for method in RUNNABLE:
         row = json.loads((rows_dir / f"{method}_seed3407.json").read_text())
         assert 0.0 <= row["accuracy"] <= 1.0 and 0.0 <= row["macro_f1"] <= 1.0
@@ -37,7 +37,7 @@ def test_smoke_league_writes_rows_ledger_and_aggregate_and_resumes(tmp_path):
     if HAS_NUMBA:  # labels misaligned with their series would score near chance (25 %), not MiniRocket's 100 %
         assert json.loads((rows_dir / "MiniRocket_seed3407.json").read_text())["accuracy"] >= 0.9
 
-    aggregate = json.loads((tmp_path / "league_smoke.json").read_text())
+    aggregate = json.loads((tmp_path / "league_defaults_smoke.json").read_text())
     assert aggregate == json.loads(json.dumps(record))
     assert set(aggregate["results"]["BasicMotions"]["methods"]) == set(RUNNABLE)
     assert aggregate["complete"] == HAS_NUMBA
@@ -49,8 +49,8 @@ def test_smoke_league_writes_rows_ledger_and_aggregate_and_resumes(tmp_path):
     smoke_ledger = tmp_path / "test_reads.json"
     reads = json.loads(smoke_ledger.read_text())["reads"]
     assert sorted(read["what"].split(", ")[-2] for read in reads) == sorted(RUNNABLE)
-    assert all(read["decision"] == league.BASELINE_DECISION for read in reads)
-    assert not test_reads(study="league_smoke")  # the smoke's reads go to its own ledger, never to the committed one
+    assert all(read["decision"] == league.DECISION for read in reads)
+    assert not test_reads(study="league_defaults_smoke")  # the smoke's reads go to its own ledger, never to the committed one
 
     modified = {path: path.stat().st_mtime_ns for path in rows_dir.iterdir()}
     run_smoke(tmp_path)  # everything exists: nothing is refit, no read is entered twice
@@ -59,6 +59,28 @@ def test_smoke_league_writes_rows_ledger_and_aggregate_and_resumes(tmp_path):
 
     with pytest.raises(ValueError, match="pretrain_steps.*Delete that set's TimeMAE_finetune rows"):
         run_smoke(tmp_path, "--methods", "TimeMAE_finetune", "--timemae_params", '{"pretrain_steps": 5}')
+
+
+@pytest.mark.slow
+def test_rows_of_another_league_are_copied_only_with_todays_parameters_and_read_once(tmp_path):
+    def rows(name):
+        folder = tmp_path / "league_rows" / f"{name}_smoke" / "BasicMotions"
+        return {path.name: json.loads(path.read_text()) for path in folder.glob("*.json")}
+
+    def reads():
+        return json.loads((tmp_path / "test_reads.json").read_text())["reads"]
+
+    run_smoke(tmp_path, "--name", "base", "--methods", "TimeMAE_probe")
+    base, reads_before = rows("base"), len(reads())
+    run_smoke(tmp_path, "--name", "new", "--methods", "TimeMAE_probe", "--reuse_rows_from", "base_smoke")
+    assert rows("new") == base  # copied whole, provenance included: the row was made once, in the base league
+    assert len(reads()) == reads_before  # and its test read is not entered a second time
+
+    run_smoke(tmp_path, "--name", "other", "--methods", "TimeMAE_probe", "--reuse_rows_from", "base_smoke",
+              "--timemae_params", '{"pretrain_steps": 5}')  # fmt: skip
+    (row,) = rows("other").values()
+    assert row["params"]["pretrain_steps"] == 5  # other parameters: fitted here, not copied
+    assert len(reads()) == reads_before + 1 and reads()[-1]["decision"] == league.DECISION
 
 
 def test_markdown_marks_missing_rows_and_partial_seeds():
