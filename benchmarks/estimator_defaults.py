@@ -104,6 +104,9 @@ def build(candidate: str, data, longest: int):
 
 def run_row(candidate: str, data, fold: int, train_index, validation_index, command: str, code: dict) -> dict:
     started_at = time.time()
+    # Again before every row: aeon's numba code leaves the OpenMP runtime torch shares at the machine's core count,
+    # and a TimeMAE fit after a MiniRocket row then ran two spinning threads (seen: 15 min instead of 2 for a fold).
+    torch.set_num_threads(TORCH_THREADS)
     # aeon's layout for MiniRocket, TimeMAEClassifier's for every candidate (whatever its head)
     inputs = data.aeon_inputs("train") if candidate == REFERENCE else data.timemae_inputs("train")
     labels = data.train_labels

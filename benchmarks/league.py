@@ -288,6 +288,8 @@ def run_league(args, rows_dir: Path, ledger: Path, command: str, code: dict):
             if not method.is_timemae and (method_name, dataset) not in warmed_up:
                 warm_up(method, data, seed)
                 warmed_up.add((method_name, dataset))
+            if method.is_timemae:  # aeon's numba code leaves torch's OpenMP runtime at every core: set it back
+                torch.set_num_threads(args.torch_threads)
             row = run_row(data, method, seed, args.timemae_params, command, code)
             write_json(path, row)
             print(progress_line(row, done, len(rows)), flush=True)
