@@ -198,6 +198,9 @@ def aggregate(rows_dir: Path, started_at: float, command: str) -> dict:
         "summary": summary,
         "chosen": chosen,
         "chosen_by": "best mean validation accuracy over the sets, among candidates run on every set",
+        "fit_seconds_note": ("on a shared 2-core machine, one torch thread, up to three studies at once; MiniRocket's "
+                             "first fold of a set in a fresh process includes numba's compilation (the league times "
+                             "it after a warm-up); accuracy is this study's measure, not time"),
         "rows": {f"{row['candidate']}/{row['dataset']}/fold{row['fold']}": row["provenance"] for row in rows},
     }
     record["provenance"] = provenance(started_at, command)
