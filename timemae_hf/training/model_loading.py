@@ -31,9 +31,9 @@ def new_model(
     """
     A new `model_class` for windows of up to `context_length` steps of `num_input_channels` channels, its encoder
     copied from the BERT checkpoint `bert_model_name_or_path` or randomly initialised: the one place where the
-    training scripts (`build_model`) and `TimeMAEClassifier` build a model from data. `config_kwargs` are further
-    config fields; a `patch_length` left out or None is `TimeMAEConfig.default_patch_length(context_length)`,
-    logged with the padding it implies.
+    training scripts (`build_model`, training/model_setup.py) and `TimeMAEClassifier` build a model from data.
+    `config_kwargs` are further config fields; a `patch_length` left out or None is
+    `TimeMAEConfig.default_patch_length(context_length)`, logged with the padding it implies.
     """
     if config_kwargs.get("patch_length") is None:
         config_kwargs["patch_length"] = TimeMAEConfig.default_patch_length(context_length)
