@@ -375,6 +375,7 @@ def main(argv=None):
 
     sections = []
     league_table = None  # README's headline: the first league there is, today's defaults before the baseline
+    league_title = None
     for name, title in LEAGUES:
         league_file = RESULTS_DIR / f"{name}{suffix}"
         if not league_file.exists():
@@ -383,6 +384,7 @@ def main(argv=None):
 
         league = json.loads(league_file.read_text())
         table = league_markdown(league)
+        league_title = league_title or title
         league_table = league_table or table
         sections.append(f"### {title}\n\n" + table + "\n" + source(league))
     if "har_refit" in records and "har_reproduction" in records:
@@ -425,7 +427,7 @@ def main(argv=None):
     print(report)
     if args.update_readme:
         update_readme(BENCHMARKS_README, report)
-        update_readme(REPOSITORY_ROOT / "README.md", headlines(records, league_table))
+        update_readme(REPOSITORY_ROOT / "README.md", headlines(records, league_table, league_title))
     return report
 
 
@@ -433,13 +435,15 @@ def ordinal(number: int) -> str:
     return f"{number}{'th' if 10 <= number % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(number % 10, 'th')}"
 
 
-def headlines(records: dict[str, dict], league_table: str | None = None) -> str:
+def headlines(records: dict[str, dict], league_table: str | None = None, league_title: str | None = None) -> str:
     """README.md's results: the league first (issue 20: whatever it shows), then the HAR headlines, each with which test
     read of its target it was, and a link to the rest."""
     league = []
     if league_table:
-        league = ["**Beside the classifiers practitioners use** (`python benchmarks/league.py`; rows not run yet are "
-                  "said so):\n", league_table, ""]  # fmt: skip
+        title = league_title or LEAGUES[0][1]
+        command = ("`python benchmarks/league.py --reuse_rows_from league`" if title == LEAGUES[0][1]
+                   else "`python benchmarks/league.py --name league`; today's defaults' league not run yet")
+        league = [f"**{title}** ({command}; rows not run yet are said so):\n", league_table, ""]  # fmt: skip
     lines = ["| UCI HAR, this workplace's copy (seeds 3407, 1, 2) | test accuracy | test read of this target | "
              "results file |", "|---|---|---|---|"]  # fmt: skip
     for target, label, name, keys in HEADLINES:
