@@ -35,7 +35,7 @@ from sklearn.model_selection import StratifiedKFold  # noqa: E402
 
 from benchmarks.league import METHODS, json_safe  # noqa: E402
 from benchmarks.league_data import DATASET_NAMES, load_league_data  # noqa: E402
-from benchmarks.results_io import RESULTS_DIR, git_state, provenance, script_command, write_json  # noqa: E402
+from benchmarks.results_io import RESULTS_DIR, loaded_code_state, provenance, script_command, write_json  # noqa: E402
 from timemae_hf import TimeMAEClassifier  # noqa: E402
 
 SEED = 3407  # the estimator's random_state, and the HAR subsets' seed
@@ -139,9 +139,7 @@ def row_path(rows_dir: Path, candidate: str, dataset: str, fold: int) -> Path:
 
 
 def run(args, rows_dir: Path, command: str):
-    torch.set_num_threads(TORCH_THREADS)
-    # The commit of the code this process loaded, not of the checkout when a row ends (commits may land meanwhile).
-    code = {**git_state(), "git_state_taken": "when the study started and loaded its code"}
+    code = loaded_code_state("study")
     reference = [REFERENCE]
     if METHODS[REFERENCE].available is not None:
         print(f"{REFERENCE} left out: {METHODS[REFERENCE].available}", flush=True)

@@ -63,7 +63,7 @@ from benchmarks.league_data import (  # noqa: E402
     load_league_data,
     published_accuracies,
 )
-from benchmarks.results_io import RESULTS_DIR, git_state, provenance, script_command, write_json  # noqa: E402
+from benchmarks.results_io import RESULTS_DIR, loaded_code_state, provenance, script_command, write_json  # noqa: E402
 from benchmarks.test_reads import record_test_read, test_reads  # noqa: E402
 from timemae_hf import TimeMAEClassifier  # noqa: E402  (imported here: the code a long league runs is loaded at start)
 from timemae_hf.training.metrics import classification_metrics  # noqa: E402
@@ -272,11 +272,10 @@ def run_league(args, rows_dir: Path, ledger: Path, command: str, code: dict):
         method = METHODS[method_name]
         path = row_path(rows_dir, dataset, method_name, seed)
         data = load_league_data(dataset, seed, args.har_path)
-        reusable = reusable_row(args, rows_dir, dataset, method, seed, data)
         if path.exists():
             check_row_params(path, json.loads(path.read_text()), data, method, seed, args.timemae_params)
             print(f"[{done}/{len(rows)}] {dataset} {method_name} seed {seed}: exists, skipped", flush=True)
-        elif reusable is not None:
+        elif (reusable := reusable_row(args, rows_dir, dataset, method, seed, data)) is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(reusable, path)
             print(f"[{done}/{len(rows)}] {dataset} {method_name} seed {seed}: copied from "
@@ -326,7 +325,8 @@ def record_complete_read(rows_dir: Path, ledger: Path, name: str, dataset: str, 
     }
     # Rows copied from another league (--reuse_rows_from) were read there: the same numbers are not a second read.
     same_split = what.split(": ", 1)[1]
-    if any(read["what"].split(": ", 1)[-1] == same_split and read["result"] == result for read in test_reads(ledger=ledger)):
+    if any(read["what"].split(": ", 1)[-1] == same_split and read["result"] == result
+           for read in test_reads(ledger=ledger)):
         return
     record_test_read(study=name, what=what, result=result,
                      decision=BASELINE_DECISION if name == BASELINE_NAME else DECISION,
@@ -558,7 +558,7 @@ def parse_arguments(argv):
 
 def main(argv=None) -> dict:
     started_at = time.time()
-    code = {**git_state(), "git_state_taken": "when the league started and loaded its code"}
+    code = loaded_code_state("league")
     args = parse_arguments(argv)
     command = script_command(__file__, argv)
     torch.set_num_threads(args.torch_threads)

@@ -374,8 +374,7 @@ def main(argv=None):
                for name in names if (RESULTS_DIR / f"{name}{suffix}").exists()}
 
     sections = []
-    league_table = None  # README's headline: the first league there is, today's defaults before the baseline
-    league_title = None
+    headline_league = None  # README's: (name, title, table) of the first league there is, today's defaults first
     for name, title in LEAGUES:
         league_file = RESULTS_DIR / f"{name}{suffix}"
         if not league_file.exists():
@@ -384,8 +383,7 @@ def main(argv=None):
 
         league = json.loads(league_file.read_text())
         table = league_markdown(league)
-        league_title = league_title or title
-        league_table = league_table or table
+        headline_league = headline_league or (name, title, table)
         sections.append(f"### {title}\n\n" + table + "\n" + source(league))
     if "har_refit" in records and "har_reproduction" in records:
         sections.append("### UCI HAR linear probe: the authors' protocol and the honest ones, side by side\n\n"
@@ -427,7 +425,7 @@ def main(argv=None):
     print(report)
     if args.update_readme:
         update_readme(BENCHMARKS_README, report)
-        update_readme(REPOSITORY_ROOT / "README.md", headlines(records, league_table, league_title))
+        update_readme(REPOSITORY_ROOT / "README.md", headlines(records, headline_league))
     return report
 
 
@@ -435,15 +433,15 @@ def ordinal(number: int) -> str:
     return f"{number}{'th' if 10 <= number % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(number % 10, 'th')}"
 
 
-def headlines(records: dict[str, dict], league_table: str | None = None, league_title: str | None = None) -> str:
+def headlines(records: dict[str, dict], league: tuple[str, str, str] | None = None) -> str:
     """README.md's results: the league first (issue 20: whatever it shows), then the HAR headlines, each with which test
     read of its target it was, and a link to the rest."""
-    league = []
-    if league_table:
-        title = league_title or LEAGUES[0][1]
-        command = ("`python benchmarks/league.py --reuse_rows_from league`" if title == LEAGUES[0][1]
-                   else "`python benchmarks/league.py --name league`; today's defaults' league not run yet")
-        league = [f"**{title}** ({command}; rows not run yet are said so):\n", league_table, ""]  # fmt: skip
+    league_lines = []
+    if league:
+        name, title, table = league
+        command = ("`python benchmarks/league.py --reuse_rows_from league`" if name == LEAGUES[0][0]
+                   else f"`python benchmarks/league.py --name {name}`; today's defaults' league not run yet")
+        league_lines = [f"**{title}** ({command}; rows not run yet are said so):\n", table, ""]  # fmt: skip
     lines = ["| UCI HAR, this workplace's copy (seeds 3407, 1, 2) | test accuracy | test read of this target | "
              "results file |", "|---|---|---|---|"]  # fmt: skip
     for target, label, name, keys in HEADLINES:
@@ -459,7 +457,7 @@ def headlines(records: dict[str, dict], league_table: str | None = None, league_
     if "har_refit" in records:
         paper = records["har_refit"]["reference"]["paper_probe_accuracy"].replace("+-", "±")
         lines.append(f"| the paper's linear probe (official files, checkpoint chosen on test) | {paper} | — | — |")
-    return ("\n".join(league + lines) + "\n\nEvery test read, with what was decided after it: "
+    return ("\n".join(league_lines + lines) + "\n\nEvery test read, with what was decided after it: "
             "`benchmarks/results/test_reads.json`. The league beside other classifiers, every other table and the "
             "command under each: [benchmarks/README.md](benchmarks/README.md).\n")
 

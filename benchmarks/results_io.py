@@ -43,6 +43,12 @@ def script_command(script_file: str, argv: list[str] | None) -> str:
     return " ".join(shlex.quote(arg) for arg in ["python", str(script), *argv])
 
 
+def loaded_code_state(process: str) -> dict:
+    """The commit (and dirty flag) of the code a long `process` loaded, taken when it starts: rows it writes later keep
+    it even when commits land meanwhile (`provenance` reads the checkout when it is called)."""
+    return {**git_state(), "git_state_taken": f"when the {process} started and loaded its code"}
+
+
 def provenance(started_at: float, command: str) -> dict:
     """Git sha, exact command, machine and library versions of this process (the aggregation, for a results file
     that reads earlier runs: see `runs_provenance`)."""
