@@ -31,7 +31,8 @@ rerun skips rows that exist (after checking they were made with the same estimat
 on a set are complete, that test read is recorded in the test-read ledger (benchmarks/results/test_reads.json). Then
 benchmarks/results/<name>.json aggregates every row of the league (mean +- sample std over seeds, missing rows
 listed), with the published 30-resample means of the same classifiers from the tsml-eval wheel beside each UCR set;
-`league_markdown(record)` renders it.
+`league_markdown(record)` renders it and `league_figure(record)` draws each method's distance to MiniRocket per set
+(benchmarks/results/<name>.png).
 """
 
 import argparse
@@ -67,6 +68,7 @@ from benchmarks.results_io import RESULTS_DIR, loaded_code_state, provenance, sc
 from benchmarks.test_reads import record_test_read, test_reads  # noqa: E402
 from timemae_hf import TimeMAEClassifier  # noqa: E402  (imported here: the code a long league runs is loaded at start)
 from timemae_hf.training.metrics import classification_metrics  # noqa: E402
+from timemae_hf.training.plotting import save_figure  # noqa: E402
 
 SEEDS = (3407, 1, 2)
 TORCH_THREADS = 2
@@ -508,6 +510,55 @@ def training_accuracy_lines(record: dict) -> list[str]:
     return [f"| TimeMAE training accuracy % | {' | '.join(timemae)} |", "|---|" + "---|" * len(timemae), *lines]
 
 
+REFERENCE_METHOD = "MiniRocket"  # what practitioners try first: every method is drawn against it
+GOAL_GAP = -3.0  # issue 20's goal: TimeMAE no more than 3 points below MiniRocket on every set
+
+
+def league_figure(record: dict):
+    """Each method's test accuracy minus MiniRocket's on every set (points; bars: the method's std over seeds), with
+    issue 20's goal line: where a reader sees at a glance on which sets TimeMAE holds its own and by how much it
+    does not."""
+    from matplotlib.figure import Figure
+
+    datasets = [name for name, result in record["results"].items() if REFERENCE_METHOD in result["methods"]]
+    methods = [name for name in record["methods"] if name != REFERENCE_METHOD]
+    if any(HAR_RECIPE in record["results"][name]["methods"] for name in datasets):
+        methods.append(HAR_RECIPE)
+    figure = Figure(figsize=(10, 0.45 * len(datasets) + 1.8))
+    axes = figure.add_subplot()
+    offsets = np.linspace(-0.3, 0.3, len(methods)) if len(methods) > 1 else [0.0]
+    num_seeds = len(record["seeds"])
+    for offset, method in zip(offsets, methods):
+        points = {True: ([], [], []), False: ([], [], [])}  # every seed run or not: (y, gap, std)
+        for y, dataset in enumerate(datasets):
+            result = record["results"][dataset]["methods"]
+            if method in result:
+                summary = result[method]
+                ys, gaps, stds = points[len(summary.get("seeds", record["seeds"])) == num_seeds]
+                ys.append(y + offset)
+                gaps.append(summary["accuracy_percent"]["mean"] - result[REFERENCE_METHOD]["accuracy_percent"]["mean"])
+                stds.append(summary["accuracy_percent"]["std"])
+        marker = "D" if method == HAR_RECIPE or METHODS[method].is_timemae else "o"
+        label = "TimeMAE, HAR recipe chosen on validation" if method == HAR_RECIPE else method
+        ys, gaps, stds = points[True]
+        drawn = axes.errorbar(gaps, ys, xerr=stds, fmt=marker, capsize=2, markersize=5, label=label)
+        ys, gaps, stds = points[False]
+        if ys:
+            axes.errorbar(gaps, ys, xerr=stds, fmt=marker, capsize=2, markersize=5, markerfacecolor="none",
+                          color=drawn.lines[0].get_color())  # fmt: skip
+    axes.axvline(0.0, color="black", linewidth=1)
+    axes.axvline(GOAL_GAP, color="gray", linestyle="--", linewidth=1, label=f"goal: {GOAL_GAP:g} points")
+    axes.set_yticks(range(len(datasets)), datasets)
+    axes.invert_yaxis()
+    axes.set_xlabel(f"test accuracy minus {REFERENCE_METHOD}'s (points; mean over seeds, bar = std; hollow: not "
+                    "every seed run yet)")  # fmt: skip
+    axes.set_title(f"{record['benchmark']}: {'complete' if record['complete'] else 'partial'}, "
+                   f"{len(record['seeds'])} seeds per row")  # fmt: skip
+    axes.grid(axis="x", alpha=0.3)
+    axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7)
+    return figure
+
+
 # ----------------------------------------------------------------------------------------------------------------------
 
 
@@ -580,6 +631,7 @@ def main(argv=None) -> dict:
         run_league(args, rows_dir, ledger, command, code)
     record = aggregate(args.name, rows_dir, results_dir, *full_grid, started_at, command)
     write_json(results_dir / f"{args.name}.json", record)
+    save_figure(league_figure(record), str(results_dir / f"{args.name}.png"), command)
     print(league_markdown(record), flush=True)
     return record
 

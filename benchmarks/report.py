@@ -384,7 +384,9 @@ def main(argv=None):
         league = json.loads(league_file.read_text())
         table = league_markdown(league)
         headline_league = headline_league or (name, title, table)
-        sections.append(f"### {title}\n\n" + table + "\n" + source(league))
+        figure = (f"\n![{name}: each method's test accuracy minus MiniRocket's](results/{name}.png)\n"
+                  if (RESULTS_DIR / f"{name}.png").exists() else "")  # fmt: skip
+        sections.append(f"### {title}\n\n" + table + figure + "\n" + source(league))
     if "har_refit" in records and "har_reproduction" in records:
         sections.append("### UCI HAR linear probe: the authors' protocol and the honest ones, side by side\n\n"
                         + like_for_like(records["har_refit"], records["har_reproduction"], records.get("har_refit_200")))
@@ -442,6 +444,9 @@ def headlines(records: dict[str, dict], league: tuple[str, str, str] | None = No
         command = ("`python benchmarks/league.py --reuse_rows_from league`" if name == LEAGUES[0][0]
                    else f"`python benchmarks/league.py --name {name}`; today's defaults' league not run yet")
         league_lines = [f"**{title}** ({command}; rows not run yet are said so):\n", table, ""]  # fmt: skip
+        if (RESULTS_DIR / f"{name}.png").exists():
+            league_lines += [f"![{name}: each method's test accuracy minus MiniRocket's](benchmarks/results/{name}.png)",
+                             ""]  # fmt: skip
     lines = ["| UCI HAR, this workplace's copy (seeds 3407, 1, 2) | test accuracy | test read of this target | "
              "results file |", "|---|---|---|---|"]  # fmt: skip
     for target, label, name, keys in HEADLINES:

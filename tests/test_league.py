@@ -101,6 +101,32 @@ def test_markdown_marks_missing_rows_and_partial_seeds():
     assert "1 of 6 rows not run yet." in markdown
 
 
+def test_figure_draws_each_method_against_minirocket_and_hollows_partial_seeds(tmp_path):
+    def summary(accuracy, seeds):
+        return {"seeds": seeds, "accuracy_percent": {"mean": accuracy, "std": 1.0}}
+
+    record = {
+        "benchmark": "league_test",
+        "complete": False,
+        "methods": ["MiniRocket", "TimeMAE_probe"],
+        "seeds": [3407, 1, 2],
+        "results": {"GunPoint": {"methods": {"MiniRocket": summary(99.0, [3407, 1, 2]),
+                                             "TimeMAE_probe": summary(89.0, [3407, 1, 2])}},
+                    "Coffee": {"methods": {"MiniRocket": summary(100.0, [3407, 1, 2]),
+                                           "TimeMAE_probe": summary(97.5, [3407])}},
+                    "PLAID": {"methods": {"TimeMAE_probe": summary(50.0, [3407, 1, 2])}}},  # no MiniRocket: not drawn
+    }  # fmt: skip
+    figure = league.league_figure(record)
+    (axes,) = figure.axes
+    assert [label.get_text() for label in axes.get_yticklabels()] == ["GunPoint", "Coffee"]
+    markers = [line for line in axes.lines if line.get_marker() == "D"]
+    assert [(list(line.get_xdata()), line.get_markerfacecolor()) for line in markers][0][0] == [-10.0]
+    (hollow,) = [line for line in markers if line.get_markerfacecolor() == "none"]
+    assert list(hollow.get_xdata()) == [-2.5]  # Coffee: one seed of three
+    assert league.save_figure(figure, str(tmp_path / "league.png"), "python benchmarks/league.py")
+    assert (tmp_path / "league.png").stat().st_size > 0
+
+
 def test_variable_length_sets_keep_ragged_series_for_timemae_and_pad_for_aeon():
     data = load_league_data("JapaneseVowels", seed=3407)
     assert not data.equal_length and data.test_longer_than_train and data.longest_series == 29
