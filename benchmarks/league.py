@@ -453,12 +453,38 @@ def league_markdown(record: dict) -> str:
         notes.append("*Fine-tuned from encoders pre-trained on HAR's train windows, with the recipe and epochs chosen "
                      f"on HAR's validation split: {'; '.join(sources)}.")  # fmt: skip
     notes.extend(variable_length_notes(record))
+    notes.extend(goal_lines(record))
     train_lines = training_accuracy_lines(record)
     missing = record["missing_rows"]
     if missing:
         notes.append(f"{len(missing)} of {len(record['datasets']) * len(methods) * len(record['seeds'])} rows not run "
                      "yet.")  # fmt: skip
     return "\n".join([*lines, "", *notes, *(["", *train_lines] if train_lines else [])]) + "\n"
+
+
+def goal_lines(record: dict) -> list[str]:
+    """Issue 20's goal, counted from the table: on how many sets each TimeMAE column is within GOAL_GAP of MiniRocket,
+    and the mean accuracy over the sets where both have every seed (the moonshot: a higher mean than MiniRocket)."""
+    num_seeds = len(record["seeds"])
+    lines = []
+    for method in (name for name in record["methods"] if METHODS[name].is_timemae):
+        pairs = {dataset: (result["methods"][method], result["methods"][REFERENCE_METHOD])
+                 for dataset, result in record["results"].items()
+                 if method in result["methods"] and REFERENCE_METHOD in result["methods"]
+                 and len(result["methods"][method]["seeds"]) == num_seeds
+                 and len(result["methods"][REFERENCE_METHOD]["seeds"]) == num_seeds}  # fmt: skip
+        if not pairs:
+            continue
+        gaps = {dataset: ours["accuracy_percent"]["mean"] - theirs["accuracy_percent"]["mean"]
+                for dataset, (ours, theirs) in pairs.items()}  # fmt: skip
+        within = [dataset for dataset, gap in gaps.items() if gap >= GOAL_GAP]
+        mean_ours = statistics.mean(ours["accuracy_percent"]["mean"] for ours, _ in pairs.values())
+        mean_theirs = statistics.mean(theirs["accuracy_percent"]["mean"] for _, theirs in pairs.values())
+        lines.append(f"Goal (no more than {-GOAL_GAP:g} points below {REFERENCE_METHOD} on every set), {method}: met on "
+                     f"{len(within)} of {len(pairs)} sets{' (' + ', '.join(within) + ')' if within else ''}; largest "
+                     f"gap {min(gaps.values()):+.2f} ({min(gaps, key=gaps.get)}); mean accuracy over these sets "
+                     f"{mean_ours:.2f} against {REFERENCE_METHOD}'s {mean_theirs:.2f}.")  # fmt: skip
+    return lines
 
 
 def variable_length_notes(record: dict) -> list[str]:

@@ -99,6 +99,20 @@ def test_markdown_marks_missing_rows_and_partial_seeds():
     markdown = league.league_markdown(record)
     assert "| GunPoint | 90.00 ± 0.00 (1.5 s, 1 of 3 seeds) | not run yet | not published there |" in markdown
     assert "1 of 6 rows not run yet." in markdown
+    assert "Goal" not in markdown  # no TimeMAE set with every seed: nothing to count
+
+
+def test_goal_line_counts_sets_within_three_points_of_minirocket_over_complete_rows():
+    def summary(accuracy, seeds=(3407, 1, 2)):
+        return {"seeds": list(seeds), "accuracy_percent": {"mean": accuracy, "std": 0.0}}
+
+    record = {"methods": ["MiniRocket", "TimeMAE_finetune"], "seeds": [3407, 1, 2],
+              "results": {"A": {"methods": {"MiniRocket": summary(90.0), "TimeMAE_finetune": summary(88.0)}},
+                          "B": {"methods": {"MiniRocket": summary(100.0), "TimeMAE_finetune": summary(80.0)}},
+                          "C": {"methods": {"MiniRocket": summary(50.0), "TimeMAE_finetune": summary(10.0, [1])}}}}
+    (line,) = league.goal_lines(record)  # fmt: skip
+    assert line == ("Goal (no more than 3 points below MiniRocket on every set), TimeMAE_finetune: met on 1 of 2 sets "
+                    "(A); largest gap -20.00 (B); mean accuracy over these sets 84.00 against MiniRocket's 95.00.")
 
 
 def test_figure_draws_each_method_against_minirocket_and_hollows_partial_seeds(tmp_path):
