@@ -494,8 +494,10 @@ def variable_length_notes(record: dict) -> list[str]:
         length = result.get("data", {}).get("length")
         if not isinstance(length, dict):
             continue
-        context = [summary["note"].split(", ", 1)[1] for method, summary in result["methods"].items()
-                   if METHODS.get(method, None) and METHODS[method].is_timemae and ", " in summary.get("note", "")]
+        context = ["context_length=" + summary["note"].split("context_length=", 1)[1]
+                   for method, summary in result["methods"].items()
+                   if METHODS.get(method, None) and METHODS[method].is_timemae
+                   and "context_length=" in summary.get("note", "")]  # fmt: skip
         notes.append(f"{dataset} holds series of {length['min']} to {length['max']} steps: aeon's classifiers take "
                      f"equal lengths only and get them zero-padded to {length['max']} (the longest of train and "
                      f"test) by aeon's Padder; TimeMAE takes the series as they are"

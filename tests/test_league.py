@@ -102,6 +102,21 @@ def test_markdown_marks_missing_rows_and_partial_seeds():
     assert "Goal" not in markdown  # no TimeMAE set with every seed: nothing to count
 
 
+def test_variable_length_note_names_timemae_context_length_only_when_it_was_set():
+    def result(timemae_note):
+        return {"data": {"length": {"min": 7, "max": 29}},
+                "methods": {"MiniRocket": {"note": "aeon's MiniRocket takes equal lengths only: zero-padded"},
+                            "TimeMAE_probe": {"note": timemae_note}}}  # fmt: skip
+
+    record = {"results": {"JapaneseVowels": result("ragged series passed as a list of (time, channels) arrays, "
+                                                   "context_length=29 (test series are longer)"),
+                          "PLAID": result("ragged series passed as a list of (time, channels) arrays")}}  # fmt: skip
+    japanese_vowels, plaid = league.variable_length_notes(record)
+    assert japanese_vowels.endswith("TimeMAE takes the series as they are with context_length=29 (test series are "
+                                    "longer).")  # fmt: skip
+    assert plaid.endswith("TimeMAE takes the series as they are.")
+
+
 def test_goal_line_counts_sets_within_three_points_of_minirocket_over_complete_rows():
     def summary(accuracy, seeds=(3407, 1, 2)):
         return {"seeds": list(seeds), "accuracy_percent": {"mean": accuracy, "std": 0.0}}
