@@ -384,9 +384,8 @@ def main(argv=None):
         league = json.loads(league_file.read_text())
         table = league_markdown(league)
         headline_league = headline_league or (name, title, table)
-        figure = (f"\n![{name}: each method's test accuracy minus MiniRocket's](results/{name}.png)\n"
-                  if (RESULTS_DIR / f"{name}.png").exists() else "")  # fmt: skip
-        sections.append(f"### {title}\n\n" + table + figure + "\n" + source(league))
+        figure = league_figure_link(name, "results")
+        sections.append(f"### {title}\n\n" + table + (f"\n{figure}\n" if figure else "") + "\n" + source(league))
     if "har_refit" in records and "har_reproduction" in records:
         sections.append("### UCI HAR linear probe: the authors' protocol and the honest ones, side by side\n\n"
                         + like_for_like(records["har_refit"], records["har_reproduction"], records.get("har_refit_200")))
@@ -431,6 +430,14 @@ def main(argv=None):
     return report
 
 
+def league_figure_link(name: str, folder: str) -> str:
+    """Markdown for the league's figure (benchmarks/league.py writes it beside the aggregate), `folder` relative to the
+    page that shows it; empty when there is no figure."""
+    if not (RESULTS_DIR / f"{name}.png").exists():
+        return ""
+    return f"![{name}: each method's test accuracy minus MiniRocket's]({folder}/{name}.png)"
+
+
 def ordinal(number: int) -> str:
     return f"{number}{'th' if 10 <= number % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(number % 10, 'th')}"
 
@@ -444,9 +451,9 @@ def headlines(records: dict[str, dict], league: tuple[str, str, str] | None = No
         command = ("`python benchmarks/league.py --reuse_rows_from league`" if name == LEAGUES[0][0]
                    else f"`python benchmarks/league.py --name {name}`; today's defaults' league not run yet")
         league_lines = [f"**{title}** ({command}; rows not run yet are said so):\n", table, ""]  # fmt: skip
-        if (RESULTS_DIR / f"{name}.png").exists():
-            league_lines += [f"![{name}: each method's test accuracy minus MiniRocket's](benchmarks/results/{name}.png)",
-                             ""]  # fmt: skip
+        figure = league_figure_link(name, "benchmarks/results")
+        if figure:
+            league_lines += [figure, ""]
     lines = ["| UCI HAR, this workplace's copy (seeds 3407, 1, 2) | test accuracy | test read of this target | "
              "results file |", "|---|---|---|---|"]  # fmt: skip
     for target, label, name, keys in HEADLINES:
