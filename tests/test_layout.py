@@ -8,13 +8,16 @@ from pathlib import Path
 
 REPOSITORY_ROOT = Path(__file__).resolve().parents[1]
 TREES = ("timemae_hf", "training", "benchmarks")
+# Copies of the package's code files that checkpoints carry (for trust_remote_code), not modules of the project:
+# the released checkpoints' folders, and benchmarks/runs/ (git-ignored run outputs, full while a study runs).
+CHECKPOINT_FOLDERS = ("released", "runs")
 
 
 def modules(tree: str) -> list[Path]:
-    """The tree's Python modules, without package `__init__`s and the released folders' copies of the package."""
+    """The tree's Python modules, without package `__init__`s and the checkpoints' copies of the package."""
     return [
         path for path in sorted((REPOSITORY_ROOT / tree).rglob("*.py"))
-        if path.name != "__init__.py" and "released" not in path.relative_to(REPOSITORY_ROOT).parts
+        if path.name != "__init__.py" and set(CHECKPOINT_FOLDERS).isdisjoint(path.relative_to(REPOSITORY_ROOT).parts)
     ]  # fmt: skip
 
 
