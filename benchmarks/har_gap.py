@@ -63,6 +63,7 @@ from benchmarks.launch import (  # noqa: E402
     probe_curve,
     repository_relative,
     run_all,
+    run_in_order,
 )
 from benchmarks.results_io import RESULTS_DIR, default_har_path, har_data_note, script_command, write_result  # noqa: E402
 from benchmarks.test_reads import record_test_read  # noqa: E402
@@ -232,14 +233,28 @@ def max_epochs(args, fraction: float) -> int:
 # --- stages -----------------------------------------------------------------------------------------------------------
 
 
-def study_variant(name: str, args, splits, runs_dir: Path) -> dict:
-    """Pre-train, probe and fine-tune one variant for every seed; its validation numbers."""
-    run_all([pretraining_job(name, seed, args, splits, runs_dir) for seed in args.seeds], args.parallel)
+def study_jobs(names: list[str], args, splits, runs_dir: Path) -> list[tuple]:
+    """
+    `(key, job, requires)` for every run of the variants `names`, for launch.run_in_order: a seed's fine-tuning runs
+    require its pre-training; listed variant by variant, so each variant finishes before the next, whose pre-training
+    only fills workers that would otherwise wait.
+    """
+    jobs = []
+    for name in names:
+        jobs += [(("pretrain", name, seed), pretraining_job(name, seed, args, splits, runs_dir), None)
+                 for seed in args.seeds]  # fmt: skip
+        jobs += [(("finetune", name, seed, fraction),
+                  finetuning_job(name, seed, fraction, max_epochs(args, fraction), args, runs_dir),
+                  ("pretrain", name, seed))
+                 for fraction in args.label_fractions for seed in args.seeds]  # fmt: skip
+    return jobs
+
+
+def summarise_study_variant(name: str, args, splits, runs_dir: Path) -> dict:
+    """One variant's validation numbers, from its finished runs: the authors' probe on each pre-trained encoder, the
+    in-loop probe curves and the fine-tuning curves."""
     pretrain_dirs = [runs_dir / f"validation_pretrain_{name}_seed{seed}" for seed in args.seeds]
     probes = [probe_accuracy(folder, splits["train"], splits["validation"], "validation") for folder in pretrain_dirs]
-    jobs = [finetuning_job(name, seed, fraction, max_epochs(args, fraction), args, runs_dir)
-            for fraction in args.label_fractions for seed in args.seeds]  # fmt: skip
-    run_all(jobs, args.parallel)
     finetune = {str(fraction): summarise_variant([], [runs_dir / f"validation_finetune_{name}_{fraction}_seed{seed}"
                                                       for seed in args.seeds])
                 for fraction in args.label_fractions}  # fmt: skip
@@ -464,26 +479,39 @@ def main(argv=None):
     study = load_study(results_path) if results_path.exists() else None
     if "study" in args.stages:
         variants = dict(study["variants"]) if study and study.get("seeds") == args.seeds else {}
-        for name in args.variants:
-            variants[name] = study_variant(name, args, splits, runs_dir)
-            variants = {key: variants[key] for key in VARIANTS if key in variants}  # VARIANTS' order
-            study = {
-                "issue": 21,
-                "seeds": args.seeds,
-                "label_fractions": args.label_fractions,
-                "selection_split": f"validation ({len(splits['validation'])} windows of train subjects 5, 14, 22, 28); "
-                "the test split is read only by --stages final",
-                "variants": variants,
-                "selection": selection(variants),
-                "data_note": har_data_note(args.data_dir),
-            }
-            write_result(args.name, study, started_at, script_command(__file__, argv), smoke=args.smoke)
+        jobs = study_jobs(args.variants, args, splits, runs_dir)
+        unfinished = {name: {key for key, _, _ in jobs if key[1] == name} for name in args.variants}
+
+        def record_variant_when_finished(key, _):
+            unfinished[key[1]].discard(key)
+            if not unfinished[key[1]]:  # the variant's last run: summarise it and rewrite the results file now
+                variants[key[1]] = summarise_study_variant(key[1], args, splits, runs_dir)
+                write_study(variants, args, splits, started_at, argv)
+
+        run_in_order(jobs, args.parallel, on_result=record_variant_when_finished)
+        study = load_study(results_path)
     if "final" in args.stages:
         if study is None:
             parser.error(f"--stages final reads the study's choice from {results_path}; run --stages study first.")
         study["final"] = final_stage(study, args, splits, runs_dir)
         study = {key: value for key, value in study.items() if key not in ("benchmark", "smoke", "provenance", "runs")}
         write_result(args.name, study, started_at, script_command(__file__, argv), smoke=args.smoke)
+
+
+def write_study(variants: dict, args, splits, started_at: float, argv) -> None:
+    """The results file: the variants studied so far, in VARIANTS' order, and the choice among them."""
+    variants = {name: variants[name] for name in VARIANTS if name in variants}
+    study = {
+        "issue": 21,
+        "seeds": args.seeds,
+        "label_fractions": args.label_fractions,
+        "selection_split": f"validation ({len(splits['validation'])} windows of train subjects 5, 14, 22, 28); "
+        "the test split is read only by --stages final",
+        "variants": variants,
+        "selection": selection(variants),
+        "data_note": har_data_note(args.data_dir),
+    }
+    write_result(args.name, study, started_at, script_command(__file__, argv), smoke=args.smoke)
 
 
 def load_study(path: Path) -> dict:

@@ -7,7 +7,7 @@ import shutil
 import statistics
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from pathlib import Path
 
 from transformers.trainer_utils import get_last_checkpoint
@@ -61,8 +61,32 @@ def repository_env(**variables: str) -> dict:
 
 def run_all(jobs: list[tuple], parallel: int) -> list[dict]:
     """`run_training(*job)` for every job, `parallel` at a time; results in job order."""
+    results = run_in_order([(index, job, None) for index, job in enumerate(jobs)], parallel)
+    return [results[index] for index in range(len(jobs))]
+
+
+def run_in_order(jobs: list[tuple], parallel: int, on_result=None) -> dict:
+    """
+    `run_training(*job)` for every `(key, job, requires)` of `jobs`, `parallel` at a time. A job starts once the job
+    keyed `requires` has finished (None: at once), and a free worker takes the first ready job in list order, so no
+    worker idles while any job could run: a study's next variant pre-trains while the last seed of the one before it
+    still does. `on_result(key, result)` runs in this thread as each job finishes. Returns {key: result}.
+    """
+    waiting, running, results = list(jobs), {}, {}
     with ThreadPoolExecutor(max_workers=parallel) as pool:
-        return list(pool.map(lambda job: run_training(*job), jobs))
+        while waiting or running:
+            for item in [item for item in waiting if item[2] is None or item[2] in results][: parallel - len(running)]:
+                waiting.remove(item)
+                running[pool.submit(run_training, *item[1])] = item[0]
+            if not running:
+                raise ValueError(f"these jobs require keys that no job has: {[item[0] for item in waiting]}")
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                key = running.pop(future)
+                results[key] = future.result()
+                if on_result is not None:
+                    on_result(key, results[key])
+    return results
 
 
 def repository_relative(path) -> str:

@@ -73,3 +73,40 @@ def test_refit_budget_is_the_epoch_best_on_average_over_seeds_and_the_earlier_on
     assert launch.best_mean_epoch(curves) == 15  # means 0.81, 0.85, 0.86: not seed 1's best epoch 10
     tied = [[(5.0, 0.80), (10.0, 0.90)], [(5.0, 0.90), (10.0, 0.80)]]
     assert launch.best_mean_epoch(tied) == 5  # equal means: the cheaper budget
+
+
+def test_run_in_order_starts_a_job_after_its_requirement_and_never_leaves_a_worker_waiting(monkeypatch):
+    """The third pre-training runs long: its seed's fine-tuning waits for it, the next variant's job fills the other
+    worker instead of idling, and each result reaches on_result as it lands."""
+    seconds = {"pre1": 0.05, "pre2": 0.05, "pre3": 1.5, "ft1": 0.05, "ft2": 0.05, "ft3": 0.05, "next": 0.05}
+    events, lock = [], threading.Lock()
+
+    def fake_run_training(name):
+        with lock:
+            events.append(("start", name))
+        time.sleep(seconds[name])
+        with lock:
+            events.append(("end", name))
+        return {"job": name}
+
+    monkeypatch.setattr(launch, "run_training", fake_run_training)
+    jobs = [(f"pre{s}", (f"pre{s}",), None) for s in (1, 2, 3)]
+    jobs += [(f"ft{s}", (f"ft{s}",), f"pre{s}") for s in (1, 2, 3)] + [("next", ("next",), None)]
+    reported = []
+    results = launch.run_in_order(jobs, parallel=2, on_result=lambda key, result: reported.append(key))
+
+    assert results == {name: {"job": name} for name in seconds}
+    assert sorted(reported) == sorted(seconds)
+    for s in (1, 2, 3):
+        assert events.index(("start", f"ft{s}")) > events.index(("end", f"pre{s}"))
+    assert events.index(("end", "next")) < events.index(("end", "pre3")), "a worker idled while 'next' was ready"
+    running = 0
+    for kind, _ in events:
+        running += 1 if kind == "start" else -1
+        assert running <= 2
+
+
+def test_run_in_order_refuses_jobs_whose_requirement_no_job_provides(monkeypatch):
+    monkeypatch.setattr(launch, "run_training", lambda name: {})
+    with pytest.raises(ValueError, match="require keys that no job has"):
+        launch.run_in_order([("ft", ("ft",), "pre")], parallel=2)
