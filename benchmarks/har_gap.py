@@ -9,7 +9,7 @@ validation chose.
     python benchmarks/har_gap.py --smoke                  # a minute or two: tiny encoders, 1 seed, every stage
 
 Variants (VARIANTS): the baseline is training/configs/har_native.yaml as it is; every other variant changes one thing:
-a conv patch embedding (multi-scale dilated stem), overlapping patches, per-window scaling (RevIN) with and without
+a conv patch embedding (multi-scale dilated stem), overlapping patches, smaller patches, per-window scaling (RevIN) with and without
 its statistics as features, the spectral loss, or more unlabelled data (the HAPT recordings' windows outside the HAR
 activity segments, timemae_hf/data/hapt.py; `pip install -e '.[hapt]'`). A model lever is a config option, so each
 variant's new model is built and saved here, untrained, and training/pretrain.py starts from it
@@ -110,6 +110,8 @@ VARIANTS = {
     "conv_stem": Variant("multi-scale dilated Conv1d stem before the per-patch projection (kernel 9, dilations 1, 2, "
                          "4, 8; 8 channels each)", {"patch_embedding_type": "conv"}),
     "overlapping_patches": Variant("patches of 16 steps every 8 (15 patches)", {"patch_length": 16, "patch_stride": 8}),
+    "small_patches": Variant("patches of 4 steps (32 patches): a finer grid for the stride of a walking step",
+                             {"patch_length": 4, "patch_stride": 4}),
     "window_scaling": Variant("each window-channel standardised by its own statistics (RevIN, PatchTST's 'std')",
                               {"scaling": "std"}),
     "window_scaling_with_statistics": Variant("window scaling, its mean and log std added back as a feature",
