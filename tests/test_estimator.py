@@ -327,8 +327,9 @@ def test_predict_before_fit_raises_not_fitted(data):
         (None, lambda y: np.full_like(y, "rest"), "one class only"),
         (None, lambda y: y[:20], "24 windows but y has 20 labels"),
         (None, lambda y: None, "requires y to be passed"),
+        (None, lambda y: np.stack([y, y], axis=1), r"y must be 1-D \(n_windows,\), got shape \(24, 2\)"),
     ],
-    ids=["1d", "4d", "nan_only_window", "inf", "single_class", "label_count", "no_y"],
+    ids=["1d", "4d", "nan_only_window", "inf", "single_class", "label_count", "no_y", "2d_y"],
 )
 def test_bad_fit_input_gets_a_clear_error(data, X_change, y_change, match):
     X, y = data
@@ -391,7 +392,6 @@ def expected_failed_checks(estimator) -> dict[str, str]:
                                 "pre-training nothing to predict, not the tabular '1 feature(s)' wording",
         "check_methods_subset_invariance": "float32 outputs of a batch and of its windows one by one differ by "
                                            "rounding (seen: 1e-6 on one of 60 probabilities), above the check's 1e-7",
-        "check_supervised_y_2d": "y of shape (n, 1) is accepted as 1-D without scikit-learn's DataConversionWarning",
     }
 
 

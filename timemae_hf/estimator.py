@@ -25,7 +25,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_is_fitted, column_or_1d
 from torch.utils.data import Dataset
 from transformers import PrinterCallback, Trainer, TrainingArguments, set_seed
 
@@ -216,10 +216,9 @@ class TimeMAEClassifier(ClassifierMixin, BaseEstimator):
             )
         windows = check_windows(X, "X")
         labels = np.asarray(y)
-        if labels.ndim == 2 and labels.shape[1] == 1:
-            labels = labels[:, 0]
-        if labels.ndim != 1:
+        if labels.ndim != 1 and labels.shape[1:] != (1,):
             raise ValueError(f"y must be 1-D (n_windows,), got shape {labels.shape}: pass one label per window.")
+        labels = column_or_1d(labels, warn=True)  # (n, 1) is taken, with scikit-learn's DataConversionWarning
         if len(labels) != len(windows):
             raise ValueError(
                 f"X has {len(windows)} windows but y has {len(labels)} labels: give one label per window of X."
