@@ -539,3 +539,21 @@ def test_in_memory_split_gives_the_rows_and_batches_of_the_arrow_split():
     assert in_memory(split, max_bytes=16) is split
     stream = split.to_iterable_dataset()
     assert in_memory(stream) is stream
+
+
+def test_logging_setup_reaches_every_helper_beside_the_scripts(tmp_path):
+    """What a helper in training/ logs (e.g. a stream's labels left aside) shows at the run's log level, for every
+    helper module there, without a list to keep up to date."""
+    import logging
+
+    from logging_setup import setup_logging
+
+    names = ("data_setup", "model_setup", "arguments", "run_provenance", "timemae_hf")
+    levels = {name: logging.getLogger(name).level for name in names}
+    try:
+        setup_logging(TrainingArguments(output_dir=str(tmp_path), log_level="error"), logging.getLogger("test_script"))
+        for name in names:
+            assert logging.getLogger(name).level == logging.ERROR, name
+    finally:  # other tests read these loggers' warnings
+        for name, level in levels.items():
+            logging.getLogger(name).setLevel(level)

@@ -2,6 +2,7 @@
 
 import logging
 import sys
+from pathlib import Path
 
 import datasets
 import transformers
@@ -21,8 +22,9 @@ def setup_logging(training_args: TrainingArguments, logger: logging.Logger):
     logger.setLevel(log_level)
     # What the library decides for the run (patch length, lowered batch, raised epochs) is logged under `timemae_hf`.
     logging.getLogger("timemae_hf").setLevel(log_level)
-    # ... and what the helpers beside the scripts decide (e.g. a stream's labels left aside) under their own names.
-    for helper in ("data_setup", "model_setup"):
+    # ... and what the helpers beside the scripts decide (e.g. a stream's labels left aside) under their module names:
+    # every module in this folder, so a new helper needs no entry here.
+    for helper in sorted(path.stem for path in Path(__file__).parent.glob("*.py")):
         logging.getLogger(helper).setLevel(log_level)
     datasets.utils.logging.set_verbosity(log_level)
     transformers.utils.logging.set_verbosity(log_level)
