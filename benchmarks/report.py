@@ -524,6 +524,17 @@ def headlines(records: dict[str, dict], league: tuple[str, str, str] | None = No
     if "har_refit" in records:
         paper = records["har_refit"]["reference"]["paper_probe_accuracy"].replace("+-", "±")
         lines.append(f"| the paper's linear probe (official files, checkpoint chosen on test) | {paper} | — | — |")
+    study = records.get("har_gap")
+    if study and not final:
+        from benchmarks.har_gap import VARIANTS
+
+        selection = study["selection"]
+        difference = (selection["difference_to_baseline"] or {}).get(selection["chosen"])
+        lines += ["", f"The HAR-gap study (issue 21: rhythm and frequency in the representation) is under way: "
+                  f"{len(study['variants'])} of {len(VARIANTS)} variants measured on validation, the best so far "
+                  f"**{selection['chosen']}**" + (f" ({difference:+.2f} points over the baseline)"
+                                                  if difference is not None else "")
+                  + "; the test split is read once, for the final choice (table in benchmarks/README.md)."]  # fmt: skip
     return ("\n".join(league_lines + lines) + "\n\nEvery test read, with what was decided after it: "
             "`benchmarks/results/test_reads.json`. The league beside other classifiers, every other table and the "
             "command under each: [benchmarks/README.md](benchmarks/README.md).\n")

@@ -123,3 +123,9 @@ def test_report_judges_the_final_read_against_issue_21s_goals_and_the_readme_sho
     headlines = report.headlines({"har_gap": study_record(final)})
     assert ("| fine-tuning, 10 % of the labels, HAR-gap study's choice (issue 21), conv_stem | **94.50 ± 0.50** | "
             "1st of 1 | `benchmarks/results/har_gap.json` |") in headlines
+
+
+def test_readme_says_the_study_is_under_way_until_its_final_read():
+    headlines = report.headlines({"har_gap": study_record()})
+    assert f"2 of {len(har_gap.VARIANTS)} variants measured on validation" in headlines
+    assert "the best so far **conv_stem** (+1.00 points over the baseline)" in headlines
