@@ -26,6 +26,11 @@ benchmarks/results/har_gap.json is rewritten as each variant completes.
 Selection (declared before any result): the variant whose fine-tuning validation curves (mean over seeds) peak
 highest on average over the three label fractions; ties go to the variant listed first (the baseline).
 
+Round 2 (declared before any lever's result was known): once every lever has run, the levers whose score beats the
+baseline's by more than COMBINATION_MARGIN points run once more together, as one variant named by its parts
+('conv_stem+window_scaling'); of levers that set the same option, only the higher-scoring one joins. It needs two such
+levers, and it competes under the same selection rule (listed after the levers, so it loses ties).
+
 Final stage (`--stages final`, read from har_gap.json): the chosen variant is pre-trained on train + validation
 (all 21 official-train subjects; with extra data, their HAPT windows too) for the same epochs, probed (fit on all
 7439 labelled train windows) and fine-tuned per fraction for the epochs where its mean validation curve peaked; the
@@ -90,6 +95,9 @@ SELECTION_RULE = (
     "the variant whose mean (over seeds) fine-tuning validation curve peaks highest on average over the label "
     "fractions; ties go to the variant listed first"
 )
+# Round 2 takes the levers that beat the baseline's score by more than this many points: about the seed-to-seed spread
+# of the all-labels validation accuracy, so that noise alone rarely qualifies a lever.
+COMBINATION_MARGIN = 0.5
 # --smoke: a tiny encoder (the same for every variant), few windows, one epoch of pre-training, two of fine-tuning.
 SMOKE_MODEL = {"hidden_size": 16, "num_hidden_layers": 1, "num_attention_heads": 2, "intermediate_size": 32,
                "codebook_size": 16, "num_regressor_layers": 1}  # fmt: skip
@@ -123,6 +131,32 @@ VARIANTS = {
     "hapt_extra_windows": Variant("the train subjects' HAPT windows outside the HAR activity segments join the "
                                   "(unlabelled) pre-training data", extra_windows=True),
 }  # fmt: skip
+
+
+def variant(name: str) -> Variant:
+    """The lever `name` of VARIANTS, or round 2's combination of levers, named by its parts joined with '+'."""
+    if name in VARIANTS:
+        return VARIANTS[name]
+    parts = [VARIANTS[part] for part in name.split("+")]
+    return Variant("together: " + "; ".join(part.description for part in parts),
+                   {key: value for part in parts for key, value in part.config.items()},
+                   any(part.extra_windows for part in parts))  # fmt: skip
+
+
+def combination(variants: dict) -> str | None:
+    """Round 2's variant from the levers' validation results (`variants`: name -> results), or None: before every lever
+    has run, or when fewer than two beat the baseline by more than COMBINATION_MARGIN points. Of levers that set the
+    same option, the higher-scoring one (the one listed first on ties) is kept."""
+    if not set(VARIANTS) <= set(variants):
+        return None
+    bar = variants["baseline"]["selection_score"] + COMBINATION_MARGIN
+    better = sorted((name for name in VARIANTS if name != "baseline" and variants[name]["selection_score"] > bar),
+                    key=lambda name: -variants[name]["selection_score"])  # fmt: skip
+    kept = []
+    for name in better:
+        if not any(set(VARIANTS[name].config) & set(VARIANTS[other].config) for other in kept):
+            kept.append(name)
+    return "+".join(sorted(kept, key=list(VARIANTS).index)) if len(kept) >= 2 else None
 
 
 def native_model_fields() -> dict:
@@ -197,11 +231,11 @@ def initial_checkpoint(folder: Path, variant: Variant, seed: int, corpus, smoke:
 
 
 def pretraining_job(name: str, seed: int, args, splits, runs_dir: Path, refit: bool = False) -> tuple:
-    variant = VARIANTS[name]
+    chosen = variant(name)
     stage = "refit" if refit else "validation"
-    corpus, data_arguments = pretraining_corpus(variant, splits, runs_dir, refit, args.smoke)
+    corpus, data_arguments = pretraining_corpus(chosen, splits, runs_dir, refit, args.smoke)
     init = runs_dir / f"{stage}_init_{name}_seed{seed}"
-    config = initial_checkpoint(init, variant, seed, corpus, args.smoke)
+    config = initial_checkpoint(init, chosen, seed, corpus, args.smoke)
     architecture = [argument for field_name in ARCHITECTURE_FIELDS
                     for argument in (f"--{field_name}", str(getattr(config, field_name)))]  # fmt: skip
     arguments = [str(NATIVE_CONFIG.relative_to(REPOSITORY_ROOT)), "--model_name_or_path", repository_relative(init),
@@ -263,11 +297,11 @@ def summarise_study_variant(name: str, args, splits, runs_dir: Path) -> dict:
                                                       for seed in args.seeds])
                 for fraction in args.label_fractions}  # fmt: skip
     in_loop_curves = [probe_curve(folder) for folder in pretrain_dirs]
-    variant = VARIANTS[name]
+    studied = variant(name)
     return {
-        "description": variant.description,
-        "config": variant.config,
-        "extra_windows": variant.extra_windows,
+        "description": studied.description,
+        "config": studied.config,
+        "extra_windows": studied.extra_windows,
         "pretraining": {
             "train_windows": json.loads((pretrain_dirs[0] / "train_results.json").read_text())["train_samples"],
             "num_train_epochs": 1 if args.smoke else args.pretrain_epochs,
@@ -323,7 +357,7 @@ def final_stage(study: dict, args, splits, runs_dir: Path) -> dict:
     refit_train = json.loads((runs_dir / f"refit_pretrain_{name}_seed{seeds[0]}" / "train_results.json").read_text())
     final = {"variant": name, "chosen_by": SELECTION_RULE, "seeds": seeds,
              "pretraining": {"train": "train + validation" + (", and the HAPT windows of every official-train subject"
-                                                              if VARIANTS[name].extra_windows else ""),
+                                                              if variant(name).extra_windows else ""),
                              "train_windows": refit_train["train_samples"],
                              "num_train_epochs": 1 if args.smoke else args.pretrain_epochs},
              "probe_train_windows": len(labelled)}  # fmt: skip
@@ -484,16 +518,10 @@ def main(argv=None):
     study = load_study(results_path) if results_path.exists() else None
     if "study" in args.stages:
         variants = dict(study["variants"]) if study and study.get("seeds") == args.seeds else {}
-        jobs = study_jobs(args.variants, args, splits, runs_dir)
-        unfinished = {name: {key for key, _, _ in jobs if key[1] == name} for name in args.variants}
-
-        def record_variant_when_finished(key, _):
-            unfinished[key[1]].discard(key)
-            if not unfinished[key[1]]:  # the variant's last run: summarise it and rewrite the results file now
-                variants[key[1]] = summarise_study_variant(key[1], args, splits, runs_dir)
-                write_study(variants, args, splits, started_at, argv)
-
-        run_in_order(jobs, args.parallel, on_result=record_variant_when_finished)
+        study_round(args.variants, variants, args, splits, runs_dir, started_at, argv)
+        combined = combination(variants)  # round 2, once every lever has run
+        if combined:
+            study_round([combined], variants, args, splits, runs_dir, started_at, argv)
         study = load_study(results_path)
     if "final" in args.stages:
         if study is None:
@@ -503,9 +531,31 @@ def main(argv=None):
         write_result(args.name, study, started_at, script_command(__file__, argv), smoke=args.smoke)
 
 
+def study_round(names: list[str], variants: dict, args, splits, runs_dir: Path, started_at: float, argv) -> None:
+    """Run the variants `names` through one pool of workers; as each variant's last run ends, add its summary to
+    `variants` and rewrite the results file."""
+    jobs = study_jobs(names, args, splits, runs_dir)
+    unfinished = {name: {key for key, _, _ in jobs if key[1] == name} for name in names}
+
+    def record_variant_when_finished(key, _):
+        unfinished[key[1]].discard(key)
+        if not unfinished[key[1]]:
+            variants[key[1]] = summarise_study_variant(key[1], args, splits, runs_dir)
+            write_study(variants, args, splits, started_at, argv)
+
+    run_in_order(jobs, args.parallel, on_result=record_variant_when_finished)
+
+
+def in_study_order(variants: dict) -> dict:
+    """`variants` with the levers in VARIANTS' order and round 2's combination last, the order ties are broken in."""
+    return dict(sorted(variants.items(), key=lambda item: list(VARIANTS).index(item[0])
+                       if item[0] in VARIANTS else len(VARIANTS)))  # fmt: skip
+
+
 def write_study(variants: dict, args, splits, started_at: float, argv) -> None:
-    """The results file: the variants studied so far, in VARIANTS' order, and the choice among them."""
-    variants = {name: variants[name] for name in VARIANTS if name in variants}
+    """The results file: the variants studied so far (the levers in VARIANTS' order, then round 2's combination) and
+    the choice among them."""
+    variants = in_study_order(variants)
     study = {
         "issue": 21,
         "seeds": args.seeds,

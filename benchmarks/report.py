@@ -237,7 +237,7 @@ def har_gap(record: dict) -> str:
     """Issue 21's levers beside the baseline on validation (what each changes, its pre-trained encoders' probe, the
     peak of its mean fine-tuning curve per label fraction, the score that decides), the variants still to run, and,
     once the final stage ran, the chosen variant's single test read against the issue's goals."""
-    from benchmarks.har_gap import TARGETS, VARIANTS  # only when there is a study to show (it imports training code)
+    from benchmarks.har_gap import COMBINATION_MARGIN, TARGETS, VARIANTS, combination  # (imports the training code)
 
     fractions = [str(fraction) for fraction in record["label_fractions"]]
     seeds = ", ".join(str(seed) for seed in record["seeds"])
@@ -255,9 +255,15 @@ def har_gap(record: dict) -> str:
                      + " | ".join(f"{peak:.2f}" for peak in peaks)
                      + f" | {row['selection_score']:.2f} | {'—' if difference is None else f'{difference:+.2f}'} |")
     waiting = [name for name in VARIANTS if name not in record["variants"]]
+    combined = combination(record["variants"])
+    if combined and combined not in record["variants"]:
+        waiting.append(combined)
     status = (f"Chosen so far: **{selection['chosen']}** ({selection['rule']}). Not run yet: "
               + ", ".join(f"`{name}`" for name in waiting) + "; the choice is final when every variant has run."
               if waiting else f"Chosen: **{selection['chosen']}** ({selection['rule']}).")  # fmt: skip
+    if not waiting and not combined:
+        status += (f" No round 2: fewer than two levers beat the baseline by more than {COMBINATION_MARGIN} points, "
+                   "so no combination was run.")  # fmt: skip
     text = "\n".join(lines) + f"\n\n{record['selection_split']}. {status}\n\n"
     final = record.get("final")
     if not final:

@@ -82,13 +82,15 @@ def test_har_gap_smoke_runs_the_study_and_the_final_stage(har_data_path, benchma
     assert not (benchmark_outputs.results / "test_reads.json").exists()  # smoke reads stay out of the ledger
 
 
-def study_record(final: dict | None = None) -> dict:
-    """A results file of two variants studied (what benchmarks/har_gap.py writes), with a final read if given."""
-    variants = {name: {**result_with_curves(*peaks), "description": har_gap.VARIANTS[name].description,
+def study_record(final: dict | None = None, peaks: dict | None = None) -> dict:
+    """A results file (what benchmarks/har_gap.py writes) of the variants in `peaks` (name -> fine-tuning peak per
+    fraction; default: the baseline and conv_stem), with a final read if given."""
+    peaks = peaks or {"baseline": (88.0, 92.0, 94.0), "conv_stem": (90.0, 93.0, 94.0)}
+    variants = {name: {**result_with_curves(*name_peaks), "description": har_gap.variant(name).description,
                        "pretraining": {"train_windows": 6103,
                                        "validation_probe_accuracy_percent": {"mean": 80.0, "std": 1.0,
                                                                              "values": [79.0, 80.0, 81.0]}}}
-                for name, peaks in (("baseline", (88.0, 92.0, 94.0)), ("conv_stem", (90.0, 93.0, 94.0)))}  # fmt: skip
+                for name, name_peaks in peaks.items()}  # fmt: skip
     record = {"smoke": False, "seeds": [3407, 1, 2], "label_fractions": list(har_gap.LABEL_FRACTIONS),
               "selection_split": "validation (1336 windows of train subjects 5, 14, 22, 28)", "variants": variants,
               "selection": har_gap.selection(variants),
@@ -129,3 +131,40 @@ def test_readme_says_the_study_is_under_way_until_its_final_read():
     headlines = report.headlines({"har_gap": study_record()})
     assert f"2 of {len(har_gap.VARIANTS)} variants measured on validation" in headlines
     assert "the best so far **conv_stem** (+1.00 points over the baseline)" in headlines
+
+
+def scored(**scores: float) -> dict:
+    """Round-1 results: every lever at the baseline's score (90) unless given."""
+    return {name: {"selection_score": scores.get(name, 90.0)} for name in har_gap.VARIANTS}
+
+
+def test_round_two_combines_the_levers_that_beat_the_baseline_keeping_the_better_of_two_that_set_one_option():
+    assert har_gap.combination({"baseline": {"selection_score": 90.0}, "conv_stem": {"selection_score": 95.0}}) is None
+    assert har_gap.combination(scored(conv_stem=91.0)) is None  # one lever is not a combination
+    assert har_gap.combination(scored(conv_stem=90.4, window_scaling=90.5)) is None  # within the margin: noise
+    # window scaling with and without its statistics both set `scaling`: only the better joins
+    chosen = har_gap.combination(scored(conv_stem=91.0, window_scaling=92.0, window_scaling_with_statistics=91.5,
+                                        hapt_extra_windows=90.6))  # fmt: skip
+    assert chosen == "conv_stem+window_scaling+hapt_extra_windows"  # named in VARIANTS' order
+    combined = har_gap.variant(chosen)
+    assert combined.config == {"patch_embedding_type": "conv", "scaling": "std"} and combined.extra_windows
+    config = har_gap.variant_config(combined, smoke=True)
+    assert (config.patch_embedding_type, config.scaling) == ("conv", "std")
+
+
+def test_the_combination_is_listed_after_the_levers_and_loses_ties():
+    results = {name: result_with_curves(90.0, 92.0, 94.0) for name in ("conv_stem+window_scaling", "conv_stem",
+                                                                       "baseline")}  # fmt: skip
+    ordered = har_gap.in_study_order(results)
+    assert list(ordered) == ["baseline", "conv_stem", "conv_stem+window_scaling"]
+    assert har_gap.selection(ordered)["chosen"] == "baseline"
+
+
+def test_report_names_round_two_while_it_is_due_and_says_when_there_is_none():
+    levers = {name: (88.0, 92.0, 94.0) for name in har_gap.VARIANTS}
+    assert "No round 2: fewer than two levers" in report.har_gap(study_record(peaks=levers))
+    levers.update(conv_stem=(90.0, 93.0, 94.0), spectral_loss=(89.0, 93.0, 95.0))
+    text = report.har_gap(study_record(peaks=levers))
+    assert "Not run yet: `conv_stem+spectral_loss`" in text and "No round 2" not in text
+    text = report.har_gap(study_record(peaks={**levers, "conv_stem+spectral_loss": (91.0, 94.0, 95.0)}))
+    assert "Chosen: **conv_stem+spectral_loss**" in text
