@@ -6,6 +6,7 @@ validation chose.
     python benchmarks/har_gap.py --variants baseline conv_stem --parallel 2   # some variants (resumable)
     python benchmarks/har_gap.py --stages final           # after the study: refit the chosen variant, test once
     python benchmarks/har_gap.py --stages estimate        # time each variant's steps at full size: the study's cost
+    python benchmarks/har_gap.py --stages reference       # MiniRocket on the study's label subsets, scored on validation
     python benchmarks/har_gap.py --smoke                  # a minute or two: tiny encoders, 1 seed, every stage
 
 Variants (VARIANTS): the baseline is training/configs/har_native.yaml as it is; every other variant changes one thing:
@@ -30,6 +31,11 @@ Round 2 (declared before any lever's result was known): once every lever has run
 baseline's by more than COMBINATION_MARGIN points run once more together, as one variant named by its parts
 ('conv_stem+window_scaling'); of levers that set the same option, only the higher-scoring one joins. It needs two such
 levers, and it competes under the same selection rule (listed after the levers, so it loses ties).
+
+Reference (`--stages reference`, in the default stages; needs aeon with numba, `pip install -e '.[bench]'`): aeon's
+MiniRocket with the league's defaults, fit per fraction and seed on exactly the windows that fine-tuning gets
+(`stratified_subset` of the train split, seeded alike) and scored on the same validation split, so each lever's
+numbers sit beside the gap they are meant to close where the levers are chosen. Written to <name>_reference.json.
 
 Final stage (`--stages final`, read from har_gap.json): the chosen variant is pre-trained on train + validation
 (all 21 official-train subjects; with extra data, their HAPT windows too) for the same epochs, probed (fit on all
@@ -80,7 +86,7 @@ from timemae_hf.data import (  # noqa: E402
     compute_channel_statistics,
     load_har,
 )
-from timemae_hf.training import label_config  # noqa: E402
+from timemae_hf.training import classification_metrics, label_config, stratified_subset  # noqa: E402
 from arguments import ARCHITECTURE_FIELDS  # noqa: E402  (training/arguments.py)
 
 NATIVE_CONFIG = REPOSITORY_ROOT / "training" / "configs" / "har_native.yaml"
@@ -381,6 +387,33 @@ def final_stage(study: dict, args, splits, runs_dir: Path) -> dict:
     return final
 
 
+def reference_stage(args, splits) -> dict:
+    """MiniRocket's validation accuracy per label fraction (mean ± std over the seeds), each seed fit on the labelled
+    windows that `training/finetune.py --label_fraction F --seed S` fine-tunes on."""
+    from benchmarks.league import METHODS, REFERENCE_METHOD, aeon_version
+    from benchmarks.league_data import LeagueData
+
+    method = METHODS[REFERENCE_METHOD]
+    validation = splits["validation"].with_format("numpy")[:]
+    per_fraction = {}
+    for fraction in args.label_fractions:
+        scores = []
+        for seed in args.seeds:
+            labelled = stratified_subset(splits["train"], fraction, seed).with_format("numpy")[:]
+            # LeagueData's "test" side is the validation split here: the study never reads test.
+            data = LeagueData(f"HAR validation, {100 * fraction:g} % of the train labels", list(labelled["past_values"]),
+                              labelled["labels"].astype(str), list(validation["past_values"]),
+                              validation["labels"].astype(str), "benchmarks/har_gap.py splits")  # fmt: skip
+            classifier = method.build(data, seed, {})
+            classifier.fit(method.inputs(data, "train"), data.train_labels)
+            scores.append(classification_metrics(data.test_labels, classifier.predict(method.inputs(data, "test"))))
+        per_fraction[str(fraction)] = {"labelled_windows": len(labelled["labels"]),
+                                       "accuracy": mean_std([score["accuracy"] for score in scores]),
+                                       "macro_f1": mean_std([score["macro_f1"] for score in scores])}  # fmt: skip
+    return {"method": f"{REFERENCE_METHOD} (aeon {aeon_version()}, defaults, as benchmarks/league.py builds it)",
+            "seeds": args.seeds, "validation_windows": len(validation["labels"]), "validation": per_fraction}  # fmt: skip
+
+
 def estimate_stage(args, splits) -> dict:
     """
     Time each variant's pre-training and fine-tuning steps at full size in this process (batch 128, `--threads_per_run`
@@ -483,9 +516,11 @@ def main(argv=None):
     parser.add_argument("--label_fractions", type=float, nargs="+", default=list(LABEL_FRACTIONS),
                         choices=list(LABEL_FRACTIONS))  # fmt: skip
     parser.add_argument("--pretrain_epochs", type=int, default=100, help="har_native.yaml's 100")
-    parser.add_argument("--stages", nargs="+", choices=["study", "final", "estimate"], default=["study"],
-                        help="'study': the validation-only variants; 'final' (after it): the chosen variant, refit, "
-                        "test once per seed; 'estimate': time the variants' steps, project the study's CPU "
+    parser.add_argument("--stages", nargs="+", choices=["reference", "study", "final", "estimate"],
+                        default=["reference", "study"],
+                        help="'reference': MiniRocket on the study's label subsets, scored on validation (once; needs "
+                        "numba); 'study': the validation-only variants; 'final' (after it): the chosen variant, "
+                        "refit, test once per seed; 'estimate': time the variants' steps, project the study's CPU "
                         "hours")  # fmt: skip
     parser.add_argument("--data_dir", default=default_har_path(), help="UCI HAR zip or folder ($TIMEMAE_HAR_PATH)")
     parser.add_argument("--runs_dir", default=str(RUNS_DIR / "har_gap"), help="where runs and checkpoints go")
@@ -514,6 +549,11 @@ def main(argv=None):
         payload = {"estimate": estimate_stage(args, splits), "variants": args.variants, "seeds": args.seeds,
                    "label_fractions": args.label_fractions, "pretrain_epochs": args.pretrain_epochs}  # fmt: skip
         write_result(f"{args.name}_cost_estimate", payload, started_at, script_command(__file__, argv), args.smoke)
+
+    reference_path = RESULTS_DIR / f"{args.name}_reference{'.smoke' if args.smoke else ''}.json"
+    if "reference" in args.stages and not reference_path.exists():  # measured once; delete the file to measure again
+        write_result(f"{args.name}_reference", reference_stage(args, splits), started_at,
+                     script_command(__file__, argv), smoke=args.smoke)  # fmt: skip
 
     study = load_study(results_path) if results_path.exists() else None
     if "study" in args.stages:

@@ -168,3 +168,25 @@ def test_report_names_round_two_while_it_is_due_and_says_when_there_is_none():
     assert "Not run yet: `conv_stem+spectral_loss`" in text and "No round 2" not in text
     text = report.har_gap(study_record(peaks={**levers, "conv_stem+spectral_loss": (91.0, 94.0, 95.0)}))
     assert "Chosen: **conv_stem+spectral_loss**" in text
+
+
+def test_minirocket_reference_fits_the_fine_tuning_windows_and_scores_validation(har_data_path):
+    pytest.importorskip("numba")  # aeon's MiniRocket compiles with numba (CI installs aeon without it)
+    splits = har_gap.har_splits(har_data_path, smoke=True)
+    args = argparse.Namespace(label_fractions=[0.5, 1.0], seeds=[3407, 1])
+    reference = har_gap.reference_stage(args, splits)
+    assert reference["validation_windows"] == 256 and reference["method"].startswith("MiniRocket (aeon 1.6.0")
+    assert [reference["validation"][f]["labelled_windows"] for f in ("0.5", "1.0")] == [128, 256]
+    assert all(0 < reference["validation"][f]["accuracy"]["mean"] <= 100 for f in ("0.5", "1.0"))
+    assert reference["validation"]["1.0"]["accuracy"]["std"] >= 0 and len(reference["validation"]["0.5"]["accuracy"]
+                                                                          ["values"]) == 2  # fmt: skip
+
+
+def test_report_sets_minirocket_on_the_same_validation_windows_beside_the_levers():
+    accuracy = {"mean": 95.0, "std": 0.5, "values": [94.5, 95.0, 95.5]}
+    reference = {"method": "MiniRocket (aeon 1.6.0, defaults)",
+                 "validation": {f: {"accuracy": accuracy} for f in ("0.01", "0.1", "1.0")}}  # fmt: skip
+    text = report.har_gap(study_record(), reference)
+    # its score (95.00) against the baseline's (91.33 = mean of 88, 92, 94)
+    assert ("| MiniRocket (aeon 1.6.0, defaults): the reference, no pre-training | — | — | — | 95.00 ± 0.50 | "
+            "95.00 ± 0.50 | 95.00 ± 0.50 | 95.00 | +3.67 |") in text
