@@ -40,7 +40,7 @@ def run_training(script: str, arguments: list[str], output_dir: Path, done_file:
                        "--output_dir", repository_relative(output_dir)]  # fmt: skip
             last_checkpoint = get_last_checkpoint(str(output_dir))
             if last_checkpoint:
-                command += ["--resume_from_checkpoint", last_checkpoint]
+                command += ["--resume_from_checkpoint", repository_relative(last_checkpoint)]
             print(f"[benchmarks] {' '.join(command)}", flush=True)
             env = repository_env()
             with open(output_dir / "log.txt", "a") as log:

@@ -2,9 +2,11 @@
 question's finished rows are reused in a later session."""
 
 import json
+import shutil
 import subprocess
 import threading
 import time
+import uuid
 
 import pytest
 
@@ -110,3 +112,19 @@ def test_run_in_order_refuses_jobs_whose_requirement_no_job_provides(monkeypatch
     monkeypatch.setattr(launch, "run_training", lambda name: {})
     with pytest.raises(ValueError, match="require keys that no job has"):
         launch.run_in_order([("ft", ("ft",), "pre")], parallel=2)
+
+
+def test_an_interrupted_run_resumes_from_its_checkpoint_named_relative_to_the_repository(monkeypatch):
+    """The resume command is copied into run_provenance.json and from there into committed results, which must not
+    name this machine's folders."""
+    calls = []
+    monkeypatch.setattr(launch.subprocess, "run", fake_training(calls))
+    output_dir = launch.RUNS_DIR / f"test_resume_{uuid.uuid4().hex}"
+    try:
+        (output_dir / "checkpoint-12").mkdir(parents=True)
+        (output_dir / "checkpoint-12" / "trainer_state.json").write_text("{}")
+        launch.run_training("finetune.py", [], output_dir, "test_results.json")
+    finally:
+        shutil.rmtree(output_dir)
+    resume = calls[0][calls[0].index("--resume_from_checkpoint") + 1]
+    assert resume == f"benchmarks/runs/{output_dir.name}/checkpoint-12"
