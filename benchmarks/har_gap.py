@@ -383,8 +383,35 @@ def final_stage(study: dict, args, splits, runs_dir: Path) -> dict:
         record_test_read(study=args.name, what=what, result=result, decision="", results_file=results_file,
                          targets={TARGETS[fraction]: result["accuracy"]["mean"]}, ledger=ledger)  # fmt: skip
         goal = {"goal": GOALS[fraction], "goal_met": result["accuracy"]["mean"] >= GOALS[fraction]}
-        final["finetune_test"][str(fraction)] = {"num_train_epochs": epochs[fraction], **result, **goal}
+        confusions = confusion_summary([runs_dir / f"refit_finetune_{name}_{fraction}_seed{seed}" for seed in seeds])
+        final["finetune_test"][str(fraction)] = {"num_train_epochs": epochs[fraction], **result, **goal,
+                                                 "confusions": confusions}  # fmt: skip
     return final
+
+
+# Issue 21's diagnosis: MiniRocket confuses only the two static postures; TimeMAE also mixes up the three walking
+# activities, which differ in rhythm and frequency. The final read counts both kinds of error.
+ERROR_GROUPS = {"walking activities among themselves": ("WALKING", "WALKING_UPSTAIRS", "WALKING_DOWNSTAIRS"),
+                "sitting and standing": ("SITTING", "STANDING")}  # fmt: skip
+
+
+def confusion_summary(run_dirs: list[Path]) -> dict:
+    """The test confusions of `run_dirs` (each run's confusion_matrix.json), summed over the runs: the matrix, the
+    errors within each of ERROR_GROUPS and the most frequent (true, predicted) pairs, each also per run on average."""
+    matrices = [json.loads((folder / "confusion_matrix.json").read_text()) for folder in run_dirs]
+    names = matrices[0]["class_names"]
+    total = [[sum(matrix["true_rows_predicted_columns"][i][j] for matrix in matrices) for j in range(len(names))]
+             for i in range(len(names))]  # fmt: skip
+    errors = sorted(((total[i][j], names[i], names[j]) for i in range(len(names)) for j in range(len(names)) if i != j),
+                    reverse=True)  # fmt: skip
+    groups = {group: sum(count for count, true, predicted in errors if true in members and predicted in members)
+              for group, members in ERROR_GROUPS.items()}  # fmt: skip
+    return {"runs": len(run_dirs), "class_names": names, "true_rows_predicted_columns_summed": total,
+            "errors_per_run": round(sum(count for count, _, _ in errors) / len(run_dirs), 1),
+            "group_errors_per_run": {group: round(count / len(run_dirs), 1) for group, count in groups.items()},
+            "most_frequent_errors_per_run": [{"true": true, "predicted": predicted,
+                                              "count": round(count / len(run_dirs), 1)}
+                                             for count, true, predicted in errors[:5] if count]}  # fmt: skip
 
 
 def reference_stage(args, splits) -> dict:

@@ -282,8 +282,13 @@ def har_gap(record: dict, reference: dict | None = None) -> str:
                f"**{pm(final['probe_test']['accuracy'])}**, macro-F1 {pm(final['probe_test']['macro_f1'])}"]
     for fraction, row in final["finetune_test"].items():
         verdict = f"; issue 21's goal ≥ {row['goal']}: {'met' if row['goal_met'] else 'missed'}" if "goal" in row else ""
+        errors = ""
+        if "confusions" in row:  # issue 21's diagnosis: which activities the errors mix up
+            confusions = row["confusions"]
+            groups = ", ".join(f"{group} {count:g}" for group, count in confusions["group_errors_per_run"].items())
+            errors = f". Test errors per run: {confusions['errors_per_run']:g} ({groups})"
         results.append(f"- fine-tuned on {100 * float(fraction):g} % of the labels for {row['num_train_epochs']} "
-                       f"epochs: **{pm(row['accuracy'])}**, macro-F1 {pm(row['macro_f1'])}{verdict}")
+                       f"epochs: **{pm(row['accuracy'])}**, macro-F1 {pm(row['macro_f1'])}{verdict}{errors}")
     targets = ["har_probe_refit", *(TARGETS[float(fraction)] for fraction in final["finetune_test"])]
     return (text + f"Final stage: **{final['variant']}** pre-trained on {final['pretraining']['train']} "
             f"({final['pretraining']['train_windows']} windows, {final['pretraining']['num_train_epochs']} epochs), "

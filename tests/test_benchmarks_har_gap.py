@@ -77,6 +77,10 @@ def test_har_gap_smoke_runs_the_study_and_the_final_stage(har_data_path, benchma
     final = record["final"]
     assert final["variant"] == record["selection"]["chosen"] and final["finetune_test"]["1.0"]["accuracy"]["mean"] > 0
     assert final["finetune_test"]["1.0"]["goal"] == 95.8 and final["finetune_test"]["1.0"]["goal_met"] is False
+    confusions = final["finetune_test"]["1.0"]["confusions"]
+    matrix = confusions["true_rows_predicted_columns_summed"]
+    correct, total = sum(matrix[i][i] for i in range(len(matrix))), sum(map(sum, matrix))
+    assert confusions["runs"] == 1 and final["finetune_test"]["1.0"]["accuracy"]["mean"] == round(100 * correct / total, 2)
     reads = json.loads((benchmark_outputs.results / "test_reads.smoke.json").read_text())["reads"]
     assert [read["targets"] for read in reads] == [["har_probe_refit"], ["har_finetune_refit_100pct"]]
     assert not (benchmark_outputs.results / "test_reads.json").exists()  # smoke reads stay out of the ledger
@@ -117,11 +121,16 @@ def test_report_judges_the_final_read_against_issue_21s_goals_and_the_readme_sho
              "finetune_test": {"1.0": {"num_train_epochs": 30, "accuracy": accuracy, "macro_f1": accuracy,
                                        "goal": 95.8, "goal_met": False},
                                "0.1": {"num_train_epochs": 60, "accuracy": accuracy, "macro_f1": accuracy,
-                                       "goal": 94.3, "goal_met": True}}}  # fmt: skip
+                                       "goal": 94.3, "goal_met": True,
+                                       "confusions": {"errors_per_run": 160.3,
+                                                      "group_errors_per_run": {"walking activities among themselves":
+                                                                               20.7, "sitting and standing": 101.0}}}}}
+    # fmt: skip
     monkeypatch.setattr(report, "target_history", lambda target: [(200, 94.5)])
     text = report.har_gap(study_record(final))
     assert "fine-tuned on 100 % of the labels for 30 epochs: **94.50 ± 0.50**" in text
     assert "goal ≥ 95.8: missed" in text and "goal ≥ 94.3: met" in text
+    assert "met. Test errors per run: 160.3 (walking activities among themselves 20.7, sitting and standing 101)" in text
     headlines = report.headlines({"har_gap": study_record(final)})
     assert ("| fine-tuning, 10 % of the labels, HAR-gap study's choice (issue 21), conv_stem | **94.50 ± 0.50** | "
             "1st of 1 | `benchmarks/results/har_gap.json` |") in headlines
@@ -190,3 +199,22 @@ def test_report_sets_minirocket_on_the_same_validation_windows_beside_the_levers
     # its score (95.00) against the baseline's (91.33 = mean of 88, 92, 94)
     assert ("| MiniRocket (aeon 1.6.0, defaults): the reference, no pre-training | — | — | — | 95.00 ± 0.50 | "
             "95.00 ± 0.50 | 95.00 ± 0.50 | 95.00 | +3.67 |") in text
+
+
+def test_confusion_summary_adds_up_runs_and_counts_the_errors_issue_21_diagnosed(tmp_path):
+    names = ["WALKING", "WALKING_UPSTAIRS", "WALKING_DOWNSTAIRS", "SITTING", "STANDING", "LAYING"]
+    first = [[10, 0, 3, 0, 0, 0], [0, 10, 2, 0, 0, 0], [0, 0, 10, 0, 0, 0],
+             [0, 0, 0, 10, 5, 1], [0, 0, 0, 4, 10, 0], [0, 0, 0, 0, 0, 10]]  # fmt: skip
+    second = [[10, 0, 1, 0, 0, 0], [0, 10, 0, 0, 0, 0], [0, 0, 10, 0, 0, 0],
+              [0, 0, 0, 10, 7, 0], [0, 0, 0, 0, 10, 0], [0, 0, 0, 0, 0, 10]]  # fmt: skip
+    folders = []
+    for index, matrix in enumerate((first, second)):
+        folders.append(tmp_path / f"run{index}")
+        folders[-1].mkdir()
+        (folders[-1] / "confusion_matrix.json").write_text(
+            json.dumps({"class_names": names, "true_rows_predicted_columns": matrix}))
+    summary = har_gap.confusion_summary(folders)
+    assert summary["true_rows_predicted_columns_summed"][3][4] == 12 and summary["errors_per_run"] == 11.5
+    assert summary["group_errors_per_run"] == {"walking activities among themselves": 3.0, "sitting and standing": 8.0}
+    assert summary["most_frequent_errors_per_run"][0] == {"true": "SITTING", "predicted": "STANDING", "count": 6.0}
+    assert len(summary["most_frequent_errors_per_run"]) == 5

@@ -194,6 +194,11 @@ def test_finetuning_writes_test_results_of_the_validation_selected_model(finetun
     )
     for name in ("confusion_matrix.png", "training_curves.png"):
         assert (finetuned_dir / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
+    confusions = read_json(finetuned_dir / "confusion_matrix.json")  # the figure's counts
+    id2label = read_json(finetuned_dir / "config.json")["id2label"]
+    assert confusions["class_names"] == [id2label[str(index)] for index in range(len(id2label))]
+    matrix = np.array(confusions["true_rows_predicted_columns"])
+    assert np.trace(matrix) / matrix.sum() == pytest.approx(test_results["test_accuracy"])
     card = ModelCard.load(finetuned_dir / "README.md")
     assert "time-series-classification" in card.data.tags
     reported = {result.metric_name: result.metric_value for result in card.data.eval_results}

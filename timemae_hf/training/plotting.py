@@ -1,5 +1,7 @@
 """Figures a training run leaves in its output folder: training curves and the confusion matrix."""
 
+import json
+import os
 import textwrap
 from typing import Optional
 
@@ -106,8 +108,11 @@ def plot_training_curves(log_history: list[dict], path: str, title: str = "", co
 def plot_confusion_matrix(
     labels, predictions, class_names: list[str], path: str, title: str = "", command: str = ""
 ) -> str:
-    """Counts of true (rows) vs predicted (columns) activities, each cell also as a share of its true class."""
+    """Counts of true (rows) vs predicted (columns) activities, each cell also as a share of its true class. The counts
+    are also written beside the PNG as JSON (same name, `.json`), for studies that add up confusions over runs."""
     matrix = confusion_matrix(labels, predictions, labels=list(range(len(class_names))))
+    with open(os.path.splitext(path)[0] + ".json", "w") as file:
+        json.dump({"class_names": list(class_names), "true_rows_predicted_columns": matrix.tolist()}, file, indent=2)
     row_share = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1)
     figure = Figure(figsize=(7.5, 6.5))
     axis = figure.subplots()
