@@ -242,7 +242,8 @@ def pretraining_job(name: str, seed: int, args, splits, runs_dir: Path, refit: b
     corpus, data_arguments = pretraining_corpus(chosen, splits, runs_dir, refit, args.smoke)
     init = runs_dir / f"{stage}_init_{name}_seed{seed}"
     config = initial_checkpoint(init, chosen, seed, corpus, args.smoke)
-    architecture = [argument for field_name in ARCHITECTURE_FIELDS
+    # har_native.yaml's shape arguments, given the init checkpoint's values (a lever may change them).
+    architecture = [argument for field_name in ARCHITECTURE_FIELDS if field_name in native_model_fields()
                     for argument in (f"--{field_name}", str(getattr(config, field_name)))]  # fmt: skip
     arguments = [str(NATIVE_CONFIG.relative_to(REPOSITORY_ROOT)), "--model_name_or_path", repository_relative(init),
                  *architecture, *(data_arguments or ["--data_dir", args.data_dir]), "--seed", str(seed),

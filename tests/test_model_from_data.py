@@ -43,3 +43,26 @@ def test_scripts_and_estimator_lower_the_batch_by_the_same_policy(num_windows, p
     assert args.per_device_train_batch_size == small_data_batch_size(64, num_windows, per_step)
     assert training_batch_size(64, num_windows) == small_data_batch_size(64, num_windows, 4)
     assert small_data_batch_size(64, num_windows, 4) == max(1, min(64, num_windows // 4))
+
+
+def test_the_scripts_build_a_new_model_with_issue_21s_options_from_their_arguments():
+    windows = np.random.default_rng(0).normal(size=(6, 32, 3)).astype(np.float32)
+    splits = DatasetDict(train=Dataset.from_dict({"past_values": windows.tolist()}, split="train"))
+    levers = {"patch_length": 8, "patch_stride": 4, "patch_embedding_type": "conv", "scaling": "std",
+              "window_statistics_as_features": True, "spectral_loss_weight": 0.5}  # fmt: skip
+    model = build_model(TimeMAEForSequenceClassification, ModelArguments(**SIZES, **levers), splits, num_labels=2)
+    assert {name: getattr(model.config, name) for name in levers} == levers
+    assert model.timemae.embeddings.patch_embeddings.statistics_projection is not None
+
+    plain = build_model(TimeMAEForSequenceClassification, ModelArguments(**SIZES, scaling="none"), splits, num_labels=2)
+    assert (plain.config.scaling, plain.config.window_statistics_as_features) == (None, False)
+
+
+def test_a_checkpoints_scaling_cannot_be_changed_by_an_argument(tmp_path):
+    windows = np.random.default_rng(0).normal(size=(6, 32, 3)).astype(np.float32)
+    splits = DatasetDict(train=Dataset.from_dict({"past_values": windows.tolist()}, split="train"))
+    build_model(TimeMAEForSequenceClassification, ModelArguments(**SIZES, scaling="std"), splits,
+                num_labels=2).save_pretrained(tmp_path)  # fmt: skip
+    with pytest.raises(ValueError, match="scaling.*a checkpoint's shape is fixed"):
+        build_model(TimeMAEForSequenceClassification, ModelArguments(model_name_or_path=str(tmp_path), scaling="none"),
+                    splits, num_labels=2)  # fmt: skip

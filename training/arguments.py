@@ -31,6 +31,11 @@ ARCHITECTURE_FIELDS = (
     "patch_length",
     "codebook_size",
     "num_regressor_layers",
+    "patch_stride",
+    "patch_embedding_type",
+    "scaling",
+    "window_statistics_as_features",
+    "spectral_loss_weight",
 )
 # TimeMAEConfig fields that only change training behaviour: they can also be set on a loaded checkpoint.
 BEHAVIOUR_FIELDS = (
@@ -136,6 +141,32 @@ class ModelArguments:
                   "masks than torch's for a seed; default false). The recommended settings, with their evidence, are "
                   "the configs in training/configs/ (this one is on there)."},
     )
+    patch_stride: Optional[int] = field(
+        default=None,
+        metadata={"help": "Steps from one patch's start to the next (new models; default patch_length: no overlap). "
+                  "Smaller than patch_length gives overlapping patches."},
+    )
+    patch_embedding_type: Optional[str] = field(
+        default=None,
+        metadata={"help": "How a patch becomes a vector (new models): 'linear' (TimeMAE's, the default) or 'conv' (a "
+                  "multi-scale dilated Conv1d stem first).", "choices": ["linear", "conv"]},
+    )
+    scaling: Optional[str] = field(
+        default=None,
+        metadata={"help": "Per-window normalisation (new models): 'std' standardises each channel of each window by "
+                  "its own mean and std (RevIN, PatchTST's scaling), after the dataset statistics; 'none' (the "
+                  "default) keeps the dataset statistics only.", "choices": ["std", "none"]},
+    )
+    window_statistics_as_features: Optional[bool] = field(
+        default=None,
+        metadata={"help": "With --scaling std, give each window-channel's mean and log std back to the model as a "
+                  "feature (new models; default false). What HAR's static postures are told apart by."},
+    )
+    spectral_loss_weight: Optional[float] = field(
+        default=None,
+        metadata={"help": "Weight of an added pre-training loss predicting each masked patch's amplitude spectrum "
+                  "(new models; default 0: TimeMAE's loss alone)."},
+    )
     normalize_channels: Optional[bool] = field(
         default=None,
         metadata={
@@ -156,8 +187,11 @@ class ModelArguments:
             )
 
     def config_values(self, names) -> dict:
-        """The TimeMAEConfig values among `names` that were set."""
-        return {name: getattr(self, name) for name in names if getattr(self, name) is not None}
+        """The TimeMAEConfig values among `names` that were set (`--scaling none` is the config's None)."""
+        values = {name: getattr(self, name) for name in names if getattr(self, name) is not None}
+        if values.get("scaling") == "none":
+            values["scaling"] = None
+        return values
 
 
 HAR_DATASET_NAME = "har"
