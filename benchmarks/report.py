@@ -37,6 +37,9 @@ HEADLINES = (
     ("har_finetune_refit_1pct", "fine-tuning, 1 % of the labels (refit; chosen on validation)",
      "har_study", ("refit", "0.01", "test_accuracy_percent")),
 )  # fmt: skip
+# The league's HAR set with the labels of each headline target (the same stratified subsets, seeds and test split).
+LEAGUE_SET_OF_TARGET = {"har_probe_refit": "HAR_100pct", "har_finetune_refit_100pct": "HAR_100pct",
+                        "har_finetune_refit_10pct": "HAR_10pct", "har_finetune_refit_1pct": "HAR_1pct"}  # fmt: skip
 
 ABLATIONS = (
     ("ablation_baseline", "per-sample masks, deterministic targets (package defaults)"),
@@ -439,6 +442,7 @@ def main(argv=None):
 
     sections = []
     headline_league = None  # README's: (name, title, table) of the first league there is, today's defaults first
+    headline_league_results = None
     for name, title in LEAGUES:
         league_file = RESULTS_DIR / f"{name}{suffix}"
         if not league_file.exists():
@@ -447,7 +451,8 @@ def main(argv=None):
 
         league = json.loads(league_file.read_text())
         table = league_markdown(league)
-        headline_league = headline_league or (name, title, table)
+        if headline_league is None:
+            headline_league, headline_league_results = (name, title, table), league["results"]
         figure = league_figure_link(name, "results")
         sections.append(f"### {title}\n\n" + table + (f"\n{figure}\n" if figure else "") + "\n" + source(league))
     if "har_gap" in records:
@@ -493,7 +498,7 @@ def main(argv=None):
     print(report)
     if args.update_readme:
         update_readme(BENCHMARKS_README, report)
-        update_readme(REPOSITORY_ROOT / "README.md", headlines(records, headline_league))
+        update_readme(REPOSITORY_ROOT / "README.md", headlines(records, headline_league, headline_league_results))
     return report
 
 
@@ -509,9 +514,11 @@ def ordinal(number: int) -> str:
     return f"{number}{'th' if 10 <= number % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(number % 10, 'th')}"
 
 
-def headlines(records: dict[str, dict], league: tuple[str, str, str] | None = None) -> str:
+def headlines(records: dict[str, dict], league: tuple[str, str, str] | None = None,
+              league_results: dict | None = None) -> str:
     """README.md's results: the league first (issue 20: whatever it shows), then the HAR headlines, each with which test
-    read of its target it was, and a link to the rest."""
+    read of its target it was, beside MiniRocket's test accuracy from the league on the same labelled windows
+    (`league_results`: the league file's `results`), and a link to the rest."""
     league_lines = []
     if league:
         name, title, table = league
@@ -521,8 +528,12 @@ def headlines(records: dict[str, dict], league: tuple[str, str, str] | None = No
         figure = league_figure_link(name, "benchmarks/results")
         if figure:
             league_lines += [figure, ""]
-    lines = ["| UCI HAR, this workplace's copy (seeds 3407, 1, 2) | test accuracy | test read of this target | "
-             "results file |", "|---|---|---|---|"]  # fmt: skip
+    def minirocket(target: str) -> str:
+        methods = (league_results or {}).get(LEAGUE_SET_OF_TARGET.get(target), {}).get("methods", {})
+        return pm(methods["MiniRocket"]["accuracy_percent"]) if "MiniRocket" in methods else "—"
+
+    lines = ["| UCI HAR, this workplace's copy (seeds 3407, 1, 2) | test accuracy | MiniRocket, same labels (league) | "
+             "test read of this target | results file |", "|---|---|---|---|---|"]  # fmt: skip
     rows = list(HEADLINES)
     final = records.get("har_gap", {}).get("final")
     if final:  # issue 21's single test read of the variant its study chose, under the same targets
@@ -541,10 +552,11 @@ def headlines(records: dict[str, dict], league: tuple[str, str, str] | None = No
         history = target_history(target)
         position = next((i for i, (_, value) in enumerate(history, 1) if value == summary["mean"]), None)
         read = f"{ordinal(position)} of {len(history)}" if position else "not in the ledger"
-        lines.append(f"| {label} | **{pm(summary)}** | {read} | `benchmarks/results/{name}.json` |")
+        lines.append(f"| {label} | **{pm(summary)}** | {minirocket(target)} | {read} | "
+                     f"`benchmarks/results/{name}.json` |")
     if "har_refit" in records:
         paper = records["har_refit"]["reference"]["paper_probe_accuracy"].replace("+-", "±")
-        lines.append(f"| the paper's linear probe (official files, checkpoint chosen on test) | {paper} | — | — |")
+        lines.append(f"| the paper's linear probe (official files, checkpoint chosen on test) | {paper} | — | — | — |")
     study = records.get("har_gap")
     if study and not final:
         from benchmarks.har_gap import VARIANTS
