@@ -73,7 +73,6 @@ from benchmarks.launch import (  # noqa: E402
     mean_std,
     probe_curve,
     repository_relative,
-    run_all,
     run_in_order,
 )
 from benchmarks.results_io import RESULTS_DIR, default_har_path, har_data_note, script_command, write_result  # noqa: E402
@@ -147,6 +146,13 @@ def variant(name: str) -> Variant:
     return Variant("together: " + "; ".join(part.description for part in parts),
                    {key: value for part in parts for key, value in part.config.items()},
                    any(part.extra_windows for part in parts))  # fmt: skip
+
+
+def still_to_run(variants: dict, names=tuple(VARIANTS)) -> list[str]:
+    """The variants among `names` with no results in `variants` yet, and round 2's combination once it is due."""
+    waiting = [name for name in names if name not in variants]
+    combined = combination(variants)
+    return waiting + ([combined] if combined and combined not in variants else [])
 
 
 def combination(variants: dict) -> str | None:
@@ -346,18 +352,22 @@ def final_stage(study: dict, args, splits, runs_dir: Path) -> dict:
     name = study["selection"]["chosen"]
     fractions = [float(fraction) for fraction in study["variants"][name]["finetune"]]
     seeds = study["seeds"]
-    run_all([pretraining_job(name, seed, args, splits, runs_dir, refit=True) for seed in seeds], args.parallel)
-    labelled = concatenate_datasets([splits["train"], splits["validation"]])
-    probes = [probe_accuracy(runs_dir / f"refit_pretrain_{name}_seed{seed}", labelled, splits["test"], "test")
-              for seed in seeds]  # fmt: skip
     epochs = {}
     for fraction in fractions:
         curves = [probe_curve(runs_dir / f"validation_finetune_{name}_{fraction}_seed{seed}", "eval_accuracy")
                   for seed in seeds]  # fmt: skip
         epochs[fraction] = best_mean_epoch(curves)
-    jobs = [finetuning_job(name, seed, fraction, epochs[fraction], args, runs_dir, refit=True)
-            for fraction in fractions for seed in seeds]  # fmt: skip
-    tests = dict(zip([(fraction, seed) for fraction in fractions for seed in seeds], run_all(jobs, args.parallel)))
+    # One pool, as the study's: a seed's fine-tuning runs start as soon as its own refit pre-training has finished.
+    jobs = [(("pretrain", seed), pretraining_job(name, seed, args, splits, runs_dir, refit=True), None)
+            for seed in seeds]  # fmt: skip
+    jobs += [(("finetune", fraction, seed), finetuning_job(name, seed, fraction, epochs[fraction], args, runs_dir,
+                                                           refit=True), ("pretrain", seed))
+             for fraction in fractions for seed in seeds]  # fmt: skip
+    results = run_in_order(jobs, args.parallel)
+    tests = {(fraction, seed): results[("finetune", fraction, seed)] for fraction in fractions for seed in seeds}
+    labelled = concatenate_datasets([splits["train"], splits["validation"]])
+    probes = [probe_accuracy(runs_dir / f"refit_pretrain_{name}_seed{seed}", labelled, splits["test"], "test")
+              for seed in seeds]  # fmt: skip
 
     results_file = repository_relative(RESULTS_DIR / f"{args.name}{'.smoke' if args.smoke else ''}.json")
     ledger = RESULTS_DIR / "test_reads.smoke.json" if args.smoke else None  # smoke reads stay out of the ledger
@@ -594,6 +604,10 @@ def main(argv=None):
     if "final" in args.stages:
         if study is None:
             parser.error(f"--stages final reads the study's choice from {results_path}; run --stages study first.")
+        waiting = still_to_run(study["variants"], args.variants)
+        if waiting:  # the test split is read once, for the choice of the whole study
+            parser.error(f"the study has not finished: {waiting} have no validation results in {results_path}, so its "
+                         "choice is not final. Run --stages study first (or name the variants studied, --variants).")
         study["final"] = final_stage(study, args, splits, runs_dir)
         study = {key: value for key, value in study.items() if key not in ("benchmark", "smoke", "provenance", "runs")}
         write_result(args.name, study, started_at, script_command(__file__, argv), smoke=args.smoke)

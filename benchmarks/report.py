@@ -241,7 +241,7 @@ def har_gap(record: dict, reference: dict | None = None) -> str:
     peak of its mean fine-tuning curve per label fraction, the score that decides) and, from `reference`, MiniRocket on
     the same labelled windows and validation split; the variants still to run; and, once the final stage ran, the
     chosen variant's single test read against the issue's goals."""
-    from benchmarks.har_gap import COMBINATION_MARGIN, TARGETS, VARIANTS, combination  # (imports the training code)
+    from benchmarks.har_gap import COMBINATION_MARGIN, TARGETS, combination, still_to_run  # (imports the training code)
 
     fractions = [str(fraction) for fraction in record["label_fractions"]]
     seeds = ", ".join(str(seed) for seed in record["seeds"])
@@ -265,10 +265,8 @@ def har_gap(record: dict, reference: dict | None = None) -> str:
         lines.append(f"| {reference['method']}: the reference, no pre-training | — | — | — | "
                      + " | ".join(f"{pm(reference['validation'][fraction]['accuracy'])}" for fraction in fractions)
                      + f" | {score:.2f} | {'—' if baseline is None else f'{score - baseline:+.2f}'} |")
-    waiting = [name for name in VARIANTS if name not in record["variants"]]
+    waiting = still_to_run(record["variants"])
     combined = combination(record["variants"])
-    if combined and combined not in record["variants"]:
-        waiting.append(combined)
     status = (f"Chosen so far: **{selection['chosen']}** ({selection['rule']}). Not run yet: "
               + ", ".join(f"`{name}`" for name in waiting) + "; the choice is final when every variant has run."
               if waiting else f"Chosen: **{selection['chosen']}** ({selection['rule']}).")  # fmt: skip

@@ -86,6 +86,21 @@ def test_har_gap_smoke_runs_the_study_and_the_final_stage(har_data_path, benchma
     assert not (benchmark_outputs.results / "test_reads.json").exists()  # smoke reads stay out of the ledger
 
 
+def test_the_final_stage_refuses_to_read_test_before_the_study_has_chosen(har_data_path, benchmark_outputs, capsys):
+    (benchmark_outputs.results / "har_gap.json").write_text(json.dumps(study_record()))  # 2 of the 8 variants
+    with pytest.raises(SystemExit):
+        har_gap.main(["--data_dir", har_data_path, "--stages", "final", "--runs_dir", str(benchmark_outputs.runs)])
+    assert "the study has not finished: ['overlapping_patches'," in capsys.readouterr().err
+    assert not list(benchmark_outputs.runs.iterdir()) and not (benchmark_outputs.results / "test_reads.json").exists()
+
+
+def test_round_two_is_still_to_run_once_two_levers_beat_the_baseline():
+    levers = scored(conv_stem=92.0, spectral_loss=91.0)
+    assert har_gap.still_to_run(levers) == ["conv_stem+spectral_loss"]
+    assert har_gap.still_to_run({**levers, "conv_stem+spectral_loss": {"selection_score": 93.0}}) == []
+    assert har_gap.still_to_run(scored()) == []  # no lever beat the baseline: no round 2
+
+
 def study_record(final: dict | None = None, peaks: dict | None = None) -> dict:
     """A results file (what benchmarks/har_gap.py writes) of the variants in `peaks` (name -> fine-tuning peak per
     fraction; default: the baseline and conv_stem), with a final read if given."""
