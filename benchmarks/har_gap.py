@@ -378,22 +378,22 @@ def final_stage(study: dict, args, splits, runs_dir: Path) -> dict:
                              "train_windows": refit_train["train_samples"],
                              "num_train_epochs": 1 if args.smoke else args.pretrain_epochs},
              "probe_train_windows": len(labelled)}  # fmt: skip
-    probe_result = {"accuracy": mean_std([p["accuracy"] for p in probes]),
-                    "macro_f1": mean_std([p["macro_f1"] for p in probes])}  # fmt: skip
+    probe_result = {"accuracy_percent": mean_std([p["accuracy"] for p in probes]),
+                    "macro_f1_percent": mean_std([p["macro_f1"] for p in probes])}  # fmt: skip
     record_test_read(study=args.name, what=f"HAR test ({len(splits['test'])} windows), linear probe on the refit "
                      f"'{name}' encoders (fit on train + validation), seeds {seeds}", result=probe_result,
-                     decision="", results_file=results_file, targets={PROBE_TARGET: probe_result["accuracy"]["mean"]},
+                     decision="", results_file=results_file, targets={PROBE_TARGET: probe_result["accuracy_percent"]["mean"]},
                      ledger=ledger)  # fmt: skip
     final["probe_test"] = probe_result
     final["finetune_test"] = {}
     for fraction in fractions:
-        result = {"accuracy": mean_std([tests[(fraction, s)]["test_accuracy"] for s in seeds]),
-                  "macro_f1": mean_std([tests[(fraction, s)]["test_macro_f1"] for s in seeds])}  # fmt: skip
+        result = {"accuracy_percent": mean_std([tests[(fraction, s)]["test_accuracy"] for s in seeds]),
+                  "macro_f1_percent": mean_std([tests[(fraction, s)]["test_macro_f1"] for s in seeds])}  # fmt: skip
         what = (f"HAR test ({len(splits['test'])} windows), '{name}' fine-tuned on {100 * fraction:g} % of the train + "
                 f"validation labels for {epochs[fraction]} epochs, seeds {seeds}")
         record_test_read(study=args.name, what=what, result=result, decision="", results_file=results_file,
-                         targets={TARGETS[fraction]: result["accuracy"]["mean"]}, ledger=ledger)  # fmt: skip
-        goal = {"goal": GOALS[fraction], "goal_met": result["accuracy"]["mean"] >= GOALS[fraction]}
+                         targets={TARGETS[fraction]: result["accuracy_percent"]["mean"]}, ledger=ledger)  # fmt: skip
+        goal = {"goal": GOALS[fraction], "goal_met": result["accuracy_percent"]["mean"] >= GOALS[fraction]}
         confusions = confusion_summary([runs_dir / f"refit_finetune_{name}_{fraction}_seed{seed}" for seed in seeds])
         final["finetune_test"][str(fraction)] = {"num_train_epochs": epochs[fraction], **result, **goal,
                                                  "confusions": confusions}  # fmt: skip

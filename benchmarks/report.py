@@ -280,7 +280,7 @@ def har_gap(record: dict, reference: dict | None = None) -> str:
     if not final:
         return text + "Validation only so far: the test split has not been read for this study.\n\n" + source(record)
     results = [f"- linear probe (fit on the {final['probe_train_windows']} train + validation windows): "
-               f"**{pm(final['probe_test']['accuracy'])}**, macro-F1 {pm(final['probe_test']['macro_f1'])}"]
+               f"**{pm(final['probe_test']['accuracy_percent'])}**, macro-F1 {pm(final['probe_test']['macro_f1_percent'])}"]
     for fraction, row in final["finetune_test"].items():
         verdict = f"; issue 21's goal ≥ {row['goal']}: {'met' if row['goal_met'] else 'missed'}" if "goal" in row else ""
         errors = ""
@@ -289,7 +289,7 @@ def har_gap(record: dict, reference: dict | None = None) -> str:
             groups = ", ".join(f"{group} {count:g}" for group, count in confusions["group_errors_per_run"].items())
             errors = f". Test errors per run: {confusions['errors_per_run']:g} ({groups})"
         results.append(f"- fine-tuned on {100 * float(fraction):g} % of the labels for {row['num_train_epochs']} "
-                       f"epochs: **{pm(row['accuracy'])}**, macro-F1 {pm(row['macro_f1'])}{verdict}{errors}")
+                       f"epochs: **{pm(row['accuracy_percent'])}**, macro-F1 {pm(row['macro_f1_percent'])}{verdict}{errors}")
     targets = ["har_probe_refit", *(TARGETS[float(fraction)] for fraction in final["finetune_test"])]
     return (text + f"Final stage: **{final['variant']}** pre-trained on {final['pretraining']['train']} "
             f"({final['pretraining']['train_windows']} windows, {final['pretraining']['num_train_epochs']} epochs), "
@@ -538,9 +538,9 @@ def headlines(records: dict[str, dict], league: tuple[str, str, str] | None = No
         from benchmarks.har_gap import TARGETS
 
         chosen = f"HAR-gap study's choice (issue 21), {final['variant']}"
-        rows += [("har_probe_refit", f"linear probe, {chosen}", "har_gap", ("final", "probe_test", "accuracy"))]
+        rows += [("har_probe_refit", f"linear probe, {chosen}", "har_gap", ("final", "probe_test", "accuracy_percent"))]
         rows += [(TARGETS[float(fraction)], f"fine-tuning, {100 * float(fraction):g} % of the labels, {chosen}",
-                  "har_gap", ("final", "finetune_test", fraction, "accuracy")) for fraction in final["finetune_test"]]
+                  "har_gap", ("final", "finetune_test", fraction, "accuracy_percent")) for fraction in final["finetune_test"]]
     for target, label, name, keys in rows:
         if name not in records:
             continue

@@ -75,12 +75,12 @@ def test_har_gap_smoke_runs_the_study_and_the_final_stage(har_data_path, benchma
         assert record["variants"]["hapt_extra_windows"]["pretraining"]["in_loop_validation_probe_curve"] is None
     assert record["selection"]["chosen"] in variants
     final = record["final"]
-    assert final["variant"] == record["selection"]["chosen"] and final["finetune_test"]["1.0"]["accuracy"]["mean"] > 0
+    assert final["variant"] == record["selection"]["chosen"] and final["finetune_test"]["1.0"]["accuracy_percent"]["mean"] > 0
     assert final["finetune_test"]["1.0"]["goal"] == 95.8 and final["finetune_test"]["1.0"]["goal_met"] is False
     confusions = final["finetune_test"]["1.0"]["confusions"]
     matrix = confusions["true_rows_predicted_columns_summed"]
     correct, total = sum(matrix[i][i] for i in range(len(matrix))), sum(map(sum, matrix))
-    assert confusions["runs"] == 1 and final["finetune_test"]["1.0"]["accuracy"]["mean"] == round(100 * correct / total, 2)
+    assert confusions["runs"] == 1 and final["finetune_test"]["1.0"]["accuracy_percent"]["mean"] == round(100 * correct / total, 2)
     reads = json.loads((benchmark_outputs.results / "test_reads.smoke.json").read_text())["reads"]
     assert [read["targets"] for read in reads] == [["har_probe_refit"], ["har_finetune_refit_100pct"]]
     assert not (benchmark_outputs.results / "test_reads.json").exists()  # smoke reads stay out of the ledger
@@ -132,10 +132,10 @@ def test_report_judges_the_final_read_against_issue_21s_goals_and_the_readme_sho
     accuracy = {"mean": 94.5, "std": 0.5, "values": [94.0, 94.5, 95.0]}
     final = {"variant": "conv_stem", "seeds": [3407, 1, 2], "probe_train_windows": 7439,
              "pretraining": {"train": "train + validation", "train_windows": 7439, "num_train_epochs": 100},
-             "probe_test": {"accuracy": accuracy, "macro_f1": accuracy},
-             "finetune_test": {"1.0": {"num_train_epochs": 30, "accuracy": accuracy, "macro_f1": accuracy,
+             "probe_test": {"accuracy_percent": accuracy, "macro_f1_percent": accuracy},
+             "finetune_test": {"1.0": {"num_train_epochs": 30, "accuracy_percent": accuracy, "macro_f1_percent": accuracy,
                                        "goal": 95.8, "goal_met": False},
-                               "0.1": {"num_train_epochs": 60, "accuracy": accuracy, "macro_f1": accuracy,
+                               "0.1": {"num_train_epochs": 60, "accuracy_percent": accuracy, "macro_f1_percent": accuracy,
                                        "goal": 94.3, "goal_met": True,
                                        "confusions": {"errors_per_run": 160.3,
                                                       "group_errors_per_run": {"walking activities among themselves":

@@ -233,6 +233,29 @@ def test_benchmark_summary_finds_results_nested_under_a_percent_table():
         benchmark_summary({**record, "table_test_accuracy_percent": {}})
 
 
+def test_benchmark_summary_of_a_study_with_a_final_stage_shows_its_test_read_only():
+    """har_gap.json holds every variant's validation numbers and, under `final`, the single test read of the chosen
+    one: a released model's card shows the test read."""
+    cell = {"mean": 94.5, "std": 0.5, "values": [94.0, 94.5, 95.0]}
+    record = {
+        "benchmark": "har_gap",
+        "variants": {"baseline": {"pretraining": {"validation_probe_accuracy_percent": {**cell, "mean": 87.0}}}},
+        "selection": {"chosen": "conv_stem", "scores": {"baseline": 88.9}},
+        "final": {"variant": "conv_stem", "chosen_by": "the best mean validation peak",
+                  "probe_test": {"accuracy_percent": cell},
+                  "finetune_test": {"1.0": {"accuracy_percent": {**cell, "mean": 95.0}, "goal": 95.8,
+                                            "confusions": {"errors_per_run": 150.0}}}},
+        "provenance": {"command": "python benchmarks/har_gap.py --stages final", "git_sha": "abc",
+                       "machine": {"cpu_count": 2, "processor": "x86_64", "cuda": None}},
+    }  # fmt: skip
+    summary = benchmark_summary(record)
+    assert [(row["name"], row["mean"]) for row in summary["rows"]] == [
+        ("probe test / accuracy", "94.50"), ("finetune test / 1.0 / accuracy", "95.00")
+    ]
+    assert summary["description"] == ("Benchmark `har_gap`: conv_stem chosen on validation (the best mean validation "
+                                      "peak); test split scored once per seed.")
+
+
 def test_training_command_names_the_launcher(monkeypatch):
     monkeypatch.delenv("WORLD_SIZE", raising=False)
     assert training_command(["training/pretrain.py", "a b.yaml"]) == "python training/pretrain.py 'a b.yaml'"
