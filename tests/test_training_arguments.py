@@ -90,6 +90,7 @@ def test_json_config_file_parses_like_the_yaml_one(tmp_path):
     [
         ("pretrain", "har_native.yaml", "PretrainingDataArguments"),
         ("pretrain", "har_bert.yaml", "PretrainingDataArguments"),
+        ("pretrain", "har_window_scaling.yaml", "PretrainingDataArguments"),
         ("finetune", "har_finetune.yaml", "FinetuningDataArguments"),
     ],
 )
@@ -102,6 +103,19 @@ def test_shipped_configs_parse_with_their_script(script, config, data_arguments)
     )
     if config == "har_bert.yaml":
         assert model_args.bert_model_name_or_path == "bert-base-uncased" and model_args.hidden_size is None
+
+
+def test_the_window_scaling_config_is_har_native_with_the_variant_the_har_gap_study_measured():
+    """Its evidence is the study's `window_scaling_with_statistics` runs: har_native.yaml with that variant's options."""
+    from benchmarks.har_gap import VARIANTS
+
+    native = yaml.safe_load((CONFIGS / "har_native.yaml").read_text())
+    shipped = yaml.safe_load((CONFIGS / "har_window_scaling.yaml").read_text())
+    assert shipped == {**native, **VARIANTS["window_scaling_with_statistics"].config,
+                       "output_dir": "outputs/timemae-har-window-scaling"}  # fmt: skip
+    model_args, _, _ = parse_arguments(pretraining_parser(), [str(CONFIGS / "har_window_scaling.yaml")])
+    assert model_args.config_values(["scaling", "window_statistics_as_features"]) == {
+        "scaling": "std", "window_statistics_as_features": True}
 
 
 @pytest.mark.parametrize(

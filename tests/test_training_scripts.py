@@ -378,3 +378,18 @@ def test_refit_pretrains_on_train_plus_validation_and_probes_test_once(har_data_
     assert not any(key.startswith("eval_") for entry in history for key in entry)
     assert read_json(output_dir / "trainer_state.json")["best_global_step"] is None
     assert 0.0 <= read_json(output_dir / "test_results.json")["test_probe_accuracy"] <= 1.0
+
+
+def test_the_window_scaling_config_pretrains_and_fine_tunes_a_model_that_keeps_its_scaling(har_data_path, tmp_path):
+    """issue 21's shipped variant through both scripts as a user runs them: the options reach the saved configs."""
+    pretrained, finetuned = tmp_path / "pretrained", tmp_path / "finetuned"
+    run_script(["training/pretrain.py", "training/configs/har_window_scaling.yaml", *TINY_MODEL,
+                *data_arguments(har_data_path), "--max_steps", "2", "--probe_every_n_epochs", "1",
+                "--disable_tqdm", "true", "--output_dir", str(pretrained)])  # fmt: skip
+    run_script(["training/finetune.py", "training/configs/har_finetune.yaml", "--model_name_or_path", str(pretrained),
+                *data_arguments(har_data_path), "--max_steps", "2", "--disable_tqdm", "true",
+                "--output_dir", str(finetuned)])  # fmt: skip
+    for folder in (pretrained, finetuned):
+        config = json.loads((folder / "config.json").read_text())
+        assert (config["scaling"], config["window_statistics_as_features"]) == ("std", True), folder
+    assert 0.0 <= json.loads((finetuned / "all_results.json").read_text())["test_accuracy"] <= 1.0
