@@ -576,7 +576,7 @@ def main(argv=None):
     if args.smoke:
         args.seeds, args.label_fractions = args.seeds[:1], [1.0]
     args.variants = args.variants or (SMOKE_VARIANTS if args.smoke else list(VARIANTS))
-    if any(VARIANTS[name].extra_windows for name in args.variants) and "estimate" not in args.stages:
+    if any(VARIANTS[name].extra_windows for name in args.variants) and "study" in args.stages:
         from timemae_hf.data.hapt import hapt_package_file
 
         hapt_package_file()  # fails now, naming the install, rather than after hours of other variants
