@@ -339,7 +339,22 @@ def export_checkpoint(
             paths.append(export_optimized_onnx(model, checkpoint / optimized_name, with_mask))
         if quantize:
             paths.append(quantize_onnx(paths[-1], checkpoint / int8_name))
+    for path in paths:
+        drop_source_locations(path)
     return paths
+
+
+def drop_source_locations(path: str | Path) -> None:
+    """Remove the nodes' metadata that torch.export writes (stack traces naming the exporting machine's source files):
+    a released graph should not say where it was made, and inference never reads them."""
+    import onnx
+
+    graph = onnx.load(str(path))
+    nodes = [*graph.graph.node, *(node for function in graph.functions for node in function.node)]
+    if any(node.metadata_props for node in nodes):
+        for node in nodes:
+            del node.metadata_props[:]
+        onnx.save(graph, str(path))
 
 
 def main(argv=None):
