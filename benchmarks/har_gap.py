@@ -249,7 +249,8 @@ def pretraining_job(name: str, seed: int, args, splits, runs_dir: Path, refit: b
     init = runs_dir / f"{stage}_init_{name}_seed{seed}"
     config = initial_checkpoint(init, chosen, seed, corpus, args.smoke)
     # har_native.yaml's shape arguments, given the init checkpoint's values (a lever may change them).
-    architecture = [argument for field_name in ARCHITECTURE_FIELDS if field_name in native_model_fields()
+    native = native_model_fields()
+    architecture = [argument for field_name in ARCHITECTURE_FIELDS if field_name in native
                     for argument in (f"--{field_name}", str(getattr(config, field_name)))]  # fmt: skip
     arguments = [str(NATIVE_CONFIG.relative_to(REPOSITORY_ROOT)), "--model_name_or_path", repository_relative(init),
                  *architecture, *(data_arguments or ["--data_dir", args.data_dir]), "--seed", str(seed),

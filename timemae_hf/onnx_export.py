@@ -146,6 +146,8 @@ def export_onnx(model: nn.Module, path: str | Path, exporter: str = "auto", obse
             "The graph with `past_observed_mask` needs exporter 'dynamo' (or 'auto'): TorchScript tracing would fix "
             "the batch size of the model's patch-mask code into the graph."
         )
+    import onnx
+
     wrapper = exportable(model)
     example, dynamo_arguments = dynamo_export_arguments(model, wrapper, observed_mask)
     exported = False
@@ -170,6 +172,9 @@ def export_onnx(model: nn.Module, path: str | Path, exporter: str = "auto", obse
                 torch.onnx.export(wrapper, example, str(tmp), dynamic_axes=dynamic_axes, opset_version=TRACING_OPSET,
                                   dynamo=False, input_names=dynamo_arguments["input_names"],
                                   output_names=dynamo_arguments["output_names"])  # fmt: skip
+        graph = onnx.load(str(tmp))
+        if drop_source_locations(graph):
+            onnx.save(graph, str(tmp))
     return Path(path)
 
 
@@ -196,6 +201,7 @@ def export_optimized_onnx(model: nn.Module, path: str | Path, observed_mask: boo
             "the unfused graph is `export_onnx` (model.onnx)."
         )
     graph = onnx_ir.to_proto(fused)
+    drop_source_locations(graph)
     split_skip_layer_normalization(graph.graph)
     drop_uniform_qkv_hidden_sizes(graph.graph)
     with staged(path) as tmp:
@@ -339,22 +345,18 @@ def export_checkpoint(
             paths.append(export_optimized_onnx(model, checkpoint / optimized_name, with_mask))
         if quantize:
             paths.append(quantize_onnx(paths[-1], checkpoint / int8_name))
-    for path in paths:
-        drop_source_locations(path)
     return paths
 
 
-def drop_source_locations(path: str | Path) -> None:
-    """Remove the nodes' metadata that torch.export writes (stack traces naming the exporting machine's source files):
-    a released graph should not say where it was made, and inference never reads them."""
-    import onnx
-
-    graph = onnx.load(str(path))
+def drop_source_locations(graph) -> bool:
+    """Remove from the ONNX `graph` (a ModelProto) the nodes' metadata that torch.export writes (stack traces naming
+    the exporting machine's source files): a graph should not say where it was made, and inference never reads them.
+    Returns whether there was any."""
     nodes = [*graph.graph.node, *(node for function in graph.functions for node in function.node)]
-    if any(node.metadata_props for node in nodes):
-        for node in nodes:
-            del node.metadata_props[:]
-        onnx.save(graph, str(path))
+    found = any(node.metadata_props for node in nodes)
+    for node in nodes:
+        del node.metadata_props[:]
+    return found
 
 
 def main(argv=None):
