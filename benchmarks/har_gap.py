@@ -610,7 +610,8 @@ def main(argv=None):
             parser.error(f"the study has not finished: {waiting} have no validation results in {results_path}, so its "
                          "choice is not final. Run --stages study first (or name the variants studied, --variants).")
         study["final"] = final_stage(study, args, splits, runs_dir)
-        study = {key: value for key, value in study.items() if key not in ("benchmark", "smoke", "provenance", "runs")}
+        # (the study's runs stay: its validation numbers are reported beside the final read)
+        study = {key: value for key, value in study.items() if key not in ("benchmark", "smoke", "provenance")}
         write_result(args.name, study, started_at, script_command(__file__, argv), smoke=args.smoke)
 
 

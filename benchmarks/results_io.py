@@ -96,10 +96,11 @@ def write_result(name: str, payload: dict, started_at: float, command: str, smok
     """Print the result as JSON and write it to benchmarks/results/<name>.json (smoke runs: <name>.smoke.json).
 
     `provenance` says how this file was made (its command, commit, machine); `runs` holds the provenance of each run
-    folder it aggregates, which may have been trained at other commits, on other machines, with other flags."""
+    folder it aggregates, which may have been trained at other commits, on other machines, with other flags: the runs
+    this process used, added to those the payload already names (a later stage keeps its earlier stages' runs)."""
     record = {"benchmark": name, "smoke": smoke, **payload, "provenance": provenance(started_at, command)}
     if RUNS_USED:
-        record["runs"] = runs_provenance(RUNS_USED)
+        record["runs"] = {**payload.get("runs", {}), **runs_provenance(RUNS_USED)}
     print(json.dumps(record, indent=2))
     return write_json(RESULTS_DIR / f"{name}{'.smoke' if smoke else ''}.json", record)
 

@@ -94,6 +94,23 @@ def test_the_final_stage_refuses_to_read_test_before_the_study_has_chosen(har_da
     assert not list(benchmark_outputs.runs.iterdir()) and not (benchmark_outputs.results / "test_reads.json").exists()
 
 
+def test_a_later_stage_keeps_the_provenance_of_the_runs_its_file_already_names(benchmark_outputs, monkeypatch):
+    """The final stage runs in its own process: the study's validation runs, reported beside its read, keep their
+    provenance in the rewritten file, and its own refit runs join them."""
+    from benchmarks import results_io
+
+    refit = benchmark_outputs.runs / "refit_pretrain_baseline_seed3407"
+    refit.mkdir()
+    (refit / "run_provenance.json").write_text(json.dumps({"git_sha": "bbb"}))
+    monkeypatch.setattr(results_io, "RUNS_USED", [refit])
+    validation = {"benchmarks/runs/har_gap/validation_pretrain_baseline_seed3407": {"git_sha": "aaa"}}
+    path = results_io.write_result("har_gap", {"runs": validation}, 0.0, "python benchmarks/har_gap.py --stages final")
+    runs = json.loads(path.read_text())["runs"]
+    assert runs["benchmarks/runs/har_gap/validation_pretrain_baseline_seed3407"] == {"git_sha": "aaa"}
+    assert [value for name, value in runs.items() if name.endswith("refit_pretrain_baseline_seed3407")] == [
+        {"git_sha": "bbb"}]
+
+
 def test_round_two_is_still_to_run_once_two_levers_beat_the_baseline():
     levers = scored(conv_stem=92.0, spectral_loss=91.0)
     assert har_gap.still_to_run(levers) == ["conv_stem+spectral_loss"]
