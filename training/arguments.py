@@ -18,6 +18,7 @@ from typing import Optional
 import yaml
 from transformers import HfArgumentParser, TrainingArguments
 
+from timemae_hf.data import SYNTHETIC_DATASET_NAME
 
 
 CONFIG_FILE_SUFFIXES = (".json", ".yaml", ".yml")
@@ -211,8 +212,9 @@ class DataTrainingArguments:
     dataset_name: Optional[str] = field(
         default=HAR_DATASET_NAME,
         metadata={
-            "help": "The data: 'har' (UCI HAR, from --data_dir; the default), a Hub dataset id, or a local folder "
-            "holding a saved or loadable `datasets` dataset. Ignored when --train_file is given."
+            "help": "The data: 'har' (UCI HAR, from --data_dir; the default), 'synthetic' (an endless stream of generated "
+            "univariate series, for pre-training one encoder for any data: timemae_hf.data.synthetic), a Hub dataset "
+            "id, or a local folder holding a saved or loadable `datasets` dataset. Ignored when --train_file is given."
         },
     )
     dataset_config_name: Optional[str] = field(
@@ -325,6 +327,11 @@ class DataTrainingArguments:
     def is_har(self) -> bool:
         """Whether the data is UCI HAR (the named dataset, not files)."""
         return self.train_file is None and self.dataset_name == HAR_DATASET_NAME
+
+    @property
+    def is_synthetic(self) -> bool:
+        """Whether the data is the generated corpus of `timemae_hf.data.synthetic` (an endless, unlabelled stream)."""
+        return self.train_file is None and self.dataset_name == SYNTHETIC_DATASET_NAME
 
 
 def check_something_to_do(training_args: TrainingArguments, script: str):

@@ -17,8 +17,11 @@ from timemae_hf.data import (
     default_har_path,
     load_har,
     load_timeseries_dataset,
+    synthetic_series_dataset,
+    synthetic_series_stream,
     validation_split_description,
 )
+from timemae_hf.data.synthetic import SyntheticSeriesConfig
 from timemae_hf.training import small_data_batch_size
 from timemae_hf.training.model_card import TrainingDataCard, har_training_data
 
@@ -30,20 +33,27 @@ SPLIT_ARGUMENTS = {"train": "--train_file", "validation": "--validation_file", "
 
 
 def load_splits(
-    data_args: DataTrainingArguments, seed: int, streaming: bool = False
+    data_args: DataTrainingArguments, seed: int, streaming: bool = False, stream_start: int = 0
 ) -> Union[DatasetDict, IterableDatasetDict]:
     """
     The "train", "validation" and (when the data has one) "test" splits the arguments name, each cut to its
     `max_*_samples` by a seeded shuffle (files are often ordered by class, so a plain head would hold few classes).
 
     - `--dataset_name har` (the default): UCI HAR from `--data_dir`, as `timemae_hf.data.load_har` reads it.
+    - `--dataset_name synthetic`: the generated corpus of `timemae_hf.data.synthetic`, seeded by `seed`: an endless
+      "train" stream from series `stream_start` on, and a fixed "validation" set drawn from a separate stream.
     - otherwise `timemae_hf.data.load_timeseries_dataset` on `--dataset_name` or `--train_file` (+ validation/test
       files), with the column names, the group column and the validation fraction of `data_args`.
 
     `streaming` (pre-training only) returns an `IterableDatasetDict`; its `max_*_samples` take the first windows.
     Raises `ValueError` naming the argument to change when the data cannot be read, before any model is built.
     """
-    splits = _load_har(data_args) if data_args.is_har else _load_timeseries(data_args, seed, streaming)
+    if data_args.is_har:
+        splits = _load_har(data_args)
+    elif data_args.is_synthetic:
+        splits = _load_synthetic(data_args, seed, stream_start)
+    else:
+        splits = _load_timeseries(data_args, seed, streaming)
     for split, limit_name in SPLIT_LIMITS.items():
         limit = getattr(data_args, limit_name)
         if limit is None or split not in splits:
@@ -68,6 +78,14 @@ def _load_har(data_args: DataTrainingArguments) -> DatasetDict:
             "$TIMEMAE_HAR_PATH) at 'UCI HAR Dataset.zip' or its extracted folder, or give your own data with "
             "--dataset_name or --train_file."
         ) from error
+
+
+def _load_synthetic(data_args: DataTrainingArguments, seed: int, stream_start: int) -> IterableDatasetDict:
+    config = SyntheticSeriesConfig(length=data_args.synthetic_length, seed=seed)
+    return IterableDatasetDict(
+        train=synthetic_series_stream(config, start_index=stream_start),
+        validation=synthetic_series_dataset(data_args.synthetic_validation_series, config),
+    )
 
 
 def har_source(data_args: DataTrainingArguments) -> str:
@@ -141,6 +159,8 @@ def data_source(data_args: DataTrainingArguments) -> str:
     """The data as the user named it, for messages."""
     if data_args.is_har:
         return f"HAR from {har_source(data_args)}"
+    if data_args.is_synthetic:
+        return "the synthetic corpus (--dataset_name synthetic)"
     if data_args.train_file:
         return f"--train_file {data_args.train_file!r}"
     return f"--dataset_name {data_args.dataset_name!r}"
@@ -196,6 +216,21 @@ def training_data_card(
     splits: Union[DatasetDict, IterableDatasetDict], data_args: DataTrainingArguments, refit: bool = False
 ) -> TrainingDataCard:
     """What the model card says about `splits` (as loaded, before `refit_splits`): name, channels, validation split."""
+    if data_args.is_synthetic:
+        return TrainingDataCard(
+            name="synthetic series (timemae_hf.data.synthetic)",
+            validation_split=f"{data_args.synthetic_validation_series} series of a separate generated stream",
+            description=(
+                "a univariate series generated on the fly: Gaussian-process samples of composed kernels, their "
+                "mixtures through random causal graphs, sinusoids, AR(2) noise, random walks, square and sawtooth "
+                "waves, piecewise trends and spike trains, at random scales and offsets; no real data"
+            ),
+            tags=["synthetic-data"],
+            limitations=(
+                "Pre-trained on generated series only: no real recording was seen. How well its features serve a "
+                "real data set is measured in the project's benchmarks, not guaranteed."
+            ),
+        )
     validation = validation_split_description(splits) if "validation" in splits else None
     num_train_windows = None if isinstance(splits["train"], IterableDataset) else len(splits["train"])
     if refit and "validation" in splits:

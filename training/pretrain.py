@@ -1,12 +1,14 @@
 #!/usr/bin/env python
 """
-Pre-train TimeMAE with transformers' `Trainer`, on one process or under `accelerate launch`, on UCI HAR or on any
-multivariate time series (`--train_file`, `--dataset_name`).
+Pre-train TimeMAE with transformers' `Trainer`, on one process or under `accelerate launch`, on UCI HAR, on any
+multivariate time series (`--train_file`, `--dataset_name`), or on an endless stream of generated series
+(`--dataset_name synthetic`, the corpus of the universal encoder `timemae-base`).
 
     python training/pretrain.py training/configs/har_native.yaml
     python training/pretrain.py training/configs/har_native.yaml --num_train_epochs 3 --output_dir runs/native-3ep
     python training/pretrain.py training/configs/pretrain_default.yaml --train_file my_data.npz --output_dir runs/mine
     accelerate launch --num_processes 2 training/pretrain.py training/configs/har_native.yaml
+    accelerate launch training/pretrain.py training/configs/timemae_base.yaml
 
 Arguments come from the command line, or from a JSON/YAML file followed by overriding command-line arguments
 (`--help` lists them all). Every `probe_every_n_epochs` epochs the frozen encoder is linear-probed on the validation
@@ -26,7 +28,9 @@ from data_setup import apply_min_train_steps, check_splits, fit_batch_size_to_sp
 from logging_setup import setup_logging
 from model_setup import build_model
 from run_provenance import write_run_provenance
-from transformers import HfArgumentParser, set_seed
+from transformers import HfArgumentParser, TrainerState, set_seed
+from transformers.trainer import TRAINER_STATE_NAME
+from transformers.trainer_utils import get_last_checkpoint
 
 from timemae_hf import TimeMAEForPreTraining
 from timemae_hf.training import (
@@ -62,6 +66,17 @@ class PretrainingDataArguments(DataTrainingArguments):
         },
     )
 
+    synthetic_length: int = field(
+        default=512,
+        metadata={"help": "With --dataset_name synthetic: steps of every generated series (the model's context_length)."},
+    )
+    synthetic_validation_series: int = field(
+        default=1024,
+        metadata={
+            "help": "With --dataset_name synthetic: series of the validation set (a separate generated stream, in "
+            "memory), for the validation loss."
+        },
+    )
     probe_every_n_epochs: int = field(
         default=5,
         metadata={
@@ -84,6 +99,8 @@ class PretrainingDataArguments(DataTrainingArguments):
             raise ValueError(f"--probe_every_n_epochs must be at least 1, got {self.probe_every_n_epochs}.")
         if self.streaming and self.is_har:
             raise ValueError("--streaming reads --dataset_name or --train_file; HAR is small enough to load: drop it.")
+        if self.is_synthetic:
+            self.streaming = True  # an endless generated stream
 
 
 def main():
@@ -103,8 +120,9 @@ def main():
 
     set_seed(training_args.seed)
 
+    stream_start = synthetic_stream_start(data_args, training_args)
     with training_args.main_process_first(desc="loading the data"):
-        splits = load_splits(data_args, training_args.seed, streaming=data_args.streaming)
+        splits = load_splits(data_args, training_args.seed, streaming=data_args.streaming, stream_start=stream_start)
         check_splits(splits, training_args, data_args, needs_labels=False)
         data_card = training_data_card(splits, data_args, refit=training_args.refit)
         if training_args.refit:
@@ -179,6 +197,39 @@ def main():
     else:
         trainer.create_model_card(**card_kwargs)
     trainer.end_training()  # a multi-process run leaves its process group cleanly (see TimeMAETrainer.end_training)
+
+
+def synthetic_stream_start(data_args: PretrainingDataArguments, training_args: TimeMAETrainingArguments) -> int:
+    """
+    The index of the synthetic series a run starts reading at: 0, or for a run resumed from a checkpoint the first
+    series it has not read yet (optimizer steps x global batch), so the stream continues instead of starting over.
+    Trainer's own way to resume a stream, reading and discarding every batch already seen, would generate them all
+    again; it is switched off (`ignore_data_skip`) since the stream starts at the right place.
+    """
+    checkpoint = training_args.resume_from_checkpoint
+    if not data_args.is_synthetic or not checkpoint:
+        return 0
+    if checkpoint is True or str(checkpoint).lower() == "true":
+        checkpoint = get_last_checkpoint(training_args.output_dir)
+        if checkpoint is None:
+            raise ValueError(
+                f"--resume_from_checkpoint true, but {training_args.output_dir!r} holds no checkpoint-* folder: drop "
+                "the argument to start a new run, or name the checkpoint folder."
+            )
+        training_args.resume_from_checkpoint = checkpoint
+    state_file = os.path.join(checkpoint, TRAINER_STATE_NAME)
+    if not os.path.isfile(state_file):
+        raise ValueError(
+            f"--resume_from_checkpoint {checkpoint!r} has no {TRAINER_STATE_NAME}: name a checkpoint-* folder written "
+            "by this script."
+        )
+    global_step = TrainerState.load_from_json(state_file).global_step
+    training_args.ignore_data_skip = True
+    global_batch = (
+        training_args.per_device_train_batch_size * training_args.world_size * training_args.gradient_accumulation_steps
+    )
+    logger.info(f"Resuming at step {global_step}: the synthetic stream continues at series {global_step * global_batch}.")
+    return global_step * global_batch
 
 
 def check_streaming(data_args: PretrainingDataArguments, training_args: TimeMAETrainingArguments):
