@@ -64,6 +64,13 @@ IGNORED_CODEWORD_ID = -100
 @dataclass
 class TimeMAEModelOutput(ModelOutput):
     r"""
+    A channel-independent model (`channel_independent=True`, C = `num_input_channels`) encodes each channel alone and
+    returns PatchTST's layout: `last_hidden_state` `(batch_size, C, num_patches, hidden_size)`, `patch_mask`
+    `(batch_size, C, num_patches)`, and `pooler_output` `(batch_size, C * hidden_size)`, each channel's pooled features
+    side by side in channel order (`channel_pooling="concat"`), or `(batch_size, hidden_size)`, their mean
+    (`"mean"`). Its `hidden_states` and `attentions` keep the encoder's layout, one row per window-channel
+    (`batch_size * C`, row `b * C + c` for channel c of window b).
+
     last_hidden_state (`torch.FloatTensor` of shape `(batch_size, num_patches, hidden_size)`):
         Encoder output for every patch.
     pooler_output (`torch.FloatTensor` of shape `(batch_size, hidden_size)`):
@@ -92,6 +99,10 @@ class TimeMAEForPreTrainingOutput(ModelOutput):
     `int(mask_ratio * its observed patches)` patches, so windows differ in how many visible and masked patches they
     have: `num_visible_patches` and `num_masked_patches` below are then the batch's largest counts, and the slots a
     window does not fill are ignored by every loss and metric (their `codeword_ids` are -100).
+
+    A channel-independent model (`channel_independent=True`) pre-trains on every channel as a window of its own:
+    `batch_size` below is then `batch_size * num_input_channels`, row `b * num_input_channels + c` for channel c of
+    window b.
 
     loss (`torch.FloatTensor` of shape `()`):
         `mrr_loss_weight * mrr_loss + mcc_loss_weight * mcc_loss`, plus `spectral_loss_weight * spectral_loss` when
@@ -198,6 +209,37 @@ def sort_valid_slots_in_time_order(index: torch.LongTensor, valid: torch.BoolTen
     return sorted_keys.remainder(num_patches), sorted_keys < num_patches
 
 
+def resize_observed_part(values: torch.Tensor, observed: torch.BoolTensor | None, length: int) -> torch.Tensor:
+    """
+    Resample every window-channel of `values` (batch, time, channels) to `length` steps: (batch, length, channels).
+
+    Why: one encoder for series of every length (Mantis resizes every series to 512 steps by linear interpolation).
+    Each window-channel's observed part, from its first to its last observed step per `observed` (bool, the shape of
+    `values`; None when all are observed), is read as the line through its observed values (unobserved steps inside
+    it are interpolated between their observed neighbours) at `length` evenly spaced points, both ends kept
+    (`align_corners=True`): `np.interp(np.linspace(first, last, length), observed_steps, observed_values)`. One
+    observed step gives a constant series; a window-channel with no observed value gives a constant 0.
+    """
+    time = values.shape[1]
+    observed = torch.ones_like(values, dtype=torch.bool) if observed is None else observed
+    steps = torch.arange(time, device=values.device).view(1, time, 1)
+    # For every step, the nearest observed step at or before it (-1 if none) and at or after it (`time` if none).
+    previous = torch.where(observed, steps, -1).cummax(dim=1).values
+    following = time - 1 - torch.where(observed.flip(1), steps, -1).cummax(dim=1).values.flip(1)
+    first, last = following[:, :1], previous[:, -1:]  # (batch, 1, channels)
+    has_observed = last >= 0
+    first, last = torch.where(has_observed, first, 0), torch.where(has_observed, last, 0)
+    points = torch.arange(length, device=values.device).view(1, length, 1)
+    positions = first + (last - first) * points / max(length - 1, 1)  # float32 (batch, length, channels)
+    left = previous.gather(1, positions.floor().long()).clamp(min=0)
+    right = following.gather(1, positions.ceil().long()).clamp(max=time - 1)
+    gap = right - left
+    weight = torch.where(gap > 0, (positions - left) / gap.clamp(min=1), 0.0).to(values.dtype)
+    left_values, right_values = values.gather(1, left), values.gather(1, right)
+    resized = left_values + weight * (right_values - left_values)
+    return resized.masked_fill(~has_observed, 0.0)
+
+
 class TimeMAEPatchProjection(nn.Linear):
     """The patch -> hidden_size projection. A class of its own so that it keeps PyTorch's default initialisation (that
     of the original's strided Conv1d) rather than BERT's std 0.02, which would leave the codeword targets as noise."""
@@ -207,7 +249,7 @@ class TimeMAEConvStem(nn.Module):
     """
     The multi-scale stem of `patch_embedding_type="conv"` (MiniRocket's dilated kernels as InceptionTime's parallel
     branches): one Conv1d per `conv_stem_dilations` over the whole window, zero-padded so that step t stays at t, then
-    GELU; the branches' outputs are stacked behind the input channels, (batch, time, num_input_channels) ->
+    GELU; the branches' outputs are stacked behind the input channels, (batch, time, `config.encoded_channels`) ->
     (batch, time, `output_channels(config)`), so the per-patch projection reads rhythm longer than a patch.
     """
 
@@ -215,7 +257,7 @@ class TimeMAEConvStem(nn.Module):
         super().__init__()
         kernel_size = config.conv_stem_kernel_size
         self.branches = nn.ModuleList(
-            nn.Conv1d(config.num_input_channels, config.conv_stem_channels, kernel_size, dilation=dilation,
+            nn.Conv1d(config.encoded_channels, config.conv_stem_channels, kernel_size, dilation=dilation,
                       padding=dilation * (kernel_size - 1) // 2)
             for dilation in config.conv_stem_dilations
         )  # fmt: skip
@@ -223,7 +265,7 @@ class TimeMAEConvStem(nn.Module):
 
     @staticmethod
     def output_channels(config: TimeMAEConfig) -> int:
-        return config.num_input_channels + len(config.conv_stem_dilations) * config.conv_stem_channels
+        return config.encoded_channels + len(config.conv_stem_dilations) * config.conv_stem_channels
 
     def forward(self, series: torch.Tensor) -> torch.Tensor:
         channels_first = series.transpose(1, 2)
@@ -235,9 +277,11 @@ class TimeMAEPatchEmbeddings(nn.Module):
     """
     Checks and normalises `past_values` (batch, time <= context_length, num_input_channels), right-pads them to
     `config.padded_length` steps, cuts them into patches of `patch_length` steps starting every `patch_stride` steps
-    and projects each patch to `hidden_size`: (batch, num_patches, hidden_size). The projection is what adapts a
-    series of any channel count to BERT's width (TimeMAE's strided Conv1d, written as a Linear on the flattened patch,
-    which is the same map); with `patch_embedding_type="conv"` it reads the conv stem's features of the patch's steps.
+    and projects each patch to `hidden_size`: (batch, num_patches, hidden_size). With `resize_to_context_length` any
+    time is taken and resized to `context_length`; with `channel_independent` every channel is a window of its own
+    (batch * num_input_channels windows of one channel). The projection is what adapts a series to BERT's width
+    (TimeMAE's strided Conv1d, written as a Linear on the flattened patch, which is the same map); with
+    `patch_embedding_type="conv"` it reads the conv stem's features of the patch's steps.
 
     Normalisation: the dataset's channel statistics (`channel_mean`/`channel_std`), then with `scaling="std"` each
     window-channel's own mean and standard deviation over its observed steps (transformers' `PatchTSTStdScaler`), whose
@@ -257,7 +301,7 @@ class TimeMAEPatchEmbeddings(nn.Module):
         self.patch_length = config.patch_length
         self.patch_stride = config.patch_stride
         self.stem = TimeMAEConvStem(config) if config.patch_embedding_type == "conv" else None
-        step_channels = config.num_input_channels if self.stem is None else TimeMAEConvStem.output_channels(config)
+        step_channels = config.encoded_channels if self.stem is None else TimeMAEConvStem.output_channels(config)
         self.projection = TimeMAEPatchProjection(config.patch_length * step_channels, config.hidden_size)
         self.normalize = config.channel_mean is not None
         if self.normalize:
@@ -267,7 +311,7 @@ class TimeMAEPatchEmbeddings(nn.Module):
         self.statistics_projection = None
         if config.window_statistics_as_features:
             self.statistics_projection = TimeMAEPatchProjection(
-                2 * config.num_input_channels, config.hidden_size, bias=False
+                2 * config.encoded_channels, config.hidden_size, bias=False
             )
 
     @property
@@ -285,8 +329,7 @@ class TimeMAEPatchEmbeddings(nn.Module):
         past_observed_mask: torch.Tensor | None = None,
         hidden_steps: torch.BoolTensor | None = None,
     ) -> tuple[torch.Tensor, torch.BoolTensor | None]:
-        past_values = check_past_values(past_values, self.config, self.projection.weight.dtype)
-        observed = check_past_observed_mask(past_observed_mask, past_values)
+        past_values, observed = self.windows(past_values, past_observed_mask)
         batch_size, length, _ = past_values.shape
         series, statistics = self.normalized_series(past_values, observed, hidden_steps)
         if self.stem is not None:
@@ -296,16 +339,57 @@ class TimeMAEPatchEmbeddings(nn.Module):
             patch_embeddings = patch_embeddings + self.statistics_projection(statistics).unsqueeze(1)
         return patch_embeddings, self.observed_patches(observed, batch_size, length)
 
+    def windows(
+        self, past_values: torch.Tensor, past_observed_mask: torch.Tensor | None
+    ) -> tuple[torch.Tensor, torch.BoolTensor | None]:
+        """
+        The checked input as the windows the encoder reads, (windows, time, `encoded_channels`), with their observed
+        mask (None when every value is observed): resized to `context_length` steps with `resize_to_context_length`;
+        with `channel_independent`, normalised by the dataset statistics (one per channel) and split so that each
+        channel is a window of its own, window `b * num_input_channels + c` holding channel c of window b.
+        """
+        past_values = check_past_values(past_values, self.config, self.projection.weight.dtype)
+        observed = check_past_observed_mask(past_observed_mask, past_values)
+        if self.config.resize_to_context_length:
+            past_values, observed = self.resized(past_values, observed)
+        if self.config.channel_independent:
+            if self.normalize:
+                past_values = (past_values - self.channel_mean) / self.channel_std
+            past_values = past_values.transpose(1, 2).flatten(0, 1).unsqueeze(-1)
+            if observed is not None:
+                observed = observed.transpose(1, 2).flatten(0, 1).unsqueeze(-1)
+        return past_values, observed
+
+    def resized(
+        self, past_values: torch.Tensor, observed: torch.BoolTensor | None
+    ) -> tuple[torch.Tensor, torch.BoolTensor | None]:
+        """`resize_observed_part` to `context_length` steps, after which every step counts as observed (the mask is
+        None). Fully observed windows of that length are returned as they are."""
+        length, context_length = past_values.shape[1], self.config.context_length
+        if length == context_length and observed is None:
+            return past_values, None
+        if length > context_length:
+            logger.warning_once(
+                f"Input longer than context_length={context_length} steps is resampled down to it "
+                "(resize_to_context_length=True), so detail shorter than a resampled step is lost; a model with a "
+                "larger context_length keeps it."
+            )
+        compiling = torch.compiler.is_compiling() or torch.jit.is_tracing()
+        if length == context_length and not compiling and bool(observed.all()):
+            return past_values, None
+        return resize_observed_part(past_values, observed, context_length), None
+
     def normalized_series(
         self, past_values: torch.Tensor, observed: torch.BoolTensor | None, hidden_steps: torch.BoolTensor | None = None
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """
-        The checked input (batch, time, channels) normalised and zero-padded at the end to (batch, padded_length,
-        channels), with unobserved and hidden steps at 0; and, with `window_statistics_as_features`, each
-        window-channel's mean and log standard deviation (batch, 2 * channels), else None.
+        The windows (batch, time, channels) normalised (dataset statistics, unless `windows` already applied them
+        before splitting the channels) and zero-padded at the end to (batch, padded_length, channels), with
+        unobserved and hidden steps at 0, and scaled with `scaling="std"`; and, with `window_statistics_as_features`,
+        each window-channel's mean and log standard deviation (batch, 2 * channels), else None.
         """
         length = past_values.shape[1]
-        if self.normalize:
+        if self.normalize and not self.config.channel_independent:
             past_values = (past_values - self.channel_mean) / self.channel_std
         seen = observed
         if hidden_steps is not None:
@@ -337,8 +421,7 @@ class TimeMAEPatchEmbeddings(nn.Module):
     def patch_values(self, past_values: torch.Tensor, past_observed_mask: torch.Tensor | None = None) -> torch.Tensor:
         """(batch, num_patches, patch_length, channels): the normalised values of each patch, before the stem and the
         projection (the spectral target's input)."""
-        past_values = check_past_values(past_values, self.config, self.projection.weight.dtype)
-        series, _ = self.normalized_series(past_values, check_past_observed_mask(past_observed_mask, past_values))
+        series, _ = self.normalized_series(*self.windows(past_values, past_observed_mask))
         return series.unfold(1, self.patch_length, self.patch_stride).transpose(2, 3)
 
     def steps_of_patches(self, patch_weights: torch.Tensor) -> torch.BoolTensor:
@@ -375,6 +458,14 @@ class TimeMAEPatchEmbeddings(nn.Module):
         if bool(patch_mask.all()):
             return None
         empty_windows = (~patch_mask.any(dim=1)).nonzero().flatten().tolist()
+        if empty_windows and self.config.channel_independent:
+            channels = self.config.num_input_channels
+            empty = [f"window {index // channels} channel {index % channels}" for index in empty_windows[:10]]
+            raise ValueError(
+                f"{', '.join(empty)} of the batch have no observed value, and a channel-independent model encodes "
+                "every channel alone: drop or fill those channels, or set `resize_to_context_length=True`, which "
+                "encodes them as a constant 0."
+            )
         if empty_windows:
             raise ValueError(
                 f"Window(s) {empty_windows[:10]} of the batch have no observed value (`past_observed_mask` is 0 "
@@ -441,14 +532,14 @@ class TimeMAESpectralHead(nn.Module):
     """
     The head of the spectral loss (`spectral_loss_weight > 0`): predicts a masked patch's amplitude spectrum from the
     regressor's prediction of its representation, (batch, k, hidden_size) -> (batch, k, (patch_length // 2 + 1) *
-    num_input_channels), one value per frequency bin and channel (see [`amplitude_spectra`]).
+    encoded_channels), one value per frequency bin and channel (see [`amplitude_spectra`]).
     """
 
     def __init__(self, config: TimeMAEConfig):
         super().__init__()
         self.dense = nn.Linear(config.hidden_size, config.hidden_size)
         self.activation = nn.GELU()
-        self.decoder = nn.Linear(config.hidden_size, (config.patch_length // 2 + 1) * config.num_input_channels)
+        self.decoder = nn.Linear(config.hidden_size, (config.patch_length // 2 + 1) * config.encoded_channels)
 
     def forward(self, representations: torch.Tensor) -> torch.Tensor:
         return self.decoder(self.activation(self.dense(representations)))
@@ -510,13 +601,14 @@ class TimeMAERegressor(nn.Module):
 def check_past_values(past_values: torch.Tensor, config: TimeMAEConfig, dtype: torch.dtype) -> torch.Tensor:
     """
     Validate `past_values` against the config and return it as (batch, time, num_input_channels) in the model's
-    `dtype`, with `time <= context_length`. Floating input of another dtype is cast, as transformers' vision models
-    cast `pixel_values`, so float64 numpy data reaches a float32 model and float32 data a bf16 one; wrong shapes,
-    empty batches and non-finite values fail with the expected shape or the fix instead of a matmul error.
+    `dtype`, with `time <= context_length` (any `time` with `resize_to_context_length`). Floating input of another
+    dtype is cast, as transformers' vision models cast `pixel_values`, so float64 numpy data reaches a float32 model
+    and float32 data a bf16 one; wrong shapes, empty batches and non-finite values fail with the expected shape or the
+    fix instead of a matmul error.
     """
-    expected = (
-        f"(batch_size, time <= context_length={config.context_length}, num_input_channels={config.num_input_channels})"
-    )
+    longest = None if config.resize_to_context_length else config.context_length
+    time = "time" if longest is None else f"time <= context_length={longest}"
+    expected = f"(batch_size, {time}, num_input_channels={config.num_input_channels})"
     if not isinstance(past_values, torch.Tensor):
         raise TypeError(f"`past_values` must be a torch.Tensor of shape {expected}, got {type(past_values).__name__}.")
     if not past_values.is_floating_point():
@@ -534,15 +626,20 @@ def check_past_values(past_values: torch.Tensor, config: TimeMAEConfig, dtype: t
             f"`past_values` is an empty batch (shape {tuple(past_values.shape)}): pass at least one window, or skip "
             "the call when there is nothing to encode."
         )
-    if channels != config.num_input_channels or not 1 <= length <= config.context_length:
+    if channels != config.num_input_channels or not 1 <= length <= (longest or length):
         if (channels, length) == (config.context_length, config.num_input_channels):
             hint = " It looks channels-first (batch, channels, time): pass `past_values.transpose(1, 2)`."
         elif channels != config.num_input_channels:
             hint = f" The model was configured for {config.num_input_channels} channels, the input has {channels}."
+            if config.channel_independent:
+                hint += (
+                    " Its weights do not depend on the channel count (channel_independent=True): load it with "
+                    f"`from_pretrained(path, num_input_channels={channels})`."
+                )
         else:
             hint = (
                 f" The model takes windows of at most {config.context_length} steps (shorter ones are padded): crop "
-                "the input, or build a model with a larger `context_length`."
+                "the input, build a model with a larger `context_length`, or set `resize_to_context_length=True`."
             )
         raise ValueError(f"`past_values` must have shape {expected}, got {tuple(past_values.shape)}.{hint}")
     past_values = past_values.to(dtype)
@@ -755,7 +852,9 @@ class TimeMAEModel(TimeMAEPreTrainedModel):
     def get_input_embeddings(self):
         return self.embeddings.patch_embeddings
 
-    @capture_outputs
+    # hidden_states[-1] is the last layer's output as captured (`last_hidden_state`, which a channel-independent
+    # model reshapes to (batch, C, ...) while its captured layers stay one row per window-channel).
+    @capture_outputs(tie_last_hidden_states=False)
     def forward(
         self,
         past_values: torch.Tensor,
@@ -767,8 +866,10 @@ class TimeMAEModel(TimeMAEPreTrainedModel):
         r"""
         past_values (`torch.FloatTensor` of shape `(batch_size, time, num_input_channels)`):
             The input windows, `time <= context_length`; shorter windows are right-padded and the padding counts as
-            unobserved. `(batch_size, time)` is taken as one channel when `num_input_channels == 1`. No NaN: set
-            missing values to 0 and mark them in `past_observed_mask`.
+            unobserved. With `resize_to_context_length` any `time` is taken and each window-channel's observed part is
+            resampled to `context_length` steps (see [`resize_observed_part`]). `(batch_size, time)` is taken as one
+            channel when `num_input_channels == 1`. No NaN: set missing values to 0 and mark them in
+            `past_observed_mask`.
         past_observed_mask (`torch.Tensor` of shape `(batch_size, time, num_input_channels)`, *optional*):
             1 (or True) where a value is observed, 0 where it is missing or padding; a `(batch_size, time)` mask
             applies to every channel. Patches with no observed value
@@ -784,10 +885,18 @@ class TimeMAEModel(TimeMAEPreTrainedModel):
         embeddings, _, patch_mask = self.embeddings(past_values, past_observed_mask)
         attention_mask = padding_attention_mask(self.config, embeddings, patch_mask)
         last_hidden_state = self.encoder(embeddings, attention_mask=attention_mask).last_hidden_state
+        pooler_output = masked_mean(last_hidden_state, patch_mask)
+        patch_mask = all_patches_if_none(patch_mask, last_hidden_state)
+        if self.config.channel_independent:
+            # Window-channels b * C + c back to (batch, C, ...), PatchTST's layout; then the channels are pooled.
+            channels = self.config.num_input_channels
+            last_hidden_state, patch_mask, pooler_output = (
+                tensor.unflatten(0, (-1, channels)) for tensor in (last_hidden_state, patch_mask, pooler_output)
+            )
+            concat = self.config.channel_pooling == "concat"
+            pooler_output = pooler_output.flatten(1) if concat else pooler_output.mean(dim=1)
         return TimeMAEModelOutput(
-            last_hidden_state=last_hidden_state,
-            pooler_output=masked_mean(last_hidden_state, patch_mask),
-            patch_mask=all_patches_if_none(patch_mask, last_hidden_state),
+            last_hidden_state=last_hidden_state, pooler_output=pooler_output, patch_mask=patch_mask
         )
 
     @capture_outputs
@@ -1011,7 +1120,8 @@ class TimeMAEForPreTraining(TimeMAEPreTrainedModel):
             1 where a value is observed, 0 where it is missing or padding (`(batch_size, time)`: every channel).
             Patches with no observed value are never masked, encoded or counted in a loss.
         noise (`torch.FloatTensor` of shape `(batch_size, num_patches)`, *optional*):
-            Masking noise; the highest-noise observed patches are masked. Random when not given.
+            Masking noise; the highest-noise observed patches are masked. Random when not given. A
+            channel-independent model masks each channel on its own: `(batch_size * num_input_channels, num_patches)`.
         output_hidden_states (`bool`, *optional*):
             Also return the online encoder's hidden states over the visible patches.
         output_attentions (`bool`, *optional*):
@@ -1104,8 +1214,10 @@ def masked_mse(predicted: torch.Tensor, target: torch.Tensor, valid: torch.BoolT
 
 class TimeMAEForSequenceClassification(TimeMAEPreTrainedModel):
     """
-    TimeMAE encoder + linear head on the mean-pooled patch representations. `from_pretrained` on a pre-training
-    checkpoint loads the encoder and initialises the head (the momentum encoder, regressor and tokenizer are dropped).
+    TimeMAE encoder + linear head on the mean-pooled patch representations (`config.pooled_size` of them: a
+    channel-independent model's `"concat"` pooling gives `num_input_channels * hidden_size`). `from_pretrained` on a
+    pre-training checkpoint loads the encoder and initialises the head (the momentum encoder, regressor and tokenizer
+    are dropped).
 
     The loss follows `BertForSequenceClassification`: `config.problem_type` "regression" (MSE),
     "single_label_classification" (cross-entropy on class ids) or "multi_label_classification" (BCE with logits on
@@ -1120,7 +1232,7 @@ class TimeMAEForSequenceClassification(TimeMAEPreTrainedModel):
         self.num_labels = config.num_labels
         self.timemae = TimeMAEModel(config)
         self.dropout = nn.Dropout(config.classifier_dropout)
-        self.classifier = nn.Linear(config.hidden_size, config.num_labels)
+        self.classifier = nn.Linear(config.pooled_size, config.num_labels)
         self.post_init()
 
     @can_return_tuple

@@ -16,11 +16,13 @@ class TimeMAEConfig(PreTrainedConfig):
 
     Args:
         num_input_channels (`int`, *optional*, defaults to 9):
-            Number of variates (channels) of the input series.
+            Number of variates (channels) of the input series. With `channel_independent` the weights do not depend
+            on it, except a `"concat"` classifier head's.
         context_length (`int`, *optional*, defaults to 128):
             The longest window the model takes. Shorter windows are right-padded by the model and the padding counts
-            as unobserved (see `past_observed_mask`). If it is not a multiple of `patch_length`, inputs are
-            zero-padded at the end to the next multiple, as the original TimeMAE code does.
+            as unobserved (see `past_observed_mask`); with `resize_to_context_length` every window is resampled to
+            this length instead. If it is not a multiple of `patch_length`, inputs are zero-padded at the end to the
+            next multiple, as the original TimeMAE code does.
         patch_length (`int`, *optional*):
             Time steps per patch (TimeMAE's `wave_length`). Defaults to [`~TimeMAEConfig.default_patch_length`] of
             `context_length` (8 for 128 steps, the paper's HAR setting); the config stores the number it chose, so a
@@ -53,13 +55,27 @@ class TimeMAEConfig(PreTrainedConfig):
             With `scaling="std"`, give the model back what scaling removed: each window-channel's mean and log
             standard deviation, projected to `hidden_size` and added to every patch embedding (a posture lives in the
             mean of the gravity channels).
+        channel_independent (`bool`, *optional*, defaults to `False`):
+            Encode each channel of a window alone with the same univariate encoder (PatchTST's channel independence):
+            the patch projection reads one channel, so the weights do not depend on `num_input_channels` and a
+            pre-trained encoder serves data with any channel count (`from_pretrained(path, num_input_channels=C)`).
+            The dataset statistics still apply per channel; pre-training treats every channel as a window of its own.
+        channel_pooling (`str`, *optional*, defaults to `"concat"`):
+            How a channel-independent model pools its channels into one series representation: `"concat"` puts each
+            channel's pooled features side by side (`num_input_channels * hidden_size` values, in channel order),
+            `"mean"` averages them (`hidden_size` values, the same size for every channel count).
+        resize_to_context_length (`bool`, *optional*, defaults to `False`):
+            Accept series of any length: each window-channel's observed part (first to last observed step, gaps
+            filled linearly) is resampled linearly to exactly `context_length` steps before normalisation, as Mantis
+            resizes every series to 512 (see [`resize_observed_part`]). Every step then counts as observed; a
+            window-channel with no observed value becomes a constant 0.
         spectral_loss_weight (`float`, *optional*, defaults to 0.0):
             Weight of an added pre-training loss: a small head predicts each masked patch's amplitude spectrum (|rFFT|
             over its steps, per channel, of the normalised values the model read) from the regressor's output, scored
             by MSE. 0 (the default) leaves TimeMAE's loss as it is and builds no head.
         hidden_size (`int`, *optional*, defaults to 64):
-            Width of the encoder; patches are projected from `patch_length * num_input_channels` values (with the
-            conv stem: `patch_length` times its output channels) to this size.
+            Width of the encoder; patches are projected from `patch_length * encoded_channels` values (with the conv
+            stem: `patch_length` times its output channels) to this size.
         num_hidden_layers (`int`, *optional*, defaults to 8):
             Number of `BertLayer`s in the encoder.
         num_attention_heads (`int`, *optional*, defaults to 4):
@@ -141,6 +157,9 @@ class TimeMAEConfig(PreTrainedConfig):
     conv_stem_dilations: list[int] | None = None
     scaling: str | None = None
     window_statistics_as_features: bool = False
+    channel_independent: bool = False
+    channel_pooling: str = "concat"
+    resize_to_context_length: bool = False
     spectral_loss_weight: float = 0.0
     hidden_size: int = 64
     num_hidden_layers: int = 8
@@ -229,6 +248,20 @@ class TimeMAEConfig(PreTrainedConfig):
         """Patches hidden from the online encoder per window (TimeMAE: `int(mask_ratio * num_patches)`)."""
         return int(self.mask_ratio * self.num_patches)
 
+    @property
+    def encoded_channels(self) -> int:
+        """Channels of each window the encoder reads: 1 with `channel_independent` (every channel is a window of its
+        own), else `num_input_channels`."""
+        return 1 if self.channel_independent else self.num_input_channels
+
+    @property
+    def pooled_size(self) -> int:
+        """Size of the series representation (`pooler_output`): `num_input_channels * hidden_size` for a
+        channel-independent model with `channel_pooling="concat"`, else `hidden_size`."""
+        if self.channel_independent and self.channel_pooling == "concat":
+            return self.num_input_channels * self.hidden_size
+        return self.hidden_size
+
     def validate(self):
         """Raise a `ValueError` naming the field to change when the combination cannot build a model."""
         for name in ("num_input_channels", "context_length", "patch_length", "patch_stride", "hidden_size",
@@ -283,13 +316,15 @@ class TimeMAEConfig(PreTrainedConfig):
                 if len(getattr(self, name)) != self.num_input_channels:
                     raise ValueError(
                         f"`{name}` has {len(getattr(self, name))} values but num_input_channels="
-                        f"{self.num_input_channels}: give one value per channel."
+                        f"{self.num_input_channels}: give one value per channel (with `channel_mean` and "
+                        "`channel_std` as keywords beside `num_input_channels`, or None for both)."
                     )
             if any(not std > 0 for std in self.channel_std):
                 raise ValueError(f"`channel_std` must be positive for every channel, got {self.channel_std}.")
 
     def validate_levers(self):
-        """The options beside TimeMAE's own behaviour: patch embedding, per-window scaling and the spectral loss."""
+        """The options beside TimeMAE's own behaviour: patch embedding, per-window scaling, channel independence,
+        resizing and the spectral loss."""
         if self.patch_embedding_type not in PATCH_EMBEDDING_TYPES:
             raise ValueError(
                 f"`patch_embedding_type` must be one of {PATCH_EMBEDDING_TYPES}, got {self.patch_embedding_type!r}."
@@ -315,6 +350,19 @@ class TimeMAEConfig(PreTrainedConfig):
                 "`window_statistics_as_features=True` gives back the statistics that per-window scaling removes; it "
                 "needs `scaling='std'`. Set scaling='std' or drop window_statistics_as_features."
             )
+        for name in ("channel_independent", "resize_to_context_length"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"`{name}` must be True or False, got {getattr(self, name)!r}.")
+        if self.channel_pooling not in CHANNEL_POOLINGS:
+            raise ValueError(
+                f"`channel_pooling` must be one of {CHANNEL_POOLINGS} (how a channel-independent model pools its "
+                f"channels), got {self.channel_pooling!r}."
+            )
+        if self.channel_pooling != "concat" and not self.channel_independent:
+            raise ValueError(
+                f"`channel_pooling={self.channel_pooling!r}` pools the channels of a channel-independent model; this "
+                "one encodes all channels together. Set channel_independent=True or drop channel_pooling."
+            )
         if not self.spectral_loss_weight >= 0.0:
             raise ValueError(
                 f"`spectral_loss_weight` must be 0 (off) or positive, got {self.spectral_loss_weight}."
@@ -323,6 +371,7 @@ class TimeMAEConfig(PreTrainedConfig):
 
 PATCH_EMBEDDING_TYPES = ("linear", "conv")
 SCALINGS = (None, "std")
+CHANNEL_POOLINGS = ("concat", "mean")
 DEFAULT_CONV_STEM_DILATIONS = (1, 2, 4, 8)
 
 
