@@ -1,5 +1,6 @@
 """Tests of the options that let one pre-trained univariate encoder serve any series: channel independence (any
-channel count), resizing to `context_length` (any length), and the robustness they promise on degenerate series."""
+channel count), resizing to `context_length` (any length), the robustness they promise on degenerate series, and the
+first-difference view."""
 
 import json
 
@@ -19,7 +20,7 @@ from test_modeling_common import (  # noqa: F401 (pytest_generate_tests parametr
     pytest_generate_tests,
 )
 
-NEW_OPTIONS = ("channel_independent", "channel_pooling", "resize_to_context_length")
+NEW_OPTIONS = ("channel_independent", "channel_pooling", "resize_to_context_length", "first_difference_view")
 CHANNEL_INDEPENDENT = dict(channel_independent=True)
 ANY_SERIES = dict(
     channel_independent=True, resize_to_context_length=True, scaling="std", window_statistics_as_features=True
@@ -64,7 +65,8 @@ def test_defaults_leave_every_option_off_and_saved_configs_name_them():
     assert (config.channel_independent, config.channel_pooling, config.resize_to_context_length) == (
         False, "concat", False
     )  # fmt: skip
-    assert (config.encoded_channels, config.pooled_size) == (9, 64)
+    assert config.first_difference_view is False
+    assert (config.encoded_channels, config.step_channels, config.pooled_size) == (9, 9, 64)
     saved = config.to_dict()
     assert all(name in saved for name in NEW_OPTIONS)
 
@@ -74,6 +76,7 @@ def test_defaults_leave_every_option_off_and_saved_configs_name_them():
     (dict(channel_pooling="mean"), "Set channel_independent=True or drop channel_pooling"),
     (dict(channel_independent="yes"), "`channel_independent` must be True or False"),
     (dict(resize_to_context_length=1), "`resize_to_context_length` must be True or False"),
+    (dict(first_difference_view=None), "`first_difference_view` must be True or False"),
 ])  # fmt: skip
 def test_bad_options_get_an_error_naming_the_fix(options, message):
     with pytest.raises(ValueError, match=message):
@@ -88,8 +91,9 @@ def test_a_default_model_saved_before_the_options_existed_loads_with_the_same_ou
     model.save_pretrained(tmp_path)
     saved = json.loads((tmp_path / "config.json").read_text())
     assert {name: saved[name] for name in NEW_OPTIONS} == dict(
-        channel_independent=False, channel_pooling="concat", resize_to_context_length=False
-    )
+        channel_independent=False, channel_pooling="concat", resize_to_context_length=False,
+        first_difference_view=False,
+    )  # fmt: skip
     for name in NEW_OPTIONS:  # as config.json was written before these options existed
         del saved[name]
     (tmp_path / "config.json").write_text(json.dumps(saved))
@@ -393,9 +397,10 @@ def degenerate_series():
 
 @pytest.mark.parametrize("name", list(degenerate_series()))
 @pytest.mark.parametrize("model_class", [TimeMAEModel, TimeMAEForSequenceClassification, TimeMAEForPreTraining])
-def test_degenerate_series_give_finite_outputs(name, model_class):
+@pytest.mark.parametrize("first_difference_view", [False, True], ids=["values", "values+differences"])
+def test_degenerate_series_give_finite_outputs(name, model_class, first_difference_view):
     past_values, observed = degenerate_series()[name]
-    model = build(model_class, **ANY_SERIES)
+    model = build(model_class, first_difference_view=first_difference_view, **ANY_SERIES)
     with torch.no_grad():
         outputs = model(past_values, observed)
     features = {TimeMAEModel: "pooler_output", TimeMAEForSequenceClassification: "logits"}.get(model_class, "loss")
@@ -416,3 +421,97 @@ def test_a_one_step_series_is_read_as_that_constant_and_a_missing_channel_as_zer
     assert torch.isfinite(one_step).all()
     torch.testing.assert_close(one_step, constant, rtol=0, atol=0)
     torch.testing.assert_close(missing[:, 16:32], zeros[:, 16:32])
+
+
+# --- the first-difference view -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("options, projected_values", [
+    (dict(first_difference_view=True), 4 * 2 * 3),  # patch_length * 2 views * 3 channels
+    (dict(first_difference_view=True, channel_independent=True), 4 * 2),  # patch_length * 2 views, any channel count
+    (dict(first_difference_view=True, patch_embedding_type="conv", conv_stem_channels=2, conv_stem_dilations=[1, 2]),
+     4 * (2 * 3 + 2 * 2)),  # the stem reads both views and adds 2 branches of 2 channels
+])  # fmt: skip
+def test_the_patch_projection_reads_both_views(options, projected_values):
+    model = build(TimeMAEModel, **options)
+    assert model.embeddings.patch_embeddings.projection.in_features == projected_values
+    with torch.no_grad():
+        assert torch.isfinite(model(series(2)).pooler_output).all()
+
+
+def test_the_second_view_is_the_first_difference_of_the_scaled_series_between_observed_steps():
+    model = build(TimeMAEModel, first_difference_view=True, scaling="std", channel_mean=[1.0, 2.0, 3.0],
+                  channel_std=[2.0, 1.0, 0.5], context_length=30, patch_length=4)  # fmt: skip
+    embeddings = model.embeddings.patch_embeddings
+    past_values = series(2, length=30)
+    observed = torch.ones_like(past_values, dtype=torch.bool)
+    observed[0, 10, 1] = False
+    observed[1, 25:] = False
+    values_only, _ = embeddings.normalized_series(past_values, observed)
+    both, _ = embeddings.normalized_series(past_values, observed, with_first_difference=True)
+    assert both.shape == (2, 32, 6)  # padded to 8 patches of 4
+    torch.testing.assert_close(both[..., :3], values_only, rtol=0, atol=0)
+    scaled = values_only.numpy()
+    seen = np.pad(observed.numpy(), ((0, 0), (0, 2), (0, 0)))  # the padding is unobserved
+    expected = np.zeros_like(scaled)
+    expected[:, 1:] = np.where(seen[:, 1:] & seen[:, :-1], scaled[:, 1:] - scaled[:, :-1], 0.0)
+    np.testing.assert_allclose(both[..., 3:].numpy(), expected, rtol=1e-6, atol=1e-6)
+    assert bool((both[0, 10:12, 4] == 0).all()) and bool((both[1, 25:, 3:] == 0).all())
+    assert not bool((both[0, 1:10, 4] == 0).any())
+
+
+@pytest.mark.parametrize("options", [dict(first_difference_view=True), dict(first_difference_view=True, **ANY_SERIES)],
+                         ids=["mixed", "channel-independent"])  # fmt: skip
+def test_visible_encoder_never_sees_masked_patches_through_the_difference(options):
+    """A visible patch's first difference reads the step before it, which may belong to a masked patch: overwriting
+    every step of every masked patch must leave the visible representations and the predictions unchanged."""
+    model = build(TimeMAEForPreTraining, **options)
+    assert model.timemae.embeddings.patch_embeddings.mixes_patches
+    past_values = series(2)
+    windows = 6 if model.config.channel_independent else 2
+    noise = torch.rand(windows, 8, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        before = model(past_values, noise=noise)
+        hidden = model.timemae.embeddings.patch_embeddings.steps_of_patches(before.mask)  # (windows, 32)
+        corrupted = past_values.clone()
+        hidden = hidden.view(2, -1, 32).transpose(1, 2).expand_as(past_values)  # (2, 32, 3 or 1 -> 3)
+        corrupted[hidden] = 1000.0
+        after = model(corrupted, noise=noise)
+    torch.testing.assert_close(before.visible_representations, after.visible_representations, rtol=0, atol=0)
+    torch.testing.assert_close(before.predicted_representations, after.predicted_representations, rtol=0, atol=0)
+    assert not torch.allclose(before.target_representations, after.target_representations)
+
+
+class FirstDifferenceTester(TimeMAEModelTester):
+    def get_config(self, **overrides) -> TimeMAEConfig:
+        return super().get_config(**{"first_difference_view": True, "scaling": "std",
+                                     "window_statistics_as_features": True, **overrides})  # fmt: skip
+
+
+class TestFirstDifferenceViewModels(TimeMAEModelTesterMixin):
+    """Every generic check of the three heads (save/load, padding invariance, batch independence, gradients, ...)
+    with the first-difference view beside scaled values."""
+
+    all_model_classes = (TimeMAEModel, TimeMAEForPreTraining, TimeMAEForSequenceClassification)
+    model_tester = FirstDifferenceTester()
+
+
+class ChannelIndependentFirstDifferenceTester(ChannelIndependentTester):
+    def get_config(self, **overrides) -> TimeMAEConfig:
+        return super().get_config(**{"first_difference_view": True, **overrides})
+
+
+class TestChannelIndependentFirstDifferenceModels(TestChannelIndependentModels):
+    model_tester = ChannelIndependentFirstDifferenceTester()
+
+
+def test_a_channel_independent_classifier_with_every_option_exports_to_onnx_with_the_same_logits(tmp_path):
+    pytest.importorskip("onnxruntime")
+    from timemae_hf.onnx_export import export_onnx, inference_session
+
+    model = build(TimeMAEForSequenceClassification, first_difference_view=True, **ANY_SERIES)
+    session = inference_session(export_onnx(model, tmp_path / "any_series.onnx"))
+    past_values = series(5)
+    logits = session.run(None, {session.get_inputs()[0].name: past_values.numpy()})[0]
+    with torch.no_grad():
+        np.testing.assert_allclose(logits, model(past_values).logits.numpy(), rtol=1e-4, atol=1e-5)

@@ -69,12 +69,16 @@ class TimeMAEConfig(PreTrainedConfig):
             filled linearly) is resampled linearly to exactly `context_length` steps before normalisation, as Mantis
             resizes every series to 512 (see [`resize_observed_part`]). Every step then counts as observed; a
             window-channel with no observed value becomes a constant 0.
+        first_difference_view (`bool`, *optional*, defaults to `False`):
+            Also give the patch projection each normalised channel's first difference (`x[t] - x[t-1]`, 0 at the first
+            step and next to unobserved steps), a second view of the same series as in Mantis: the projection reads
+            twice the values per step.
         spectral_loss_weight (`float`, *optional*, defaults to 0.0):
             Weight of an added pre-training loss: a small head predicts each masked patch's amplitude spectrum (|rFFT|
             over its steps, per channel, of the normalised values the model read) from the regressor's output, scored
             by MSE. 0 (the default) leaves TimeMAE's loss as it is and builds no head.
         hidden_size (`int`, *optional*, defaults to 64):
-            Width of the encoder; patches are projected from `patch_length * encoded_channels` values (with the conv
+            Width of the encoder; patches are projected from `patch_length * step_channels` values (with the conv
             stem: `patch_length` times its output channels) to this size.
         num_hidden_layers (`int`, *optional*, defaults to 8):
             Number of `BertLayer`s in the encoder.
@@ -160,6 +164,7 @@ class TimeMAEConfig(PreTrainedConfig):
     channel_independent: bool = False
     channel_pooling: str = "concat"
     resize_to_context_length: bool = False
+    first_difference_view: bool = False
     spectral_loss_weight: float = 0.0
     hidden_size: int = 64
     num_hidden_layers: int = 8
@@ -255,6 +260,12 @@ class TimeMAEConfig(PreTrainedConfig):
         return 1 if self.channel_independent else self.num_input_channels
 
     @property
+    def step_channels(self) -> int:
+        """Values the patch embedding reads per step (before the conv stem): `encoded_channels`, twice as many with
+        `first_difference_view`."""
+        return self.encoded_channels * (2 if self.first_difference_view else 1)
+
+    @property
     def pooled_size(self) -> int:
         """Size of the series representation (`pooler_output`): `num_input_channels * hidden_size` for a
         channel-independent model with `channel_pooling="concat"`, else `hidden_size`."""
@@ -324,7 +335,7 @@ class TimeMAEConfig(PreTrainedConfig):
 
     def validate_levers(self):
         """The options beside TimeMAE's own behaviour: patch embedding, per-window scaling, channel independence,
-        resizing and the spectral loss."""
+        resizing, the first-difference view and the spectral loss."""
         if self.patch_embedding_type not in PATCH_EMBEDDING_TYPES:
             raise ValueError(
                 f"`patch_embedding_type` must be one of {PATCH_EMBEDDING_TYPES}, got {self.patch_embedding_type!r}."
@@ -350,7 +361,7 @@ class TimeMAEConfig(PreTrainedConfig):
                 "`window_statistics_as_features=True` gives back the statistics that per-window scaling removes; it "
                 "needs `scaling='std'`. Set scaling='std' or drop window_statistics_as_features."
             )
-        for name in ("channel_independent", "resize_to_context_length"):
+        for name in ("channel_independent", "resize_to_context_length", "first_difference_view"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"`{name}` must be True or False, got {getattr(self, name)!r}.")
         if self.channel_pooling not in CHANNEL_POOLINGS:

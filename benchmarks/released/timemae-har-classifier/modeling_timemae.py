@@ -240,6 +240,15 @@ def resize_observed_part(values: torch.Tensor, observed: torch.BoolTensor | None
     return resized.masked_fill(~has_observed, 0.0)
 
 
+def first_difference(series: torch.Tensor, seen: torch.BoolTensor) -> torch.Tensor:
+    """`series[:, t] - series[:, t - 1]` of (batch, time, channels), 0 at the first step and wherever either step is
+    not `seen` (unobserved, padding or hidden in pre-training), so a difference never reads a value the model may not
+    see."""
+    previous = F.pad(series[:, :-1], (0, 0, 1, 0))
+    both_seen = seen & F.pad(seen[:, :-1], (0, 0, 1, 0))
+    return (series - previous).masked_fill(~both_seen, 0.0)
+
+
 class TimeMAEPatchProjection(nn.Linear):
     """The patch -> hidden_size projection. A class of its own so that it keeps PyTorch's default initialisation (that
     of the original's strided Conv1d) rather than BERT's std 0.02, which would leave the codeword targets as noise."""
@@ -249,7 +258,7 @@ class TimeMAEConvStem(nn.Module):
     """
     The multi-scale stem of `patch_embedding_type="conv"` (MiniRocket's dilated kernels as InceptionTime's parallel
     branches): one Conv1d per `conv_stem_dilations` over the whole window, zero-padded so that step t stays at t, then
-    GELU; the branches' outputs are stacked behind the input channels, (batch, time, `config.encoded_channels`) ->
+    GELU; the branches' outputs are stacked behind the input channels, (batch, time, `config.step_channels`) ->
     (batch, time, `output_channels(config)`), so the per-patch projection reads rhythm longer than a patch.
     """
 
@@ -257,7 +266,7 @@ class TimeMAEConvStem(nn.Module):
         super().__init__()
         kernel_size = config.conv_stem_kernel_size
         self.branches = nn.ModuleList(
-            nn.Conv1d(config.encoded_channels, config.conv_stem_channels, kernel_size, dilation=dilation,
+            nn.Conv1d(config.step_channels, config.conv_stem_channels, kernel_size, dilation=dilation,
                       padding=dilation * (kernel_size - 1) // 2)
             for dilation in config.conv_stem_dilations
         )  # fmt: skip
@@ -265,7 +274,7 @@ class TimeMAEConvStem(nn.Module):
 
     @staticmethod
     def output_channels(config: TimeMAEConfig) -> int:
-        return config.encoded_channels + len(config.conv_stem_dilations) * config.conv_stem_channels
+        return config.step_channels + len(config.conv_stem_dilations) * config.conv_stem_channels
 
     def forward(self, series: torch.Tensor) -> torch.Tensor:
         channels_first = series.transpose(1, 2)
@@ -285,7 +294,8 @@ class TimeMAEPatchEmbeddings(nn.Module):
 
     Normalisation: the dataset's channel statistics (`channel_mean`/`channel_std`), then with `scaling="std"` each
     window-channel's own mean and standard deviation over its observed steps (transformers' `PatchTSTStdScaler`), whose
-    mean and log standard deviation can be added back as a projected feature (`window_statistics_as_features`).
+    mean and log standard deviation can be added back as a projected feature (`window_statistics_as_features`). With
+    `first_difference_view` each channel's first difference is read beside it.
 
     Also returns the patch mask (batch, num_patches): True for patches with at least one observed value, or None when
     every patch of every window has one (the common, fast case). Unobserved values are set to 0 after normalisation,
@@ -301,7 +311,7 @@ class TimeMAEPatchEmbeddings(nn.Module):
         self.patch_length = config.patch_length
         self.patch_stride = config.patch_stride
         self.stem = TimeMAEConvStem(config) if config.patch_embedding_type == "conv" else None
-        step_channels = config.encoded_channels if self.stem is None else TimeMAEConvStem.output_channels(config)
+        step_channels = config.step_channels if self.stem is None else TimeMAEConvStem.output_channels(config)
         self.projection = TimeMAEPatchProjection(config.patch_length * step_channels, config.hidden_size)
         self.normalize = config.channel_mean is not None
         if self.normalize:
@@ -317,11 +327,16 @@ class TimeMAEPatchEmbeddings(nn.Module):
     @property
     def mixes_patches(self) -> bool:
         """
-        Whether a patch's embedding can depend on steps outside the patch: through the conv stem, overlapping patches
-        or per-window statistics. Masked pre-training then embeds the window again for the online encoder with the
-        masked patches' steps hidden (see [`TimeMAEForPreTraining.forward`]).
+        Whether a patch's embedding can depend on steps outside the patch: through the conv stem, overlapping
+        patches, per-window statistics or the first difference. Masked pre-training then embeds the window again for
+        the online encoder with the masked patches' steps hidden (see [`TimeMAEForPreTraining.forward`]).
         """
-        return self.stem is not None or self.patch_stride < self.patch_length or self.scaler is not None
+        return (
+            self.stem is not None
+            or self.patch_stride < self.patch_length
+            or self.scaler is not None
+            or self.config.first_difference_view
+        )
 
     def forward(
         self,
@@ -331,7 +346,9 @@ class TimeMAEPatchEmbeddings(nn.Module):
     ) -> tuple[torch.Tensor, torch.BoolTensor | None]:
         past_values, observed = self.windows(past_values, past_observed_mask)
         batch_size, length, _ = past_values.shape
-        series, statistics = self.normalized_series(past_values, observed, hidden_steps)
+        series, statistics = self.normalized_series(
+            past_values, observed, hidden_steps, with_first_difference=self.config.first_difference_view
+        )
         if self.stem is not None:
             series = self.stem(series)
         patch_embeddings = self.projection(self.patches(series))
@@ -380,13 +397,19 @@ class TimeMAEPatchEmbeddings(nn.Module):
         return resize_observed_part(past_values, observed, context_length), None
 
     def normalized_series(
-        self, past_values: torch.Tensor, observed: torch.BoolTensor | None, hidden_steps: torch.BoolTensor | None = None
+        self,
+        past_values: torch.Tensor,
+        observed: torch.BoolTensor | None,
+        hidden_steps: torch.BoolTensor | None = None,
+        with_first_difference: bool = False,
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """
         The windows (batch, time, channels) normalised (dataset statistics, unless `windows` already applied them
         before splitting the channels) and zero-padded at the end to (batch, padded_length, channels), with
-        unobserved and hidden steps at 0, and scaled with `scaling="std"`; and, with `window_statistics_as_features`,
-        each window-channel's mean and log standard deviation (batch, 2 * channels), else None.
+        unobserved and hidden steps at 0, and scaled with `scaling="std"`; with `with_first_difference`, each
+        channel's first difference stacked behind them (batch, padded_length, 2 * channels). Also, with
+        `window_statistics_as_features`, each window-channel's mean and log standard deviation (batch, 2 * channels),
+        else None.
         """
         length = past_values.shape[1]
         if self.normalize and not self.config.channel_independent:
@@ -401,15 +424,19 @@ class TimeMAEPatchEmbeddings(nn.Module):
         if padding_length:
             # Zero-pad the end to a whole number of patches, as the original TimeMAE data loader does.
             past_values = F.pad(past_values, (0, 0, 0, padding_length))
-        if self.scaler is None:
+        if self.scaler is None and not with_first_difference:
             return past_values, None
         seen = torch.ones_like(past_values[:, :length], dtype=torch.bool) if seen is None else seen
         seen = F.pad(seen, (0, 0, 0, padding_length))  # padding is unobserved
-        scaled, loc, scale = self.scaler(past_values, seen.to(past_values.dtype))  # (a bool mask would give float32)
         statistics = None
-        if self.statistics_projection is not None:
-            statistics = torch.cat([loc, scale.log()], dim=-1).squeeze(1)
-        return scaled.masked_fill(~seen, 0.0), statistics
+        if self.scaler is not None:
+            scaled, loc, scale = self.scaler(past_values, seen.to(past_values.dtype))  # (a bool mask: float32)
+            if self.statistics_projection is not None:
+                statistics = torch.cat([loc, scale.log()], dim=-1).squeeze(1)
+            past_values = scaled.masked_fill(~seen, 0.0)
+        if with_first_difference:
+            past_values = torch.cat([past_values, first_difference(past_values, seen)], dim=-1)
+        return past_values, statistics
 
     def patches(self, series: torch.Tensor) -> torch.Tensor:
         """(batch, padded_length, channels) -> (batch, num_patches, patch_length * channels), steps in time order."""
