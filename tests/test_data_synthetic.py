@@ -119,3 +119,14 @@ def test_bad_corpus_options_name_the_option(options, message):
 def test_an_unknown_stream_is_refused():
     with pytest.raises(ValueError, match="stream"):
         SyntheticSeriesGenerator(SHORT, stream="test")
+
+
+def test_resuming_the_stream_from_a_folder_without_checkpoints_names_the_fix(tmp_path):
+    from pretrain import PretrainingDataArguments, synthetic_stream_start  # training/, beside the scripts
+
+    from timemae_hf.training import TimeMAETrainingArguments
+
+    data_args = PretrainingDataArguments(dataset_name="synthetic")
+    training_args = TimeMAETrainingArguments(output_dir=str(tmp_path), resume_from_checkpoint="true", max_steps=2)
+    with pytest.raises(ValueError, match="holds no checkpoint"):
+        synthetic_stream_start(data_args, training_args)
