@@ -185,6 +185,8 @@ def test_the_wrong_channel_count_error_says_how_to_reload_a_channel_independent_
         model(series(2, channels=9))
     with pytest.raises(ValueError, match="configured for 3 channels, the input has 9.$"):
         build(TimeMAEModel)(series(2, channels=9))  # a mixed-channel model's weights do depend on it
+    with pytest.raises(ValueError, match="looks channels-first"):  # (batch, channels, time) of any length
+        build(TimeMAEModel, num_input_channels=1, **ANY_SERIES)(series(2, length=1, channels=50))
 
 
 @pytest.mark.parametrize("channel_pooling, pooled_size", [("concat", 48), ("mean", 16)])

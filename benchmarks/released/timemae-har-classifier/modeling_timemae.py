@@ -654,7 +654,8 @@ def check_past_values(past_values: torch.Tensor, config: TimeMAEConfig, dtype: t
             "the call when there is nothing to encode."
         )
     if channels != config.num_input_channels or not 1 <= length <= (longest or length):
-        if (channels, length) == (config.context_length, config.num_input_channels):
+        any_length = config.resize_to_context_length
+        if length == config.num_input_channels and (channels == config.context_length or any_length):
             hint = " It looks channels-first (batch, channels, time): pass `past_values.transpose(1, 2)`."
         elif channels != config.num_input_channels:
             hint = f" The model was configured for {config.num_input_channels} channels, the input has {channels}."
