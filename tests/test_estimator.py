@@ -25,7 +25,10 @@ from timemae_hf import TimeMAEConfig, TimeMAEForSequenceClassification
 from timemae_hf.estimator import ESTIMATOR_FILE, TimeMAEClassifier, fold_linear_probe, training_batch_size
 
 
+# A new tiny encoder pre-trained on the fit data (the from-scratch path); tests of the shipped encoder are beside.
 TINY = {
+    "pretrained_model": None,
+    "head": "finetune",
     "hidden_size": 16,
     "num_hidden_layers": 1,
     "num_attention_heads": 2,
@@ -54,7 +57,7 @@ def data():
 @pytest.mark.parametrize("head", ["finetune", "probe"])
 def test_fit_predict_on_three_dimensional_windows(data, head):
     X, y = data
-    clf = TimeMAEClassifier(head=head, **TINY)
+    clf = TimeMAEClassifier(**{**TINY, "head": head})
     assert clf.fit(X, y) is clf
     assert clf.classes_.tolist() == ["rest", "walk"]
     assert (clf.n_channels_, clf.context_length_) == (2, 16)
@@ -71,7 +74,7 @@ def test_fit_predict_on_three_dimensional_windows(data, head):
 
 def test_probe_head_learns_the_tiny_task(data):
     X, y = data
-    clf = TimeMAEClassifier(head="probe", **TINY).fit(X, y)
+    clf = TimeMAEClassifier(**{**TINY, "head": "probe"}).fit(X, y)
     assert clf.score(X, y) >= 0.9
 
 
@@ -85,7 +88,7 @@ def test_two_dimensional_input_is_one_channel(data):
 
 def test_integer_labels_and_three_classes_come_back_as_given():
     X, y = make_windows(num_windows=24, labels=(7, 3, 11))
-    clf = TimeMAEClassifier(head="probe", **TINY).fit(X, y)
+    clf = TimeMAEClassifier(**{**TINY, "head": "probe"}).fit(X, y)
     assert clf.classes_.tolist() == [3, 7, 11]
     assert clf.predict(X).dtype == y.dtype
     assert clf.predict_proba(X).shape == (24, 3)
@@ -96,16 +99,16 @@ def test_integer_labels_and_three_classes_come_back_as_given():
 @pytest.mark.parametrize("head", ["finetune", "probe"])
 def test_fixed_random_state_gives_the_same_model(data, head):
     X, y = data
-    first = TimeMAEClassifier(head=head, **TINY).fit(X, y).predict_proba(X)
-    second = TimeMAEClassifier(head=head, **TINY).fit(X, y).predict_proba(X)
-    other_seed = TimeMAEClassifier(head=head, **{**TINY, "random_state": 1}).fit(X, y).predict_proba(X)
+    first = TimeMAEClassifier(**{**TINY, "head": head}).fit(X, y).predict_proba(X)
+    second = TimeMAEClassifier(**{**TINY, "head": head}).fit(X, y).predict_proba(X)
+    other_seed = TimeMAEClassifier(**{**TINY, "head": head, "random_state": 1}).fit(X, y).predict_proba(X)
     np.testing.assert_array_equal(first, second)
     assert not np.allclose(first, other_seed)
 
 
 def test_probe_head_is_the_standardised_logistic_regression_folded_into_the_classifier(data):
     X, y = data
-    clf = TimeMAEClassifier(head="probe", **TINY).fit(X, y)
+    clf = TimeMAEClassifier(**{**TINY, "head": "probe"}).fit(X, y)
     # The encoder is frozen under the probe, so embed() gives the features the probe was fitted on.
     probe = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1_000_000)).fit(clf.embed(X), y)
     np.testing.assert_allclose(clf.predict_proba(X), probe.predict_proba(clf.embed(X)), atol=1e-4)
@@ -125,8 +128,8 @@ def test_fold_linear_probe_is_exact_for_two_and_three_classes():
 
 def test_pretraining_changes_the_encoder_and_finetuning_starts_from_it(data):
     X, y = data
-    no_pretraining = TimeMAEClassifier(head="probe", **{**TINY, "pretrain_steps": 0}).fit(X, y)
-    pretrained = TimeMAEClassifier(head="probe", **TINY).fit(X, y)
+    no_pretraining = TimeMAEClassifier(**{**TINY, "head": "probe", "pretrain_steps": 0}).fit(X, y)
+    pretrained = TimeMAEClassifier(**{**TINY, "head": "probe"}).fit(X, y)
     # Same seed, same initial weights: only pre-training can make the features differ.
     assert not np.allclose(no_pretraining.embed(X), pretrained.embed(X))
 
@@ -137,7 +140,7 @@ def test_missing_values_and_shorter_series_are_unobserved_not_zero(data, head):
     X = X.copy()
     X[::3, 10:, :] = np.nan  # every third window is 10 steps long (NaN-padded)
     X[1, 2, 1] = np.nan  # and a single missing value
-    clf = TimeMAEClassifier(head=head, **TINY).fit(X, y)
+    clf = TimeMAEClassifier(**{**TINY, "head": head}).fit(X, y)
     assert np.isfinite(clf.predict_proba(X)).all()
     # A short window gives the same prediction NaN-padded, cut to its length, or in a ragged list.
     short = X[0, :10]
@@ -150,7 +153,7 @@ def test_missing_values_and_shorter_series_are_unobserved_not_zero(data, head):
 
 def test_context_length_lets_longer_series_be_predicted(data):
     X, y = data
-    clf = TimeMAEClassifier(head="probe", **TINY, context_length=20).fit(X, y)
+    clf = TimeMAEClassifier(**{**TINY, "head": "probe"}, context_length=20).fit(X, y)
     assert clf.context_length_ == 20
     longer = np.concatenate([X[:2], X[:2, :4]], axis=1)  # 20 steps
     assert clf.predict(longer).shape == (2,)
@@ -210,7 +213,7 @@ def test_augmentations_reach_the_finetuning_batches(data, monkeypatch):
 def test_probe_before_finetuning_starts_finetuning_from_the_probe_head(data, monkeypatch):
     """LP-FT: with probe_before_finetuning the fine-tuning trainer receives the probe's folded head, not a random one."""
     X, y = data
-    probed = TimeMAEClassifier(head="probe", **TINY).fit(X, y)
+    probed = TimeMAEClassifier(**{**TINY, "head": "probe"}).fit(X, y)
     heads = []
     original = TimeMAEClassifier._finetune
 
@@ -227,7 +230,7 @@ def test_probe_before_finetuning_starts_finetuning_from_the_probe_head(data, mon
 
 
 def test_clone_and_params_follow_scikit_learn():
-    clf = TimeMAEClassifier(head="probe", hidden_size=32, random_state=5)
+    clf = TimeMAEClassifier(pretrained_model=None, head="probe", hidden_size=32, random_state=5)
     assert clf.get_params()["hidden_size"] == 32
     clone_ = clone(clf)
     assert clone_.get_params() == clf.get_params() and clone_ is not clf
@@ -237,7 +240,7 @@ def test_clone_and_params_follow_scikit_learn():
 
 def test_runs_inside_cross_val_score(data):
     X, y = data
-    scores = cross_val_score(TimeMAEClassifier(head="probe", **TINY), X, y, cv=3)
+    scores = cross_val_score(TimeMAEClassifier(**{**TINY, "head": "probe"}), X, y, cv=3)
     assert scores.shape == (3,)
     assert np.all((scores >= 0) & (scores <= 1))
 
@@ -253,7 +256,7 @@ def test_runs_inside_grid_search_cv(data):
 @pytest.mark.parametrize("head", ["finetune", "probe"])
 def test_save_pretrained_round_trip_keeps_predictions(data, head, tmp_path):
     X, y = data
-    clf = TimeMAEClassifier(head=head, **TINY).fit(X, y)
+    clf = TimeMAEClassifier(**{**TINY, "head": head}).fit(X, y)
     clf.save_pretrained(tmp_path)
     restored = TimeMAEClassifier.from_pretrained(tmp_path)
     np.testing.assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
@@ -270,7 +273,7 @@ def test_save_pretrained_round_trip_keeps_predictions(data, head, tmp_path):
 
 def test_from_pretrained_restores_integer_classes(tmp_path):
     X, y = make_windows(labels=(0, 5))
-    clf = TimeMAEClassifier(head="probe", **TINY).fit(X, y)
+    clf = TimeMAEClassifier(**{**TINY, "head": "probe"}).fit(X, y)
     clf.save_pretrained(tmp_path)
     restored = TimeMAEClassifier.from_pretrained(tmp_path)
     assert restored.classes_.dtype == clf.classes_.dtype
@@ -347,7 +350,7 @@ def test_one_window_per_class_is_enough(data):
 
 def test_predict_input_must_match_fit(data):
     X, y = data
-    clf = TimeMAEClassifier(head="probe", **TINY).fit(X, y)
+    clf = TimeMAEClassifier(**{**TINY, "head": "probe"}).fit(X, y)
     with pytest.raises(ValueError, match="X has 3 channels but this classifier was fitted on 2"):
         clf.predict(np.zeros((2, 16, 3), dtype=np.float32))
     with pytest.raises(ValueError, match="series of 20 steps.*crop them to 16.*context_length=20"):

@@ -23,6 +23,7 @@ from .modeling_timemae import (
 )
 from .pipeline_timemae import TASK as TIME_SERIES_CLASSIFICATION_TASK
 from .pipeline_timemae import TimeSeriesClassificationPipeline
+from .shipped import SHIPPED_MODEL_NAMES, shipped_model_path
 from .windows_timemae import pad_past_values
 
 __version__ = "0.1.0"
@@ -58,6 +59,7 @@ def __getattr__(name):
 
 
 __all__ = [
+    "SHIPPED_MODEL_NAMES",
     "TimeMAEClassifier",
     "TimeMAEConfig",
     "TimeMAEForPreTraining",
@@ -68,4 +70,5 @@ __all__ = [
     "TimeMAEPreTrainedModel",
     "TimeSeriesClassificationPipeline",
     "pad_past_values",
+    "shipped_model_path",
 ]

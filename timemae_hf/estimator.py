@@ -13,7 +13,7 @@ self-supervised pre-training with the momentum update (`TimeMAEPretrainingTraine
 import json
 import os
 import tempfile
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from numbers import Integral, Real
 
 import numpy as np
@@ -28,9 +28,12 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 from torch.utils.data import Dataset
 from transformers import PrinterCallback, Trainer, TrainingArguments, set_seed
+from transformers.utils import logging as transformers_logging
 
+from .configuration_timemae import TimeMAEConfig
 from .data import compute_channel_statistics
 from .modeling_timemae import TimeMAEForPreTraining, TimeMAEForSequenceClassification
+from .shipped import SHIPPED_MODEL_NAMES, resolve_model_name_or_path
 from .training.augmentation import AUGMENTATIONS
 from .training.data_loading import small_data_batch_size
 from .training.probing import extract_features
@@ -51,8 +54,11 @@ DEVICES = ("auto", "cpu", "cuda")
 
 class TimeMAEClassifier(ClassifierMixin, BaseEstimator):
     """
-    TimeMAE as a scikit-learn classifier: optional masked-autoencoder pre-training on the training windows (plus any
-    unlabelled ones), then fine-tuning of the whole model or TimeMAE's linear probe on the frozen encoder.
+    TimeMAE as a scikit-learn classifier. By default it reads the frozen features of `timemae-base`, the universal
+    encoder shipped inside the package (TimeMAE pre-trained on generated series only; nothing is downloaded), with a
+    standardised logistic-regression head: a fit is one forward pass and a logistic regression, seconds on small
+    sets. Options: fine-tune from it (`head="finetune"`), continue its pre-training on your windows first
+    (`pretrain_steps`), or pre-train a new encoder on your windows alone (`pretrained_model=None`).
 
     ```python
     >>> from timemae_hf import TimeMAEClassifier
@@ -65,26 +71,32 @@ class TimeMAEClassifier(ClassifierMixin, BaseEstimator):
     n_timepoints)`: pass `X.transpose(0, 2, 1)`.) NaN marks a missing value: it is never attended to, pooled or
     counted in a loss (it becomes the model's `past_observed_mask`), so series shorter than the longest are passed
     NaN-padded at the end, or as a list of arrays of different lengths. Labels may be any values scikit-learn accepts
-    (`classes_` holds them, sorted).
+    (`classes_` holds them, sorted). `timemae-base` encodes each channel alone and resizes each series' observed part
+    to 512 steps, so any channel count and any length fit, also at prediction time.
 
     Budgets are optimiser steps, not epochs, so that a small data set still gets a real training run: 40 windows at
-    30 epochs and batch 128 are 30 steps, which fails quietly (issue 13). The training batch is never more than a
-    quarter of the windows, gradients are clipped, and fine-tuning uses lr 1e-4, the rate that was stable there.
-    No dropout, and fine-tuning starting from the linear probe's head (LP-FT): the defaults that cross-validation on
-    the train splits of twelve public sets chose (`benchmarks/estimator_defaults.py`, issue 20). On small sets the
-    pre-trained pooled features vary little between windows; dropout's noise hid that variation and fine-tuning from
-    a random head then stayed at chance, even on training windows.
+    30 epochs and batch 128 are 30 steps, which fails quietly. The training batch is never more than a quarter of the
+    windows, gradients are clipped, and fine-tuning uses lr 1e-4, the rate that was stable there. Without a
+    pre-trained encoder, no dropout and fine-tuning starting from the linear probe's head (LP-FT) are what
+    cross-validation on the train splits of twelve public sets chose (`benchmarks/estimator_defaults.py`): on small
+    sets the pooled features of an encoder pre-trained on them vary little between windows; dropout's noise hid that
+    variation and fine-tuning from a random head then stayed at chance, even on training windows.
 
     Args:
-        head (`str`, defaults to `"finetune"`):
-            `"finetune"`: train the whole model with a linear head on the mean-pooled encoder output (`Trainer`).
+        pretrained_model (`str`, *optional*, defaults to `"timemae-base"`):
+            The TimeMAE checkpoint whose encoder the classifier starts from: a shipped model's name (`"timemae-base"`,
+            read from the package), a folder or a Hub id. `None` builds a new encoder (random, or from
+            `bert_model_name_or_path`) that only `pretrain_steps` of pre-training on `X` can teach anything.
+        head (`str`, defaults to `"probe"`):
             `"probe"`: TimeMAE's linear probe: the encoder stays frozen, a `StandardScaler` + multinomial
             `LogisticRegression` is fit on its pooled features and folded exactly into the classifier's linear head
             (the saved model needs no scikit-learn). Multinomial rather than the benchmarks' one-vs-rest, so that
             `predict_proba` is exactly the softmax of the saved classifier's logits.
-        pretrain_steps (`int`, defaults to 1000):
-            Optimiser steps of TimeMAE pre-training on `X` (and `X_unlabeled`) before the head is trained; 0 skips
-            pre-training.
+            `"finetune"`: train the whole model with a linear head on the pooled encoder output (`Trainer`).
+        pretrain_steps (`int`, defaults to 0):
+            Optimiser steps of TimeMAE pre-training on `X` (and `X_unlabeled`) before the head is trained: a new
+            encoder's only training, or more of `pretrained_model`'s on your windows; 0 skips pre-training. (A new
+            encoder was measured at 1000.)
         finetune_steps (`int`, defaults to 500):
             Optimiser steps of fine-tuning (`head="finetune"`; unused by the probe).
         pretrain_learning_rate (`float`, defaults to 1e-3):
@@ -98,7 +110,9 @@ class TimeMAEClassifier(ClassifierMixin, BaseEstimator):
         max_grad_norm (`float`, defaults to 1.0):
             Gradient clipping norm; 0 disables it.
         hidden_size, num_hidden_layers, num_attention_heads, intermediate_size (`int`, *optional*):
-            Encoder size; `None` takes TimeMAE's native size (64, 8, 4, 256), or the BERT checkpoint's.
+            Size of a new encoder; `None` takes TimeMAE's native size (64, 8, 4, 256), or the BERT checkpoint's. With
+            `pretrained_model` only `num_hidden_layers` may be set: below the checkpoint's depth it keeps the first
+            layers (features from an intermediate layer).
         context_length (`int`, *optional*):
             The longest series the fitted model takes; `None`: the longest series of `X` and `X_unlabeled`. Set it
             when series to predict may be longer than every training series (shorter ones are padded, unobserved).
@@ -116,8 +130,10 @@ class TimeMAEClassifier(ClassifierMixin, BaseEstimator):
             `head="finetune"` only: fit the linear probe on the (pre-trained) encoder first and start fine-tuning from
             its head instead of a random one (LP-FT, Kumar et al. 2022), so that the first gradients through a random
             head do not distort the pre-trained features.
-        normalize_channels (`bool`, defaults to `True`):
+        normalize_channels (`bool`, *optional*):
             Standardise each channel with the training windows' mean and std (NaN ignored), stored in the model.
+            `None`: on for a new encoder, off for `pretrained_model` (timemae-base standardises each window itself and
+            reads the window's own mean and std as features).
         bert_model_name_or_path (`str`, *optional*):
             Start the encoder from this BERT checkpoint (Hub id or folder) instead of a random initialisation.
         random_state (`int`, `RandomState` or `None`):
@@ -143,8 +159,9 @@ class TimeMAEClassifier(ClassifierMixin, BaseEstimator):
     def __init__(
         self,
         *,
-        head="finetune",
-        pretrain_steps=1000,
+        pretrained_model="timemae-base",
+        head="probe",
+        pretrain_steps=0,
         finetune_steps=500,
         pretrain_learning_rate=1e-3,
         finetune_learning_rate=1e-4,
@@ -161,13 +178,14 @@ class TimeMAEClassifier(ClassifierMixin, BaseEstimator):
         dropout=0.0,
         augmentations=None,
         probe_before_finetuning=True,
-        normalize_channels=True,
+        normalize_channels=None,
         bert_model_name_or_path=None,
         random_state=None,
         device="auto",
         verbose=False,
         output_dir=None,
     ):
+        self.pretrained_model = pretrained_model
         self.head = head
         self.pretrain_steps = pretrain_steps
         self.finetune_steps = finetune_steps
@@ -251,7 +269,10 @@ class TimeMAEClassifier(ClassifierMixin, BaseEstimator):
 
         seed = self._seed()
         set_seed(seed)
-        model = self._new_classifier(corpus, classes)
+        if self.pretrained_model is None:
+            model = self._new_classifier(corpus, classes)
+        else:
+            model = self._pretrained_classifier(corpus, classes)
         with self._working_folder() as working_folder:
             if self.pretrain_steps > 0:
                 self._pretrain(model, corpus, seed, working_folder)
@@ -302,6 +323,22 @@ class TimeMAEClassifier(ClassifierMixin, BaseEstimator):
                     f"{self.augmentations!r}."
                 )
         sizes = ("hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size")
+        if self.pretrained_model is not None:
+            if not isinstance(self.pretrained_model, (str, os.PathLike)):
+                raise ValueError(
+                    f"pretrained_model must be a shipped model's name ({SHIPPED_MODEL_NAMES}), a checkpoint folder or a "
+                    f"Hub id, or None for a new encoder; got {self.pretrained_model!r}."
+                )
+            fixed = ("hidden_size", "num_attention_heads", "intermediate_size", "context_length", "patch_length",
+                     "bert_model_name_or_path")  # fmt: skip
+            given = [name for name in fixed if getattr(self, name) is not None]
+            if given:
+                raise ValueError(
+                    f"{given} are set together with pretrained_model={self.pretrained_model!r}, whose checkpoint fixes "
+                    "the encoder: leave them None, or set pretrained_model=None to build a new encoder of that shape."
+                )
+            if self.num_hidden_layers is not None:
+                positive_int("num_hidden_layers")
         if self.bert_model_name_or_path is not None:
             given = [name for name in sizes if getattr(self, name) is not None]
             if given:
@@ -316,6 +353,53 @@ class TimeMAEClassifier(ClassifierMixin, BaseEstimator):
             return int(self.random_state)
         return int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
 
+    def _pretrained_classifier(self, corpus: np.ndarray, classes: np.ndarray) -> TimeMAEForSequenceClassification:
+        """
+        The classifier whose encoder is `pretrained_model`'s, set up for `corpus` `(n_windows, time, channels)` and
+        `classes`: a channel-independent checkpoint takes any channel count, and one that resizes takes any length.
+        `num_hidden_layers` below the checkpoint's keeps its first layers (features from an intermediate layer).
+        """
+        path = resolve_model_name_or_path(self.pretrained_model)
+        config = TimeMAEConfig.from_pretrained(path)
+        _, length, channels = corpus.shape
+        if not config.channel_independent and channels != config.num_input_channels:
+            raise ValueError(
+                f"X has {channels} channels but pretrained_model={self.pretrained_model!r} encodes "
+                f"{config.num_input_channels} channels together: give data with its channels, use a channel-independent "
+                "checkpoint (such as 'timemae-base'), or pretrained_model=None for a new encoder."
+            )
+        if not config.resize_to_context_length and length > config.context_length:
+            raise ValueError(
+                f"X has series of {length} steps but pretrained_model={self.pretrained_model!r} takes at most "
+                f"{config.context_length}: crop them, use a checkpoint that resizes its inputs (such as "
+                "'timemae-base'), or pretrained_model=None for a new encoder."
+            )
+        if self.num_hidden_layers is not None and self.num_hidden_layers > config.num_hidden_layers:
+            raise ValueError(
+                f"num_hidden_layers={self.num_hidden_layers}, but pretrained_model={self.pretrained_model!r} has "
+                f"{config.num_hidden_layers} layers: choose at most {config.num_hidden_layers} (None: all of them)."
+            )
+        overrides = self._label_config(classes) | {"num_input_channels": channels, "mask_ratio": self.mask_ratio}
+        if self.num_hidden_layers is not None:
+            overrides["num_hidden_layers"] = self.num_hidden_layers
+        if self.dropout is not None:
+            overrides.update(hidden_dropout_prob=self.dropout, attention_probs_dropout_prob=self.dropout)
+        if self.normalize_channels:
+            overrides.update(compute_channel_statistics(corpus))
+        elif config.channel_mean is not None and config.channel_independent:
+            overrides.update(channel_mean=None, channel_std=None)  # statistics of other data's channels
+        with quiet_transformers(not self.verbose):
+            # (a new head, and with fewer layers unused weights: both expected, not worth a warning here)
+            return TimeMAEForSequenceClassification.from_pretrained(path, **overrides)
+
+    @staticmethod
+    def _label_config(classes: np.ndarray) -> dict:
+        return {
+            "num_labels": len(classes),
+            "id2label": {index: str(label) for index, label in enumerate(classes)},
+            "label2id": {str(label): index for index, label in enumerate(classes)},
+        }
+
     def _new_classifier(self, corpus: np.ndarray, classes: np.ndarray) -> TimeMAEForSequenceClassification:
         """A new classification model shaped for `corpus` `(n_windows, time, channels)` and `classes` (its encoder
         random or from BERT), built by `new_model` as the training scripts' are."""
@@ -325,13 +409,11 @@ class TimeMAEClassifier(ClassifierMixin, BaseEstimator):
             # The authors' masking (one mask per batch) and momentum-encoder dropout, as the shipped configs use.
             "per_sample_masking": False,
             "momentum_encoder_dropout": True,
-            "num_labels": len(classes),
-            "id2label": {index: str(label) for index, label in enumerate(classes)},
-            "label2id": {str(label): index for index, label in enumerate(classes)},
+            **self._label_config(classes),
         }
         if self.dropout is not None:
             config_kwargs.update(hidden_dropout_prob=self.dropout, attention_probs_dropout_prob=self.dropout)
-        if self.normalize_channels:
+        if self.normalize_channels is None or self.normalize_channels:  # (None: on for a new encoder)
             config_kwargs.update(compute_channel_statistics(corpus))
         sizes = {
             name: getattr(self, name)
@@ -377,8 +459,17 @@ class TimeMAEClassifier(ClassifierMixin, BaseEstimator):
         return trainer
 
     def _pretrain(self, classifier, corpus, seed, working_folder):
-        """TimeMAE pre-training of `classifier`'s encoder on `corpus`; the encoder weights are copied back."""
-        model = TimeMAEForPreTraining(classifier.config)
+        """
+        TimeMAE pre-training of `classifier`'s encoder on `corpus`; the encoder weights are copied back. From a
+        pre-trained checkpoint this continues its pre-training, with its tokenizer and regressor when it has them.
+        """
+        if self.pretrained_model is None:
+            model = TimeMAEForPreTraining(classifier.config)
+        else:
+            with quiet_transformers(not self.verbose):
+                model = TimeMAEForPreTraining.from_pretrained(
+                    resolve_model_name_or_path(self.pretrained_model), config=classifier.config
+                )
         model.timemae.load_state_dict(classifier.timemae.state_dict())
         model.reset_momentum_encoder()
         output_dir = os.path.join(working_folder, "pretraining")
@@ -465,6 +556,8 @@ class TimeMAEClassifier(ClassifierMixin, BaseEstimator):
                 f"X has {channels} channels but this classifier was fitted on {self.n_channels_}: give the same "
                 f"channels, in the same order, as in fit.{hint}"
             )
+        if self.model_.config.resize_to_context_length:
+            return pad_windows(windows, length)  # the model resizes each series itself
         if length > self.context_length_:
             raise ValueError(
                 f"X has series of {length} steps but this classifier takes at most {self.context_length_}: crop them "
@@ -588,6 +681,24 @@ def check_windows(X, argument: str = "X") -> np.ndarray:
             f"{empty[:10].tolist()}: drop them, e.g. X = X[~np.isnan(X).all(axis=(1, 2))]."
         )
     return windows
+
+
+@contextmanager
+def quiet_transformers(quiet: bool = True):
+    """transformers' warnings and progress bars silenced inside the block (when `quiet`), e.g. a load's new-head
+    notice."""
+    if not quiet:
+        yield
+        return
+    verbosity, bars = transformers_logging.get_verbosity(), transformers_logging.is_progress_bar_enabled()
+    transformers_logging.set_verbosity_error()
+    transformers_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        transformers_logging.set_verbosity(verbosity)
+        if bars:
+            transformers_logging.enable_progress_bar()
 
 
 def training_batch_size(batch_size: int, num_windows: int) -> int:
