@@ -138,3 +138,22 @@ def test_a_checkpoint_that_encodes_channels_together_names_the_channel_mismatch(
     X2, y2 = windows(channels=2, length=40)
     with pytest.raises(ValueError, match="takes at most 32"):
         TimeMAEClassifier(pretrained_model=str(tmp_path / "mixed")).fit(X2, y2)
+
+
+def test_a_fitted_model_classifies_windows_of_any_length_through_the_pipeline(universal_checkpoint):
+    from transformers import pipeline
+
+    X, y = windows()
+    clf = TimeMAEClassifier(pretrained_model=universal_checkpoint).fit(X, y)
+    classify = pipeline("time-series-classification", model=clf.model_)
+    longer, _ = windows(num_windows=2, length=90, seed=3)
+    predictions = classify(longer, top_k=1)
+    assert [prediction[0]["label"] for prediction in predictions] == list(clf.predict(longer))
+
+
+def test_the_estimator_card_names_the_pretrained_encoder(universal_checkpoint, tmp_path):
+    X, y = windows()
+    TimeMAEClassifier(pretrained_model=universal_checkpoint).fit(X, y).save_pretrained(tmp_path / "fitted")
+    card = " ".join((tmp_path / "fitted" / "README.md").read_text().split())
+    assert f"starting from the pre-trained encoder `{universal_checkpoint}`" in card
+    assert "3 channels, series of any length, each resized to 32 steps, 3 classes" in card

@@ -44,11 +44,17 @@ RENDER_CARDS = textwrap.dedent(
 
     windows = np.random.default_rng(0).normal(size=(24, 16, 2)).astype(np.float32)
     labels = np.array(["walk", "run", "sit"] * 8)
-    classifier = TimeMAEClassifier(pretrain_steps=1, finetune_steps=1, random_state=0, device="cpu", **tiny)
+    classifier = TimeMAEClassifier(pretrained_model=None, head="finetune", pretrain_steps=1, finetune_steps=1,
+                                   random_state=0, device="cpu", **tiny)
     classifier.fit(windows, labels).save_pretrained(str(output / "estimator"))
     reloaded = TimeMAEClassifier.from_pretrained(str(output / "estimator"))
+    # The defaults: the shipped universal encoder, read from the installed package with no network.
+    default = TimeMAEClassifier(random_state=0).fit(windows, labels)
+    default.save_pretrained(str(output / "default_estimator"))
     print(json.dumps({"timemae_hf": timemae_hf.__file__, "template": timemae_hf.model_cards.__file__,
-                      "reloaded_classes": reloaded.classes_.tolist()}))
+                      "reloaded_classes": reloaded.classes_.tolist(),
+                      "shipped": timemae_hf.shipped_model_path("timemae-base"),
+                      "default_features": int(default.embed(windows).shape[1])}))
     """
 )
 
@@ -76,6 +82,8 @@ def test_the_wheel_holds_every_package_and_the_card_template(wheel):
     missing = [package for package in source_packages if f"{package.replace('.', '/')}/__init__.py" not in names]
     assert not missing, f"setup.cfg's `packages` lacks {missing}: add them, or the wheel installs without them"
     assert "timemae_hf/model_cards/timemae.md" in names
+    assert {f"timemae_hf/shipped_models/timemae-base/{name}" for name in ("config.json", "model.safetensors",
+                                                                          "README.md")} <= names  # fmt: skip
     # One source for the template: the wheel's copy is the top-level model_cards/ file, byte for byte.
     template = zipfile.ZipFile(wheel).read("timemae_hf/model_cards/timemae.md")
     assert template == (REPOSITORY_ROOT / "model_cards" / "timemae.md").read_bytes()
@@ -95,6 +103,11 @@ def test_a_wheel_install_renders_a_training_card_and_an_estimator_folder(wheel, 
     assert Path(imported["timemae_hf"]).is_relative_to(site), imported
     assert Path(imported["template"]).is_relative_to(site), imported
     assert imported["reloaded_classes"] == ["run", "sit", "walk"]
+    assert Path(imported["shipped"]).is_relative_to(site), imported  # the wheel carries timemae-base
+    assert imported["default_features"] == 2 * 64  # two channels, each read alone by the 64-wide encoder
+    default_card = " ".join((tmp_path / "out" / "default_estimator" / "README.md").read_text().split())
+    assert "starting from the pre-trained encoder `timemae-base`" in default_card
+    assert "series of any length, each resized to 512 steps" in default_card
 
     run_card = (tmp_path / "out" / "run" / "README.md").read_text()
     assert "library_name: transformers" in run_card and "`test_accuracy` | 0.5" in run_card

@@ -221,8 +221,9 @@ def render_estimator_card(estimator, model_name: str, template_path: Optional[os
     data = TrainingDataCard(
         name="the windows given to `fit`",
         validation_split=None,
-        description=f"{config.num_input_channels} channels, series of up to {config.context_length} steps, "
-        f"{len(class_names)} classes",
+        description=f"{config.num_input_channels} channels, "
+        + ("series of any length, each resized to " if config.resize_to_context_length else "series of up to ")
+        + f"{config.context_length} steps, {len(class_names)} classes",
         limitations="Fitted on windows whose origin this card cannot know; expect lower accuracy on data recorded "
         "differently (other sensors, sampling rates, populations or preprocessing).",
     )
@@ -246,6 +247,7 @@ def render_estimator_card(estimator, model_name: str, template_path: Optional[os
         results=[],
         training_command=None,
         estimator={
+            "pretrained_model": params.get("pretrained_model"),
             "head": params["head"],
             "pretrain_steps": params["pretrain_steps"],
             "finetune_steps": params["finetune_steps"],

@@ -1,0 +1,194 @@
+"""Release timemae-base: the pre-training checkpoint that validation chose, as a Hub-ready folder and inside the package.
+
+    python benchmarks/release_timemae_base.py --step 20000 --num_hidden_layers 4 \\
+        --validation_results benchmarks/results/timemae_base_validation.json \\
+        [--league_results benchmarks/results/league_base.json] --hub_org org
+
+reads `benchmarks/runs/timemae_base/checkpoint-<step>` (a Trainer checkpoint of
+`accelerate launch training/pretrain.py training/configs/timemae_base.yaml --output_dir benchmarks/runs/timemae_base`)
+and writes, each folder replaced whole (never left half-written),
+
+    benchmarks/released/timemae-base/           Hub-ready: weights, config (with `auto_map`), the code files, model card
+    timemae_hf/shipped_models/timemae-base/     the same weights, config and card inside the package (no code files:
+                                                the package is the code), so `TimeMAEClassifier()` works offline
+
+The weights are the whole pre-training model (encoder, momentum encoder, regressor, codebook: about 2.5 MB), so that
+`TimeMAEClassifier(pretrain_steps=...)` can continue pre-training on a user's windows with trained heads; `AutoModel`
+and `TimeMAEModel` load the encoder alone. The config is the run's with `channel_independent` and
+`resize_to_context_length` on (no-ops for the univariate stream it was trained on; they make it read any channels and
+lengths) and, with `--num_hidden_layers` below the run's, the first layers only (features from an intermediate layer).
+The card (model_cards/timemae_base.md) carries the pre-training command and commit, the validation table that chose the
+checkpoint, and, with `--league_results`, the test numbers of `TimeMAEClassifier()` (read once per set by the league).
+"""
+
+import argparse
+import json
+import shutil
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as `python benchmarks/<script>.py`
+
+from huggingface_hub import ModelCard, ModelCardData  # noqa: E402
+
+from benchmarks.launch import repository_relative  # noqa: E402
+from timemae_hf import TimeMAEForPreTraining, TimeMAEModel  # noqa: E402
+from timemae_hf.shipped import SHIPPED_MODELS_DIR  # noqa: E402
+from timemae_hf.training.model_card import card_template  # noqa: E402
+
+REPOSITORY_ROOT = Path(__file__).resolve().parents[1]
+MODEL_NAME = "timemae-base"
+RUN_DIR = REPOSITORY_ROOT / "benchmarks" / "runs" / "timemae_base"
+RELEASED_DIR = REPOSITORY_ROOT / "benchmarks" / "released"
+TEMPLATE = REPOSITORY_ROOT / "model_cards" / "timemae_base.md"
+UNIVERSAL_OPTIONS = {"channel_independent": True, "resize_to_context_length": True}
+BASE_METHOD, REFERENCE_METHOD = "TimeMAE_base_probe", "MiniRocket"
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--step", type=int, required=True, help="the pre-training step validation chose")
+    parser.add_argument("--num_hidden_layers", type=int, default=None,
+                        help="keep the first layers only (validation's choice of feature layer; default: all)")
+    parser.add_argument("--run_dir", default=str(RUN_DIR), help="the pre-training run's output folder")
+    parser.add_argument("--validation_results", required=True,
+                        help="the validation study's results file (benchmarks/timemae_base_validation.py)")
+    parser.add_argument("--league_results", default=None,
+                        help="the league's results file with the TimeMAE_base_probe rows (test numbers on the card)")
+    parser.add_argument("--hub_org", default="org", help="Hub namespace of the card's usage line (org/timemae-base)")
+    parser.add_argument("--released_dir", default=str(RELEASED_DIR), help="where the Hub-ready folder goes")
+    parser.add_argument("--shipped_dir", default=str(SHIPPED_MODELS_DIR), help="where the package's copy goes")
+    return parser.parse_args(argv)  # fmt: skip
+
+
+def load_checkpoint(run_dir: Path, step: int, num_hidden_layers: int | None) -> TimeMAEForPreTraining:
+    checkpoint = run_dir / f"checkpoint-{step}"
+    if not (checkpoint / "model.safetensors").is_file():
+        found = sorted(int(path.name.split("-")[1]) for path in run_dir.glob("checkpoint-*"))
+        raise FileNotFoundError(f"{checkpoint} holds no model.safetensors: choose --step among {found or 'none'}.")
+    config_kwargs = dict(UNIVERSAL_OPTIONS)
+    if num_hidden_layers is not None:
+        config_kwargs["num_hidden_layers"] = num_hidden_layers
+    model = TimeMAEForPreTraining.from_pretrained(checkpoint, **config_kwargs).eval()
+    model.config._name_or_path = MODEL_NAME
+    return model
+
+
+def validation_section(record: dict, step: int, layers: int) -> dict:
+    """The card's validation table: every candidate's mean validation accuracy, the chosen one marked."""
+    rows = [
+        {"step": candidate["step"], "layers": candidate["layer"], "mean": f"{candidate['mean_accuracy_percent']:.2f}",
+         "chosen": (candidate["step"], candidate["layer"]) == (step, layers)}
+        for candidate in sorted(record["candidates"], key=lambda c: (c["step"], c["layer"]))
+    ]  # fmt: skip
+    if not any(row["chosen"] for row in rows):
+        raise ValueError(f"step {step} with {layers} layers is not among the candidates of the validation results.")
+    return {
+        "rule": record["selection_rule"],
+        "command": record["provenance"]["command"],
+        "git_sha": record["provenance"]["git_sha"],
+        "num_sets": len(record["datasets"]),
+        "rows": rows,
+        "reference_mean": f"{record['reference']['mean_accuracy_percent']:.2f}",
+    }
+
+
+def league_section(record: dict) -> dict | None:
+    """The card's test table from the league: TimeMAEClassifier() and MiniRocket per set, their means, the goals."""
+    from benchmarks.league import base_goal_lines
+
+    rows, ours, theirs = [], [], []
+    for dataset, result in record["results"].items():
+        methods = result["methods"]
+        if BASE_METHOD not in methods or REFERENCE_METHOD not in methods:
+            continue
+        base, reference = methods[BASE_METHOD], methods[REFERENCE_METHOD]
+        ours.append(base["accuracy_percent"]["mean"])
+        theirs.append(reference["accuracy_percent"]["mean"])
+        rows.append({"set": dataset, "fit": f"{base['fit_seconds']:.3g}",
+                     "accuracy": f"{base['accuracy_percent']['mean']:.2f} ± {base['accuracy_percent']['std']:.2f}",
+                     "reference": f"{reference['accuracy_percent']['mean']:.2f}"})  # fmt: skip
+    if not rows:
+        return None
+    return {
+        "command": record["provenance"]["command"],
+        "seeds": ", ".join(map(str, record["seeds"])),
+        "rows": rows,
+        "mean": f"{statistics.mean(ours):.2f}",
+        "reference_mean": f"{statistics.mean(theirs):.2f}",
+        "goals": base_goal_lines(record),
+    }
+
+
+def render_card(model: TimeMAEForPreTraining, run_dir: Path, step: int, validation: dict, league: dict | None,
+                hub_org: str) -> ModelCard:  # fmt: skip
+    provenance = json.loads((run_dir / "run_provenance.json").read_text())
+    arguments = provenance["arguments"]["TimeMAETrainingArguments"]
+    state = json.loads((run_dir / f"checkpoint-{step}" / "trainer_state.json").read_text())
+    batch = state["train_batch_size"] * arguments["gradient_accumulation_steps"]
+    trained_layers = provenance["model_config"]["num_hidden_layers"]
+    encoder = TimeMAEModel(model.config)
+    card_data = ModelCardData(
+        model_name=MODEL_NAME, library_name="transformers", license="apache-2.0",
+        tags=["time-series", "timemae", "pretraining", "feature-extraction", "synthetic-data"],
+    )  # fmt: skip
+    return ModelCard.from_template(
+        card_data,
+        template_str=card_template(TEMPLATE),
+        model_name=MODEL_NAME,
+        hub_id=f"{hub_org}/{MODEL_NAME}",
+        config=model.config,
+        num_parameters_encoder=f"{sum(p.numel() for p in encoder.parameters()) / 1e6:.2f} M",
+        training={"command": provenance["command"].replace("python ", "accelerate launch ", 1),
+                  "git_sha": provenance["git_sha"], "device": device_name(provenance["device"]),
+                  "batch_size": batch, "learning_rate": arguments["learning_rate"]},
+        release={"step": step, "windows_seen": f"{step * batch:,}", "num_hidden_layers": model.config.num_hidden_layers,
+                 "trained_layers": trained_layers},
+        validation=validation,
+        league=league,
+    )  # fmt: skip
+
+
+def device_name(device: dict) -> str:
+    """The run's machine in words, e.g. "an AMD EPYC CPU, 2 cores, 1 torch thread"."""
+    if device.get("cuda"):
+        return f"{device['cuda']}"
+    threads = device.get("torch_threads")
+    return (f"an {device.get('cpu_model', 'unnamed')} CPU, {device.get('cpu_count')} cores, {threads} torch "
+            f"thread{'s' if threads != 1 else ''}")  # fmt: skip
+
+
+def write_folder(model: TimeMAEForPreTraining, card: ModelCard, destination: Path, code_files: bool) -> Path:
+    """`model` and `card` into `destination` through a temporary sibling folder, so the old one is replaced whole."""
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=destination.parent, prefix=f".{destination.name}.") as staging:
+        folder = Path(staging) / destination.name
+        model.save_pretrained(folder)
+        if not code_files:  # inside the package, the package itself is the code
+            for path in folder.glob("*.py"):
+                path.unlink()
+        card.save(folder / "README.md")
+        if destination.exists():
+            shutil.rmtree(destination)
+        folder.rename(destination)
+    return destination
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    run_dir = Path(args.run_dir)
+    model = load_checkpoint(run_dir, args.step, args.num_hidden_layers)
+    validation = validation_section(json.loads(Path(args.validation_results).read_text()), args.step,
+                                    model.config.num_hidden_layers)  # fmt: skip
+    league = league_section(json.loads(Path(args.league_results).read_text())) if args.league_results else None
+    card = render_card(model, run_dir, args.step, validation, league, args.hub_org)
+    for destination, code_files in ((Path(args.released_dir) / MODEL_NAME, True),
+                                    (Path(args.shipped_dir) / MODEL_NAME, False)):  # fmt: skip
+        path = write_folder(model, card, destination, code_files)
+        print(f"wrote {repository_relative(path)}: {sorted(p.name for p in path.iterdir())}")
+
+
+if __name__ == "__main__":
+    main()

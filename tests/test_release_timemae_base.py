@@ -1,0 +1,88 @@
+"""benchmarks/release_timemae_base.py on a tiny stand-in run: the Hub-ready folder, the package's copy, the card."""
+
+import json
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from benchmarks import release_timemae_base
+from timemae_hf import TimeMAEConfig, TimeMAEForPreTraining, TimeMAEModel
+
+TINY_RUN = dict(
+    num_input_channels=1, context_length=32, patch_length=8, hidden_size=16, num_hidden_layers=2,
+    num_attention_heads=2, intermediate_size=32, codebook_size=16, num_regressor_layers=1, scaling="std",
+    window_statistics_as_features=True, hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0,
+)  # fmt: skip
+
+
+@pytest.fixture
+def run_dir(tmp_path):
+    """A pre-training run's folder as training/pretrain.py leaves it: two checkpoints and run_provenance.json."""
+    run = tmp_path / "timemae_base"
+    for step in (2, 4):
+        torch.manual_seed(step)
+        TimeMAEForPreTraining(TimeMAEConfig(**TINY_RUN)).save_pretrained(run / f"checkpoint-{step}")
+        (run / f"checkpoint-{step}" / "trainer_state.json").write_text(json.dumps({"train_batch_size": 8}))
+    provenance = {
+        "git_sha": "0123456789abcdef", "command": "python training/pretrain.py training/configs/timemae_base.yaml",
+        "device": {"cpu_model": "AMD EPYC", "cpu_count": 2, "torch_threads": 1, "cuda": None},
+        "arguments": {"TimeMAETrainingArguments": {"gradient_accumulation_steps": 1, "learning_rate": 0.001}},
+        "model_config": {"num_hidden_layers": 2},
+    }  # fmt: skip
+    (run / "run_provenance.json").write_text(json.dumps(provenance))
+    return run
+
+
+@pytest.fixture
+def validation_results(tmp_path):
+    record = {
+        "selection_rule": "the highest mean validation accuracy over the sets.",
+        "datasets": ["GunPoint", "Coffee"],
+        "candidates": [{"step": step, "layer": layer, "mean_accuracy_percent": 70.0 + step + layer}
+                       for step in (2, 4) for layer in (1, 2)],
+        "reference": {"mean_accuracy_percent": 95.0},
+        "provenance": {"command": "python benchmarks/timemae_base_validation.py", "git_sha": "fedcba9876543210"},
+    }  # fmt: skip
+    path = tmp_path / "validation.json"
+    path.write_text(json.dumps(record))
+    return path
+
+
+def release(tmp_path, run_dir, validation_results, *extra):
+    release_timemae_base.main([
+        "--run_dir", str(run_dir), "--validation_results", str(validation_results), "--released_dir",
+        str(tmp_path / "released"), "--shipped_dir", str(tmp_path / "shipped"), *extra,
+    ])  # fmt: skip
+    return tmp_path / "released" / "timemae-base", tmp_path / "shipped" / "timemae-base"
+
+
+def test_release_writes_the_chosen_checkpoint_as_a_universal_encoder_twice(tmp_path, run_dir, validation_results):
+    released, shipped = release(tmp_path, run_dir, validation_results, "--step", "4", "--num_hidden_layers", "1")
+    assert sorted(path.name for path in shipped.iterdir()) == ["README.md", "config.json", "model.safetensors"]
+    assert {"configuration_timemae.py", "modeling_timemae.py"} <= {path.name for path in released.iterdir()}
+    assert load_file(shipped / "model.safetensors").keys() == load_file(released / "model.safetensors").keys()
+    config = json.loads((shipped / "config.json").read_text())
+    assert config["channel_independent"] and config["resize_to_context_length"] and config["num_hidden_layers"] == 1
+    # the first layer is the checkpoint's own, and the encoder reads any channels and lengths
+    source = load_file(run_dir / "checkpoint-4" / "model.safetensors")
+    name = "timemae.encoder.layer.0.output.dense.weight"
+    torch.testing.assert_close(load_file(shipped / "model.safetensors")[name], source[name])
+    encoder = TimeMAEModel.from_pretrained(shipped, num_input_channels=3)
+    assert encoder(past_values=torch.randn(2, 50, 3)).pooler_output.shape == (2, 3 * 16)
+    card = " ".join((shipped / "README.md").read_text().split())
+    assert "checkpoint of step **4** (32 generated series seen), its first **1** of 2 layers" in card
+    assert "| 4 | 1 | 75.00 (chosen) |" in card and "MiniRocket on the same folds: 95.00." in card
+    assert "commit `0123456789`" in card and "an AMD EPYC CPU, 2 cores, 1 torch thread" in card
+    assert "## Test results" not in card  # no league given: no test numbers
+
+
+def test_an_unknown_step_fails_before_anything_is_written(tmp_path, run_dir, validation_results):
+    with pytest.raises(FileNotFoundError, match=r"choose --step among \[2, 4\]"):
+        release(tmp_path, run_dir, validation_results, "--step", "3")
+    assert not (tmp_path / "released").exists() and not (tmp_path / "shipped").exists()
+
+
+def test_a_candidate_validation_did_not_measure_is_refused(tmp_path, run_dir, validation_results):
+    with pytest.raises(ValueError, match="not among the candidates"):
+        release_timemae_base.validation_section(json.loads(validation_results.read_text()), 4, 3)
