@@ -23,7 +23,12 @@ from timemae_hf.data import SYNTHETIC_DATASET_NAME
 
 CONFIG_FILE_SUFFIXES = (".json", ".yaml", ".yml")
 
-# TimeMAEConfig fields that fix the weights' shapes: they can be chosen for a new model, not changed on a checkpoint.
+# TimeMAEConfig fields that fix the weights' shapes, or what the weights learnt to read: they can be chosen for a new
+# model, not changed on a checkpoint. `resize_to_context_length` leaves the shapes alone, but a checkpoint's encoder
+# learnt its positions from windows resized to context_length (or padded to it): switching it would give the encoder
+# series on another time scale than it was trained on, and a checkpoint that does not resize fails clearly on windows
+# longer than its context_length instead. (`channel_independent` with one channel also keeps the shapes; it is refused
+# all the same, since with more channels it decides whether the patch projection reads one channel or all of them.)
 ARCHITECTURE_FIELDS = (
     "hidden_size",
     "num_hidden_layers",
@@ -37,8 +42,13 @@ ARCHITECTURE_FIELDS = (
     "scaling",
     "window_statistics_as_features",
     "spectral_loss_weight",
+    "channel_independent",
+    "first_difference_view",
+    "resize_to_context_length",
 )
-# TimeMAEConfig fields that only change training behaviour: they can also be set on a loaded checkpoint.
+# TimeMAEConfig fields that leave a checkpoint's weights as they are: they can also be set on a loaded checkpoint.
+# `channel_pooling` decides the size of the classification head only, which a pre-trained checkpoint does not have
+# (a fine-tuned one whose head it would resize is refused by training/model_setup.py).
 BEHAVIOUR_FIELDS = (
     "hidden_dropout_prob",
     "attention_probs_dropout_prob",
@@ -51,6 +61,7 @@ BEHAVIOUR_FIELDS = (
     "per_sample_masking",
     "momentum_encoder_dropout",
     "fast_dropout",
+    "channel_pooling",
 )
 
 
@@ -61,8 +72,9 @@ class ModelArguments:
     model_name_or_path: Optional[str] = field(
         default=None,
         metadata={
-            "help": "A TimeMAE checkpoint to start from (a folder written by training/pretrain.py or finetune.py, or "
-            'a Hub id). Leave unset (or "") to build a new model (from --bert_model_name_or_path, or randomly '
+            "help": "A TimeMAE checkpoint to start from (a folder written by training/pretrain.py or finetune.py, a "
+            "Hub id, or timemae-base: the universal encoder shipped with the package, for any channel count and "
+            'length). Leave unset (or "") to build a new model (from --bert_model_name_or_path, or randomly '
             "initialised)."
         },
     )
@@ -162,6 +174,34 @@ class ModelArguments:
         default=None,
         metadata={"help": "With --scaling std, give each window-channel's mean and log std back to the model as a "
                   "feature (new models; default false). What HAR's static postures are told apart by."},
+    )
+    channel_independent: Optional[bool] = field(
+        default=None,
+        metadata={"help": "Encode each channel of a window alone with one univariate encoder (new models; default "
+                  "false; PatchTST's channel independence). The weights then do not depend on the channel count, so "
+                  "the checkpoint serves data with any number of channels, as timemae-base does. A checkpoint keeps "
+                  "its own."},
+    )
+    channel_pooling: Optional[str] = field(
+        default=None,
+        metadata={"help": "How a channel-independent model pools its channels into one representation (the "
+                  "classification head's input, the probe's features): 'concat' (the default) puts each channel's pooled features side by side (channels x hidden_size values), "
+                  "'mean' averages them (hidden_size values whatever the channel count: a smaller head for data with "
+                  "many channels). May be set when starting from a channel-independent checkpoint: the encoder's "
+                  "weights do not depend on it.", "choices": ["concat", "mean"]},
+    )
+    resize_to_context_length: Optional[bool] = field(
+        default=None,
+        metadata={"help": "Resample each window's observed part to exactly context_length steps before encoding, so "
+                  "that series of any length fit, also longer ones at prediction time (new models; default false; "
+                  "Mantis resizes every series to 512). A checkpoint keeps its own: its weights learnt from resized, "
+                  "or from padded, windows."},
+    )
+    first_difference_view: Optional[bool] = field(
+        default=None,
+        metadata={"help": "Give the patch projection each normalised channel's first difference beside its values, "
+                  "a second view of the same series as Mantis uses (new models; default false; the projection reads "
+                  "twice the values per step, so a checkpoint keeps its own)."},
     )
     spectral_loss_weight: Optional[float] = field(
         default=None,

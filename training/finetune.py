@@ -13,6 +13,9 @@ HAR or on any labelled multivariate time series (`--train_file`, `--dataset_name
     # your own data, with the generic recipe (a minimum number of steps, clipping, lr 1e-4)
     python training/finetune.py training/configs/finetune_default.yaml --train_file train.npz --test_file test.npz \
         --model_name_or_path runs/mine --output_dir runs/mine-finetuned
+    # from timemae-base, the universal encoder shipped with the package: any channel count, any length
+    python training/finetune.py training/configs/finetune_default.yaml --model_name_or_path timemae-base \
+        --train_file X_TRAIN.ts --test_file X_TEST.ts --output_dir runs/x-finetuned
 
 The mean-pooled encoder output feeds a linear head trained with cross-entropy. Epochs are selected on the validation
 split; the selected model is then evaluated once on the test split: `test_results.json`, `all_results.json` and

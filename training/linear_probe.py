@@ -1,14 +1,22 @@
 #!/usr/bin/env python
 """
-TimeMAE's linear-probe evaluation of any TimeMAE checkpoint folder (pre-trained, fine-tuned, or a checkpoint-N).
+TimeMAE's linear-probe evaluation of any TimeMAE checkpoint folder (pre-trained, fine-tuned, or a checkpoint-N), Hub
+id, or of `timemae-base`, the universal encoder shipped with the package.
 
     python training/linear_probe.py --model_name_or_path outputs/timemae-har-native
     python training/linear_probe.py --model_name_or_path runs/mine --train_file train.npz --test_file test.npz
+    python training/linear_probe.py --model_name_or_path timemae-base --train_file X_TRAIN.ts --test_file X_TEST.ts
 
-The encoder is frozen and in eval mode; features are the mean over patches of its last hidden state; the authors'
-probe (StandardScaler + one-vs-rest LogisticRegression, random_state 3407) is fit on the labelled train split and
-scored on the validation and (when the data has one) test splits. Prints the scores as JSON and writes them to
---output_file.
+The encoder is frozen and in eval mode; features are the mean over patches of its last hidden state (a
+channel-independent encoder's per channel, side by side or averaged as its channel_pooling says); the authors' probe
+(StandardScaler + one-vs-rest LogisticRegression, random_state 3407) is fit on the labelled train split and scored on
+the validation and (when the data has one) test splits. Prints the scores as JSON and writes them to --output_file.
+
+A channel-independent checkpoint (such as timemae-base) takes data with any channel count, and one that resizes its
+inputs any window length. The features are then those `TimeMAEClassifier(pretrained_model=..., head="probe")` reads;
+its probe is a multinomial LogisticRegression instead of one-vs-rest (the same with two classes), and it is fit on
+all the windows it is given, where this script holds out --validation_fraction of the train split unless
+--validation_file is given.
 """
 
 import json
@@ -23,12 +31,17 @@ import torch
 # beside this script, as in transformers' examples
 from arguments import DataTrainingArguments, parse_arguments
 from data_setup import load_splits
-from model_setup import check_data_fits_checkpoint, check_timemae_checkpoint
+from model_setup import (
+    check_data_fits_checkpoint,
+    check_timemae_checkpoint,
+    checkpoint_location,
+    checkpoint_overrides,
+    data_shape,
+)
 from run_provenance import run_provenance
 from transformers import HfArgumentParser
 
 from timemae_hf import TimeMAEModel
-from timemae_hf.data import series_shape
 from timemae_hf.training import run_linear_probe
 
 
@@ -41,7 +54,8 @@ class ModelArguments:
         default=None,
         metadata={
             "help": "The TimeMAE checkpoint to probe: an output folder of training/pretrain.py or finetune.py, one of "
-            "their checkpoint-N folders, or a Hub id. Required."
+            "their checkpoint-N folders, a Hub id, or timemae-base (the universal encoder shipped with the package). "
+            "Required."
         },
     )
 
@@ -56,7 +70,7 @@ class LinearProbeArguments:
         default=None,
         metadata={
             "help": "Where to write the JSON results. Default: linear_probe_results.json inside the checkpoint folder "
-            "(in the current folder for a Hub id)."
+            "(in the current folder for a Hub id or timemae-base)."
         },
     )
     batch_size: int = field(default=256, metadata={"help": "Windows per forward pass when extracting features."})
@@ -94,8 +108,10 @@ def main():
                 f"The '{split}' split has no labels (column {data_args.label_column!r}); the probe needs them: name "
                 "the column holding the classes with --label_column."
             )
-    check_data_fits_checkpoint(config, model_args.model_name_or_path, *series_shape(splits["train"]))
-    model = TimeMAEModel.from_pretrained(model_args.model_name_or_path).to(device)
+    context_length, num_input_channels = data_shape(splits)
+    check_data_fits_checkpoint(config, model_args.model_name_or_path, context_length, num_input_channels)
+    overrides = checkpoint_overrides(config, model_args.model_name_or_path, num_input_channels)
+    model = TimeMAEModel.from_pretrained(checkpoint_location(model_args.model_name_or_path), **overrides).to(device)
     evaluated = {split: splits[split] for split in ("validation", "test") if split in splits}
     scores = run_linear_probe(model, splits["train"], evaluated, probe_args.batch_size)
     results = {
