@@ -121,12 +121,14 @@ def test_an_unknown_stream_is_refused():
         SyntheticSeriesGenerator(SHORT, stream="test")
 
 
-def test_resuming_the_stream_from_a_folder_without_checkpoints_names_the_fix(tmp_path):
+@pytest.mark.parametrize("folder", ["empty", "missing"])
+def test_resuming_the_stream_from_a_folder_without_checkpoints_names_the_fix(tmp_path, folder):
     from pretrain import PretrainingDataArguments, synthetic_stream_start  # training/, beside the scripts
 
     from timemae_hf.training import TimeMAETrainingArguments
 
+    output_dir = tmp_path if folder == "empty" else tmp_path / "no-run-yet"  # a folder no run has written to
     data_args = PretrainingDataArguments(dataset_name="synthetic")
-    training_args = TimeMAETrainingArguments(output_dir=str(tmp_path), resume_from_checkpoint="true", max_steps=2)
+    training_args = TimeMAETrainingArguments(output_dir=str(output_dir), resume_from_checkpoint="true", max_steps=2)
     with pytest.raises(ValueError, match="holds no checkpoint"):
         synthetic_stream_start(data_args, training_args)

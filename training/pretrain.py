@@ -210,7 +210,9 @@ def synthetic_stream_start(data_args: PretrainingDataArguments, training_args: T
     if not data_args.is_synthetic or not checkpoint:
         return 0
     if checkpoint is True or str(checkpoint).lower() == "true":
-        checkpoint = get_last_checkpoint(training_args.output_dir)
+        output_dir = training_args.output_dir
+        # (get_last_checkpoint raises FileNotFoundError on a folder that does not exist: no run has started there)
+        checkpoint = get_last_checkpoint(output_dir) if os.path.isdir(output_dir) else None
         if checkpoint is None:
             raise ValueError(
                 f"--resume_from_checkpoint true, but {training_args.output_dir!r} holds no checkpoint-* folder: drop "
