@@ -47,10 +47,12 @@ REFERENCE = "MiniRocket"
 # One thread: the study shares two cores with other work, and two threads there made a 100-step fit 40x slower
 # (321 s against 7.5 s with one, ItalyPowerDemand) as OpenMP threads waited on each other.
 TORCH_THREADS = 1
-# The defaults before this study (commit 9d8624d), spelled out so that a candidate means the same after they change.
-BEFORE = {"head": "finetune", "pretrain_steps": 1000, "finetune_steps": 500, "pretrain_learning_rate": 1e-3,
-          "finetune_learning_rate": 1e-4, "batch_size": 64, "dropout": None, "augmentations": None,
-          "probe_before_finetuning": False}  # fmt: skip
+# The defaults before this study (commit 9d8624d), spelled out so that a candidate means the same after they change:
+# also a new encoder with standardised channels, pre-trained on the fit windows alone, which stopped being the default
+# when the estimator started from timemae-base (after commit 4e7d3da).
+BEFORE = {"pretrained_model": None, "normalize_channels": True, "head": "finetune", "pretrain_steps": 1000,
+          "finetune_steps": 500, "pretrain_learning_rate": 1e-3, "finetune_learning_rate": 1e-4, "batch_size": 64,
+          "dropout": None, "augmentations": None, "probe_before_finetuning": False}  # fmt: skip
 AUGMENTED = ("jitter", "scaling", "time_warp")  # what HAR's fine-tuning study chose on validation
 # name -> TimeMAEClassifier parameters (the rest at the estimator's defaults).
 CANDIDATES = {

@@ -19,10 +19,19 @@ def test_folds_are_stratified_and_fewer_when_a_class_is_rare():
         estimator_defaults.folds(np.array(["a", "a", "b"]))
 
 
+def test_every_candidate_is_a_new_encoder_whose_parameters_the_estimator_accepts():
+    """The candidates are the study's from-scratch recipes: they must not take the estimator's later defaults (the
+    shipped timemae-base encoder, which refuses the context_length the study sets)."""
+    for candidate in estimator_defaults.CANDIDATES:
+        estimator = estimator_defaults.build(candidate, data=None, longest=16)
+        assert estimator.pretrained_model is None and estimator.normalize_channels, candidate
+        estimator._check_params()
+
+
 @pytest.mark.slow
 def test_a_tiny_candidate_runs_resumes_and_is_chosen(tmp_path, monkeypatch):
-    tiny = {"pretrain_steps": 2, "finetune_steps": 2, "hidden_size": 16, "num_hidden_layers": 1,
-            "num_attention_heads": 2, "intermediate_size": 32}  # fmt: skip
+    tiny = {"pretrained_model": None, "pretrain_steps": 2, "finetune_steps": 2, "hidden_size": 16,
+            "num_hidden_layers": 1, "num_attention_heads": 2, "intermediate_size": 32}  # fmt: skip
     monkeypatch.setattr(estimator_defaults, "CANDIDATES", {"tiny": tiny, "tiny_probe": {**tiny, "head": "probe"}})
     monkeypatch.setattr(estimator_defaults, "RESULTS_DIR", tmp_path)
     monkeypatch.setattr(estimator_defaults, "DATASETS", ("BasicMotions",))
