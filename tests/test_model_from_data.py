@@ -23,7 +23,7 @@ def test_estimator_and_scripts_build_the_same_model_from_the_same_windows():
     windows[2, 20:] = np.nan  # a shorter series
     classes = np.array(["rest", "walk"])
     torch.manual_seed(0)
-    from_estimator = TimeMAEClassifier(**SIZES)._new_classifier(windows, classes)
+    from_estimator = TimeMAEClassifier(pretrained_model=None, **SIZES)._new_classifier(windows, classes)
     splits = DatasetDict(train=Dataset.from_dict({"past_values": windows.tolist()}, split="train"))
     torch.manual_seed(0)
     from_scripts = build_model(
