@@ -1,10 +1,11 @@
 """Release timemae-base: the pre-training checkpoint that validation chose, as a Hub-ready folder and inside the package.
 
-    python benchmarks/release_timemae_base.py --step 20000 --num_hidden_layers 4 \\
+    python benchmarks/release_timemae_base.py \\
         --validation_results benchmarks/results/timemae_base_validation.json \\
         [--league_results benchmarks/results/league_base.json] --hub_org org
 
-reads `benchmarks/runs/timemae_base/checkpoint-<step>` (a Trainer checkpoint of
+reads `benchmarks/runs/timemae_base/checkpoint-<step>`, the step and feature layer the validation study chose (a
+Trainer checkpoint of
 `accelerate launch training/pretrain.py training/configs/timemae_base.yaml --output_dir benchmarks/runs/timemae_base`)
 and writes, each folder replaced whole (never left half-written),
 
@@ -49,9 +50,11 @@ BASE_METHOD, REFERENCE_METHOD = "TimeMAE_base_probe", "MiniRocket"
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--step", type=int, required=True, help="the pre-training step validation chose")
+    parser.add_argument("--step", type=int, default=None,
+                        help="the pre-training step to release (default: the one the validation results chose; "
+                        "another is refused)")
     parser.add_argument("--num_hidden_layers", type=int, default=None,
-                        help="keep the first layers only (validation's choice of feature layer; default: all)")
+                        help="keep the first layers only (default: the feature layer the validation results chose)")
     parser.add_argument("--run_dir", default=str(RUN_DIR), help="the pre-training run's output folder")
     parser.add_argument("--validation_results", required=True,
                         help="the validation study's results file (benchmarks/timemae_base_validation.py)")
@@ -76,22 +79,41 @@ def load_checkpoint(run_dir: Path, step: int, num_hidden_layers: int | None) -> 
     return model
 
 
+def validation_choice(record: dict, step: int | None, num_hidden_layers: int | None) -> tuple[int, int]:
+    """The (step, layers) the validation study chose; an explicit other choice is refused (a release is validation's
+    choice, never one picked afterwards)."""
+    chosen = record.get("chosen")
+    if not chosen:
+        raise ValueError(f"The validation results choose nothing yet ({record.get('chosen_note')}): run "
+                         "benchmarks/timemae_base_validation.py on every set first.")  # fmt: skip
+    choice = (chosen["step"], chosen["layers"])
+    asked = (step if step is not None else choice[0], num_hidden_layers if num_hidden_layers is not None else choice[1])
+    if asked != choice:
+        raise ValueError(f"step {asked[0]} with {asked[1]} layers is not what validation chose (step {choice[0]}, "
+                         f"{choice[1]} layers): release the chosen one, or rerun the study.")  # fmt: skip
+    return choice
+
+
 def validation_section(record: dict, step: int, layers: int) -> dict:
     """The card's validation table: every candidate's mean validation accuracy, the chosen one marked."""
     rows = [
-        {"step": candidate["step"], "layers": candidate["layer"], "mean": f"{candidate['mean_accuracy_percent']:.2f}",
-         "chosen": (candidate["step"], candidate["layer"]) == (step, layers)}
-        for candidate in sorted(record["candidates"], key=lambda c: (c["step"], c["layer"]))
+        {"step": candidate["step"], "layers": candidate["layers"], "chosen": (candidate["step"], candidate["layers"]) == (step, layers),
+         "mean": f"{candidate['mean_validation_accuracy']:.2f}" + ("" if candidate["datasets"] == len(record["datasets"])
+                                                                  else f" ({candidate['datasets']} sets)")}
+        for candidate in sorted(record["summary"].values(), key=lambda c: (c["step"], c["layers"]))
     ]  # fmt: skip
     if not any(row["chosen"] for row in rows):
         raise ValueError(f"step {step} with {layers} layers is not among the candidates of the validation results.")
+    reference = record["reference"]
+    missing = reference.get("missing") or []
     return {
-        "rule": record["selection_rule"],
+        "rule": record["selection_rule"][0].upper() + record["selection_rule"][1:] + ".",
         "command": record["provenance"]["command"],
         "git_sha": record["provenance"]["git_sha"],
         "num_sets": len(record["datasets"]),
         "rows": rows,
-        "reference_mean": f"{record['reference']['mean_accuracy_percent']:.2f}",
+        "reference_mean": f"{reference['mean_validation_accuracy']:.2f}"
+        + (f" (over {reference['datasets']} sets: not run on {', '.join(missing)})" if missing else ""),
     }
 
 
@@ -179,11 +201,12 @@ def write_folder(model: TimeMAEForPreTraining, card: ModelCard, destination: Pat
 def main(argv=None):
     args = parse_args(argv)
     run_dir = Path(args.run_dir)
-    model = load_checkpoint(run_dir, args.step, args.num_hidden_layers)
-    validation = validation_section(json.loads(Path(args.validation_results).read_text()), args.step,
-                                    model.config.num_hidden_layers)  # fmt: skip
+    record = json.loads(Path(args.validation_results).read_text())
+    step, layers = validation_choice(record, args.step, args.num_hidden_layers)
+    model = load_checkpoint(run_dir, step, layers)
+    validation = validation_section(record, step, layers)
     league = league_section(json.loads(Path(args.league_results).read_text())) if args.league_results else None
-    card = render_card(model, run_dir, args.step, validation, league, args.hub_org)
+    card = render_card(model, run_dir, step, validation, league, args.hub_org)
     for destination, code_files in ((Path(args.released_dir) / MODEL_NAME, True),
                                     (Path(args.shipped_dir) / MODEL_NAME, False)):  # fmt: skip
         path = write_folder(model, card, destination, code_files)

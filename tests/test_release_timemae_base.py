@@ -36,12 +36,16 @@ def run_dir(tmp_path):
 
 @pytest.fixture
 def validation_results(tmp_path):
+    """A validation study's results as benchmarks/timemae_base_validation.py writes them: it chose step 4, 1 layer."""
+    summary = {f"checkpoint-{step}/layers{layers}": {"step": step, "layers": layers, "datasets": 2,
+                                                     "mean_validation_accuracy": 70.0 + step - layers}
+               for step in (2, 4) for layers in (1, 2)}  # fmt: skip
     record = {
-        "selection_rule": "the highest mean validation accuracy over the sets.",
+        "selection_rule": "the candidate with the highest mean validation accuracy",
         "datasets": ["GunPoint", "Coffee"],
-        "candidates": [{"step": step, "layer": layer, "mean_accuracy_percent": 70.0 + step + layer}
-                       for step in (2, 4) for layer in (1, 2)],
-        "reference": {"mean_accuracy_percent": 95.0},
+        "summary": summary,
+        "chosen": {"candidate": "checkpoint-4/layers1", "step": 4, "layers": 1},
+        "reference": {"mean_validation_accuracy": 95.0, "datasets": 2, "missing": []},
         "provenance": {"command": "python benchmarks/timemae_base_validation.py", "git_sha": "fedcba9876543210"},
     }  # fmt: skip
     path = tmp_path / "validation.json"
@@ -58,7 +62,7 @@ def release(tmp_path, run_dir, validation_results, *extra):
 
 
 def test_release_writes_the_chosen_checkpoint_as_a_universal_encoder_twice(tmp_path, run_dir, validation_results):
-    released, shipped = release(tmp_path, run_dir, validation_results, "--step", "4", "--num_hidden_layers", "1")
+    released, shipped = release(tmp_path, run_dir, validation_results)  # validation's choice: step 4, 1 layer
     assert sorted(path.name for path in shipped.iterdir()) == ["README.md", "config.json", "model.safetensors"]
     assert {"configuration_timemae.py", "modeling_timemae.py"} <= {path.name for path in released.iterdir()}
     assert load_file(shipped / "model.safetensors").keys() == load_file(released / "model.safetensors").keys()
@@ -72,17 +76,23 @@ def test_release_writes_the_chosen_checkpoint_as_a_universal_encoder_twice(tmp_p
     assert encoder(past_values=torch.randn(2, 50, 3)).pooler_output.shape == (2, 3 * 16)
     card = " ".join((shipped / "README.md").read_text().split())
     assert "checkpoint of step **4** (32 generated series seen), its first **1** of 2 layers" in card
-    assert "| 4 | 1 | 75.00 (chosen) |" in card and "MiniRocket on the same folds: 95.00." in card
+    assert "| 4 | 1 | 73.00 (chosen) |" in card and "MiniRocket on the same folds: 95.00." in card
     assert "commit `0123456789`" in card and "an AMD EPYC CPU, 2 cores, 1 torch thread" in card
     assert "## Test results" not in card  # no league given: no test numbers
 
 
-def test_an_unknown_step_fails_before_anything_is_written(tmp_path, run_dir, validation_results):
+def test_only_validations_choice_is_released_and_nothing_is_written_otherwise(tmp_path, run_dir, validation_results):
+    for extra in (["--step", "2"], ["--num_hidden_layers", "2"]):
+        with pytest.raises(ValueError, match="is not what validation chose"):
+            release(tmp_path, run_dir, validation_results, *extra)
+    (run_dir / "checkpoint-4" / "model.safetensors").unlink()
     with pytest.raises(FileNotFoundError, match=r"choose --step among \[2, 4\]"):
-        release(tmp_path, run_dir, validation_results, "--step", "3")
+        release(tmp_path, run_dir, validation_results)
     assert not (tmp_path / "released").exists() and not (tmp_path / "shipped").exists()
 
 
-def test_a_candidate_validation_did_not_measure_is_refused(tmp_path, run_dir, validation_results):
-    with pytest.raises(ValueError, match="not among the candidates"):
-        release_timemae_base.validation_section(json.loads(validation_results.read_text()), 4, 3)
+def test_a_study_that_chose_nothing_yet_releases_nothing(tmp_path, run_dir, validation_results):
+    record = {**json.loads(validation_results.read_text()), "chosen": None, "chosen_note": "no candidate yet"}
+    validation_results.write_text(json.dumps(record))
+    with pytest.raises(ValueError, match="choose nothing yet"):
+        release(tmp_path, run_dir, validation_results)
