@@ -4,10 +4,11 @@
     clf = TimeMAEClassifier().fit(X_train, y_train)
     clf.score(X_test, y_test)
 
-Everything a user of the bare classes does by hand happens inside `fit`: channel statistics, patch length, label maps,
-self-supervised pre-training with the momentum update (`TimeMAEPretrainingTrainer`), then fine-tuning through
-`TimeMAETrainer` or TimeMAE's linear probe. The fitted model is a plain
-`TimeMAEForSequenceClassification`, saved as a standard transformers checkpoint by `save_pretrained`.
+Everything a user of the bare classes does by hand happens inside `fit`: loading the pre-trained encoder (by default
+the shipped timemae-base) for the data's channels, label maps, TimeMAE's linear probe on its frozen features; and on
+request self-supervised pre-training with the momentum update (`TimeMAEPretrainingTrainer`) and fine-tuning through
+`TimeMAETrainer`. The fitted model is a plain `TimeMAEForSequenceClassification`, saved as a standard transformers
+checkpoint by `save_pretrained`.
 """
 
 import json
@@ -152,8 +153,9 @@ class TimeMAEClassifier(ClassifierMixin, BaseEstimator):
         model_ (`TimeMAEForSequenceClassification`): the fitted model, `id2label` = the classes as strings.
         n_channels_ (`int`), context_length_ (`int`): the channel count and longest series length seen in `fit`.
 
-    Pre-training uses the authors' one mask per batch and dropout in the momentum encoder, as the shipped HAR configs
-    do. `embed(X)` gives the fitted encoder's pooled features, for other scikit-learn models.
+    Pre-training a new encoder uses the authors' one mask per batch and dropout in the momentum encoder, as the
+    shipped HAR configs do; pre-training a checkpoint further keeps the checkpoint's own settings. `embed(X)` gives
+    the fitted encoder's pooled features, for other scikit-learn models.
     """
 
     def __init__(

@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass, field
 import datasets
 import numpy as np
 from scipy import signal
+from threadpoolctl import threadpool_limits
 
 
 SYNTHETIC_DATASET_NAME = "synthetic"
@@ -207,7 +208,10 @@ class SyntheticSeriesGenerator:
         block = index // self.config.kernel_bank_block
         if block != self._bank_block:
             rng = np.random.default_rng([self.config.seed, STREAMS[self.stream], block, 1])
-            self._bank = [self._cholesky(self._composed_kernel(rng)) for _ in range(self.config.kernel_bank_size)]
+            # One BLAS thread: beside a training process, numpy's default threads made a redraw 3-13x slower
+            # (benchmarks/results/synthetic_throughput.json), and one thread gives the same factors everywhere.
+            with threadpool_limits(limits=1, user_api="blas"):
+                self._bank = [self._cholesky(self._composed_kernel(rng)) for _ in range(self.config.kernel_bank_size)]
             self._bank_block = block
         return self._bank
 
