@@ -165,8 +165,9 @@ def describe_checkpoint(path: Path) -> dict:
 def encoder_features(checkpoint: Path, layers: int, data: LeagueData, label_ids: np.ndarray, batch_size: int):
     """The frozen features of every train window, (windows, channels * hidden_size), read after the first `layers`
     layers; and the seconds `extract_features` took."""
-    verbosity = transformers.logging.get_verbosity()
+    verbosity, progress_bars = transformers.logging.get_verbosity(), transformers.logging.is_progress_bar_enabled()
     transformers.logging.set_verbosity_error()  # the load report lists the unused later layers: expected here
+    transformers.logging.disable_progress_bar()  # one bar per load would bury the study's own in the log
     try:
         model = TimeMAEForSequenceClassification.from_pretrained(
             checkpoint, num_input_channels=int(data.train_series[0].shape[1]), channel_independent=True,
@@ -175,6 +176,8 @@ def encoder_features(checkpoint: Path, layers: int, data: LeagueData, label_ids:
         )  # fmt: skip
     finally:
         transformers.logging.set_verbosity(verbosity)
+        if progress_bars:
+            transformers.logging.enable_progress_bar()
     windows = pad_windows(data.train_series, max(len(series) for series in data.train_series))
     started = time.perf_counter()
     features, _ = extract_features(model, (windows, label_ids), batch_size=batch_size)
