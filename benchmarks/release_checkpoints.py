@@ -27,6 +27,7 @@ import json
 import shutil
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as `python benchmarks/<script>.py`
@@ -95,12 +96,24 @@ def load_classifier(finetune_run: Path) -> TimeMAEForSequenceClassification:
     return classifier
 
 
-def release(model, run_dir: Path, destination: Path, results_path: str | None, model_name: str, onnx: bool) -> Path:
-    """Write `model` with its card into `destination` via a temporary sibling folder, so it is replaced whole."""
+def replace_whole(destination: Path, write: Callable[[Path], None]) -> Path:
+    """`write(folder)` into a temporary sibling of `destination`, which then replaces it: a failed write leaves the
+    old folder as it was, never a half-written one."""
     destination.parent.mkdir(parents=True, exist_ok=True)
-    record = json.loads(Path(results_path).read_text()) if results_path else None
     with tempfile.TemporaryDirectory(dir=destination.parent, prefix=f".{destination.name}.") as staging:
         folder = Path(staging) / destination.name
+        write(folder)
+        if destination.exists():
+            shutil.rmtree(destination)
+        folder.rename(destination)
+    return destination
+
+
+def release(model, run_dir: Path, destination: Path, results_path: str | None, model_name: str, onnx: bool) -> Path:
+    """Write `model` with its card into `destination`, replaced whole."""
+    record = json.loads(Path(results_path).read_text()) if results_path else None
+
+    def write(folder: Path):
         if isinstance(model, TimeMAEForSequenceClassification):
             # The pipeline's save writes the model and its code, `custom_pipelines` and pipeline_timemae.py.
             pipeline(TASK, model=model).save_pretrained(folder)
@@ -110,10 +123,8 @@ def release(model, run_dir: Path, destination: Path, results_path: str | None, m
         render_run_card(run_dir, record, model_name=model_name, model=model).save(folder / "README.md")
         if onnx:
             onnx_export.export_checkpoint(folder, quantize=True)
-        if destination.exists():
-            shutil.rmtree(destination)
-        folder.rename(destination)
-    return destination
+
+    return replace_whole(destination, write)
 
 
 def main(argv=None):

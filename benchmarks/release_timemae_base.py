@@ -24,10 +24,8 @@ checkpoint, and, with `--league_results`, the test numbers of `TimeMAEClassifier
 
 import argparse
 import json
-import shutil
 import statistics
 import sys
-import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as `python benchmarks/<script>.py`
@@ -35,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as `python b
 from huggingface_hub import ModelCard, ModelCardData  # noqa: E402
 
 from benchmarks.launch import repository_relative  # noqa: E402
+from benchmarks.release_checkpoints import replace_whole  # noqa: E402
 from timemae_hf import TimeMAEForPreTraining, TimeMAEModel  # noqa: E402
 from timemae_hf.shipped import SHIPPED_MODELS_DIR  # noqa: E402
 from timemae_hf.training.model_card import card_template  # noqa: E402
@@ -183,19 +182,16 @@ def device_name(device: dict) -> str:
 
 
 def write_folder(model: TimeMAEForPreTraining, card: ModelCard, destination: Path, code_files: bool) -> Path:
-    """`model` and `card` into `destination` through a temporary sibling folder, so the old one is replaced whole."""
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=destination.parent, prefix=f".{destination.name}.") as staging:
-        folder = Path(staging) / destination.name
+    """`model` and `card` into `destination`, replaced whole; without the code files inside the package."""
+
+    def write(folder: Path):
         model.save_pretrained(folder)
         if not code_files:  # inside the package, the package itself is the code
             for path in folder.glob("*.py"):
                 path.unlink()
         card.save(folder / "README.md")
-        if destination.exists():
-            shutil.rmtree(destination)
-        folder.rename(destination)
-    return destination
+
+    return replace_whole(destination, write)
 
 
 def main(argv=None):
