@@ -427,6 +427,7 @@ LEAGUES = (
 LEAGUE_COMMANDS = {"league_base": "python benchmarks/league.py --reuse_rows_from league_defaults",
                    "league_defaults": "python benchmarks/league.py --name league_defaults --reuse_rows_from league",
                    "league": "python benchmarks/league.py --name league"}  # fmt: skip
+REFERENCE_NAME = "MiniRocket"
 # README.md's first screen: the practitioner's question, answered by the league of timemae-base.
 FIRST_SCREEN_MARKERS = (
     "<!-- first-screen table: python benchmarks/report.py --update_readme -->",
@@ -456,7 +457,7 @@ def main(argv=None):
              *(name for name, _ in FINETUNING),
              "bert_question", "har_refit", "any_dataset",
              "inference", "har_study", *(name for name, _ in STUDY_FOLLOW_UPS), "authors_speed", "har_refit_200",
-             "har_gap", "har_gap_reference"]
+             "har_gap", "har_gap_reference", "timemae_base_validation", "synthetic_throughput"]
     records = {name: json.loads((RESULTS_DIR / f"{name}{suffix}").read_text())
                for name in names if (RESULTS_DIR / f"{name}{suffix}").exists()}
 
@@ -475,6 +476,12 @@ def main(argv=None):
             headline_league, headline_league_results = (name, title, table), league["results"]
         figure = league_figure_link(name, "results")
         sections.append(f"### {title}\n\n" + table + (f"\n{figure}\n" if figure else "") + "\n" + source(league))
+    if "timemae_base_validation" in records:
+        sections.append("### timemae-base: pre-training steps and feature layer, chosen on validation\n\n"
+                        + timemae_base_validation(records["timemae_base_validation"]))
+    if "synthetic_throughput" in records:
+        sections.append("### The synthetic corpus: generating against training\n\n"
+                        + synthetic_throughput(records["synthetic_throughput"]))
     if "har_gap" in records:
         sections.append("### UCI HAR: closing the gap to MiniRocket (issue 21), chosen on validation\n\n"
                         + har_gap(records["har_gap"], records.get("har_gap_reference")))
@@ -639,6 +646,62 @@ def first_screen(league: dict | None, validation: dict | None = None) -> str:
         PUBLISHED_CONTEXT,
     ]
     return "\n".join(lines + notes) + "\n"
+
+
+def timemae_base_validation(record: dict) -> str:
+    """Every (pre-training step, layer) candidate's mean validation accuracy over the league's train-split folds, the
+    MiniRocket reference on the same folds, the rule and the choice."""
+    candidates = sorted(record["summary"].values(), key=lambda entry: (entry["step"], entry["layers"]))
+    layers = sorted({entry["layers"] for entry in candidates})
+    steps = sorted({entry["step"] for entry in candidates})
+    cells = {(entry["step"], entry["layers"]): entry for entry in candidates}
+    chosen = record.get("chosen") or {}
+    lines = ["| pre-training step | " + " | ".join(f"first {k} layers" for k in layers) + " |",
+             "|---|" + "---|" * len(layers)]  # fmt: skip
+    for step in steps:
+        row = []
+        for k in layers:
+            entry = cells.get((step, k))
+            if entry is None:
+                row.append("—")
+                continue
+            text = f"{entry['mean_validation_accuracy']:.2f}"
+            if entry["datasets"] < len(record["datasets"]):
+                text += f" ({entry['datasets']} sets)"
+            row.append(f"**{text}** (chosen)" if (step, k) == (chosen.get("step"), chosen.get("layers")) else text)
+        lines.append(f"| {step} | " + " | ".join(row) + " |")
+    reference = record["reference"]
+    notes = [
+        "",
+        f"Mean validation accuracy % over the {len(record['datasets'])} league sets' train-split folds ({record['protocol']}). "
+        f"{REFERENCE_NAME} on the same folds: {reference['mean_validation_accuracy']:.2f} over {reference['datasets']} sets.",
+        f"Rule, declared before any number: {record['selection_rule']}."
+        + (f" Chosen: step {chosen['step']}, {chosen['layers']} layers ({chosen['mean_validation_accuracy']:.2f}, "
+           f"{chosen['mean_gap_to_minirocket']:+.2f} points from {REFERENCE_NAME} on average)." if chosen
+           else f" {record.get('chosen_note')}."),
+        "",
+        source(record),
+    ]
+    figure = RESULTS_DIR / f"{record['benchmark']}.png"
+    if figure.exists():
+        notes[-1:-1] = [f"![{record['benchmark']}](results/{figure.name})", ""]
+    return "\n".join(lines + notes) + "\n"
+
+
+def synthetic_throughput(record: dict) -> str:
+    """Does generating the synthetic corpus keep up with pre-training on it, and does memory stay flat."""
+    verdict, memory = record["verdict"], record["memory"]
+    rss = memory["rss_mb"]
+    return (
+        f"One generating process: {verdict['generation_series_per_second']:.0f} series/s "
+        f"({verdict['generation_cpu_series_per_second']:.0f} per CPU second; the stream over series 20k-40k, kernel "
+        f"bank redraws included); one training process of timemae_base.yaml at 1 torch thread: "
+        f"{verdict['training_windows_per_second']:.0f} windows/s ({verdict['training_cpu_windows_per_second']:.0f} per "
+        f"CPU second). Ratio {verdict['ratio']:.2f} by wall time, {verdict['cpu_ratio']:.2f} by CPU time: "
+        f"{verdict['assessment']}. The real pre-training run read {verdict['real_run_windows_per_second']:.0f} "
+        f"windows/s. Resident memory {rss['0']:.0f} MB before the stream, {rss['20000']:.0f} MB after 20,000 series, "
+        f"{rss['40000']:.0f} MB after 40,000 (flat: {memory['flat']}). {record['machine_note']}\n\n" + source(record)
+    )
 
 
 def update_readme(path: Path, report: str, markers: tuple[str, str] = README_MARKERS):
