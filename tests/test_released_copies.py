@@ -34,7 +34,7 @@ def code_files_loaded_by(folder: Path) -> set[str]:
 
 
 def test_there_are_released_folders_to_check():
-    assert [folder.name for folder in RELEASED_FOLDERS] == ["timemae-har", "timemae-har-classifier"]
+    assert [folder.name for folder in RELEASED_FOLDERS] == ["timemae-base", "timemae-har", "timemae-har-classifier"]
 
 
 @pytest.mark.parametrize("folder", RELEASED_FOLDERS, ids=lambda folder: folder.name)

@@ -1,0 +1,393 @@
+"""TimeMAE model configuration."""
+
+import math
+
+from transformers import PreTrainedConfig
+
+
+class TimeMAEConfig(PreTrainedConfig):
+    r"""
+    Configuration of a TimeMAE model: a masked autoencoder for multivariate time series whose encoder is transformers'
+    `BertEncoder`. Defaults reproduce the HAR setting of the TimeMAE paper (Cheng et al., 2023): 9 channels, 128 steps,
+    patches of 8 steps, a 64-dim 8-layer encoder, 60 % of the patches masked.
+
+    The encoder fields (`hidden_size` ... `max_position_embeddings`) have BERT's names and meaning, so that
+    [`TimeMAEForPreTraining.from_bert`] can take them from any BERT checkpoint's config.
+
+    Args:
+        num_input_channels (`int`, *optional*, defaults to 9):
+            Number of variates (channels) of the input series. With `channel_independent` the weights do not depend
+            on it, except a `"concat"` classifier head's.
+        context_length (`int`, *optional*, defaults to 128):
+            The longest window the model takes. Shorter windows are right-padded by the model and the padding counts
+            as unobserved (see `past_observed_mask`); with `resize_to_context_length` every window is resampled to
+            this length instead. If it is not a multiple of `patch_length`, inputs are zero-padded at the end to the
+            next multiple, as the original TimeMAE code does.
+        patch_length (`int`, *optional*):
+            Time steps per patch (TimeMAE's `wave_length`). Defaults to [`~TimeMAEConfig.default_patch_length`] of
+            `context_length` (8 for 128 steps, the paper's HAR setting); the config stores the number it chose, so a
+            saved config.json always names it.
+        patch_stride (`int`, *optional*):
+            Steps from one patch's start to the next's (PatchTST's name). Defaults to `patch_length`: patches do not
+            overlap, as in TimeMAE. A smaller stride gives overlapping patches, `(context_length - patch_length) /
+            patch_stride + 1` of them (rounded up; the end is zero-padded to fit the last one). In pre-training the
+            online encoder then sees the steps of masked patches as zeros (see [`TimeMAEForPreTraining`]), since a
+            visible patch would otherwise show part of a masked one.
+        patch_embedding_type (`str`, *optional*, defaults to `"linear"`):
+            How a patch becomes a vector. `"linear"`: one linear map of the flattened patch (TimeMAE's strided
+            Conv1d). `"conv"`: first a multi-scale stem of dilated Conv1d branches over the whole window (one branch
+            per `conv_stem_dilations`, each `conv_stem_channels` wide, GELU), whose outputs are stacked with the input
+            channels, then the same per-patch linear map: rhythm longer than a patch (MiniRocket's dilated kernels)
+            reaches the patch vectors.
+        conv_stem_channels (`int`, *optional*, defaults to 8):
+            Output channels of each dilated branch of the `"conv"` stem.
+        conv_stem_kernel_size (`int`, *optional*, defaults to 9):
+            Kernel length of every branch of the `"conv"` stem (MiniRocket's 9); odd, so the output stays aligned.
+        conv_stem_dilations (`list[int]`, *optional*, defaults to `[1, 2, 4, 8]`):
+            One branch per dilation; a branch of dilation d spans `(conv_stem_kernel_size - 1) * d + 1` steps (9, 17,
+            33 and 65 steps by default: up to 1.3 s of a 50 Hz recording).
+        scaling (`str`, *optional*):
+            Per-window normalisation, PatchTST's `scaling="std"` (RevIN without its affine weights): each channel of
+            each window is standardised by its own mean and standard deviation over its observed steps, after the
+            dataset statistics `channel_mean`/`channel_std` (if any). None (the default): the dataset statistics
+            only. In pre-training the online encoder's statistics come from its visible steps only.
+        window_statistics_as_features (`bool`, *optional*, defaults to `False`):
+            With `scaling="std"`, give the model back what scaling removed: each window-channel's mean and log
+            standard deviation, projected to `hidden_size` and added to every patch embedding (a posture lives in the
+            mean of the gravity channels).
+        channel_independent (`bool`, *optional*, defaults to `False`):
+            Encode each channel of a window alone with the same univariate encoder (PatchTST's channel independence):
+            the patch projection reads one channel, so the weights do not depend on `num_input_channels` and a
+            pre-trained encoder serves data with any channel count (`from_pretrained(path, num_input_channels=C)`).
+            The dataset statistics still apply per channel; pre-training treats every channel as a window of its own.
+        channel_pooling (`str`, *optional*, defaults to `"concat"`):
+            How a channel-independent model pools its channels into one series representation: `"concat"` puts each
+            channel's pooled features side by side (`num_input_channels * hidden_size` values, in channel order),
+            `"mean"` averages them (`hidden_size` values, the same size for every channel count).
+        resize_to_context_length (`bool`, *optional*, defaults to `False`):
+            Accept series of any length: each window-channel's observed part (first to last observed step, gaps
+            filled linearly) is resampled linearly to exactly `context_length` steps before normalisation, as Mantis
+            resizes every series to 512 (see [`resize_observed_part`]). Every step then counts as observed; a
+            window-channel with no observed value becomes a constant 0.
+        first_difference_view (`bool`, *optional*, defaults to `False`):
+            Also give the patch projection each normalised channel's first difference (`x[t] - x[t-1]`, 0 at the first
+            step and next to unobserved steps), a second view of the same series as in Mantis: the projection reads
+            twice the values per step.
+        spectral_loss_weight (`float`, *optional*, defaults to 0.0):
+            Weight of an added pre-training loss: a small head predicts each masked patch's amplitude spectrum (|rFFT|
+            over its steps, per channel, of the normalised values the model read) from the regressor's output, scored
+            by MSE. 0 (the default) leaves TimeMAE's loss as it is and builds no head.
+        hidden_size (`int`, *optional*, defaults to 64):
+            Width of the encoder; patches are projected from `patch_length * step_channels` values (with the conv
+            stem: `patch_length` times its output channels) to this size.
+        num_hidden_layers (`int`, *optional*, defaults to 8):
+            Number of `BertLayer`s in the encoder.
+        num_attention_heads (`int`, *optional*, defaults to 4):
+            Attention heads per layer; must divide `hidden_size`.
+        intermediate_size (`int`, *optional*, defaults to 256):
+            Width of the feed-forward block of each layer.
+        hidden_act (`str`, *optional*, defaults to `"gelu"`):
+            Activation of the feed-forward blocks.
+        hidden_dropout_prob (`float`, *optional*, defaults to 0.2):
+            Dropout on embeddings and residual branches (TimeMAE uses 0.2).
+        attention_probs_dropout_prob (`float`, *optional*, defaults to 0.2):
+            Dropout on attention probabilities.
+        layer_norm_eps (`float`, *optional*, defaults to 1e-5):
+            LayerNorm epsilon (PyTorch's default, as in TimeMAE; BERT checkpoints bring their own 1e-12).
+        max_position_embeddings (`int`, *optional*):
+            Size of the learned patch-position table. Defaults to the number of patches; BERT checkpoints bring 512.
+        initializer_range (`float`, *optional*, defaults to 0.02):
+            Standard deviation of the normal initialisation of linear and embedding weights.
+        mask_ratio (`float`, *optional*, defaults to 0.6):
+            Fraction of patches masked in pre-training; at least one patch must stay visible and one be masked.
+        codebook_size (`int`, *optional*, defaults to 192):
+            Number of codewords of the tokenizer that gives masked patches their discrete targets (TimeMAE's
+            `vocab_size`).
+        num_regressor_layers (`int`, *optional*, defaults to 4):
+            Cross-attention layers of the regressor that predicts masked representations from visible ones.
+        momentum (`float`, *optional*, defaults to 0.99):
+            EMA factor of the momentum (target) encoder: `target = momentum * target + (1 - momentum) * online`.
+        mrr_loss_weight (`float`, *optional*, defaults to 5.0):
+            Weight of the masked representation regression loss (TimeMAE's `alpha`).
+        mcc_loss_weight (`float`, *optional*, defaults to 1.0):
+            Weight of the masked codeword classification loss (TimeMAE's `beta`).
+        mcc_label_smoothing (`float`, *optional*, defaults to 0.2):
+            Label smoothing of the codeword cross-entropy.
+        channel_mean (`list[float]`, *optional*):
+            Per-channel mean subtracted from inputs inside the model, so that inference applies the training
+            statistics. Must be given together with `channel_std`.
+        channel_std (`list[float]`, *optional*):
+            Per-channel standard deviation that inputs are divided by.
+        bert_model_name_or_path (`str`, *optional*):
+            The BERT checkpoint the encoder was initialised from (set by `from_bert`; provenance only, nothing is
+            downloaded when a TimeMAE checkpoint is loaded).
+        per_sample_masking (`bool`, *optional*, defaults to `True`):
+            Draw a different random mask for every window. `False` masks the same patches for the whole batch, as the
+            original code does.
+        momentum_encoder_dropout (`bool`, *optional*, defaults to `False`):
+            Whether the momentum encoder applies dropout when it encodes the regression targets, as the original code
+            does; off, the targets are deterministic (the usual choice for EMA teachers) and the pre-training step
+            does a third less dropout work.
+        fast_dropout (`bool`, *optional*, defaults to `False`):
+            Draw dropout masks on CPU with 16 random bits per element instead of torch's (`timemae_hf.dropout`: same
+            keep rate within 2**-17, same scaling, the same outputs in eval mode); the training masks differ from
+            torch's for a seed.
+
+            The recommended values of these three (and of every training setting) live in one place, the YAML
+            configs in `training/configs/` (`pretrain_default.yaml`, `har_native.yaml`), each with the result that
+            chose it; the defaults here are the plain behaviour.
+        classifier_dropout (`float`, *optional*, defaults to 0.0):
+            Dropout before the classification head of [`TimeMAEForSequenceClassification`].
+
+    Example:
+
+    ```python
+    >>> from timemae_hf import TimeMAEConfig, TimeMAEForPreTraining
+
+    >>> config = TimeMAEConfig(num_input_channels=9, context_length=128)  # the paper's HAR setting
+    >>> model = TimeMAEForPreTraining(config)
+    ```
+    """
+
+    model_type = "timemae"
+
+    num_input_channels: int = 9
+    context_length: int = 128
+    patch_length: int | None = None
+    patch_stride: int | None = None
+    patch_embedding_type: str = "linear"
+    conv_stem_channels: int = 8
+    conv_stem_kernel_size: int = 9
+    conv_stem_dilations: list[int] | None = None
+    scaling: str | None = None
+    window_statistics_as_features: bool = False
+    channel_independent: bool = False
+    channel_pooling: str = "concat"
+    resize_to_context_length: bool = False
+    first_difference_view: bool = False
+    spectral_loss_weight: float = 0.0
+    hidden_size: int = 64
+    num_hidden_layers: int = 8
+    num_attention_heads: int = 4
+    intermediate_size: int = 256
+    hidden_act: str = "gelu"
+    hidden_dropout_prob: float = 0.2
+    attention_probs_dropout_prob: float = 0.2
+    layer_norm_eps: float = 1e-5
+    max_position_embeddings: int | None = None
+    initializer_range: float = 0.02
+    mask_ratio: float = 0.6
+    codebook_size: int = 192
+    num_regressor_layers: int = 4
+    momentum: float = 0.99
+    mrr_loss_weight: float = 5.0
+    mcc_loss_weight: float = 1.0
+    mcc_label_smoothing: float = 0.2
+    per_sample_masking: bool = True
+    momentum_encoder_dropout: bool = False
+    fast_dropout: bool = False
+    channel_mean: list[float] | None = None
+    channel_std: list[float] | None = None
+    bert_model_name_or_path: str | None = None
+    classifier_dropout: float = 0.0
+    # Read by BertEncoder's layers; TimeMAE's encoder is never a decoder.
+    is_decoder: bool = False
+    add_cross_attention: bool = False
+
+    def __post_init__(self, **kwargs):
+        if self.patch_length is None and isinstance(self.context_length, int) and self.context_length >= 1:
+            self.patch_length = self.default_patch_length(self.context_length)
+        if self.patch_stride is None:
+            self.patch_stride = self.patch_length
+        if self.conv_stem_dilations is None:
+            self.conv_stem_dilations = list(DEFAULT_CONV_STEM_DILATIONS)
+        patching = (self.context_length, self.patch_length, self.patch_stride)
+        if self.max_position_embeddings is None and all(isinstance(v, int) and v >= 1 for v in patching):
+            self.max_position_embeddings = self.num_patches  # (bad patching fields are reported by validate())
+        # Plain floats, so numpy or torch statistics serialise to config.json.
+        if self.channel_mean is not None:
+            self.channel_mean = [float(value) for value in self.channel_mean]
+        if self.channel_std is not None:
+            self.channel_std = [float(value) for value in self.channel_std]
+        self.validate()
+        super().__post_init__(**kwargs)
+
+    @staticmethod
+    def default_patch_length(context_length: int) -> int:
+        """
+        The patch length used when none is given: among the lengths that cut `context_length` into 12 to 24 patches,
+        the one that needs the least zero padding at the end, ties going to the one closest to 16 patches (then the
+        shorter patch). 128 steps -> 8 (16 patches, the paper's HAR setting), 100 -> 5 (20), 25 -> 2 (13), 1000 -> 50
+        (20); below 24 steps every step is a patch.
+
+        Why: 16 patches is the paper's setting; with 60 % masked, 12 to 24 patches leave 5 to 10 visible patches to
+        predict from, while attention cost grows with the square of the patch count. Padding is avoided because
+        padded steps carry no signal: a series of 25 steps in patches of 8 would be 22 % padding.
+        """
+        if not isinstance(context_length, int) or context_length < 1:
+            raise ValueError(f"`context_length` must be a positive integer, got {context_length!r}.")
+        shortest = max(1, math.ceil(context_length / 24))
+        longest = max(shortest, context_length // 12)
+
+        def padding_then_distance_from_16_patches(patch_length: int) -> tuple[int, int, int]:
+            num_patches = math.ceil(context_length / patch_length)
+            return num_patches * patch_length - context_length, abs(num_patches - 16), patch_length
+
+        return min(range(shortest, longest + 1), key=padding_then_distance_from_16_patches)
+
+    @property
+    def num_patches(self) -> int:
+        """
+        Patches per window, counting a zero-padded last patch: `ceil(context_length / patch_length)` without overlap,
+        `ceil((context_length - patch_length) / patch_stride) + 1` in general (the same number when they are equal).
+        """
+        return -(-(self.context_length - self.patch_length) // self.patch_stride) + 1
+
+    @property
+    def padded_length(self) -> int:
+        """Steps the patches cover, `context_length` plus the zero padding at the end that completes the last patch."""
+        return (self.num_patches - 1) * self.patch_stride + self.patch_length
+
+    @property
+    def num_masked_patches(self) -> int:
+        """Patches hidden from the online encoder per window (TimeMAE: `int(mask_ratio * num_patches)`)."""
+        return int(self.mask_ratio * self.num_patches)
+
+    @property
+    def encoded_channels(self) -> int:
+        """Channels of each window the encoder reads: 1 with `channel_independent` (every channel is a window of its
+        own), else `num_input_channels`."""
+        return 1 if self.channel_independent else self.num_input_channels
+
+    @property
+    def step_channels(self) -> int:
+        """Values the patch embedding reads per step (before the conv stem): `encoded_channels`, twice as many with
+        `first_difference_view`."""
+        return self.encoded_channels * (2 if self.first_difference_view else 1)
+
+    @property
+    def pooled_size(self) -> int:
+        """Size of the series representation (`pooler_output`): `num_input_channels * hidden_size` for a
+        channel-independent model with `channel_pooling="concat"`, else `hidden_size`."""
+        if self.channel_independent and self.channel_pooling == "concat":
+            return self.num_input_channels * self.hidden_size
+        return self.hidden_size
+
+    def validate(self):
+        """Raise a `ValueError` naming the field to change when the combination cannot build a model."""
+        for name in ("num_input_channels", "context_length", "patch_length", "patch_stride", "hidden_size",
+                     "num_hidden_layers", "num_attention_heads", "intermediate_size", "codebook_size",
+                     "num_regressor_layers", "conv_stem_channels", "conv_stem_kernel_size"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"`{name}` must be a positive integer, got {value!r}.")
+        if self.hidden_size % self.num_attention_heads != 0:
+            raise ValueError(
+                f"`hidden_size` ({self.hidden_size}) must be a multiple of `num_attention_heads` "
+                f"({self.num_attention_heads}): change one of them, e.g. num_attention_heads="
+                f"{_largest_divisor_at_most(self.hidden_size, self.num_attention_heads)}."
+            )
+        if self.patch_length > self.context_length:
+            raise ValueError(
+                f"`patch_length` ({self.patch_length}) is longer than `context_length` ({self.context_length}): "
+                "use a patch_length of at most context_length."
+            )
+        if self.patch_stride > self.patch_length:
+            raise ValueError(
+                f"`patch_stride` ({self.patch_stride}) is longer than `patch_length` ({self.patch_length}): the steps "
+                f"between patches would never be read. Use a patch_stride of at most {self.patch_length} (equal: no "
+                "overlap)."
+            )
+        self.validate_levers()
+        if self.num_patches < 2:
+            raise ValueError(
+                f"context_length={self.context_length} with patch_length={self.patch_length} gives "
+                f"{self.num_patches} patch; masked pre-training needs at least 2. Use a shorter patch_length."
+            )
+        num_masked = self.num_masked_patches
+        if not 0 < num_masked < self.num_patches:
+            raise ValueError(
+                f"mask_ratio={self.mask_ratio} masks {num_masked} of {self.num_patches} patches; it must leave at "
+                f"least one patch visible and mask at least one: choose mask_ratio in "
+                f"[{1 / self.num_patches:.3f}, {1 - 1 / self.num_patches:.3f}]."
+            )
+        if not 0.0 <= self.momentum <= 1.0:
+            raise ValueError(f"`momentum` must be in [0, 1], got {self.momentum}.")
+        if not 0.0 <= self.mcc_label_smoothing < 1.0:
+            raise ValueError(f"`mcc_label_smoothing` must be in [0, 1), got {self.mcc_label_smoothing}.")
+        if self.max_position_embeddings < self.num_patches:
+            raise ValueError(
+                f"`max_position_embeddings` ({self.max_position_embeddings}) is smaller than the number of patches "
+                f"({self.num_patches}): raise it or use a longer patch_length."
+            )
+        if (self.channel_mean is None) != (self.channel_std is None):
+            raise ValueError("Give both `channel_mean` and `channel_std` (input normalisation), or neither.")
+        if self.channel_mean is not None:
+            for name in ("channel_mean", "channel_std"):
+                if len(getattr(self, name)) != self.num_input_channels:
+                    raise ValueError(
+                        f"`{name}` has {len(getattr(self, name))} values but num_input_channels="
+                        f"{self.num_input_channels}: give one value per channel (with `channel_mean` and "
+                        "`channel_std` as keywords beside `num_input_channels`, or None for both)."
+                    )
+            if any(not std > 0 for std in self.channel_std):
+                raise ValueError(f"`channel_std` must be positive for every channel, got {self.channel_std}.")
+
+    def validate_levers(self):
+        """The options beside TimeMAE's own behaviour: patch embedding, per-window scaling, channel independence,
+        resizing, the first-difference view and the spectral loss."""
+        if self.patch_embedding_type not in PATCH_EMBEDDING_TYPES:
+            raise ValueError(
+                f"`patch_embedding_type` must be one of {PATCH_EMBEDDING_TYPES}, got {self.patch_embedding_type!r}."
+            )
+        if self.conv_stem_kernel_size % 2 == 0:
+            raise ValueError(
+                f"`conv_stem_kernel_size` must be odd so that the stem's output stays aligned with its input, got "
+                f"{self.conv_stem_kernel_size}: use {self.conv_stem_kernel_size + 1}."
+            )
+        dilations = self.conv_stem_dilations
+        if not dilations or any(not isinstance(d, int) or isinstance(d, bool) or d < 1 for d in dilations):
+            raise ValueError(
+                f"`conv_stem_dilations` must be a non-empty list of positive integers, got {dilations!r}: e.g. "
+                f"{list(DEFAULT_CONV_STEM_DILATIONS)}."
+            )
+        if self.scaling not in SCALINGS:
+            raise ValueError(
+                f"`scaling` must be None (dataset channel statistics only) or 'std' (each window standardised by its "
+                f"own statistics), got {self.scaling!r}."
+            )
+        if self.window_statistics_as_features and self.scaling != "std":
+            raise ValueError(
+                "`window_statistics_as_features=True` gives back the statistics that per-window scaling removes; it "
+                "needs `scaling='std'`. Set scaling='std' or drop window_statistics_as_features."
+            )
+        for name in ("channel_independent", "resize_to_context_length", "first_difference_view"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"`{name}` must be True or False, got {getattr(self, name)!r}.")
+        if self.channel_pooling not in CHANNEL_POOLINGS:
+            raise ValueError(
+                f"`channel_pooling` must be one of {CHANNEL_POOLINGS} (how a channel-independent model pools its "
+                f"channels), got {self.channel_pooling!r}."
+            )
+        if self.channel_pooling != "concat" and not self.channel_independent:
+            raise ValueError(
+                f"`channel_pooling={self.channel_pooling!r}` pools the channels of a channel-independent model; this "
+                "one encodes all channels together. Set channel_independent=True or drop channel_pooling."
+            )
+        if not self.spectral_loss_weight >= 0.0:
+            raise ValueError(
+                f"`spectral_loss_weight` must be 0 (off) or positive, got {self.spectral_loss_weight}."
+            )
+
+
+PATCH_EMBEDDING_TYPES = ("linear", "conv")
+SCALINGS = (None, "std")
+CHANNEL_POOLINGS = ("concat", "mean")
+DEFAULT_CONV_STEM_DILATIONS = (1, 2, 4, 8)
+
+
+def _largest_divisor_at_most(number: int, limit: int) -> int:
+    return max(d for d in range(1, min(number, limit) + 1) if number % d == 0)
+
+
+__all__ = ["TimeMAEConfig"]
