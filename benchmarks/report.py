@@ -616,7 +616,7 @@ def first_screen(league: dict | None, validation: dict | None = None) -> str:
 
     header = ["set", *(f"{label} (fit s)" for _, label in FIRST_SCREEN_COLUMNS)]
     lines = [f"| {' | '.join(header)} |", "|" + "---|" * len(header)]
-    complete = []
+    complete = {method: [] for method, _ in FIRST_SCREEN_COLUMNS}  # the sets where each column has every seed
     for dataset, result in league["results"].items():
         methods = result["methods"]
         cells = []
@@ -627,21 +627,26 @@ def first_screen(league: dict | None, validation: dict | None = None) -> str:
                 continue
             partial = "" if every_seed(summary, league) else f", {len(summary['seeds'])} of {len(league['seeds'])} seeds"
             cells.append(f"{summary['accuracy_percent']['mean']:.2f} ({summary['fit_seconds']:.3g} s{partial})")
-        if all(method in methods and every_seed(methods[method], league) for method, _ in FIRST_SCREEN_COLUMNS):
-            complete.append(dataset)
+            if every_seed(summary, league):
+                complete[method].append(dataset)
         lines.append(f"| {dataset} | {' | '.join(cells)} |")
-    if complete:
-        means = [statistics.mean(league["results"][dataset]["methods"][method]["accuracy_percent"]["mean"]
-                                 for dataset in complete) for method, _ in FIRST_SCREEN_COLUMNS]  # fmt: skip
-        scope = "all sets" if len(complete) == len(league["results"]) else f"the {len(complete)} sets run so far"
-        lines.append(f"| **mean over {scope}** | " + " | ".join(f"**{mean:.2f}**" for mean in means) + " |")
+    if any(complete.values()):
+        cells = []
+        for method, _ in FIRST_SCREEN_COLUMNS:
+            sets = complete[method]
+            if not sets:
+                cells.append("")
+                continue
+            mean = statistics.mean(league["results"][name]["methods"][method]["accuracy_percent"]["mean"] for name in sets)
+            scope = "" if len(sets) == len(league["results"]) else f" ({len(sets)} set{'s' * (len(sets) != 1)} so far)"
+            cells.append(f"**{mean:.2f}**{scope}")
+        lines.append("| **mean** | " + " | ".join(cells) + " |")
     notes = [
         "",
         f"Test accuracy %, mean over seeds {', '.join(map(str, league['seeds']))}, each test split read once "
         f"(`{LEAGUE_COMMANDS['league_base']}`; ledger: `benchmarks/results/test_reads.json`); fit seconds on a shared "
         "2-core CPU. timemae-base's pre-training step and feature layer were chosen on folds of the train splits "
-        "(`python benchmarks/timemae_base_validation.py`)"
-        + (f": {validation['chosen_note']}" if validation and validation.get("chosen_note") else "") + ".",
+        "(`python benchmarks/timemae_base_validation.py`)" + chosen_text(validation) + ".",
         *base_goal_lines(league),
         PUBLISHED_CONTEXT,
     ]
@@ -702,6 +707,18 @@ def synthetic_throughput(record: dict) -> str:
         f"windows/s. Resident memory {rss['0']:.0f} MB before the stream, {rss['20000']:.0f} MB after 20,000 series, "
         f"{rss['40000']:.0f} MB after 40,000 (flat: {memory['flat']}). {record['machine_note']}\n\n" + source(record)
     )
+
+
+def chosen_text(validation: dict | None) -> str:
+    """What the validation study chose, as a clause for the first screen's note ('' when there is no study)."""
+    if not validation:
+        return ""
+    chosen = validation.get("chosen")
+    if not chosen:
+        return f": {validation.get('chosen_note')}"
+    return (f": step {chosen['step']}, read after its first {chosen['layers']} layers, "
+            f"{chosen['mean_validation_accuracy']:.2f} % mean validation accuracy against {REFERENCE_NAME}'s "
+            f"{validation['reference']['mean_validation_accuracy']:.2f} on the same folds")
 
 
 def update_readme(path: Path, report: str, markers: tuple[str, str] = README_MARKERS):
