@@ -240,3 +240,13 @@ def test_from_scratch_columns_keep_the_former_defaults_and_take_encoder_sizes():
     assert scratch["hidden_size"] == 16
     base = league.METHODS["TimeMAE_base_finetune"].build(data, 3407, sizes).get_params()
     assert (base["pretrained_model"], base["hidden_size"], base["pretrain_steps"]) == ("timemae-base", None, 4)
+
+
+def test_the_har_recipe_column_shows_the_newest_validation_chosen_recipe(tmp_path):
+    gap = json.loads((league.RESULTS_DIR / league.HAR_GAP_FILE).read_text())["final"]["finetune_test"]
+    for dataset, fraction in (("HAR_1pct", "0.01"), ("HAR_10pct", "0.1"), ("HAR_100pct", "1.0")):
+        recipe = league.har_recipe(dataset, tmp_path)  # an empty folder: the committed files are read
+        assert recipe["accuracy_percent"] == gap[fraction]["accuracy_percent"]
+        assert "har_gap.json's final read" in recipe["source"]
+    (tmp_path / league.HAR_GAP_FILE).write_text(json.dumps({"provenance": {}}))  # a study without its final read
+    assert league.har_recipe("HAR_1pct", tmp_path)["source"].startswith("from benchmarks/results/har_study.json")
