@@ -4,6 +4,8 @@ channel-independent, resizing encoder read by a standardised logistic regression
 A tiny checkpoint of the same kind as timemae-base stands in for it here, so these tests need no real pre-training;
 the shipped model itself is checked in test_shipped_model.py once it is released."""
 
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -157,3 +159,13 @@ def test_the_estimator_card_names_the_pretrained_encoder(universal_checkpoint, t
     card = " ".join((tmp_path / "fitted" / "README.md").read_text().split())
     assert f"starting from the pre-trained encoder `{universal_checkpoint}`" in card
     assert "3 channels, series of any length, each resized to 32 steps, 3 classes" in card
+
+
+def test_an_estimator_saved_before_pretrained_encoders_reloads_as_fitted_with_a_new_one(universal_checkpoint, tmp_path):
+    X, y = windows()
+    TimeMAEClassifier(pretrained_model=universal_checkpoint).fit(X, y).save_pretrained(tmp_path / "old")
+    state_file = tmp_path / "old" / "timemae_estimator.json"
+    state = json.loads(state_file.read_text())
+    del state["params"]["pretrained_model"]  # as written by a version without the parameter
+    state_file.write_text(json.dumps(state))
+    assert TimeMAEClassifier.from_pretrained(tmp_path / "old").pretrained_model is None

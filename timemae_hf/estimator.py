@@ -611,6 +611,8 @@ class TimeMAEClassifier(ClassifierMixin, BaseEstimator):
             )
         with open(path) as file:
             state = json.load(file)
+        # Saved before the estimator could start from a pre-trained encoder: it was fitted with a new one.
+        state["params"].setdefault("pretrained_model", None)
         estimator = cls(**{**state["params"], **params})
         estimator._check_params()
         model = TimeMAEForSequenceClassification.from_pretrained(save_directory)
