@@ -2,7 +2,7 @@
 channel-independent, resizing encoder read by a standardised logistic regression, on any channels and lengths.
 
 A tiny checkpoint of the same kind as timemae-base stands in for it here, so these tests need no real pre-training;
-the shipped model itself is checked in test_shipped_model.py once it is released."""
+the shipped model itself is checked in test_shipped_model.py."""
 
 import json
 
