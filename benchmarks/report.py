@@ -238,10 +238,10 @@ def har_study(record: dict) -> str:
 
 
 def har_gap(record: dict, reference: dict | None = None) -> str:
-    """Issue 21's levers beside the baseline on validation (what each changes, its pre-trained encoders' probe, the
-    peak of its mean fine-tuning curve per label fraction, the score that decides) and, from `reference`, MiniRocket on
-    the same labelled windows and validation split; the variants still to run; and, once the final stage ran, the
-    chosen variant's single test read against the issue's goals."""
+    """The HAR-gap study's levers beside the baseline on validation (what each changes, its pre-trained encoders' probe,
+    the peak of its mean fine-tuning curve per label fraction, the score that decides) and, from `reference`,
+    MiniRocket on the same labelled windows and validation split; the variants still to run; and, once the final stage
+    ran, the chosen variant's single test read against the study's goals."""
     from benchmarks.har_gap import COMBINATION_MARGIN, TARGETS, combination, still_to_run  # (imports the training code)
 
     fractions = [str(fraction) for fraction in record["label_fractions"]]
@@ -283,9 +283,9 @@ def har_gap(record: dict, reference: dict | None = None) -> str:
     results = [f"- linear probe (fit on the {final['probe_train_windows']} train + validation windows): "
                f"**{pm(final['probe_test']['accuracy_percent'])}**, macro-F1 {pm(final['probe_test']['macro_f1_percent'])}"]
     for fraction, row in final["finetune_test"].items():
-        verdict = f"; issue 21's goal ≥ {row['goal']}: {'met' if row['goal_met'] else 'missed'}" if "goal" in row else ""
+        verdict = f"; the study's goal ≥ {row['goal']}: {'met' if row['goal_met'] else 'missed'}" if "goal" in row else ""
         errors = ""
-        if "confusions" in row:  # issue 21's diagnosis: which activities the errors mix up
+        if "confusions" in row:  # the study's diagnosis: which activities the errors mix up
             confusions = row["confusions"]
             groups = ", ".join(f"{group} {count:g}" for group, count in confusions["group_errors_per_run"].items())
             errors = f". Test errors per run: {confusions['errors_per_run']:g} ({groups})"
@@ -483,7 +483,7 @@ def main(argv=None):
         sections.append("### The synthetic corpus: generating against training\n\n"
                         + synthetic_throughput(records["synthetic_throughput"]))
     if "har_gap" in records:
-        sections.append("### UCI HAR: closing the gap to MiniRocket (issue 21), chosen on validation\n\n"
+        sections.append("### UCI HAR: closing the gap to MiniRocket, chosen on validation\n\n"
                         + har_gap(records["har_gap"], records.get("har_gap_reference")))
     if "har_refit" in records and "har_reproduction" in records:
         sections.append("### UCI HAR linear probe: the authors' protocol and the honest ones, side by side\n\n"
@@ -549,7 +549,7 @@ def ordinal(number: int) -> str:
 
 def headlines(records: dict[str, dict], league: tuple[str, str, str] | None = None,
               league_results: dict | None = None) -> str:
-    """README.md's results: the league first (issue 20: whatever it shows), then the HAR headlines, each with which test
+    """README.md's results: the league first (whatever it shows), then the HAR headlines, each with which test
     read of its target it was, beside MiniRocket's test accuracy from the league on the same labelled windows
     (`league_results`: the league file's `results`), and a link to the rest."""
     league_lines = []
@@ -568,10 +568,10 @@ def headlines(records: dict[str, dict], league: tuple[str, str, str] | None = No
              "test read of this target | results file |", "|---|---|---|---|---|"]  # fmt: skip
     rows = list(HEADLINES)
     final = records.get("har_gap", {}).get("final")
-    if final:  # issue 21's single test read of the variant its study chose, under the same targets
+    if final:  # the HAR-gap study's single test read of the variant it chose, under the same targets
         from benchmarks.har_gap import TARGETS
 
-        chosen = f"HAR-gap study's choice (issue 21), {final['variant']}"
+        chosen = f"HAR-gap study's choice, {final['variant']}"
         rows += [("har_probe_refit", f"linear probe, {chosen}", "har_gap", ("final", "probe_test", "accuracy_percent"))]
         rows += [(TARGETS[float(fraction)], f"fine-tuning, {100 * float(fraction):g} % of the labels, {chosen}",
                   "har_gap", ("final", "finetune_test", fraction, "accuracy_percent")) for fraction in final["finetune_test"]]
@@ -595,7 +595,7 @@ def headlines(records: dict[str, dict], league: tuple[str, str, str] | None = No
 
         selection = study["selection"]
         difference = (selection["difference_to_baseline"] or {}).get(selection["chosen"])
-        lines += ["", f"The HAR-gap study (issue 21: rhythm and frequency in the representation) is under way: "
+        lines += ["", f"The HAR-gap study (rhythm and frequency in the representation) is under way: "
                   f"{len(study['variants'])} of {len(VARIANTS)} variants measured on validation, the best so far "
                   f"**{selection['chosen']}**" + (f" ({difference:+.2f} points over the baseline)"
                                                   if difference and selection["chosen"] != "baseline" else "")

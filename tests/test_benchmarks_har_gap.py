@@ -166,9 +166,9 @@ def test_report_judges_the_final_read_against_issue_21s_goals_and_the_readme_sho
     minirocket = {"accuracy_percent": {"mean": 96.8, "std": 0.14, "values": [96.88, 96.88, 96.64]}}
     league_results = {"HAR_10pct": {"methods": {"MiniRocket": minirocket}}}
     headlines = report.headlines({"har_gap": study_record(final)}, league_results=league_results)
-    assert ("| fine-tuning, 10 % of the labels, HAR-gap study's choice (issue 21), conv_stem | **94.50 ± 0.50** | "
+    assert ("| fine-tuning, 10 % of the labels, HAR-gap study's choice, conv_stem | **94.50 ± 0.50** | "
             "96.80 ± 0.14 | 1st of 1 | `benchmarks/results/har_gap.json` |") in headlines
-    assert "| fine-tuning, 100 % of the labels, HAR-gap study's choice (issue 21), conv_stem | **94.50 ± 0.50** | — |" \
+    assert "| fine-tuning, 100 % of the labels, HAR-gap study's choice, conv_stem | **94.50 ± 0.50** | — |" \
         in headlines  # (no HAR_100pct row in this league)
 
 
