@@ -45,7 +45,7 @@ from .windows_timemae import pad_past_values, pad_windows
 
 ESTIMATOR_FILE = "timemae_estimator.json"
 # The training batch is at most 1/4 of the windows, so that an epoch is at least 4 optimiser steps: a batch as large
-# as the data turns a budget into a handful of full-batch steps (issue 13: 40 windows, batch 128).
+# as the data turns a budget into a handful of full-batch steps (seen: 40 windows, batch 128).
 MIN_BATCHES_PER_EPOCH = 4
 # TimeMAE's probe: `LogisticRegression(max_iter=1e6)` on standardised features (authors' code, `linear_probe.py`).
 PROBE_MAX_ITER = 1_000_000

@@ -87,6 +87,6 @@ def small_data_batch_size(batch_size: int, num_windows: int, min_batches: int = 
     """
     The small-data batch policy of the scripts and `TimeMAEClassifier`: `batch_size`, lowered (never below 1) so that
     `num_windows` fill at least `min_batches` batches. A "batch" as large as the data is the whole data, so a step
-    budget would become a handful of full-batch steps (issue 13: 40 windows, batch 128).
+    budget would become a handful of full-batch steps (seen: 40 windows, batch 128).
     """
     return max(1, min(batch_size, num_windows // min_batches))
