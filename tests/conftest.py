@@ -80,9 +80,9 @@ def benchmark_outputs(tmp_path, monkeypatch) -> BenchmarkOutputs:
     repository's back when the test ends, so no later test inherits a deleted folder. The run folders a results file
     copies provenance from start empty, as in the fresh process a benchmark runs in.
     """
-    from benchmarks import results_io
-    from benchmarks.launch import RUNS_DIR
-    from benchmarks.results_io import RESULTS_DIR
+    from benchmarks.common import results_io
+    from benchmarks.common.launch import RUNS_DIR
+    from benchmarks.common.results_io import RESULTS_DIR
 
     outputs = BenchmarkOutputs(results=tmp_path / "benchmark_results", runs=tmp_path / "benchmark_runs")
     outputs.results.mkdir()  # both exist in the repository: scripts save figures into them before any JSON

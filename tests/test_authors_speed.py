@@ -1,8 +1,8 @@
-"""benchmarks/authors_speed.py without the authors' code (CI has none): errors, the window split, our side's smoke."""
+"""benchmarks/speed/authors_speed.py without the authors' code (CI has none): errors, the window split, our side's smoke."""
 
 import pytest
 
-from benchmarks import authors_speed
+from benchmarks.speed import authors_speed
 
 
 def test_missing_authors_repo_says_how_to_get_the_code(tmp_path, capsys):

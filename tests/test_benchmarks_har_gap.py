@@ -1,4 +1,4 @@
-"""benchmarks/har_gap.py (issue 21): its variants, its selection rule, and its --smoke end to end."""
+"""benchmarks/har/har_gap.py (issue 21): its variants, its selection rule, and its --smoke end to end."""
 
 import argparse
 import importlib.util
@@ -6,7 +6,9 @@ import json
 
 import pytest
 
-from benchmarks import har_gap, report
+from benchmarks.har import har_gap
+
+from benchmarks.common import report
 from timemae_hf import TimeMAEConfig, TimeMAEForPreTraining
 
 
@@ -97,14 +99,14 @@ def test_the_final_stage_refuses_to_read_test_before_the_study_has_chosen(har_da
 def test_a_later_stage_keeps_the_provenance_of_the_runs_its_file_already_names(benchmark_outputs, monkeypatch):
     """The final stage runs in its own process: the study's validation runs, reported beside its read, keep their
     provenance in the rewritten file, and its own refit runs join them."""
-    from benchmarks import results_io
+    from benchmarks.common import results_io
 
     refit = benchmark_outputs.runs / "refit_pretrain_baseline_seed3407"
     refit.mkdir()
     (refit / "run_provenance.json").write_text(json.dumps({"git_sha": "bbb"}))
     monkeypatch.setattr(results_io, "RUNS_USED", [refit])
     validation = {"benchmarks/runs/har_gap/validation_pretrain_baseline_seed3407": {"git_sha": "aaa"}}
-    path = results_io.write_result("har_gap", {"runs": validation}, 0.0, "python benchmarks/har_gap.py --stages final")
+    path = results_io.write_result("har_gap", {"runs": validation}, 0.0, "python -m benchmarks.har.har_gap --stages final")
     runs = json.loads(path.read_text())["runs"]
     assert runs["benchmarks/runs/har_gap/validation_pretrain_baseline_seed3407"] == {"git_sha": "aaa"}
     assert [value for name, value in runs.items() if name.endswith("refit_pretrain_baseline_seed3407")] == [
@@ -119,7 +121,7 @@ def test_round_two_is_still_to_run_once_two_levers_beat_the_baseline():
 
 
 def study_record(final: dict | None = None, peaks: dict | None = None) -> dict:
-    """A results file (what benchmarks/har_gap.py writes) of the variants in `peaks` (name -> fine-tuning peak per
+    """A results file (what benchmarks/har/har_gap.py writes) of the variants in `peaks` (name -> fine-tuning peak per
     fraction; default: the baseline and conv_stem), with a final read if given."""
     peaks = peaks or {"baseline": (88.0, 92.0, 94.0), "conv_stem": (90.0, 93.0, 94.0)}
     variants = {name: {**result_with_curves(*name_peaks), "description": har_gap.variant(name).description,
@@ -130,7 +132,7 @@ def study_record(final: dict | None = None, peaks: dict | None = None) -> dict:
     record = {"smoke": False, "seeds": [3407, 1, 2], "label_fractions": list(har_gap.LABEL_FRACTIONS),
               "selection_split": "validation (1336 windows of train subjects 5, 14, 22, 28)", "variants": variants,
               "selection": har_gap.selection(variants),
-              "provenance": {"command": "python benchmarks/har_gap.py", "git_sha": "0123456789",
+              "provenance": {"command": "python -m benchmarks.har.har_gap", "git_sha": "0123456789",
                              "finished_at": "2026-12-02T20:00:00"}}  # fmt: skip
     if final:
         record["final"] = final

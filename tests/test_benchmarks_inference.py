@@ -1,11 +1,11 @@
-"""benchmarks/inference.py runs end to end in its --smoke mode, so the script cannot rot (CI runs no full benchmark).
+"""benchmarks/speed/inference.py runs end to end in its --smoke mode, so the script cannot rot (CI runs no full benchmark).
 
 Its results go to tmp_path (the `benchmark_outputs` fixture). End-to-end runs: the slow tier."""
 
 import pytest
 import torch
 
-from benchmarks import inference
+from benchmarks.speed import inference
 from timemae_hf import TimeMAEConfig, TimeMAEForSequenceClassification
 from tests.test_benchmarks_smoke import read_smoke_result
 

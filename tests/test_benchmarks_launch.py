@@ -10,7 +10,9 @@ import uuid
 
 import pytest
 
-from benchmarks import bert_question, launch
+from benchmarks.questions import bert_question
+
+from benchmarks.common import launch
 
 
 def fake_training(calls: list):
@@ -55,11 +57,11 @@ def test_bert_question_reuses_a_measured_row_and_refuses_one_from_another_budget
 
     def measure(budget):
         return bert_question.measured_row("random", 1, None, [], tmp_path / "runs", tmp_path / "rows", budget,
-                                          "python benchmarks/bert_question.py")  # fmt: skip
+                                          "python -m benchmarks.questions.bert_question")  # fmt: skip
 
     assert measure(budget) == {"finetune_100": 0.9} and len(trained) == 1
     saved = json.loads((tmp_path / "rows" / "random_seed1.json").read_text())
-    assert saved["budget"] == budget and saved["provenance"]["command"] == "python benchmarks/bert_question.py"
+    assert saved["budget"] == budget and saved["provenance"]["command"] == "python -m benchmarks.questions.bert_question"
     assert measure(budget) == {"finetune_100": 0.9} and len(trained) == 1, "a saved row must not be trained again"
     with pytest.raises(ValueError, match="was measured with budget"):
         measure({**budget, "pretrain_epochs": 100})

@@ -9,19 +9,17 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks import (
-    any_dataset,
-    benchmark_card,
-    bert_question,
-    har_finetune,
-    har_refit,
-    har_reproduction,
-    har_study,
-    report,
-    representation_collapse,
-    step_time,
-    throughput,
-)
+from benchmarks.league import any_dataset
+from benchmarks.common import benchmark_card
+from benchmarks.questions import bert_question
+from benchmarks.har import har_finetune
+from benchmarks.har import har_refit
+from benchmarks.har import har_reproduction
+from benchmarks.har import har_study
+from benchmarks.common import report
+from benchmarks.questions import representation_collapse
+from benchmarks.speed import step_time
+from benchmarks.speed import throughput
 
 pytestmark = pytest.mark.slow
 
@@ -66,7 +64,7 @@ def test_har_reproduction_then_finetune_smoke_runs_the_real_pipeline(har_data_pa
     benchmark_card.main(["--results", str(results / "har_reproduction.smoke.json"), "--run_dir", str(run_dir)])
     card = (run_dir / "README.md").read_text()
     assert "## Benchmark" in card and f"| test accuracy | {accuracy:.2f} ± 0.00 |" in card
-    assert "python benchmarks/har_reproduction.py --smoke" in card and "model-index" in card
+    assert "python -m benchmarks.har.har_reproduction --smoke" in card and "model-index" in card
 
     har_finetune.main(["--smoke", "--data_dir", har_data_path])
     finetune = read_smoke_result(results, "har_finetune_pretrained")
@@ -82,7 +80,7 @@ def test_har_reproduction_then_finetune_smoke_runs_the_real_pipeline(har_data_pa
     # The README's tables are printed from these files, each with the command that made it.
     tables = report.main(["--smoke"])
     assert "### Reproduction" in tables and f"**{accuracy:.2f}**" in tables
-    assert "### Fine-tuning" in tables and "python benchmarks/har_finetune.py --smoke" in tables
+    assert "### Fine-tuning" in tables and "python -m benchmarks.har.har_finetune --smoke" in tables
 
 
 def test_bert_question_smoke_fills_every_column(har_data_path, benchmark_outputs):

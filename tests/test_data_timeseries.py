@@ -493,7 +493,7 @@ def test_failed_load_leaves_no_prepared_cache_and_the_fixed_file_loads(tmp_path)
 
 
 def test_aeon_multivariate_sets_load_with_their_published_shapes(tmp_path):
-    any_dataset_data = pytest.importorskip("benchmarks.any_dataset_data")
+    any_dataset_data = pytest.importorskip("benchmarks.league.any_dataset_data")
     try:
         data_files = {name: any_dataset_data.benchmark_data_files(name) for name in ("BasicMotions", "JapaneseVowels")}
     except FileNotFoundError as error:

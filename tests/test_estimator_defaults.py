@@ -1,11 +1,11 @@
-"""benchmarks/estimator_defaults.py: folds of train splits only, resumable rows, the aggregate and its choice."""
+"""benchmarks/league/estimator_defaults.py: folds of train splits only, resumable rows, the aggregate and its choice."""
 
 import json
 
 import numpy as np
 import pytest
 
-from benchmarks import estimator_defaults
+from benchmarks.league import estimator_defaults
 
 
 def test_folds_are_stratified_and_fewer_when_a_class_is_rare():

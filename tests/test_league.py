@@ -1,4 +1,4 @@
-"""benchmarks/league.py: rows, resumption, the test-read ledger, the aggregate and its markdown, on a tiny league."""
+"""benchmarks/league/league.py: rows, resumption, the test-read ledger, the aggregate and its markdown, on a tiny league."""
 
 import importlib.util
 import json
@@ -6,9 +6,9 @@ import json
 import pytest
 import torch
 
-from benchmarks import league
-from benchmarks.league_data import load_league_data, published_accuracies
-from benchmarks.test_reads import test_reads
+from benchmarks.league import league
+from benchmarks.league.league_data import load_league_data, published_accuracies
+from benchmarks.common.ledger import test_reads
 
 HAS_NUMBA = importlib.util.find_spec("numba") is not None
 HAS_TSML_EVAL = importlib.util.find_spec("tsml_eval") is not None
@@ -152,7 +152,7 @@ def test_figure_draws_each_method_against_minirocket_and_hollows_partial_seeds(t
     assert [(list(line.get_xdata()), line.get_markerfacecolor()) for line in markers][0][0] == [-10.0]
     (hollow,) = [line for line in markers if line.get_markerfacecolor() == "none"]
     assert list(hollow.get_xdata()) == [-2.5]  # Coffee: one seed of three
-    assert league.save_figure(figure, str(tmp_path / "league.png"), "python benchmarks/league.py")
+    assert league.save_figure(figure, str(tmp_path / "league.png"), "python -m benchmarks.league.league")
     assert (tmp_path / "league.png").stat().st_size > 0
 
 

@@ -77,5 +77,5 @@ def test_committed_file_names_no_machine_path(path):
     found = machine_paths(path)
     assert not found, (
         f"{path.relative_to(ROOT)} names absolute paths of a machine ({', '.join(found)}): write paths relative to the "
-        "repository root (results: benchmarks.launch.repository_relative), or a placeholder a reader fills in"
+        "repository root (results: benchmarks.common.launch.repository_relative), or a placeholder a reader fills in"
     )

@@ -3,7 +3,7 @@ Every command this repository records for a reader to rerun (README.md, training
 model_cards/, the released cards, the `command` fields of benchmarks/results/*.json) is accepted today by the argument
 parser of the script it runs: HfArgumentParser with its YAML config and overrides and the dataclasses' post-init checks (e.g. the
 refit checks) for training/*.py, argparse for benchmarks/*.py and `python -m timemae_hf.<module>`; the arguments
-`benchmarks/har_reproduction.py --extra` forwards are parsed by training/pretrain.py. Nothing trains: each script is
+`benchmarks/har/har_reproduction.py --extra` forwards are parsed by training/pretrain.py. Nothing trains: each script is
 stopped right after its arguments are parsed and checked. A reader's placeholder (`<run folders>`) stands for one
 value; abbreviations (`...`) and patterns (`training/<script>.py`) are not commands and are left out.
 
@@ -190,7 +190,7 @@ def parse_with_the_scripts_parser(target: str, arguments: list[str], monkeypatch
     with pytest.raises(Parsed) as parsed:
         entry()
     forwarded = getattr(parsed.value.arguments, "extra", None)
-    if forwarded:  # benchmarks/har_reproduction.py --extra ...: arguments for training/pretrain.py with its config
+    if forwarded:  # benchmarks/har/har_reproduction.py --extra ...: arguments for training/pretrain.py with its config
         monkeypatch.undo()
         parse_with_the_scripts_parser("training/pretrain.py", ["training/configs/har_native.yaml", *forwarded],
                                       monkeypatch)  # fmt: skip
@@ -202,7 +202,7 @@ COMMANDS = recorded_commands()
 def test_the_documents_record_commands_of_every_kind():
     targets = {repository_target(argv)[0] for _, argv in COMMANDS}
     assert {"training/pretrain.py", "training/finetune.py", "training/linear_probe.py",
-            "benchmarks/har_refit.py", "benchmarks/har_study.py", "timemae_hf.onnx_export"} <= targets  # fmt: skip
+            "benchmarks/har/har_refit.py", "benchmarks/har/har_study.py", "timemae_hf.onnx_export"} <= targets  # fmt: skip
     assert any(where.startswith("benchmarks/released/") for where, _ in COMMANDS)
     assert any(where.startswith("benchmarks/results/") for where, _ in COMMANDS)
 

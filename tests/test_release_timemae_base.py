@@ -1,4 +1,4 @@
-"""benchmarks/release_timemae_base.py on a tiny stand-in run: the Hub-ready folder, the package's copy, the card."""
+"""benchmarks/release/release_timemae_base.py on a tiny stand-in run: the Hub-ready folder, the package's copy, the card."""
 
 import json
 
@@ -6,7 +6,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from benchmarks import release_timemae_base
+from benchmarks.release import release_timemae_base
 from timemae_hf import TimeMAEConfig, TimeMAEForPreTraining, TimeMAEModel
 
 TINY_RUN = dict(
@@ -36,7 +36,7 @@ def run_dir(tmp_path):
 
 @pytest.fixture
 def validation_results(tmp_path):
-    """A validation study's results as benchmarks/timemae_base_validation.py writes them: it chose step 4, 1 layer."""
+    """A validation study's results as benchmarks/league/timemae_base_validation.py writes them: it chose step 4, 1 layer."""
     summary = {f"checkpoint-{step}/layers{layers}": {"step": step, "layers": layers, "datasets": 2,
                                                      "mean_validation_accuracy": 70.0 + step - layers}
                for step in (2, 4) for layers in (1, 2)}  # fmt: skip
@@ -46,7 +46,7 @@ def validation_results(tmp_path):
         "summary": summary,
         "chosen": {"candidate": "checkpoint-4/layers1", "step": 4, "layers": 1},
         "reference": {"mean_validation_accuracy": 95.0, "datasets": 2, "missing": []},
-        "provenance": {"command": "python benchmarks/timemae_base_validation.py", "git_sha": "fedcba9876543210"},
+        "provenance": {"command": "python -m benchmarks.league.timemae_base_validation", "git_sha": "fedcba9876543210"},
     }  # fmt: skip
     path = tmp_path / "validation.json"
     path.write_text(json.dumps(record))

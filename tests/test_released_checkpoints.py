@@ -1,4 +1,4 @@
-"""The released checkpoints (benchmarks/released/, made by benchmarks/release_checkpoints.py) load by path with the Auto
+"""The released checkpoints (benchmarks/released/, made by benchmarks/release/release_checkpoints.py) load by path with the Auto
 classes and through the pipeline, also where timemae_hf cannot be imported, and the classifier still scores what its
 card says on HAR test windows. The same checks run on tiny releases made here from fake training runs, so the release
 script and these checks are tested before the real folders exist."""
@@ -17,7 +17,7 @@ import torch
 from huggingface_hub import ModelCard
 from transformers import AutoModel, AutoModelForSequenceClassification, TrainingArguments
 
-from benchmarks import release_checkpoints
+from benchmarks.release import release_checkpoints
 from timemae_hf import TimeMAEConfig, TimeMAEForPreTraining, TimeMAEForSequenceClassification, TimeMAEModel
 from timemae_hf.data import HAR_ACTIVITIES
 
@@ -114,7 +114,7 @@ def released():
     classifier_dir = RELEASED_DIR / release_checkpoints.CLASSIFIER_NAME
     if not RELEASED_DIR.exists():
         pytest.skip(f"{RELEASED_DIR} does not exist yet: make it from the final HAR runs with "
-                    "benchmarks/release_checkpoints.py")  # fmt: skip
+                    "benchmarks/release/release_checkpoints.py")  # fmt: skip
     return encoder_dir, classifier_dir
 
 
@@ -144,7 +144,7 @@ def test_released_onnx_files_match_their_weights_on_har_test_windows(released, h
                for name in ("model.onnx", "model.optimized.onnx", "model.int8.onnx")}  # fmt: skip
     np.testing.assert_allclose(outputs["model.onnx"], expected, atol=1e-4, rtol=0)
     np.testing.assert_allclose(outputs["model.optimized.onnx"], expected, atol=1e-4, rtol=0)
-    # int8 moves logits, rarely a decision (benchmarks/inference.py: 12 of 2947 HAR test windows).
+    # int8 moves logits, rarely a decision (benchmarks/speed/inference.py: 12 of 2947 HAR test windows).
     assert (outputs["model.int8.onnx"].argmax(-1) == expected.argmax(-1)).mean() >= 0.9
 
 

@@ -3,7 +3,7 @@ whole files).
 
 A released folder loads with `trust_remote_code=True` from its own copies of configuration_timemae.py,
 modeling_timemae.py (and what they import) and, for the classifier, pipeline_timemae.py, which
-benchmarks/release_checkpoints.py copied from the package when it wrote the folder. A later change to the package
+benchmarks/release/release_checkpoints.py copied from the package when it wrote the folder. A later change to the package
 leaves those copies behind (it happened: commit a27ea9d changed configuration_timemae.py and modeling_timemae.py, with
 the defaults' outputs unchanged, and the copies were not updated), so the released folders would serve other code than
 the package and its tests. This test catches that the moment it happens.
@@ -49,5 +49,5 @@ def test_released_code_files_are_the_packages(folder):
         f"benchmarks/released/{folder.name}/{{{', '.join(stale)}}} differ from timemae_hf/'s. Check that the released "
         "weights give the same outputs with the package's code (tests/test_released_checkpoints.py scores them), then "
         f"copy the files over (`cp timemae_hf/<file> benchmarks/released/{folder.name}/`); if they do not, re-release "
-        "with benchmarks/release_checkpoints.py."
+        "with benchmarks/release/release_checkpoints.py."
     )

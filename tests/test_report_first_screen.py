@@ -1,6 +1,6 @@
-"""README.md's first table (benchmarks/report.py `first_screen`): the shipped classifier beside MiniRocket, per set."""
+"""README.md's first table (benchmarks/common/report.py `first_screen`): the shipped classifier beside MiniRocket, per set."""
 
-from benchmarks import report
+from benchmarks.common import report
 
 
 def summary(accuracy: float, fit_seconds: float, seeds=(3407, 1, 2)) -> dict:

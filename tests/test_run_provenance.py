@@ -15,7 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "training"))  # the
 
 from run_provenance import RUN_PROVENANCE_FILE, data_fingerprint, write_run_provenance  # noqa: E402
 
-from benchmarks.results_io import runs_provenance  # noqa: E402
+from benchmarks.common.results_io import runs_provenance  # noqa: E402
 from timemae_hf import TimeMAEConfig  # noqa: E402
 
 REPOSITORY_ROOT = Path(__file__).resolve().parents[1]

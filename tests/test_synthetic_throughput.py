@@ -1,9 +1,9 @@
-"""benchmarks/synthetic_throughput.py --quick: every rate it reports is there and positive, in seconds."""
+"""benchmarks/speed/synthetic_throughput.py --quick: every rate it reports is there and positive, in seconds."""
 
 import json
 import os
 
-from benchmarks import synthetic_throughput
+from benchmarks.speed import synthetic_throughput
 from timemae_hf.data.synthetic import DEFAULT_FAMILY_WEIGHTS
 
 

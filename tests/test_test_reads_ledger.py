@@ -1,4 +1,4 @@
-"""The test-read ledger (benchmarks/test_reads.py): appends survive concurrent writers and decisions can be filled later."""
+"""The test-read ledger (benchmarks/common/ledger.py): appends survive concurrent writers and decisions can be filled later."""
 
 import json
 import subprocess
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-import benchmarks.test_reads as ledger_module
+import benchmarks.common.ledger as ledger_module
 
 ROOT = Path(__file__).resolve().parents[1]
 READ = {"study": "toy", "what": "toy test split, one configuration", "result": {"accuracy": {"mean": 90.0}}}
@@ -48,7 +48,7 @@ def test_a_read_without_numbers_is_refused(tmp_path):
 def test_two_processes_appending_at_once_lose_no_read(tmp_path):
     ledger = tmp_path / "test_reads.json"
     code = (
-        "import sys; from pathlib import Path; import benchmarks.test_reads as t\n"
+        "import sys; from pathlib import Path; import benchmarks.common.ledger as t\n"
         "for i in range(10): t.record_test_read(study=sys.argv[1], what='w', result={'n': i}, decision='', "
         "ledger=Path(sys.argv[2]))"
     )

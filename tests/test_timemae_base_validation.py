@@ -1,4 +1,4 @@
-"""benchmarks/timemae_base_validation.py: every checkpoint x layer x set scored on train-split folds, the declared
+"""benchmarks/league/timemae_base_validation.py: every checkpoint x layer x set scored on train-split folds, the declared
 selection rule, rows kept and skipped on a rerun, and no test split touched."""
 
 import json
@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 import torch
 
-from benchmarks import estimator_defaults
-from benchmarks import timemae_base_validation as validation
-from benchmarks.league_data import LeagueData
-from benchmarks.results_io import RESULTS_DIR
+from benchmarks.league import estimator_defaults
+from benchmarks.league import timemae_base_validation as validation
+from benchmarks.league.league_data import LeagueData
+from benchmarks.common.results_io import RESULTS_DIR
 from timemae_hf import TimeMAEConfig, TimeMAEForPreTraining
 
 TINY = {"num_input_channels": 1, "context_length": 32, "patch_length": 8, "hidden_size": 16, "num_hidden_layers": 2,

@@ -107,7 +107,7 @@ def test_shipped_configs_parse_with_their_script(script, config, data_arguments)
 
 def test_the_window_scaling_config_is_har_native_with_the_variant_the_har_gap_study_measured():
     """Its evidence is the study's `window_scaling_with_statistics` runs: har_native.yaml with that variant's options."""
-    from benchmarks.har_gap import VARIANTS
+    from benchmarks.har.har_gap import VARIANTS
 
     native = yaml.safe_load((CONFIGS / "har_native.yaml").read_text())
     shipped = yaml.safe_load((CONFIGS / "har_window_scaling.yaml").read_text())
@@ -319,8 +319,8 @@ def test_generic_configs_budget_in_steps_clip_gradients_and_evaluate_by_steps(sc
 
 
 def test_every_har_study_fine_tuning_variant_is_accepted_by_finetune_py(tmp_path):
-    """benchmarks/har_study.py's smoke test runs only the first variant: the others' arguments are checked here."""
-    from benchmarks.har_study import FINETUNE_VARIANTS
+    """benchmarks/har/har_study.py's smoke test runs only the first variant: the others' arguments are checked here."""
+    from benchmarks.har.har_study import FINETUNE_VARIANTS
 
     script = load_script("finetune")
     parser = HfArgumentParser((script["FinetuningModelArguments"], script["FinetuningDataArguments"],

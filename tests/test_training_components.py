@@ -12,7 +12,7 @@ from sklearn.preprocessing import StandardScaler
 from transformers import Trainer, TrainerControl, TrainerState, TrainingArguments
 from transformers.trainer_utils import IntervalStrategy
 
-from benchmarks.benchmark_card import benchmark_summary
+from benchmarks.common.benchmark_card import benchmark_summary
 from data_setup import apply_min_train_steps, fit_batch_size_to_split  # training/, beside the scripts
 from timemae_hf import TimeMAEConfig, TimeMAEForPreTraining, TimeMAEForSequenceClassification
 from timemae_hf.training import (
@@ -217,7 +217,7 @@ def test_benchmark_summary_finds_results_nested_under_a_percent_table():
         "budget": {"pretrain_epochs": 10},
         "table_test_accuracy_percent": {"random": {"finetune_100": cell, "probe_after_timemae": None},
                                         "language": {"finetune_100": {**cell, "mean": 90.0}}},
-        "provenance": {"command": "python benchmarks/bert_question.py", "git_sha": "abc",
+        "provenance": {"command": "python -m benchmarks.questions.bert_question", "git_sha": "abc",
                        "machine": {"cpu_count": 2, "processor": "x86_64", "cuda": None}},
     }  # fmt: skip
     summary = benchmark_summary(record)
@@ -245,7 +245,7 @@ def test_benchmark_summary_of_a_study_with_a_final_stage_shows_its_test_read_onl
                   "probe_test": {"accuracy_percent": cell},
                   "finetune_test": {"1.0": {"accuracy_percent": {**cell, "mean": 95.0}, "goal": 95.8,
                                             "confusions": {"errors_per_run": 150.0}}}},
-        "provenance": {"command": "python benchmarks/har_gap.py --stages final", "git_sha": "abc",
+        "provenance": {"command": "python -m benchmarks.har.har_gap --stages final", "git_sha": "abc",
                        "machine": {"cpu_count": 2, "processor": "x86_64", "cuda": None}},
     }  # fmt: skip
     summary = benchmark_summary(record)

@@ -79,7 +79,7 @@ class TimeMAEClassifier(ClassifierMixin, BaseEstimator):
     30 epochs and batch 128 are 30 steps, which fails quietly. The training batch is never more than a quarter of the
     windows, gradients are clipped, and fine-tuning uses lr 1e-4, the rate that was stable there. Without a
     pre-trained encoder, no dropout and fine-tuning starting from the linear probe's head (LP-FT) are what
-    cross-validation on the train splits of twelve public sets chose (`benchmarks/estimator_defaults.py`): on small
+    cross-validation on the train splits of twelve public sets chose (`benchmarks/league/estimator_defaults.py`): on small
     sets the pooled features of an encoder pre-trained on them vary little between windows; dropout's noise hid that
     variation and fine-tuning from a random head then stayed at chance, even on training windows.
 

@@ -3,12 +3,13 @@
 Every check here runs before a model is built or an output folder is created, and names the argument to change.
 """
 
+from __future__ import annotations
+
 import logging
 import math
 import os
-from typing import Union
+from typing import TYPE_CHECKING, Union
 
-from arguments import DataTrainingArguments  # beside this file
 from datasets import DatasetDict, IterableDataset, IterableDatasetDict
 from transformers import TrainingArguments
 
@@ -24,6 +25,9 @@ from timemae_hf.data import (
 from timemae_hf.data.synthetic import SyntheticSeriesConfig
 from timemae_hf.training import small_data_batch_size
 from timemae_hf.training.model_card import TrainingDataCard, har_training_data
+
+if TYPE_CHECKING:  # only annotations: importable as `training.data_setup` from the repository root too
+    from arguments import DataTrainingArguments
 
 
 logger = logging.getLogger(__name__)

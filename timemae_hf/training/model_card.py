@@ -150,7 +150,7 @@ def render_model_card(
     `results`) and a description with the data, the usage, the protocol and the exact `training_command`.
     `selected_step` is the optimizer step of the checkpoint that validation selected, if one was. `benchmark`
     (a description, rows of mean / std / per-seed values, and the command, commit and machine that measured them, as
-    `benchmarks/benchmark_card.py` builds it from a results file) adds the multi-seed result of a benchmark this run
+    `benchmarks/common/benchmark_card.py` builds it from a results file) adds the multi-seed result of a benchmark this run
     belongs to. `training_data` describes
     the data (e.g. `har_training_data()`); without it the card names no data and says so. `trained_steps=0` says the
     run trained nothing (it only evaluated), and the card says so instead of calling the model trained.

@@ -17,7 +17,7 @@ Applied through the modules BERT already has, so weights, checkpoints and `from_
     off CPU; when training on CPU, softmax attention written out (as `eager_attention_forward`) with this mask and a
     softmax whose backward is four vectorised ops. Over 7-16 patches (a last dimension of 7-16) torch's CPU softmax
     and SDPA spend most of their time outside the arithmetic: SDPA forward + backward with dropout took 2.6 ms for
-    (128, 4, 7, 16) queries, this path 1.2 ms (1 thread, `benchmarks/step_time.py` has the whole-step numbers).
+    (128, 4, 7, 16) queries, this path 1.2 ms (1 thread, `benchmarks/speed/step_time.py` has the whole-step numbers).
 
 On other devices (CUDA's dropout is one fused kernel already) both fall back to torch's own dropout.
 """

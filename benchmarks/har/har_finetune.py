@@ -1,8 +1,8 @@
 """Fine-tune the reproduction's pre-trained TimeMAE encoders on HAR with all, 10 % and 1 % of the labels.
 
-    python benchmarks/har_finetune.py                 # needs benchmarks/har_reproduction.py's runs first
-    python benchmarks/har_finetune.py --init scratch  # the same fine-tuning from a random encoder, for comparison
-    python benchmarks/har_finetune.py --smoke         # seconds: tiny model, 1 seed, 1 fraction
+    python -m benchmarks.har.har_finetune                 # needs benchmarks/har/har_reproduction.py's runs first
+    python -m benchmarks.har.har_finetune --init scratch  # the same fine-tuning from a random encoder, for comparison
+    python -m benchmarks.har.har_finetune --smoke         # seconds: tiny model, 1 seed, 1 fraction
 
 For every seed of benchmarks/runs/har_reproduction/seed<N> (the validation-selected pre-training checkpoint) and
 every label fraction, runs `training/finetune.py training/configs/har_finetune.yaml` (Adam-style AdamW lr 1e-3 without
@@ -19,17 +19,16 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as `python benchmarks/<script>.py`
 
-from benchmarks.launch import (  # noqa: E402
+from benchmarks.common.launch import (
     RUNS_DIR,
     fresh_smoke_runs_dir,
     mean_std,
     repository_relative,
     run_training,
 )
-from benchmarks.results_io import RESULTS_DIR, har_data_note, script_command, write_result  # noqa: E402
-from benchmarks.results_io import default_har_path  # noqa: E402
+from benchmarks.common.results_io import RESULTS_DIR, har_data_note, script_command, write_result
+from benchmarks.common.results_io import default_har_path
 
 DEFAULT_EPOCHS = {1.0: 30, 0.1: 100, 0.01: 300}
 SMOKE_DATA = ["--max_train_samples", "256", "--max_eval_samples", "128", "--max_test_samples", "128",

@@ -1,9 +1,9 @@
 """Pre-training windows/s of the authors' TimeMAE code beside ours, in one session on this CPU (issue 15).
 
     git clone https://github.com/Mingyue-Cheng/TimeMAE ../timemae-authors           # the authors' files, anywhere
-    python benchmarks/authors_speed.py --authors_repo ../timemae-authors            # 2 epochs x 2 repeats, 2 threads
-    python benchmarks/authors_speed.py --authors_repo ../timemae-authors --smoke    # seconds: tiny models, 384 windows
-    python benchmarks/authors_speed.py                                              # our side only
+    python -m benchmarks.speed.authors_speed --authors_repo ../timemae-authors            # 2 epochs x 2 repeats, 2 threads
+    python -m benchmarks.speed.authors_speed --authors_repo ../timemae-authors --smoke    # seconds: tiny models, 384 windows
+    python -m benchmarks.speed.authors_speed                                              # our side only
 
 Both sides pre-train at the paper's HAR size (hidden 64, 8 layers, 4 heads, patch 8, mask 0.6, codebook 192,
 4 regressor layers, batch 128, AdamW lr 1e-3) on the same windows: the UCI HAR official train split, train +
@@ -40,11 +40,9 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as `python benchmarks/<script>.py`
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "training"))  # the training scripts' helpers, beside them
 
-from benchmarks.launch import REFIT_OVERRIDES, REPOSITORY_ROOT, repository_env  # noqa: E402
-from benchmarks.results_io import har_data_note, script_command, write_result  # noqa: E402
+from benchmarks.common.launch import REFIT_OVERRIDES, REPOSITORY_ROOT, repository_env
+from benchmarks.common.results_io import har_data_note, script_command, write_result
 
 GET_AUTHORS_CODE = (
     "git clone https://github.com/Mingyue-Cheng/TimeMAE DIR   (or, from a local mirror of it: mkdir -p DIR && "
@@ -106,8 +104,8 @@ def pretraining_windows(data_dir: str, max_windows: int | None):
     """
     import numpy as np
 
-    from arguments import DataTrainingArguments  # training/, beside the scripts
-    from data_setup import load_splits
+    from training.arguments import DataTrainingArguments
+    from training.data_setup import load_splits
 
     from timemae_hf.training import refit_splits
 
@@ -139,7 +137,7 @@ def run_authors(authors_repo: Path, windows_file: Path, epochs: int, threads: in
             "hyperparameters": {**AUTHORS_DEFAULTS, **(SMOKE_AUTHORS if smoke else {})},
             "save_path": str(work), "result": str(work / "result.json")}  # fmt: skip
     (work / "spec.json").write_text(json.dumps(spec))
-    code = "import sys; from benchmarks.authors_speed import time_authors_pretraining as t; t(sys.argv[1])"
+    code = "import sys; from benchmarks.speed.authors_speed import time_authors_pretraining as t; t(sys.argv[1])"
     process_s = run_logged([sys.executable, "-c", code, str(work / "spec.json")], work / "log.txt", threads, work)
     result = json.loads((work / "result.json").read_text())
     return {**result, "process_wall_s": round(process_s, 2)}
@@ -257,7 +255,7 @@ def main(argv=None):
 
     import numpy as np
 
-    from benchmarks.results_io import default_har_path
+    from benchmarks.common.results_io import default_har_path
 
     data_dir = args.data_dir or default_har_path()
     past_values, labels, limits = pretraining_windows(data_dir, args.max_windows)

@@ -1,6 +1,6 @@
 """Turn a pre-training run and a fine-tuning run into the Hub-ready released checkpoints.
 
-    python benchmarks/release_checkpoints.py \\
+    python -m benchmarks.release.release_checkpoints \\
         --pretrain_run benchmarks/runs/har_reproduction/seed2 \\
         --pretrain_results benchmarks/results/har_reproduction.json \\
         --finetune_run benchmarks/runs/har_finetune_pretrained/fraction1.0_seed3407 \\
@@ -30,16 +30,15 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as `python benchmarks/<script>.py`
 
-import torch  # noqa: E402
-from safetensors.torch import load_file  # noqa: E402
-from transformers import pipeline  # noqa: E402
+import torch
+from safetensors.torch import load_file
+from transformers import pipeline
 
-from benchmarks.benchmark_card import RUN_FILES, render_run_card  # noqa: E402
-from timemae_hf import TimeMAEForSequenceClassification, TimeMAEModel, onnx_export  # noqa: E402
-from timemae_hf.data import HAR_ACTIVITIES  # noqa: E402
-from timemae_hf.pipeline_timemae import TASK  # noqa: E402
+from benchmarks.common.benchmark_card import RUN_FILES, render_run_card
+from timemae_hf import TimeMAEForSequenceClassification, TimeMAEModel, onnx_export
+from timemae_hf.data import HAR_ACTIVITIES
+from timemae_hf.pipeline_timemae import TASK
 
 RELEASED_DIR = Path(__file__).resolve().parent / "released"
 ENCODER_NAME = "timemae-har"

@@ -1,9 +1,9 @@
 """What moves HAR accuracy, decided on the validation split only (issue 14): linear-probe and fine-tuning variants.
 
-    python benchmarks/har_study.py                 # the validation-stage encoders of benchmarks/har_refit.py, 3 seeds
-    python benchmarks/har_study.py --parallel 2 --stages probe finetune refit   # ... then refit each winner, test once
-    python benchmarks/har_study.py --smoke         # seconds: a tiny encoder, 2 fine-tuning epochs, one variant
-    python benchmarks/har_study.py --label_fractions 1.0 --variants 6 --max_epochs 60 --stages finetune refit \\
+    python -m benchmarks.har.har_study                 # the validation-stage encoders of benchmarks/har/har_refit.py, 3 seeds
+    python -m benchmarks.har.har_study --parallel 2 --stages probe finetune refit   # ... then refit each winner, test once
+    python -m benchmarks.har.har_study --smoke         # seconds: a tiny encoder, 2 fine-tuning epochs, one variant
+    python -m benchmarks.har.har_study --label_fractions 1.0 --variants 6 --max_epochs 60 --stages finetune refit \\
         --runs_dir benchmarks/runs/har_study_60 --name har_study_60   # a longer cap for a winner that peaked at it
 
 `--encoders` are validation-stage pre-training runs (trained on the train split only, 6103 windows; subjects 5, 14, 22,
@@ -35,15 +35,14 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as `python benchmarks/<script>.py`
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-from datasets import concatenate_datasets  # noqa: E402
-from transformers import AutoModel  # noqa: E402
+import numpy as np
+import torch
+from datasets import concatenate_datasets
+from transformers import AutoModel
 
-from benchmarks.har_finetune import DEFAULT_EPOCHS, SMOKE_DATA  # noqa: E402
-from benchmarks.launch import (  # noqa: E402
+from benchmarks.har.har_finetune import DEFAULT_EPOCHS, SMOKE_DATA
+from benchmarks.common.launch import (
     REFIT_OVERRIDES,
     RUNS_DIR,
     best_mean_epoch,
@@ -54,10 +53,10 @@ from benchmarks.launch import (  # noqa: E402
     repository_relative,
     run_all,
 )
-from benchmarks.results_io import default_har_path, har_data_note, note_run, script_command, write_result  # noqa: E402
-from timemae_hf.data import load_har  # noqa: E402
-from timemae_hf.training.probing import linear_probe_classifier  # noqa: E402
-from timemae_hf.training.metrics import classification_metrics  # noqa: E402
+from benchmarks.common.results_io import default_har_path, har_data_note, note_run, script_command, write_result
+from timemae_hf.data import load_har
+from timemae_hf.training.probing import linear_probe_classifier
+from timemae_hf.training.metrics import classification_metrics
 
 # At most this many fine-tuning epochs per label fraction: har_finetune's, except 150 instead of 300 at 1 % (the
 # authors' recipe's mean validation curve over 300 epochs peaks at epoch 54 and never returns to it after epoch 60:
@@ -236,7 +235,7 @@ def main(argv=None):
     parser.add_argument("--seeds", type=int, nargs="+", default=[3407, 1, 2], help="one per encoder")
     parser.add_argument("--encoders", nargs="+", default=None,
                         help="validation-stage pre-training output folders (train split only), one per seed; default: "
-                        "benchmarks/runs/har_refit/selection_pretrain_seed<seed> (python benchmarks/har_refit.py "
+                        "benchmarks/runs/har_refit/selection_pretrain_seed<seed> (python -m benchmarks.har.har_refit "
                         "--stages selection)")  # fmt: skip
     parser.add_argument("--data_dir", default=default_har_path(), help="UCI HAR zip or folder ($TIMEMAE_HAR_PATH)")
     parser.add_argument("--runs_dir", default=str(RUNS_DIR / "har_study"), help="where fine-tuning runs go")
@@ -277,7 +276,7 @@ def main(argv=None):
     missing = [encoder for encoder in args.encoders if not (Path(encoder) / "config.json").is_file()]
     if missing:
         parser.error(f"{missing} hold no checkpoint (config.json): give validation-stage pre-training runs (train "
-                     "split only), e.g. from `python benchmarks/har_refit.py --stages selection`.")  # fmt: skip
+                     "split only), e.g. from `python -m benchmarks.har.har_refit --stages selection`.")  # fmt: skip
     for encoder in [*args.encoders, *(refit_encoders(args) if "refit" in args.stages else [])]:
         note_run(encoder)  # the encoders' own provenance goes into the results beside the fine-tuning runs'
     splits = load_har(data_dir=args.data_dir)

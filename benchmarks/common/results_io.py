@@ -10,7 +10,7 @@ from pathlib import Path
 from timemae_hf.data.uci_har import HAR_PATH_ENV_VAR
 from training.run_provenance import RUN_PROVENANCE_FILE, device, file_sha256, git_state, library_versions
 
-REPOSITORY_ROOT = Path(__file__).resolve().parents[1]
+REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
 RESULTS_DIR = REPOSITORY_ROOT / "benchmarks" / "results"
 # The HAR copy every committed HAR result was measured on (../shared/data/UCI HAR Dataset.zip), by its sha256.
 REDERIVED_HAR_SHA256 = "4818420dc290c30769fc08c3de9aa651ef7c909a14f4af84cabeeb76dd398db3"
@@ -32,15 +32,15 @@ def default_har_path() -> str:
     return os.environ.get(HAR_PATH_ENV_VAR) or REPOSITORY_HAR_PATH
 
 
-# Run folders this process trained or reused (benchmarks/launch.py notes them): their provenance goes into the results.
+# Run folders this process trained or reused (benchmarks/common/launch.py notes them): their provenance goes into the results.
 RUNS_USED: list[Path] = []
 
 
 def script_command(script_file: str, argv: list[str] | None) -> str:
-    """The command line that reproduces this run, from the repository root."""
+    """The command line that reproduces this run, from the repository root: `python -m benchmarks.<group>.<script>`."""
     argv = sys.argv[1:] if argv is None else argv
-    script = Path(script_file).resolve().relative_to(Path(__file__).resolve().parents[1])
-    return " ".join(shlex.quote(arg) for arg in ["python", str(script), *argv])
+    script = Path(script_file).resolve().relative_to(REPOSITORY_ROOT).with_suffix("")
+    return " ".join(shlex.quote(arg) for arg in ["python", "-m", ".".join(script.parts), *argv])
 
 
 def loaded_code_state(process: str) -> dict:

@@ -2,12 +2,12 @@
 on the validation split only; the test split is read by a separate final stage, once per seed, for the variant that
 validation chose.
 
-    python benchmarks/har_gap.py                          # the study: every variant, 3 seeds (validation only)
-    python benchmarks/har_gap.py --variants baseline conv_stem --parallel 2   # some variants (resumable)
-    python benchmarks/har_gap.py --stages final           # after the study: refit the chosen variant, test once
-    python benchmarks/har_gap.py --stages estimate        # time each variant's steps at full size: the study's cost
-    python benchmarks/har_gap.py --stages reference       # MiniRocket on the study's label subsets, scored on validation
-    python benchmarks/har_gap.py --smoke                  # a minute or two: tiny encoders, 1 seed, every stage
+    python -m benchmarks.har.har_gap                          # the study: every variant, 3 seeds (validation only)
+    python -m benchmarks.har.har_gap --variants baseline conv_stem --parallel 2   # some variants (resumable)
+    python -m benchmarks.har.har_gap --stages final           # after the study: refit the chosen variant, test once
+    python -m benchmarks.har.har_gap --stages estimate        # time each variant's steps at full size: the study's cost
+    python -m benchmarks.har.har_gap --stages reference       # MiniRocket on the study's label subsets, scored on validation
+    python -m benchmarks.har.har_gap --smoke                  # a minute or two: tiny encoders, 1 seed, every stage
 
 Variants (VARIANTS): the baseline is training/configs/har_native.yaml as it is; every other variant changes one thing:
 a conv patch embedding (multi-scale dilated stem), overlapping patches, smaller patches, per-window scaling (RevIN) with and without
@@ -16,7 +16,7 @@ activity segments, timemae_hf/data/hapt.py; `pip install -e '.[hapt]'`). A model
 variant's new model is built and saved here, untrained, and training/pretrain.py starts from it
 (`--model_name_or_path`): the training scripts take no lever options of their own.
 
-Study (validation split = train subjects 5, 14, 22, 28, as benchmarks/har_study.py): per variant and seed, pre-train
+Study (validation split = train subjects 5, 14, 22, 28, as benchmarks/har/har_study.py): per variant and seed, pre-train
 on the train split for `--pretrain_epochs` (har_native's 100) and keep the last epoch (every variant alike: the
 extra-data variant's corpus is unlabelled, so it has no in-loop probe to select by); linear-probe it (the authors'
 probe, fit on the train split, scored on validation); fine-tune it with training/configs/har_finetune.yaml on 1 %,
@@ -53,17 +53,15 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as `python benchmarks/<script>.py`
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "training"))  # the training scripts' helpers, beside them
 
-import torch  # noqa: E402
-import yaml  # noqa: E402
-from datasets import DatasetDict, concatenate_datasets  # noqa: E402
-from transformers import AutoModel, set_seed  # noqa: E402
+import torch
+import yaml
+from datasets import DatasetDict, concatenate_datasets
+from transformers import AutoModel, set_seed
 
-from benchmarks.har_finetune import SMOKE_DATA  # noqa: E402
-from benchmarks.har_study import MAX_EPOCHS, encoded, fit_probe, summarise_variant  # noqa: E402
-from benchmarks.launch import (  # noqa: E402
+from benchmarks.har.har_finetune import SMOKE_DATA
+from benchmarks.har.har_study import MAX_EPOCHS, encoded, fit_probe, summarise_variant
+from benchmarks.common.launch import (
     REFIT_OVERRIDES,
     REPOSITORY_ROOT,
     RUNS_DIR,
@@ -75,22 +73,22 @@ from benchmarks.launch import (  # noqa: E402
     repository_relative,
     run_in_order,
 )
-from benchmarks.results_io import RESULTS_DIR, default_har_path, har_data_note, script_command, write_result  # noqa: E402
-from benchmarks.test_reads import record_test_read  # noqa: E402
-from timemae_hf import TimeMAEConfig, TimeMAEForPreTraining, TimeMAEForSequenceClassification  # noqa: E402
-from timemae_hf.data import (  # noqa: E402
+from benchmarks.common.results_io import RESULTS_DIR, default_har_path, har_data_note, script_command, write_result
+from benchmarks.common.ledger import record_test_read
+from timemae_hf import TimeMAEConfig, TimeMAEForPreTraining, TimeMAEForSequenceClassification
+from timemae_hf.data import (
     HAR_ACTIVITIES,
     HAR_CHANNELS,
     HAR_WINDOW_LENGTH,
     compute_channel_statistics,
     load_har,
 )
-from timemae_hf.training import classification_metrics, label_config, stratified_subset  # noqa: E402
-from arguments import ARCHITECTURE_FIELDS  # noqa: E402  (training/arguments.py)
+from timemae_hf.training import classification_metrics, label_config, stratified_subset
+from training.arguments import ARCHITECTURE_FIELDS
 
 NATIVE_CONFIG = REPOSITORY_ROOT / "training" / "configs" / "har_native.yaml"
 FINETUNE_CONFIG = "training/configs/har_finetune.yaml"
-PROBE = "last_layer (authors')"  # benchmarks/har_study.py's PROBE_VARIANTS entry
+PROBE = "last_layer (authors')"  # benchmarks/har/har_study.py's PROBE_VARIANTS entry
 LABEL_FRACTIONS = (0.01, 0.1, 1.0)
 TARGETS = {1.0: "har_finetune_refit_100pct", 0.1: "har_finetune_refit_10pct", 0.01: "har_finetune_refit_1pct"}
 PROBE_TARGET = "har_probe_refit"
@@ -429,8 +427,8 @@ def confusion_summary(run_dirs: list[Path]) -> dict:
 def reference_stage(args, splits) -> dict:
     """MiniRocket's validation accuracy per label fraction (mean ± std over the seeds), each seed fit on the labelled
     windows that `training/finetune.py --label_fraction F --seed S` fine-tunes on."""
-    from benchmarks.league import METHODS, REFERENCE_METHOD, aeon_version
-    from benchmarks.league_data import LeagueData
+    from benchmarks.league.league import METHODS, REFERENCE_METHOD, aeon_version
+    from benchmarks.league.league_data import LeagueData
 
     method = METHODS[REFERENCE_METHOD]
     validation = splits["validation"].with_format("numpy")[:]
@@ -442,14 +440,14 @@ def reference_stage(args, splits) -> dict:
             # LeagueData's "test" side is the validation split here: the study never reads test.
             data = LeagueData(f"HAR validation, {100 * fraction:g} % of the train labels", list(labelled["past_values"]),
                               labelled["labels"].astype(str), list(validation["past_values"]),
-                              validation["labels"].astype(str), "benchmarks/har_gap.py splits")  # fmt: skip
+                              validation["labels"].astype(str), "benchmarks/har/har_gap.py splits")  # fmt: skip
             classifier = method.build(data, seed, {})
             classifier.fit(method.inputs(data, "train"), data.train_labels)
             scores.append(classification_metrics(data.test_labels, classifier.predict(method.inputs(data, "test"))))
         per_fraction[str(fraction)] = {"labelled_windows": len(labelled["labels"]),
                                        "accuracy": mean_std([score["accuracy"] for score in scores]),
                                        "macro_f1": mean_std([score["macro_f1"] for score in scores])}  # fmt: skip
-    return {"method": f"{REFERENCE_METHOD} (aeon {aeon_version()}, defaults, as benchmarks/league.py builds it)",
+    return {"method": f"{REFERENCE_METHOD} (aeon {aeon_version()}, defaults, as benchmarks/league/league.py builds it)",
             "seeds": args.seeds, "validation_windows": len(validation["labels"]), "validation": per_fraction}  # fmt: skip
 
 

@@ -1,9 +1,9 @@
 """Inference speed of a TimeMAE classifier on this machine: PyTorch eager, torch.compile, ONNX Runtime (portable fp32
 graph, the graph fused for ONNX Runtime, and that graph with int8 weights).
 
-    python benchmarks/inference.py                     # native (TimeMAEConfig defaults: 64 x 8) and MiniLM (384 x 6)
-    python benchmarks/inference.py --smoke             # seconds: a tiny config, few repeats (checks the script runs)
-    python benchmarks/inference.py --sizes native --classifier benchmarks/released/timemae-har-classifier
+    python -m benchmarks.speed.inference                     # native (TimeMAEConfig defaults: 64 x 8) and MiniLM (384 x 6)
+    python -m benchmarks.speed.inference --smoke             # seconds: a tiny config, few repeats (checks the script runs)
+    python -m benchmarks.speed.inference --sizes native --classifier benchmarks/released/timemae-har-classifier
                                                        # ... and the HAR test accuracy of that checkpoint, each path
 
 For each size and path: single-window latency (batch 1, p50/p95 over --repeats calls, on --single_window_threads
@@ -24,15 +24,14 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as `python benchmarks/<script>.py`
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
+import numpy as np
+import torch
 
-from benchmarks.results_io import default_har_path, har_data_note, script_command, write_result  # noqa: E402
-from benchmarks.throughput import ENCODER_SIZES, count_flops, matmul_peak_gflops, timed  # noqa: E402
-from timemae_hf import TimeMAEConfig, TimeMAEForSequenceClassification  # noqa: E402
-from timemae_hf import onnx_export  # noqa: E402
+from benchmarks.common.results_io import default_har_path, har_data_note, script_command, write_result
+from benchmarks.speed.throughput import ENCODER_SIZES, count_flops, matmul_peak_gflops, timed
+from timemae_hf import TimeMAEConfig, TimeMAEForSequenceClassification
+from timemae_hf import onnx_export
 
 SIZES = {"native": ENCODER_SIZES["native"], "minilm-l6": ENCODER_SIZES["minilm-l6"]}
 SMOKE_SIZE = dict(hidden_size=16, num_hidden_layers=2, num_attention_heads=2, intermediate_size=32)

@@ -1,7 +1,7 @@
 """Has a pre-training run's representation collapsed? Feature spread and effective rank of its checkpoints.
 
-    python benchmarks/representation_collapse.py benchmarks/runs/har_reproduction/seed2 benchmarks/runs/har_reproduction/seed3407
-    python benchmarks/representation_collapse.py --smoke      # seconds: a random tiny model saved on the fly
+    python -m benchmarks.questions.representation_collapse benchmarks/runs/har_reproduction/seed2 benchmarks/runs/har_reproduction/seed3407
+    python -m benchmarks.questions.representation_collapse --smoke      # seconds: a random tiny model saved on the fly
 
 For every run folder given (its model and each `checkpoint-<step>` inside, in step order), the mean-pooled encoder
 features of the first --num_windows validation windows are summarised by: the mean per-dimension standard deviation
@@ -17,13 +17,12 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as `python benchmarks/<script>.py`
 
-import torch  # noqa: E402
+import torch
 
-from benchmarks.results_io import default_har_path, har_data_note, script_command, write_result  # noqa: E402
-from timemae_hf import TimeMAEConfig, TimeMAEModel  # noqa: E402
-from timemae_hf.data import load_har  # noqa: E402
+from benchmarks.common.results_io import default_har_path, har_data_note, script_command, write_result
+from timemae_hf import TimeMAEConfig, TimeMAEModel
+from timemae_hf.data import load_har
 
 
 def spread(features: torch.Tensor) -> dict:

@@ -1,7 +1,7 @@
 """Public multivariate classification sets for the any-dataset benchmark, read from aeon's wheel.
 
     pip install --no-deps aeon==1.6.0          # the data files only: aeon itself is never imported
-    python benchmarks/any_dataset_data.py      # prints what load_timeseries_dataset reads from them (JSON)
+    python -m benchmarks.league.any_dataset_data      # prints what load_timeseries_dataset reads from them (JSON)
 
 aeon ships a few UEA archive problems as `.ts` files inside its wheel (aeon/datasets/data/<Name>/<Name>_TRAIN.ts
 and _TEST.ts). Two are multivariate classification sets:
@@ -31,7 +31,6 @@ import os
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as `python benchmarks/<script>.py`
 
 AEON_VERSION = "1.6.0"
 AEON_INSTALL_COMMAND = f"pip install --no-deps aeon=={AEON_VERSION}"

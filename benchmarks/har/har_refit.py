@@ -1,13 +1,13 @@
 """HAR with every training subject, honestly: choose the budget on validation, refit on train + validation, test once.
 
-    python benchmarks/har_refit.py                      # 3 seeds; the whole two-stage protocol
-    python benchmarks/har_refit.py --parallel 12        # runs of a stage side by side (one GPU holds them all)
-    python benchmarks/har_refit.py --smoke              # seconds: tiny model, 1 seed, 2 epochs
+    python -m benchmarks.har.har_refit                      # 3 seeds; the whole two-stage protocol
+    python -m benchmarks.har.har_refit --parallel 12        # runs of a stage side by side (one GPU holds them all)
+    python -m benchmarks.har.har_refit --smoke              # seconds: tiny model, 1 seed, 2 epochs
 
 Stage 1 (selection, held-out train subjects 5, 14, 22, 28 as validation):
   - pre-training budget: the epoch of the best validation linear probe averaged over seeds, read from the
     reproduction's validation curves (benchmarks/results/har_reproduction.json, `--pretrain_selection_from`), i.e. the
-    runs of benchmarks/har_reproduction.py;
+    runs of benchmarks/har/har_reproduction.py;
   - fine-tuning budget per label fraction: each seed's validation-stage encoder (pre-trained on the 6103 train
     windows, validation-selected, as the reproduction) is fine-tuned with har_finetune.yaml on the train split, the
     validation accuracy is read every epoch, and the epoch that is best on average over seeds is the budget.
@@ -28,11 +28,10 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as `python benchmarks/<script>.py`
 
-from benchmarks.har_finetune import DEFAULT_EPOCHS, SMOKE_DATA  # noqa: E402
-from benchmarks.har_reproduction import SMOKE_ARGUMENTS  # noqa: E402
-from benchmarks.launch import (  # noqa: E402
+from benchmarks.har.har_finetune import DEFAULT_EPOCHS, SMOKE_DATA
+from benchmarks.har.har_reproduction import SMOKE_ARGUMENTS
+from benchmarks.common.launch import (
     REFIT_OVERRIDES,
     RUNS_DIR,
     best_mean_epoch,
@@ -43,8 +42,8 @@ from benchmarks.launch import (  # noqa: E402
     repository_relative,
     run_all,
 )
-from benchmarks.results_io import RESULTS_DIR, har_data_note, script_command, write_result  # noqa: E402
-from benchmarks.results_io import default_har_path  # noqa: E402
+from benchmarks.common.results_io import RESULTS_DIR, har_data_note, script_command, write_result
+from benchmarks.common.results_io import default_har_path
 
 
 def main(argv=None):
@@ -53,7 +52,7 @@ def main(argv=None):
     parser.add_argument("--seeds", type=int, nargs="+", default=[3407, 1, 2])
     parser.add_argument("--label_fractions", type=float, nargs="+", default=[1.0, 0.1, 0.01])
     parser.add_argument("--pretrain_selection_from", default=str(RESULTS_DIR / "har_reproduction.json"),
-                        help="results of benchmarks/har_reproduction.py whose validation curves choose the budget")
+                        help="results of benchmarks/har/har_reproduction.py whose validation curves choose the budget")
     parser.add_argument("--data_dir", default=default_har_path(), help="UCI HAR zip or folder ($TIMEMAE_HAR_PATH)")
     parser.add_argument("--runs_dir", default=str(RUNS_DIR / "har_refit"), help="where runs and checkpoints go")
     parser.add_argument("--parallel", type=int, default=1, help="training runs of one stage to run side by side")

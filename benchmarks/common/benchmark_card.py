@@ -1,6 +1,6 @@
 """Re-render a benchmark run's model card with the benchmark's multi-seed results, ready to push to the Hub.
 
-    python benchmarks/benchmark_card.py --results benchmarks/results/har_reproduction.json \
+    python -m benchmarks.common.benchmark_card --results benchmarks/results/har_reproduction.json \
         --run_dir benchmarks/runs/har_reproduction/seed3407 --model_name org/timemae-har
 
 The run folder (written by training/pretrain.py or finetune.py) already carries a card with its own validation/test
@@ -15,13 +15,12 @@ import re
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as `python benchmarks/<script>.py`
 
-import torch  # noqa: E402
-from transformers import AutoConfig, AutoModelForPreTraining, AutoModelForSequenceClassification  # noqa: E402
+import torch
+from transformers import AutoConfig, AutoModelForPreTraining, AutoModelForSequenceClassification
 
-from timemae_hf.training import render_model_card  # noqa: E402
-from timemae_hf.training.model_card import har_training_data  # noqa: E402
+from timemae_hf.training import render_model_card
+from timemae_hf.training.model_card import har_training_data
 
 
 RUN_FILES = ("config.json", "training_args.bin", "all_results.json")
@@ -40,7 +39,7 @@ def benchmark_summary(record: dict) -> dict:
     The `benchmark` section of a card from a `benchmarks/results/*.json` record: every `*_percent` entry (a mean, a
     sample std and the per-seed values), at any depth (har_finetune nests them by label fraction, bert_question by
     variant and column), as a row, with the command, commit and machine that measured them. A study whose test read
-    is a separate final stage (benchmarks/har_gap.py) gives the rows of that read only: its validation numbers chose
+    is a separate final stage (benchmarks/har/har_gap.py) gives the rows of that read only: its validation numbers chose
     the variant, they do not describe the released model.
     """
 

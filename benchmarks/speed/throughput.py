@@ -1,7 +1,7 @@
 """Pre-training throughput and single-window inference latency of TimeMAE at three encoder sizes, on this machine.
 
-    python benchmarks/throughput.py             # native (64 x 8), MiniLM-L6 (384 x 6), bert-base (768 x 12)
-    python benchmarks/throughput.py --smoke     # seconds: a tiny config, to check the script runs
+    python -m benchmarks.speed.throughput             # native (64 x 8), MiniLM-L6 (384 x 6), bert-base (768 x 12)
+    python -m benchmarks.speed.throughput --smoke     # seconds: a tiny config, to check the script runs
 
 For each size: pre-training windows/second (forward + backward + fused AdamW + EMA at batch 128), inference latency of
 one window (batch 1, `TimeMAEModel`, p50/p95), and the achieved GFLOP/s of both, next to a dense fp32 matmul peak
@@ -17,12 +17,11 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as `python benchmarks/<script>.py`
 
-import torch  # noqa: E402
+import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from benchmarks.results_io import script_command, write_result  # noqa: E402
+from benchmarks.common.results_io import script_command, write_result
 from timemae_hf import TimeMAEConfig, TimeMAEForPreTraining
 from timemae_hf.dropout import use_fast_dropout
 

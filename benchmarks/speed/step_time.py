@@ -1,8 +1,8 @@
 """Time one full TimeMAE pre-training step on CPU: forward, backward, optimizer step and EMA update.
 
-    python benchmarks/step_time.py            # the paper's HAR size: hidden 64, 8 layers, 16 patches, batch 128
-    python benchmarks/step_time.py --smoke    # seconds, tiny config (what CI runs so this script cannot rot)
-    python benchmarks/step_time.py --breakdown --threads 1   # issue 15: where a Trainer step's time goes (HAR data)
+    python -m benchmarks.speed.step_time            # the paper's HAR size: hidden 64, 8 layers, 16 patches, batch 128
+    python -m benchmarks.speed.step_time --smoke    # seconds, tiny config (what CI runs so this script cannot rot)
+    python -m benchmarks.speed.step_time --breakdown --threads 1   # issue 15: where a Trainer step's time goes (HAR data)
 
 Prints JSON and writes benchmarks/results/step_time.json. Target (issue 2): well under 70 ms on 2 CPU cores.
 
@@ -24,13 +24,11 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as `python benchmarks/<script>.py`
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "training"))  # the training scripts' helpers, beside them
 
-import torch  # noqa: E402
-from transformers import TrainerCallback  # noqa: E402
+import torch
+from transformers import TrainerCallback
 
-from benchmarks.results_io import script_command, write_result  # noqa: E402
+from benchmarks.common.results_io import script_command, write_result
 from timemae_hf import TimeMAEConfig, TimeMAEForPreTraining
 from timemae_hf.dropout import use_fast_dropout
 
@@ -130,8 +128,8 @@ def har_trainer(fast_dropout: bool, batch_size: int, max_steps: int, data_dir: s
                 from_arrow: bool = False):
     """A `TimeMAEPretrainingTrainer` on the HAR train split, set up as training/pretrain.py does (no evaluation; the
     split held in memory unless `from_arrow`)."""
-    from arguments import DataTrainingArguments  # training/, beside the scripts
-    from data_setup import load_splits
+    from training.arguments import DataTrainingArguments
+    from training.data_setup import load_splits
 
     from timemae_hf.training import (
         MomentumUpdateCallback,

@@ -1,6 +1,6 @@
 """Release timemae-base: the pre-training checkpoint that validation chose, as a Hub-ready folder and inside the package.
 
-    python benchmarks/release_timemae_base.py \\
+    python -m benchmarks.release.release_timemae_base \\
         --validation_results benchmarks/results/timemae_base_validation.json \\
         [--league_results benchmarks/results/league_base.json] --hub_org org
 
@@ -28,17 +28,16 @@ import statistics
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as `python benchmarks/<script>.py`
 
-from huggingface_hub import ModelCard, ModelCardData  # noqa: E402
+from huggingface_hub import ModelCard, ModelCardData
 
-from benchmarks.launch import repository_relative  # noqa: E402
-from benchmarks.release_checkpoints import replace_whole  # noqa: E402
-from timemae_hf import TimeMAEForPreTraining, TimeMAEModel  # noqa: E402
-from timemae_hf.shipped import SHIPPED_MODELS_DIR  # noqa: E402
-from timemae_hf.training.model_card import card_template  # noqa: E402
+from benchmarks.common.launch import repository_relative
+from benchmarks.release.release_checkpoints import replace_whole
+from timemae_hf import TimeMAEForPreTraining, TimeMAEModel
+from timemae_hf.shipped import SHIPPED_MODELS_DIR
+from timemae_hf.training.model_card import card_template
 
-REPOSITORY_ROOT = Path(__file__).resolve().parents[1]
+REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
 MODEL_NAME = "timemae-base"
 RUN_DIR = REPOSITORY_ROOT / "benchmarks" / "runs" / "timemae_base"
 RELEASED_DIR = REPOSITORY_ROOT / "benchmarks" / "released"
@@ -56,7 +55,7 @@ def parse_args(argv=None):
                         help="keep the first layers only (default: the feature layer the validation results chose)")
     parser.add_argument("--run_dir", default=str(RUN_DIR), help="the pre-training run's output folder")
     parser.add_argument("--validation_results", required=True,
-                        help="the validation study's results file (benchmarks/timemae_base_validation.py)")
+                        help="the validation study's results file (benchmarks/league/timemae_base_validation.py)")
     parser.add_argument("--league_results", default=None,
                         help="the league's results file with the TimeMAE_base_probe rows (test numbers on the card)")
     parser.add_argument("--hub_org", default="org", help="Hub namespace of the card's usage line (org/timemae-base)")
@@ -84,7 +83,7 @@ def validation_choice(record: dict, step: int | None, num_hidden_layers: int | N
     chosen = record.get("chosen")
     if not chosen:
         raise ValueError(f"The validation results choose nothing yet ({record.get('chosen_note')}): run "
-                         "benchmarks/timemae_base_validation.py on every set first.")  # fmt: skip
+                         "benchmarks/league/timemae_base_validation.py on every set first.")  # fmt: skip
     choice = (chosen["step"], chosen["layers"])
     asked = (step if step is not None else choice[0], num_hidden_layers if num_hidden_layers is not None else choice[1])
     if asked != choice:
@@ -118,7 +117,7 @@ def validation_section(record: dict, step: int, layers: int) -> dict:
 
 def league_section(record: dict) -> dict | None:
     """The card's test table from the league: TimeMAEClassifier() and MiniRocket per set, their means, the goals."""
-    from benchmarks.league import base_goal_lines
+    from benchmarks.league.league import base_goal_lines
 
     rows, ours, theirs = [], [], []
     for dataset, result in record["results"].items():

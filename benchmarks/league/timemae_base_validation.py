@@ -1,19 +1,19 @@
 """Choose timemae-base's pre-training step and feature layer on validation folds of the league's train splits only.
 
-    python benchmarks/timemae_base_validation.py                           # every checkpoint x layer x set, resumable
-    python benchmarks/timemae_base_validation.py --checkpoints 8000 10000 --datasets Coffee GunPoint
-    python benchmarks/timemae_base_validation.py --reference_har_100pct    # also MiniRocket on HAR_100pct's folds
-    python benchmarks/timemae_base_validation.py --aggregate_only          # rebuild the summary and figure
+    python -m benchmarks.league.timemae_base_validation                           # every checkpoint x layer x set, resumable
+    python -m benchmarks.league.timemae_base_validation --checkpoints 8000 10000 --datasets Coffee GunPoint
+    python -m benchmarks.league.timemae_base_validation --reference_har_100pct    # also MiniRocket on HAR_100pct's folds
+    python -m benchmarks.league.timemae_base_validation --aggregate_only          # rebuild the summary and figure
 
 timemae-base (training/configs/timemae_base.yaml) is one univariate encoder pre-trained on generated series only;
 anyone's series are read by it frozen, each channel encoded alone and resized to its 512 steps, and a linear head is
 fitted on the pooled features (the channels' features side by side). Two things are left to choose: how long to
 pre-train (which `checkpoint-<step>` of the run) and which layer to read (the features of the first k layers, k in
 2, 3, 4; later layers of a masked autoencoder can specialise in its pre-training task). Both are chosen here, on the
-league's 13 sets (benchmarks/league_data.py), without reading any test split: each set's test split is dropped as soon
+league's 13 sets (benchmarks/league/league_data.py), without reading any test split: each set's test split is dropped as soon
 as it is loaded.
 
-Protocol. The folds are benchmarks/estimator_defaults.py's (`folds`: stratified, 3 folds or fewer when a class is
+Protocol. The folds are benchmarks/league/estimator_defaults.py's (`folds`: stratified, 3 folds or fewer when a class is
 rarer, seeded 0) on each set's train split; HAR_100pct (7439 windows) is included here, since the encoder is frozen
 and a fold costs a head fit only. A window's features do not depend on the fold (the encoder never sees labels), so
 each (checkpoint, layer, set) computes its train split's features once -- `TimeMAEForSequenceClassification` loaded
@@ -22,7 +22,7 @@ by `extract_features` on the windows padded with NaN to the split's longest (the
 part; PLAID's longer series are resampled down to 512) -- and fits only the head per fold: TimeMAEClassifier's probe,
 `StandardScaler` + `LogisticRegression(max_iter=1_000_000)`, on the training folds, scored on the held-out fold.
 
-Reference: MiniRocket on the same folds, whose rows benchmarks/estimator_defaults.py already wrote for the 12 sets
+Reference: MiniRocket on the same folds, whose rows benchmarks/league/estimator_defaults.py already wrote for the 12 sets
 other than HAR_100pct (read from benchmarks/results/estimator_defaults_rows/MiniRocket/, after checking that each row
 has this study's fold sizes and data); `--reference_har_100pct` runs MiniRocket on HAR_100pct's folds (minutes; off
 by default), built as the league builds it. Its rows are kept in the results file.
@@ -50,22 +50,21 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as `python benchmarks/<script>.py`
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-import transformers  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from sklearn.linear_model import LogisticRegression  # noqa: E402
-from sklearn.pipeline import make_pipeline  # noqa: E402
-from sklearn.preprocessing import StandardScaler  # noqa: E402
-from tqdm.auto import tqdm  # noqa: E402
+import numpy as np
+import torch
+import transformers
+from matplotlib.figure import Figure
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from tqdm.auto import tqdm
 
-from benchmarks import estimator_defaults  # noqa: E402
-from benchmarks.estimator_defaults import FOLD_SEED, MAX_FOLDS, SEED, folds  # noqa: E402
-from benchmarks.league import METHODS  # noqa: E402
-from benchmarks.league_data import DATASET_NAMES, LeagueData, load_league_data  # noqa: E402
-from benchmarks.results_io import (  # noqa: E402
+from benchmarks.league import estimator_defaults
+from benchmarks.league.estimator_defaults import FOLD_SEED, MAX_FOLDS, SEED, folds
+from benchmarks.league.league import METHODS
+from benchmarks.league.league_data import DATASET_NAMES, LeagueData, load_league_data
+from benchmarks.common.results_io import (
     REPOSITORY_ROOT,
     RESULTS_DIR,
     loaded_code_state,
@@ -74,11 +73,11 @@ from benchmarks.results_io import (  # noqa: E402
     script_command,
     write_json,
 )
-from timemae_hf import TimeMAEForSequenceClassification  # noqa: E402
-from timemae_hf.estimator import PROBE_MAX_ITER  # noqa: E402
-from timemae_hf.training.plotting import save_figure  # noqa: E402
-from timemae_hf.training.probing import extract_features  # noqa: E402
-from timemae_hf.windows_timemae import pad_windows  # noqa: E402
+from timemae_hf import TimeMAEForSequenceClassification
+from timemae_hf.estimator import PROBE_MAX_ITER
+from timemae_hf.training.plotting import save_figure
+from timemae_hf.training.probing import extract_features
+from timemae_hf.windows_timemae import pad_windows
 
 BENCHMARK = "timemae_base_validation"
 RUNS_DIR = REPOSITORY_ROOT / "benchmarks" / "runs" / "timemae_base"
@@ -232,7 +231,7 @@ def imported_reference(rows_dir: Path, data: LeagueData, dataset_folds) -> dict 
                          + "; ".join(problems))  # fmt: skip
     return {
         "dataset": data.name,
-        "origin": f"{repository_relative(rows_dir)}/{data.name}/fold<k>.json (benchmarks/estimator_defaults.py)",
+        "origin": f"{repository_relative(rows_dir)}/{data.name}/fold<k>.json (benchmarks/league/estimator_defaults.py)",
         "folds": [{"fold": row["fold"], "num_train": row["num_train"], "num_validation": row["num_validation"],
                    "validation_accuracy": row["validation_accuracy"], "train_accuracy": row["train_accuracy"],
                    "fit_seconds": row["fit_seconds"], "git_sha": row["provenance"].get("git_sha")}
@@ -242,7 +241,7 @@ def imported_reference(rows_dir: Path, data: LeagueData, dataset_folds) -> dict 
 
 
 def run_reference(data: LeagueData, dataset_folds, run_id: int, command: str, code: dict) -> dict:
-    """MiniRocket on this set's folds, each fold a row as benchmarks/estimator_defaults.py writes it (built as the
+    """MiniRocket on this set's folds, each fold a row as benchmarks/league/estimator_defaults.py writes it (built as the
     league builds it: aeon's defaults, random_state 3407; `data` holds the train split only)."""
     rows = [estimator_defaults.run_row(REFERENCE, data, fold, train_index, validation_index, command, code)
             for fold, (train_index, validation_index) in enumerate(dataset_folds)]  # fmt: skip

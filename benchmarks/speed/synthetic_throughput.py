@@ -1,7 +1,7 @@
 """Does generating the synthetic corpus keep up with pre-training timemae-base on it, and does memory stay flat?
 
-    python benchmarks/synthetic_throughput.py           # minutes: benchmarks/results/synthetic_throughput.json
-    python benchmarks/synthetic_throughput.py --quick   # seconds: few series and steps (what the tests run)
+    python -m benchmarks.speed.synthetic_throughput           # minutes: benchmarks/results/synthetic_throughput.json
+    python -m benchmarks.speed.synthetic_throughput --quick   # seconds: few series and steps (what the tests run)
 
 `training/configs/timemae_base.yaml` pre-trains on `timemae_hf.data.synthetic`'s endless stream with
 `dataloader_num_workers: 1`: one process generates series while the other trains on them. Pre-training runs at the
@@ -46,21 +46,20 @@ from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as `python benchmarks/<script>.py`
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
+import numpy as np
+import torch
 
-from benchmarks.launch import RUNS_DIR  # noqa: E402
-from benchmarks.results_io import script_command, write_result  # noqa: E402
-from timemae_hf import TimeMAEConfig, TimeMAEForPreTraining  # noqa: E402
-from timemae_hf.data.synthetic import (  # noqa: E402
+from benchmarks.common.launch import RUNS_DIR
+from benchmarks.common.results_io import script_command, write_result
+from timemae_hf import TimeMAEConfig, TimeMAEForPreTraining
+from timemae_hf.data.synthetic import (
     DEFAULT_FAMILY_WEIGHTS,
     SyntheticSeriesConfig,
     SyntheticSeriesGenerator,
     synthetic_series_stream,
 )
-from timemae_hf.training import TimeMAEPretrainingCollator  # noqa: E402
+from timemae_hf.training import TimeMAEPretrainingCollator
 
 RUN_NAME = "timemae_base"  # benchmarks/runs/<RUN_NAME> and <RUN_NAME>.log: the real pre-training run
 TIMEMAE_BASE_BATCH_SIZE = 128  # the YAML's per_device_train_batch_size
@@ -181,7 +180,7 @@ def by_blas_threads(config: SyntheticSeriesConfig, series: int) -> dict:
             env.update({name: threads for name in BLAS_THREAD_VARIABLES})
         completed = subprocess.run(
             [sys.executable, "-c", BLAS_THREADS_PROBE, json.dumps(asdict(config)), str(series)],
-            env=env, capture_output=True, text=True, check=True, cwd=Path(__file__).resolve().parents[1],
+            env=env, capture_output=True, text=True, check=True, cwd=Path(__file__).resolve().parents[2],
         )  # fmt: skip
         probe = json.loads(completed.stdout.strip().splitlines()[-1])
         bank = {"wall_s": round(probe["redraw"][0], 3), "cpu_s": round(probe["redraw"][1], 3)}

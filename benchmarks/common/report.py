@@ -1,8 +1,8 @@
 """Print the results tables (Markdown) from benchmarks/results/*.json, so the READMEs quote the JSON exactly.
 
-    python benchmarks/report.py            # every benchmark whose results file exists
-    python benchmarks/report.py --smoke    # the same from the *.smoke.json files (what the tests check)
-    python benchmarks/report.py --update_readme   # write them between the results markers of the two READMEs
+    python -m benchmarks.common.report            # every benchmark whose results file exists
+    python -m benchmarks.common.report --smoke    # the same from the *.smoke.json files (what the tests check)
+    python -m benchmarks.common.report --update_readme   # write them between the results markers of the two READMEs
 
 benchmarks/README.md holds the full results (the league first, then every table); README.md holds the headlines
 (with their test-read counts from benchmarks/results/test_reads.json) and a link to the rest. Each table is followed
@@ -16,14 +16,13 @@ import statistics
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as `python benchmarks/<script>.py`
 
-from benchmarks.launch import REPOSITORY_ROOT  # noqa: E402
-from benchmarks.results_io import RESULTS_DIR  # noqa: E402
-from benchmarks.test_reads import target_history  # noqa: E402
+from benchmarks.common.launch import REPOSITORY_ROOT
+from benchmarks.common.results_io import RESULTS_DIR
+from benchmarks.common.ledger import target_history
 
 README_MARKERS = (
-    "<!-- results tables: python benchmarks/report.py --update_readme -->",
+    "<!-- results tables: python -m benchmarks.common.report --update_readme -->",
     "<!-- end of results tables -->",
 )
 BENCHMARKS_README = REPOSITORY_ROOT / "benchmarks" / "README.md"
@@ -70,7 +69,7 @@ BERT_COLUMNS = ("probe_at_init", "probe_after_timemae", "finetune_100", "finetun
 SUPERSEDED_SPEED_TABLES = (
     "### Speed: where the current numbers are\n\n"
     "Pre-training speed: the table beside the authors' code above (authors_speed.json) and the per-step breakdown "
-    "(`python benchmarks/step_time.py --breakdown --threads 1`, step_time_breakdown.json); inference latency: the "
+    "(`python -m benchmarks.speed.step_time --breakdown --threads 1`, step_time_breakdown.json); inference latency: the "
     "inference table (inference.json). The first speed tables of 2026-11-25 (throughput.json, step_time.json, "
     "step_time_har_config.json: 897.8 pre-training windows/s, eager 5.59 ms) predate the cheaper Trainer loop and "
     "dropout masks and are no longer shown; their files stay as the record of that day.\n"
@@ -85,7 +84,7 @@ HEADLINE_TARGETS = {
 
 
 def pm(summary: dict | None) -> str:
-    """'mean ± std' of a benchmarks.launch.mean_std summary ('mean' for one seed), or '—' where it does not apply."""
+    """'mean ± std' of a benchmarks.common.launch.mean_std summary ('mean' for one seed), or '—' where it does not apply."""
     if not summary:
         return "—"
     return f"{summary['mean']:.2f} ± {summary['std']:.2f}" if len(summary["values"]) > 1 else f"{summary['mean']:.2f}"
@@ -242,7 +241,7 @@ def har_gap(record: dict, reference: dict | None = None) -> str:
     the peak of its mean fine-tuning curve per label fraction, the score that decides) and, from `reference`,
     MiniRocket on the same labelled windows and validation split; the variants still to run; and, once the final stage
     ran, the chosen variant's single test read against the study's goals."""
-    from benchmarks.har_gap import COMBINATION_MARGIN, TARGETS, combination, still_to_run  # (imports the training code)
+    from benchmarks.har.har_gap import COMBINATION_MARGIN, TARGETS, combination, still_to_run  # (imports the training code)
 
     fractions = [str(fraction) for fraction in record["label_fractions"]]
     seeds = ", ".join(str(seed) for seed in record["seeds"])
@@ -328,7 +327,7 @@ def speed_range(records: list[dict]) -> str:
     spans = "; ".join(f"{side.removeprefix('ours_')} {min(values):.2f}-{max(values):.2f}x" for side, values in
                       ratios.items())  # fmt: skip
     return (f"\nThe ratio depends on the machine (its cores, caches and load): over the {len(records)} machine(s) "
-            f"measured above, this package / the authors' code: {spans}. On yours: `python benchmarks/authors_speed.py "
+            f"measured above, this package / the authors' code: {spans}. On yours: `python -m benchmarks.speed.authors_speed "
             "--authors_repo <the authors' files> --name authors_speed_<n>` (2 threads, an otherwise idle machine).\n\n")
 
 
@@ -424,13 +423,13 @@ LEAGUES = (
     ("league", "League before the defaults study: TimeMAEClassifier's first defaults (commit 9d8624d)"),
 )
 # How each league was run (its rows of aeon and the former defaults copied from the league before it).
-LEAGUE_COMMANDS = {"league_base": "python benchmarks/league.py --reuse_rows_from league_defaults",
-                   "league_defaults": "python benchmarks/league.py --name league_defaults --reuse_rows_from league",
-                   "league": "python benchmarks/league.py --name league"}  # fmt: skip
+LEAGUE_COMMANDS = {"league_base": "python -m benchmarks.league.league --reuse_rows_from league_defaults",
+                   "league_defaults": "python -m benchmarks.league.league --name league_defaults --reuse_rows_from league",
+                   "league": "python -m benchmarks.league.league --name league"}  # fmt: skip
 REFERENCE_NAME = "MiniRocket"
 # README.md's first screen: the practitioner's question, answered by the league of timemae-base.
 FIRST_SCREEN_MARKERS = (
-    "<!-- first-screen table: python benchmarks/report.py --update_readme -->",
+    "<!-- first-screen table: python -m benchmarks.common.report --update_readme -->",
     "<!-- end of first-screen table -->",
 )
 FIRST_SCREEN_COLUMNS = (("TimeMAE_base_probe", "`TimeMAEClassifier()`"),
@@ -468,7 +467,7 @@ def main(argv=None):
         league_file = RESULTS_DIR / f"{name}{suffix}"
         if not league_file.exists():
             continue
-        from benchmarks.league import league_markdown  # only when there is a league to show (it imports the methods)
+        from benchmarks.league.league import league_markdown  # only when there is a league to show (it imports the methods)
 
         league = json.loads(league_file.read_text())
         table = league_markdown(league)
@@ -536,7 +535,7 @@ def main(argv=None):
 
 
 def league_figure_link(name: str, folder: str) -> str:
-    """Markdown for the league's figure (benchmarks/league.py writes it beside the aggregate), `folder` relative to the
+    """Markdown for the league's figure (benchmarks/league/league.py writes it beside the aggregate), `folder` relative to the
     page that shows it; empty when there is no figure."""
     if not (RESULTS_DIR / f"{name}.png").exists():
         return ""
@@ -569,7 +568,7 @@ def headlines(records: dict[str, dict], league: tuple[str, str, str] | None = No
     rows = list(HEADLINES)
     final = records.get("har_gap", {}).get("final")
     if final:  # the HAR-gap study's single test read of the variant it chose, under the same targets
-        from benchmarks.har_gap import TARGETS
+        from benchmarks.har.har_gap import TARGETS
 
         chosen = f"HAR-gap study's choice, {final['variant']}"
         rows += [("har_probe_refit", f"linear probe, {chosen}", "har_gap", ("final", "probe_test", "accuracy_percent"))]
@@ -591,7 +590,7 @@ def headlines(records: dict[str, dict], league: tuple[str, str, str] | None = No
         lines.append(f"| the paper's linear probe (official files, checkpoint chosen on test) | {paper} | — | — | — |")
     study = records.get("har_gap")
     if study and not final:
-        from benchmarks.har_gap import VARIANTS
+        from benchmarks.har.har_gap import VARIANTS
 
         selection = study["selection"]
         difference = (selection["difference_to_baseline"] or {}).get(selection["chosen"])
@@ -610,9 +609,9 @@ def first_screen(league: dict | None, validation: dict | None = None) -> str:
     beside MiniRocket (test accuracy %, mean over seeds, and fit seconds), the means over the sets where all three
     have every seed, and the published means of pre-trained encoders as context."""
     if league is None or not any("TimeMAE_base_probe" in r["methods"] for r in league["results"].values()):
-        return "timemae-base's league has not been run yet: `python benchmarks/league.py --reuse_rows_from " \
+        return "timemae-base's league has not been run yet: `python -m benchmarks.league.league --reuse_rows_from " \
                "league_defaults`.\n"  # fmt: skip
-    from benchmarks.league import base_goal_lines, every_seed
+    from benchmarks.league.league import base_goal_lines, every_seed
 
     header = ["set", *(f"{label} (fit s)" for _, label in FIRST_SCREEN_COLUMNS)]
     lines = [f"| {' | '.join(header)} |", "|" + "---|" * len(header)]
@@ -646,7 +645,7 @@ def first_screen(league: dict | None, validation: dict | None = None) -> str:
         f"Test accuracy %, mean over seeds {', '.join(map(str, league['seeds']))}, each test split read once "
         f"(`{LEAGUE_COMMANDS['league_base']}`; ledger: `benchmarks/results/test_reads.json`); fit seconds on a shared "
         "2-core CPU. timemae-base's pre-training step and feature layer were chosen on folds of the train splits "
-        "(`python benchmarks/timemae_base_validation.py`)" + chosen_text(validation) + ".",
+        "(`python -m benchmarks.league.timemae_base_validation`)" + chosen_text(validation) + ".",
         *base_goal_lines(league),
         PUBLISHED_CONTEXT,
     ]

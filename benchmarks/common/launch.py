@@ -12,9 +12,9 @@ from pathlib import Path
 
 from transformers.trainer_utils import get_last_checkpoint
 
-from benchmarks.results_io import note_run
+from benchmarks.common.results_io import note_run
 
-REPOSITORY_ROOT = Path(__file__).resolve().parents[1]
+REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
 RUNS_DIR = REPOSITORY_ROOT / "benchmarks" / "runs"  # checkpoints and logs (git-ignored); results/ holds the JSON
 # The refit stage trains on train + validation: no validation split is left, so the shipped configs' evaluation and
 # selection are turned off (TimeMAETrainingArguments refuses --refit without these).
