@@ -19,10 +19,16 @@ DEFAULT_REAL_HAR_PATH = REPOSITORY_ROOT.parent / "shared" / "data" / "UCI HAR Da
 
 # Spelled out here rather than imported, so the synthetic files check the library against the official names.
 HAR_CHANNELS = (
-    "body_acc_x", "body_acc_y", "body_acc_z",
-    "body_gyro_x", "body_gyro_y", "body_gyro_z",
-    "total_acc_x", "total_acc_y", "total_acc_z",
-)  # fmt: skip
+    "body_acc_x",
+    "body_acc_y",
+    "body_acc_z",
+    "body_gyro_x",
+    "body_gyro_y",
+    "body_gyro_z",
+    "total_acc_x",
+    "total_acc_y",
+    "total_acc_z",
+)
 SYNTHETIC_WINDOW_LENGTH = 128
 SYNTHETIC_SUBJECTS = {"train": (1, 3, 5, 6, 7), "test": (2, 4)}
 SYNTHETIC_WINDOWS_PER_SUBJECT = 6  # one window of every activity

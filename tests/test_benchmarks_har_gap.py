@@ -6,9 +6,8 @@ import json
 
 import pytest
 
-from benchmarks.har import har_gap
-
 from benchmarks.common import report
+from benchmarks.har import har_gap
 from timemae_hf import TimeMAEConfig, TimeMAEForPreTraining
 
 
@@ -26,8 +25,10 @@ def test_every_variant_changes_one_thing_of_the_native_model_and_builds():
 
 
 def result_with_curves(*peaks_per_fraction: float) -> dict:
-    finetune = {str(fraction): {"mean_validation_curve": [[1.0, peak - 5.0], [2.0, peak], [3.0, peak - 1.0]]}
-                for fraction, peak in zip(har_gap.LABEL_FRACTIONS, peaks_per_fraction)}  # fmt: skip
+    finetune = {
+        str(fraction): {"mean_validation_curve": [[1.0, peak - 5.0], [2.0, peak], [3.0, peak - 1.0]]}
+        for fraction, peak in zip(har_gap.LABEL_FRACTIONS, peaks_per_fraction)
+    }
     return {"finetune": finetune, "selection_score": har_gap.selection_score(finetune)}
 
 
@@ -77,12 +78,17 @@ def test_har_gap_smoke_runs_the_study_and_the_final_stage(har_data_path, benchma
         assert record["variants"]["hapt_extra_windows"]["pretraining"]["in_loop_validation_probe_curve"] is None
     assert record["selection"]["chosen"] in variants
     final = record["final"]
-    assert final["variant"] == record["selection"]["chosen"] and final["finetune_test"]["1.0"]["accuracy_percent"]["mean"] > 0
+    assert (
+        final["variant"] == record["selection"]["chosen"]
+        and final["finetune_test"]["1.0"]["accuracy_percent"]["mean"] > 0
+    )
     assert final["finetune_test"]["1.0"]["goal"] == 95.8 and final["finetune_test"]["1.0"]["goal_met"] is False
     confusions = final["finetune_test"]["1.0"]["confusions"]
     matrix = confusions["true_rows_predicted_columns_summed"]
     correct, total = sum(matrix[i][i] for i in range(len(matrix))), sum(map(sum, matrix))
-    assert confusions["runs"] == 1 and final["finetune_test"]["1.0"]["accuracy_percent"]["mean"] == round(100 * correct / total, 2)
+    assert confusions["runs"] == 1 and final["finetune_test"]["1.0"]["accuracy_percent"]["mean"] == round(
+        100 * correct / total, 2
+    )
     reads = json.loads((benchmark_outputs.results / "test_reads.smoke.json").read_text())["reads"]
     assert [read["targets"] for read in reads] == [["har_probe_refit"], ["har_finetune_refit_100pct"]]
     assert not (benchmark_outputs.results / "test_reads.json").exists()  # smoke reads stay out of the ledger
@@ -106,11 +112,14 @@ def test_a_later_stage_keeps_the_provenance_of_the_runs_its_file_already_names(b
     (refit / "run_provenance.json").write_text(json.dumps({"git_sha": "bbb"}))
     monkeypatch.setattr(results_io, "RUNS_USED", [refit])
     validation = {"benchmarks/runs/har_gap/validation_pretrain_baseline_seed3407": {"git_sha": "aaa"}}
-    path = results_io.write_result("har_gap", {"runs": validation}, 0.0, "python -m benchmarks.har.har_gap --stages final")
+    path = results_io.write_result(
+        "har_gap", {"runs": validation}, 0.0, "python -m benchmarks.har.har_gap --stages final"
+    )
     runs = json.loads(path.read_text())["runs"]
     assert runs["benchmarks/runs/har_gap/validation_pretrain_baseline_seed3407"] == {"git_sha": "aaa"}
     assert [value for name, value in runs.items() if name.endswith("refit_pretrain_baseline_seed3407")] == [
-        {"git_sha": "bbb"}]
+        {"git_sha": "bbb"}
+    ]
 
 
 def test_round_two_is_still_to_run_once_two_levers_beat_the_baseline():
@@ -124,16 +133,30 @@ def study_record(final: dict | None = None, peaks: dict | None = None) -> dict:
     """A results file (what benchmarks/har/har_gap.py writes) of the variants in `peaks` (name -> fine-tuning peak per
     fraction; default: the baseline and conv_stem), with a final read if given."""
     peaks = peaks or {"baseline": (88.0, 92.0, 94.0), "conv_stem": (90.0, 93.0, 94.0)}
-    variants = {name: {**result_with_curves(*name_peaks), "description": har_gap.variant(name).description,
-                       "pretraining": {"train_windows": 6103,
-                                       "validation_probe_accuracy_percent": {"mean": 80.0, "std": 1.0,
-                                                                             "values": [79.0, 80.0, 81.0]}}}
-                for name, name_peaks in peaks.items()}  # fmt: skip
-    record = {"smoke": False, "seeds": [3407, 1, 2], "label_fractions": list(har_gap.LABEL_FRACTIONS),
-              "selection_split": "validation (1336 windows of train subjects 5, 14, 22, 28)", "variants": variants,
-              "selection": har_gap.selection(variants),
-              "provenance": {"command": "python -m benchmarks.har.har_gap", "git_sha": "0123456789",
-                             "finished_at": "2026-12-02T20:00:00"}}  # fmt: skip
+    variants = {
+        name: {
+            **result_with_curves(*name_peaks),
+            "description": har_gap.variant(name).description,
+            "pretraining": {
+                "train_windows": 6103,
+                "validation_probe_accuracy_percent": {"mean": 80.0, "std": 1.0, "values": [79.0, 80.0, 81.0]},
+            },
+        }
+        for name, name_peaks in peaks.items()
+    }
+    record = {
+        "smoke": False,
+        "seeds": [3407, 1, 2],
+        "label_fractions": list(har_gap.LABEL_FRACTIONS),
+        "selection_split": "validation (1336 windows of train subjects 5, 14, 22, 28)",
+        "variants": variants,
+        "selection": har_gap.selection(variants),
+        "provenance": {
+            "command": "python -m benchmarks.har.har_gap",
+            "git_sha": "0123456789",
+            "finished_at": "2026-12-02T20:00:00",
+        },
+    }
     if final:
         record["final"] = final
     return record
@@ -149,29 +172,54 @@ def test_report_shows_every_variant_on_validation_and_the_variants_still_to_run(
 
 def test_report_judges_the_final_read_against_issue_21s_goals_and_the_readme_shows_it(monkeypatch):
     accuracy = {"mean": 94.5, "std": 0.5, "values": [94.0, 94.5, 95.0]}
-    final = {"variant": "conv_stem", "seeds": [3407, 1, 2], "probe_train_windows": 7439,
-             "pretraining": {"train": "train + validation", "train_windows": 7439, "num_train_epochs": 100},
-             "probe_test": {"accuracy_percent": accuracy, "macro_f1_percent": accuracy},
-             "finetune_test": {"1.0": {"num_train_epochs": 30, "accuracy_percent": accuracy, "macro_f1_percent": accuracy,
-                                       "goal": 95.8, "goal_met": False},
-                               "0.1": {"num_train_epochs": 60, "accuracy_percent": accuracy, "macro_f1_percent": accuracy,
-                                       "goal": 94.3, "goal_met": True,
-                                       "confusions": {"errors_per_run": 160.3,
-                                                      "group_errors_per_run": {"walking activities among themselves":
-                                                                               20.7, "sitting and standing": 101.0}}}}}
-    # fmt: skip
+    final = {
+        "variant": "conv_stem",
+        "seeds": [3407, 1, 2],
+        "probe_train_windows": 7439,
+        "pretraining": {"train": "train + validation", "train_windows": 7439, "num_train_epochs": 100},
+        "probe_test": {"accuracy_percent": accuracy, "macro_f1_percent": accuracy},
+        "finetune_test": {
+            "1.0": {
+                "num_train_epochs": 30,
+                "accuracy_percent": accuracy,
+                "macro_f1_percent": accuracy,
+                "goal": 95.8,
+                "goal_met": False,
+            },
+            "0.1": {
+                "num_train_epochs": 60,
+                "accuracy_percent": accuracy,
+                "macro_f1_percent": accuracy,
+                "goal": 94.3,
+                "goal_met": True,
+                "confusions": {
+                    "errors_per_run": 160.3,
+                    "group_errors_per_run": {
+                        "walking activities among themselves": 20.7,
+                        "sitting and standing": 101.0,
+                    },
+                },
+            },
+        },
+    }
+
     monkeypatch.setattr(report, "target_history", lambda target: [(200, 94.5)])
     text = report.har_gap(study_record(final))
     assert "fine-tuned on 100 % of the labels for 30 epochs: **94.50 ± 0.50**" in text
     assert "goal ≥ 95.8: missed" in text and "goal ≥ 94.3: met" in text
-    assert "met. Test errors per run: 160.3 (walking activities among themselves 20.7, sitting and standing 101)" in text
+    assert (
+        "met. Test errors per run: 160.3 (walking activities among themselves 20.7, sitting and standing 101)" in text
+    )
     minirocket = {"accuracy_percent": {"mean": 96.8, "std": 0.14, "values": [96.88, 96.88, 96.64]}}
     league_results = {"HAR_10pct": {"methods": {"MiniRocket": minirocket}}}
     headlines = report.headlines({"har_gap": study_record(final)}, league_results=league_results)
-    assert ("| fine-tuning, 10 % of the labels, HAR-gap study's choice, conv_stem | **94.50 ± 0.50** | "
-            "96.80 ± 0.14 | 1st of 1 | `benchmarks/results/har_gap.json` |") in headlines
-    assert "| fine-tuning, 100 % of the labels, HAR-gap study's choice, conv_stem | **94.50 ± 0.50** | — |" \
-        in headlines  # (no HAR_100pct row in this league)
+    assert (
+        "| fine-tuning, 10 % of the labels, HAR-gap study's choice, conv_stem | **94.50 ± 0.50** | "
+        "96.80 ± 0.14 | 1st of 1 | `benchmarks/results/har_gap.json` |"
+    ) in headlines
+    assert (
+        "| fine-tuning, 100 % of the labels, HAR-gap study's choice, conv_stem | **94.50 ± 0.50** | — |" in headlines
+    )  # (no HAR_100pct row in this league)
 
 
 def test_readme_says_the_study_is_under_way_until_its_final_read():
@@ -190,8 +238,9 @@ def test_round_two_combines_the_levers_that_beat_the_baseline_keeping_the_better
     assert har_gap.combination(scored(conv_stem=91.0)) is None  # one lever is not a combination
     assert har_gap.combination(scored(conv_stem=90.4, window_scaling=90.5)) is None  # within the margin: noise
     # window scaling with and without its statistics both set `scaling`: only the better joins
-    chosen = har_gap.combination(scored(conv_stem=91.0, window_scaling=92.0, window_scaling_with_statistics=91.5,
-                                        hapt_extra_windows=90.6))  # fmt: skip
+    chosen = har_gap.combination(
+        scored(conv_stem=91.0, window_scaling=92.0, window_scaling_with_statistics=91.5, hapt_extra_windows=90.6)
+    )
     assert chosen == "conv_stem+window_scaling+hapt_extra_windows"  # named in VARIANTS' order
     combined = har_gap.variant(chosen)
     assert combined.config == {"patch_embedding_type": "conv", "scaling": "std"} and combined.extra_windows
@@ -200,8 +249,9 @@ def test_round_two_combines_the_levers_that_beat_the_baseline_keeping_the_better
 
 
 def test_the_combination_is_listed_after_the_levers_and_loses_ties():
-    results = {name: result_with_curves(90.0, 92.0, 94.0) for name in ("conv_stem+window_scaling", "conv_stem",
-                                                                       "baseline")}  # fmt: skip
+    results = {
+        name: result_with_curves(90.0, 92.0, 94.0) for name in ("conv_stem+window_scaling", "conv_stem", "baseline")
+    }
     ordered = har_gap.in_study_order(results)
     assert list(ordered) == ["baseline", "conv_stem", "conv_stem+window_scaling"]
     assert har_gap.selection(ordered)["chosen"] == "baseline"
@@ -225,32 +275,51 @@ def test_minirocket_reference_fits_the_fine_tuning_windows_and_scores_validation
     assert reference["validation_windows"] == 256 and reference["method"].startswith("MiniRocket (aeon 1.6.0")
     assert [reference["validation"][f]["labelled_windows"] for f in ("0.5", "1.0")] == [128, 256]
     assert all(0 < reference["validation"][f]["accuracy"]["mean"] <= 100 for f in ("0.5", "1.0"))
-    assert reference["validation"]["1.0"]["accuracy"]["std"] >= 0 and len(reference["validation"]["0.5"]["accuracy"]
-                                                                          ["values"]) == 2  # fmt: skip
+    assert (
+        reference["validation"]["1.0"]["accuracy"]["std"] >= 0
+        and len(reference["validation"]["0.5"]["accuracy"]["values"]) == 2
+    )
 
 
 def test_report_sets_minirocket_on_the_same_validation_windows_beside_the_levers():
     accuracy = {"mean": 95.0, "std": 0.5, "values": [94.5, 95.0, 95.5]}
-    reference = {"method": "MiniRocket (aeon 1.6.0, defaults)",
-                 "validation": {f: {"accuracy": accuracy} for f in ("0.01", "0.1", "1.0")}}  # fmt: skip
+    reference = {
+        "method": "MiniRocket (aeon 1.6.0, defaults)",
+        "validation": {f: {"accuracy": accuracy} for f in ("0.01", "0.1", "1.0")},
+    }
     text = report.har_gap(study_record(), reference)
     # its score (95.00) against the baseline's (91.33 = mean of 88, 92, 94)
-    assert ("| MiniRocket (aeon 1.6.0, defaults): the reference, no pre-training | — | — | — | 95.00 ± 0.50 | "
-            "95.00 ± 0.50 | 95.00 ± 0.50 | 95.00 | +3.67 |") in text
+    assert (
+        "| MiniRocket (aeon 1.6.0, defaults): the reference, no pre-training | — | — | — | 95.00 ± 0.50 | "
+        "95.00 ± 0.50 | 95.00 ± 0.50 | 95.00 | +3.67 |"
+    ) in text
 
 
 def test_confusion_summary_adds_up_runs_and_counts_the_errors_issue_21_diagnosed(tmp_path):
     names = ["WALKING", "WALKING_UPSTAIRS", "WALKING_DOWNSTAIRS", "SITTING", "STANDING", "LAYING"]
-    first = [[10, 0, 3, 0, 0, 0], [0, 10, 2, 0, 0, 0], [0, 0, 10, 0, 0, 0],
-             [0, 0, 0, 10, 5, 1], [0, 0, 0, 4, 10, 0], [0, 0, 0, 0, 0, 10]]  # fmt: skip
-    second = [[10, 0, 1, 0, 0, 0], [0, 10, 0, 0, 0, 0], [0, 0, 10, 0, 0, 0],
-              [0, 0, 0, 10, 7, 0], [0, 0, 0, 0, 10, 0], [0, 0, 0, 0, 0, 10]]  # fmt: skip
+    first = [
+        [10, 0, 3, 0, 0, 0],
+        [0, 10, 2, 0, 0, 0],
+        [0, 0, 10, 0, 0, 0],
+        [0, 0, 0, 10, 5, 1],
+        [0, 0, 0, 4, 10, 0],
+        [0, 0, 0, 0, 0, 10],
+    ]
+    second = [
+        [10, 0, 1, 0, 0, 0],
+        [0, 10, 0, 0, 0, 0],
+        [0, 0, 10, 0, 0, 0],
+        [0, 0, 0, 10, 7, 0],
+        [0, 0, 0, 0, 10, 0],
+        [0, 0, 0, 0, 0, 10],
+    ]
     folders = []
     for index, matrix in enumerate((first, second)):
         folders.append(tmp_path / f"run{index}")
         folders[-1].mkdir()
         (folders[-1] / "confusion_matrix.json").write_text(
-            json.dumps({"class_names": names, "true_rows_predicted_columns": matrix}))
+            json.dumps({"class_names": names, "true_rows_predicted_columns": matrix})
+        )
     summary = har_gap.confusion_summary(folders)
     assert summary["true_rows_predicted_columns_summed"][3][4] == 12 and summary["errors_per_run"] == 11.5
     assert summary["group_errors_per_run"] == {"walking activities among themselves": 3.0, "sitting and standing": 8.0}

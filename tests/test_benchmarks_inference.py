@@ -6,8 +6,8 @@ import pytest
 import torch
 
 from benchmarks.speed import inference
-from timemae_hf import TimeMAEConfig, TimeMAEForSequenceClassification
 from tests.test_benchmarks_smoke import read_smoke_result
+from timemae_hf import TimeMAEConfig, TimeMAEForSequenceClassification
 
 pytest.importorskip("onnxruntime", reason="the ONNX paths need the `onnx` extra: pip install 'timemae-hf[onnx]'")
 pytestmark = pytest.mark.slow
@@ -31,8 +31,9 @@ def test_inference_smoke_times_every_path_and_checks_it_against_eager(benchmark_
 
 def test_inference_smoke_scores_a_classifier_on_har_test_in_fp32_and_int8(har_data_path, tmp_path, benchmark_outputs):
     torch.manual_seed(0)
-    config = TimeMAEConfig(hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=32,
-                           num_labels=6)  # fmt: skip
+    config = TimeMAEConfig(
+        hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=32, num_labels=6
+    )
     classifier = tmp_path / "classifier"
     TimeMAEForSequenceClassification(config).save_pretrained(classifier)
     inference.main(["--smoke", "--paths", "onnx_fp32", "--classifier", str(classifier), "--data_dir", har_data_path])

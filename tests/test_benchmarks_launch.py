@@ -10,9 +10,8 @@ import uuid
 
 import pytest
 
-from benchmarks.questions import bert_question
-
 from benchmarks.common import launch
+from benchmarks.questions import bert_question
 
 
 def fake_training(calls: list):
@@ -31,9 +30,14 @@ def fake_training(calls: list):
 def test_a_second_caller_waits_for_the_running_sub_run_and_reuses_its_result(tmp_path, monkeypatch):
     calls, results = [], []
     monkeypatch.setattr(launch.subprocess, "run", fake_training(calls))
-    callers = [threading.Thread(target=lambda: results.append(
-        launch.run_training("finetune.py", ["--seed", "1"], tmp_path / "run", "test_results.json")))
-        for _ in range(2)]  # fmt: skip
+    callers = [
+        threading.Thread(
+            target=lambda: results.append(
+                launch.run_training("finetune.py", ["--seed", "1"], tmp_path / "run", "test_results.json")
+            )
+        )
+        for _ in range(2)
+    ]
     for caller in callers:
         caller.start()
     for caller in callers:
@@ -56,12 +60,22 @@ def test_bert_question_reuses_a_measured_row_and_refuses_one_from_another_budget
     monkeypatch.setattr(bert_question, "run_variant", lambda *args: trained.append(args) or {"finetune_100": 0.9})
 
     def measure(budget):
-        return bert_question.measured_row("random", 1, None, [], tmp_path / "runs", tmp_path / "rows", budget,
-                                          "python -m benchmarks.questions.bert_question")  # fmt: skip
+        return bert_question.measured_row(
+            "random",
+            1,
+            None,
+            [],
+            tmp_path / "runs",
+            tmp_path / "rows",
+            budget,
+            "python -m benchmarks.questions.bert_question",
+        )
 
     assert measure(budget) == {"finetune_100": 0.9} and len(trained) == 1
     saved = json.loads((tmp_path / "rows" / "random_seed1.json").read_text())
-    assert saved["budget"] == budget and saved["provenance"]["command"] == "python -m benchmarks.questions.bert_question"
+    assert (
+        saved["budget"] == budget and saved["provenance"]["command"] == "python -m benchmarks.questions.bert_question"
+    )
     assert measure(budget) == {"finetune_100": 0.9} and len(trained) == 1, "a saved row must not be trained again"
     with pytest.raises(ValueError, match="was measured with budget"):
         measure({**budget, "pretrain_epochs": 100})

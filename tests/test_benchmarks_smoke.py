@@ -9,17 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.common import benchmark_card, report
+from benchmarks.har import har_finetune, har_refit, har_reproduction, har_study
 from benchmarks.league import any_dataset
-from benchmarks.common import benchmark_card
-from benchmarks.questions import bert_question
-from benchmarks.har import har_finetune
-from benchmarks.har import har_refit
-from benchmarks.har import har_reproduction
-from benchmarks.har import har_study
-from benchmarks.common import report
-from benchmarks.questions import representation_collapse
-from benchmarks.speed import step_time
-from benchmarks.speed import throughput
+from benchmarks.questions import bert_question, representation_collapse
+from benchmarks.speed import step_time, throughput
 
 pytestmark = pytest.mark.slow
 
@@ -73,7 +67,9 @@ def test_har_reproduction_then_finetune_smoke_runs_the_real_pipeline(har_data_pa
     assert (results / "har_finetune_pretrained_confusion_matrix.smoke.png").stat().st_size > 0
     # ... and a fine-tuned run's card gets the per-fraction table, nested as it is in the JSON.
     finetuned_dir = runs / "har_finetune_pretrained_smoke" / f"fraction1.0_seed{record['seeds'][0]}"
-    benchmark_card.main(["--results", str(results / "har_finetune_pretrained.smoke.json"), "--run_dir", str(finetuned_dir)])
+    benchmark_card.main(
+        ["--results", str(results / "har_finetune_pretrained.smoke.json"), "--run_dir", str(finetuned_dir)]
+    )
     row = f"| label fractions / 1.0 / test accuracy | {fraction['test_accuracy_percent']['mean']:.2f} ± 0.00 |"
     assert row in (finetuned_dir / "README.md").read_text()
 
@@ -112,7 +108,9 @@ def test_har_refit_smoke_chooses_budgets_on_validation_then_refits_and_tests_onc
     assert 0 < fraction["refit"]["test_accuracy_percent"]["mean"] <= 100
     assert "### UCI HAR fine-tuning: refit on every training subject" in report.main(["--smoke"])
     # 'pretraining': both pre-training stages and the refit probe only (a pre-training budget study), no fine-tuning
-    har_refit.main(["--smoke", "--data_dir", har_data_path, "--stages", "pretraining", "--name", "har_refit_pretraining"])
+    har_refit.main(
+        ["--smoke", "--data_dir", har_data_path, "--stages", "pretraining", "--name", "har_refit_pretraining"]
+    )
     record = read_smoke_result(results, "har_refit_pretraining")
     assert record["finetuning"] == {} and 100 / 6 < record["pretraining"]["test_probe_accuracy_percent"]["mean"] <= 100
     assert not any(path.name.startswith("selection_finetune") for path in (runs / "har_refit_smoke").iterdir())
@@ -126,7 +124,9 @@ def test_har_study_smoke_compares_variants_on_validation_only(har_data_path, ben
     (variant,) = record["finetune"]["1.0"].values()  # smoke: one label fraction, one variant
     assert [epoch for epoch, _ in variant["mean_validation_curve"]] == [1.0, 2.0]
     assert not any("test" in key for key in json.dumps(record["finetune"]).split('"'))  # the study never reads test
-    refit = record["refit"]["1.0"]  # ... the refit stage reads it once, with the variant and epochs chosen on validation
+    refit = record["refit"][
+        "1.0"
+    ]  # ... the refit stage reads it once, with the variant and epochs chosen on validation
     assert refit["variant"] in har_study.FINETUNE_VARIANTS and refit["num_train_epochs"] in (1, 2)
     assert 0 < refit["test_accuracy_percent"]["mean"] <= 100
     probe = record["probe_refit"]  # the probe that won on validation, fit on train + validation, scored on test once

@@ -36,8 +36,11 @@ needs_hapt_package = pytest.mark.skipif(
 @pytest.mark.parametrize("subjects", [[2], [1, 24], HAR_TEST_SUBJECTS, range(1, 31)])
 def test_a_test_subject_is_refused_before_any_file_is_read(subjects, tmp_path):
     missing = tmp_path / "no_such_file.pkl.gz"
-    for read in (check_train_subjects, lambda s: read_hapt_recordings(s, path=missing),
-                 lambda s: hapt_pretraining_windows(s, path=missing)):  # fmt: skip
+    for read in (
+        check_train_subjects,
+        lambda s: read_hapt_recordings(s, path=missing),
+        lambda s: hapt_pretraining_windows(s, path=missing),
+    ):
         with pytest.raises(ValueError, match="UCI HAR test subjects"):
             read(subjects)
 

@@ -67,9 +67,7 @@ def _assert_splits_equal(dataset_dict, expected: dict) -> None:
 # --- every source form -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "source_form", ["extracted_root", "folder_above_root", "zip", "zip_in_folder", "download_url"]
-)
+@pytest.mark.parametrize("source_form", ["extracted_root", "folder_above_root", "zip", "zip_in_folder", "download_url"])
 def test_every_source_form_loads_the_windows_that_were_written(synthetic_uci_har, tmp_path, source_form):
     har = synthetic_uci_har
     kwargs = {}
@@ -100,10 +98,16 @@ def test_rows_are_torch_tensors_with_the_documented_features(synthetic_uci_har, 
     assert features["past_values"].dtype == "float32"
     assert features["labels"].names == list(HAR_ACTIVITIES)
     assert HAR_CHANNELS == (
-        "body_acc_x", "body_acc_y", "body_acc_z",
-        "body_gyro_x", "body_gyro_y", "body_gyro_z",
-        "total_acc_x", "total_acc_y", "total_acc_z",
-    )  # fmt: skip
+        "body_acc_x",
+        "body_acc_y",
+        "body_acc_z",
+        "body_gyro_x",
+        "body_gyro_y",
+        "body_gyro_z",
+        "total_acc_x",
+        "total_acc_y",
+        "total_acc_z",
+    )
     row = har_splits["test"][0]
     assert row["past_values"].shape == (128, 9) and row["past_values"].dtype == torch.float32
     assert row["labels"].dtype == torch.int64
@@ -533,9 +537,7 @@ def test_real_windows_are_float32_in_the_official_channel_order(har_dataset, har
         np.testing.assert_array_equal(
             har_dataset["validation"][0]["past_values"][:, channel_index].numpy(), expected_train[1]
         )
-        np.testing.assert_array_equal(
-            har_dataset["test"][0]["past_values"][:, channel_index].numpy(), expected_test[0]
-        )
+        np.testing.assert_array_equal(har_dataset["test"][0]["past_values"][:, channel_index].numpy(), expected_test[0])
         np.testing.assert_array_equal(
             har_dataset["test"][last_test_row]["past_values"][:, channel_index].numpy(), expected_test[1]
         )

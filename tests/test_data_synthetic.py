@@ -13,8 +13,8 @@ from timemae_hf.data import (
     synthetic_series_dataset,
     synthetic_series_stream,
 )
-from timemae_hf.data.synthetic import DEFAULT_FAMILY_WEIGHTS
 from timemae_hf.data.streaming import reading_stream
+from timemae_hf.data.synthetic import DEFAULT_FAMILY_WEIGHTS
 
 SHORT = SyntheticSeriesConfig(length=64, kernel_bank_size=4, kernel_bank_block=32)
 
@@ -83,7 +83,9 @@ def test_validation_series_are_a_separate_stream_in_memory():
     assert isinstance(validation, datasets.Dataset) and len(validation) == 5
     windows = np.asarray(validation.with_format("numpy")["past_values"])
     assert windows.shape == (5, 64, 1)
-    np.testing.assert_array_equal(windows[:, :, 0], [SyntheticSeriesGenerator(SHORT, "validation")(k) for k in range(5)])
+    np.testing.assert_array_equal(
+        windows[:, :, 0], [SyntheticSeriesGenerator(SHORT, "validation")(k) for k in range(5)]
+    )
     training = first_windows(synthetic_series_stream(SHORT), 5)
     assert not any(np.array_equal(a, b) for a in windows for b in training)
 

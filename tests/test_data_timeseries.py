@@ -179,8 +179,9 @@ def test_csv_with_json_encoded_series_and_renamed_columns(tmp_path):
 
 
 def test_csv_univariate_flat_lists_and_integer_labels(tmp_path):
-    frame = pd.DataFrame({"past_values": [json.dumps([row, row + 1.0, row + 2.0]) for row in range(12)],
-                          "labels": [1, 2, 3, 1] * 3})
+    frame = pd.DataFrame(
+        {"past_values": [json.dumps([row, row + 1.0, row + 2.0]) for row in range(12)], "labels": [1, 2, 3, 1] * 3}
+    )
     frame.to_csv(tmp_path / "uni.csv", index=False)
 
     splits = load(tmp_path / "uni.csv", tmp_path=tmp_path, validation_fraction=0.25)
@@ -326,8 +327,9 @@ def test_streaming_group_split_keeps_groups_apart(tmp_path):
         str(tmp_path / "corpus.parquet")
     )
 
-    splits = load(tmp_path / "corpus.parquet", streaming=True, group_column="subject", validation_fraction=0.5,
-                  tmp_path=tmp_path)
+    splits = load(
+        tmp_path / "corpus.parquet", streaming=True, group_column="subject", validation_fraction=0.5, tmp_path=tmp_path
+    )
 
     train_groups = {example["subject"] for example in splits["train"]}
     validation_groups = {example["subject"] for example in splits["validation"]}
@@ -353,8 +355,9 @@ def test_channel_statistics_ignore_nan_and_accept_variable_lengths(tmp_path):
     ragged = np.empty(4, dtype=object)
     ragged[:] = windows
     np.savez(tmp_path / "ragged.npz", X=ragged)
-    train = load(data_files={"train": tmp_path / "ragged.npz", "validation": tmp_path / "ragged.npz"},
-                 tmp_path=tmp_path)["train"]
+    train = load(
+        data_files={"train": tmp_path / "ragged.npz", "validation": tmp_path / "ragged.npz"}, tmp_path=tmp_path
+    )["train"]
 
     statistics = compute_channel_statistics(train)
 
@@ -458,8 +461,9 @@ def test_train_and_test_channel_counts_must_match(tmp_path):
     pd.DataFrame({"past_values": [json.dumps(window.tolist()) for window in past_values], "labels": labels}).to_csv(
         tmp_path / "train.csv", index=False
     )
-    pd.DataFrame({"past_values": [json.dumps(window[:, :2].tolist()) for window in past_values],
-                  "labels": labels}).to_csv(tmp_path / "test.csv", index=False)
+    pd.DataFrame(
+        {"past_values": [json.dumps(window[:, :2].tolist()) for window in past_values], "labels": labels}
+    ).to_csv(tmp_path / "test.csv", index=False)
 
     with pytest.raises(ValueError, match=r"test\.npz has 2 channels but .*train\.npz has 3"):
         load(data_files={"train": tmp_path / "train.npz", "test": tmp_path / "test.npz"}, tmp_path=tmp_path)

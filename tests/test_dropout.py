@@ -21,9 +21,19 @@ from timemae_hf.dropout import (
 
 
 def tiny_config(**overrides):
-    defaults = dict(hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=32,
-                    num_regressor_layers=1, codebook_size=8, context_length=32, patch_length=8,
-                    num_input_channels=2, hidden_dropout_prob=0.3, attention_probs_dropout_prob=0.3)  # fmt: skip
+    defaults = dict(
+        hidden_size=16,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=32,
+        num_regressor_layers=1,
+        codebook_size=8,
+        context_length=32,
+        patch_length=8,
+        num_input_channels=2,
+        hidden_dropout_prob=0.3,
+        attention_probs_dropout_prob=0.3,
+    )
     return TimeMAEConfig(**{**defaults, **overrides})
 
 
@@ -112,7 +122,11 @@ def test_training_attention_without_dropout_matches_eager_attention(mask_kind):
     query, key, value = (torch.randn(3, 2, 5, 8, dtype=torch.float64) for _ in range(3))
     keep = torch.rand(3, 1, 1, 5) > 0.3
     keep[..., 0] = True
-    masks = {None: None, "bool": keep, "additive": torch.zeros(keep.shape, dtype=torch.float64).masked_fill(~keep, -1e9)}
+    masks = {
+        None: None,
+        "bool": keep,
+        "additive": torch.zeros(keep.shape, dtype=torch.float64).masked_fill(~keep, -1e9),
+    }
     module = _Attention().train()
     actual, _ = sdpa_attention_with_fast_dropout(module, query, key, value, masks[mask_kind], dropout=0.0, scaling=0.3)
     additive = masks["additive"] if mask_kind else None

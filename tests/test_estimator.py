@@ -24,7 +24,6 @@ from transformers import AutoModelForSequenceClassification, BertConfig, BertMod
 from timemae_hf import TimeMAEConfig, TimeMAEForSequenceClassification
 from timemae_hf.estimator import ESTIMATOR_FILE, TimeMAEClassifier, fold_linear_probe, training_batch_size
 
-
 # A new tiny encoder pre-trained on the fit data (the from-scratch path); tests of the shipped encoder are beside.
 TINY = {
     "pretrained_model": None,
@@ -201,8 +200,11 @@ def test_augmentations_reach_the_finetuning_batches(data, monkeypatch):
 
     calls = []
     original = trainer_module.augment_windows
-    monkeypatch.setattr(trainer_module, "augment_windows",
-                        lambda values, names, mask=None: calls.append(list(names)) or original(values, names, mask))
+    monkeypatch.setattr(
+        trainer_module,
+        "augment_windows",
+        lambda values, names, mask=None: calls.append(list(names)) or original(values, names, mask),
+    )
     TimeMAEClassifier(augmentations=("jitter", "time_warp"), **TINY).fit(*data)
     assert calls == [["jitter", "time_warp"]] * TINY["finetune_steps"]
     calls.clear()
@@ -384,17 +386,19 @@ def test_bad_parameters_are_reported_at_fit(data, params, match):
 
 def expected_failed_checks(estimator) -> dict[str, str]:
     """The scikit-learn checks this time-series classifier fails on purpose, each with the reason."""
-    no_feature_count = "a window's length may be shorter at predict than at fit (it is padded, not refused), so " \
-                       "there is no fixed n_features_in_ to set or check"  # fmt: skip
+    no_feature_count = (
+        "a window's length may be shorter at predict than at fit (it is padded, not refused), so "
+        "there is no fixed n_features_in_ to set or check"
+    )
     return {
         "check_n_features_in": no_feature_count,
         "check_n_features_in_after_fitting": no_feature_count,
         "check_estimators_empty_data_messages": "the error names windows and steps, not the tabular 'feature(s)' "
-                                                "wording the check matches",
+        "wording the check matches",
         "check_fit2d_1feature": "one feature is a window of one step: the error says that one patch leaves masked "
-                                "pre-training nothing to predict, not the tabular '1 feature(s)' wording",
+        "pre-training nothing to predict, not the tabular '1 feature(s)' wording",
         "check_methods_subset_invariance": "float32 outputs of a batch and of its windows one by one differ by "
-                                           "rounding (seen: 1e-6 on one of 60 probabilities), above the check's 1e-7",
+        "rounding (seen: 1e-6 on one of 60 probabilities), above the check's 1e-7",
     }
 
 
@@ -420,7 +424,9 @@ def coffee_like_windows(num_per_class=14, length=256, seed=0):
     t = np.arange(length)
     base = 5 * np.sin(2 * np.pi * t / length) + 3 * np.exp(-((t - 80) ** 2) / 200)
     bump = np.exp(-((t - 180) ** 2) / 50)
-    X = np.stack([rng.uniform(0.95, 1.05) * base + rng.normal(scale=0.1, size=length) for _ in range(2 * num_per_class)])
+    X = np.stack(
+        [rng.uniform(0.95, 1.05) * base + rng.normal(scale=0.1, size=length) for _ in range(2 * num_per_class)]
+    )
     y = np.array(["arabica", "robusta"] * num_per_class)
     X[y == "robusta"] += bump
     return X.astype(np.float32), y

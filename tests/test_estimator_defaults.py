@@ -30,8 +30,15 @@ def test_every_candidate_is_a_new_encoder_whose_parameters_the_estimator_accepts
 
 @pytest.mark.slow
 def test_a_tiny_candidate_runs_resumes_and_is_chosen(tmp_path, monkeypatch):
-    tiny = {"pretrained_model": None, "pretrain_steps": 2, "finetune_steps": 2, "hidden_size": 16,
-            "num_hidden_layers": 1, "num_attention_heads": 2, "intermediate_size": 32}  # fmt: skip
+    tiny = {
+        "pretrained_model": None,
+        "pretrain_steps": 2,
+        "finetune_steps": 2,
+        "hidden_size": 16,
+        "num_hidden_layers": 1,
+        "num_attention_heads": 2,
+        "intermediate_size": 32,
+    }
     monkeypatch.setattr(estimator_defaults, "CANDIDATES", {"tiny": tiny, "tiny_probe": {**tiny, "head": "probe"}})
     monkeypatch.setattr(estimator_defaults, "RESULTS_DIR", tmp_path)
     monkeypatch.setattr(estimator_defaults, "DATASETS", ("BasicMotions",))

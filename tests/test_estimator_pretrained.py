@@ -18,11 +18,22 @@ from timemae_hf import TimeMAEConfig, TimeMAEForPreTraining
 from timemae_hf.estimator import TimeMAEClassifier
 
 UNIVERSAL = dict(
-    num_input_channels=1, context_length=32, patch_length=8, hidden_size=16, num_hidden_layers=2,
-    num_attention_heads=2, intermediate_size=32, codebook_size=16, num_regressor_layers=1, scaling="std",
-    window_statistics_as_features=True, channel_independent=True, resize_to_context_length=True,
-    hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0,
-)  # fmt: skip
+    num_input_channels=1,
+    context_length=32,
+    patch_length=8,
+    hidden_size=16,
+    num_hidden_layers=2,
+    num_attention_heads=2,
+    intermediate_size=32,
+    codebook_size=16,
+    num_regressor_layers=1,
+    scaling="std",
+    window_statistics_as_features=True,
+    channel_independent=True,
+    resize_to_context_length=True,
+    hidden_dropout_prob=0.0,
+    attention_probs_dropout_prob=0.0,
+)
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,6 @@ from timemae_hf import TimeMAEConfig, TimeMAEForSequenceClassification
 from timemae_hf.data import UciHar, dataset_display_name, validation_split_description
 from timemae_hf.training import render_model_card
 
-
 PACKAGE = Path(__file__).resolve().parents[1] / "timemae_hf"
 GENERIC_DATA_MODULES = ("validation_split.py", "timeseries.py", "series_file.py", "channel_statistics.py")
 HAR_NAMES = ("uci_har", "UCI HAR")  # the HAR builder's name and display name
@@ -26,9 +25,10 @@ def code_strings_and_imports(path: Path) -> tuple[set[str], set[str]]:
         if isinstance(node, (ast.Module, ast.FunctionDef, ast.ClassDef)) and ast.get_docstring(node) is not None
     }
     strings = {
-        node.value for node in ast.walk(tree)
+        node.value
+        for node in ast.walk(tree)
         if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings
-    }  # fmt: skip
+    }
     imports = {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
     return strings, imports
 
@@ -36,8 +36,11 @@ def code_strings_and_imports(path: Path) -> tuple[set[str], set[str]]:
 def test_generic_data_modules_neither_name_har_nor_import_it():
     for name in GENERIC_DATA_MODULES:
         strings, imports = code_strings_and_imports(PACKAGE / "data" / name)
-        named = {string for string in strings
-                 if string == HAR_GROUP_COLUMN or any(har_name in string for har_name in HAR_NAMES)}  # fmt: skip
+        named = {
+            string
+            for string in strings
+            if string == HAR_GROUP_COLUMN or any(har_name in string for har_name in HAR_NAMES)
+        }
         assert not named, f"timemae_hf/data/{name} names HAR: {sorted(named)}"
         assert not {module for module in imports if "uci_har" in module}, f"timemae_hf/data/{name} imports HAR"
 
@@ -50,10 +53,23 @@ def test_library_code_has_no_default_data_folder():
 
 
 def test_model_card_without_training_data_names_no_dataset(tmp_path):
-    config = TimeMAEConfig(num_input_channels=3, context_length=16, patch_length=4, hidden_size=16,
-                           num_hidden_layers=1, num_attention_heads=2, intermediate_size=32, num_labels=2)  # fmt: skip
-    card = render_model_card(TimeMAEForSequenceClassification(config), "mine", {"test_accuracy": 0.5}, None,
-                             TrainingArguments(output_dir=str(tmp_path), report_to="none"))  # fmt: skip
+    config = TimeMAEConfig(
+        num_input_channels=3,
+        context_length=16,
+        patch_length=4,
+        hidden_size=16,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=32,
+        num_labels=2,
+    )
+    card = render_model_card(
+        TimeMAEForSequenceClassification(config),
+        "mine",
+        {"test_accuracy": 0.5},
+        None,
+        TrainingArguments(output_dir=str(tmp_path), report_to="none"),
+    )
     assert card.data.datasets is None
     assert "HAR" not in card.text and "human-activity-recognition" not in card.data.tags
     assert "not told about" in card.text

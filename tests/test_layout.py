@@ -5,7 +5,6 @@ import ast
 from collections import defaultdict
 from pathlib import Path
 
-
 REPOSITORY_ROOT = Path(__file__).resolve().parents[1]
 TREES = ("timemae_hf", "training", "benchmarks")
 # Copies of the package's code files that checkpoints carry (for trust_remote_code), not modules of the project:
@@ -16,9 +15,10 @@ CHECKPOINT_FOLDERS = ("released", "runs")
 def modules(tree: str) -> list[Path]:
     """The tree's Python modules, without package `__init__`s and the checkpoints' copies of the package."""
     return [
-        path for path in sorted((REPOSITORY_ROOT / tree).rglob("*.py"))
+        path
+        for path in sorted((REPOSITORY_ROOT / tree).rglob("*.py"))
         if path.name != "__init__.py" and set(CHECKPOINT_FOLDERS).isdisjoint(path.relative_to(REPOSITORY_ROOT).parts)
-    ]  # fmt: skip
+    ]
 
 
 def test_no_two_modules_share_a_name_across_the_library_the_scripts_and_the_benchmarks():
@@ -35,8 +35,13 @@ def test_the_library_imports_nothing_from_the_scripts_folder():
     offenders = {}
     for path in modules("timemae_hf"):
         for node in ast.walk(ast.parse(path.read_text())):
-            names = ([alias.name for alias in node.names] if isinstance(node, ast.Import)
-                     else [node.module or ""] if isinstance(node, ast.ImportFrom) and node.level == 0 else [])  # fmt: skip
+            names = (
+                [alias.name for alias in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom) and node.level == 0
+                else []
+            )
             found = [name for name in names if name.split(".")[0] in script_helpers]
             if found:
                 offenders[str(path.relative_to(REPOSITORY_ROOT))] = found

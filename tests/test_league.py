@@ -6,9 +6,9 @@ import json
 import pytest
 import torch
 
+from benchmarks.common.ledger import test_reads
 from benchmarks.league import league
 from benchmarks.league.league_data import load_league_data, published_accuracies
-from benchmarks.common.ledger import test_reads
 
 HAS_NUMBA = importlib.util.find_spec("numba") is not None
 HAS_TSML_EVAL = importlib.util.find_spec("tsml_eval") is not None
@@ -50,7 +50,9 @@ def test_smoke_league_writes_rows_ledger_and_aggregate_and_resumes(tmp_path):
     reads = json.loads(smoke_ledger.read_text())["reads"]
     assert sorted(read["what"].split(", ")[-2] for read in reads) == sorted(RUNNABLE)
     assert all(read["decision"] == league.BASE_DECISION for read in reads)
-    assert not test_reads(study="league_base_smoke")  # the smoke's reads go to its own ledger, never to the committed one
+    assert not test_reads(
+        study="league_base_smoke"
+    )  # the smoke's reads go to its own ledger, never to the committed one
 
     modified = {path: path.stat().st_mtime_ns for path in rows_dir.iterdir()}
     run_smoke(tmp_path)  # everything exists: nothing is refit, no read is entered twice
@@ -76,26 +78,40 @@ def test_rows_of_another_league_are_copied_only_with_todays_parameters_and_read_
     assert rows("new") == base  # copied whole, provenance included: the row was made once, in the base league
     assert len(reads()) == reads_before  # and its test read is not entered a second time
 
-    run_smoke(tmp_path, "--name", "other", "--methods", "TimeMAE_probe", "--reuse_rows_from", "base_smoke",
-              "--timemae_params", '{"pretrain_steps": 5}')  # fmt: skip
+    run_smoke(
+        tmp_path,
+        "--name",
+        "other",
+        "--methods",
+        "TimeMAE_probe",
+        "--reuse_rows_from",
+        "base_smoke",
+        "--timemae_params",
+        '{"pretrain_steps": 5}',
+    )
     (row,) = rows("other").values()
     assert row["params"]["pretrain_steps"] == 5  # other parameters: fitted here, not copied
     assert len(reads()) == reads_before + 1 and reads()[-1]["decision"] == league.BASE_DECISION
 
 
 def test_markdown_marks_missing_rows_and_partial_seeds():
-    summary = {"seeds": [3407], "accuracy_percent": {"mean": 90.0, "std": 0.0, "values": [90.0]},
-               "macro_f1_percent": {"mean": 89.0, "std": 0.0, "values": [89.0]}, "fit_seconds": 1.5,
-               "predict_seconds": 0.1}  # fmt: skip
+    summary = {
+        "seeds": [3407],
+        "accuracy_percent": {"mean": 90.0, "std": 0.0, "values": [90.0]},
+        "macro_f1_percent": {"mean": 89.0, "std": 0.0, "values": [89.0]},
+        "fit_seconds": 1.5,
+        "predict_seconds": 0.1,
+    }
     record = {
         "methods": ["MiniRocket", "TimeMAE_probe"],
         "seeds": [3407, 1, 2],
         "datasets": ["GunPoint"],
         "missing_rows": ["GunPoint/MiniRocket_seed1"],
         "published_source": "the bake-off",
-        "results": {"GunPoint": {"methods": {"MiniRocket": summary},
-                                 "published": {"unavailable": "not published there"}}},
-    }  # fmt: skip
+        "results": {
+            "GunPoint": {"methods": {"MiniRocket": summary}, "published": {"unavailable": "not published there"}}
+        },
+    }
     markdown = league.league_markdown(record)
     assert "| GunPoint | 90.00 ± 0.00 (1.5 s, 1 of 3 seeds) | not run yet | not published there |" in markdown
     assert "1 of 6 rows not run yet." in markdown
@@ -104,16 +120,26 @@ def test_markdown_marks_missing_rows_and_partial_seeds():
 
 def test_variable_length_note_names_timemae_context_length_only_when_it_was_set():
     def result(timemae_note):
-        return {"data": {"length": {"min": 7, "max": 29}},
-                "methods": {"MiniRocket": {"note": "aeon's MiniRocket takes equal lengths only: zero-padded"},
-                            "TimeMAE_probe": {"note": timemae_note}}}  # fmt: skip
+        return {
+            "data": {"length": {"min": 7, "max": 29}},
+            "methods": {
+                "MiniRocket": {"note": "aeon's MiniRocket takes equal lengths only: zero-padded"},
+                "TimeMAE_probe": {"note": timemae_note},
+            },
+        }
 
-    record = {"results": {"JapaneseVowels": result("ragged series passed as a list of (time, channels) arrays, "
-                                                   "context_length=29 (test series are longer)"),
-                          "PLAID": result("ragged series passed as a list of (time, channels) arrays")}}  # fmt: skip
+    record = {
+        "results": {
+            "JapaneseVowels": result(
+                "ragged series passed as a list of (time, channels) arrays, context_length=29 (test series are longer)"
+            ),
+            "PLAID": result("ragged series passed as a list of (time, channels) arrays"),
+        }
+    }
     japanese_vowels, plaid = league.variable_length_notes(record)
-    assert japanese_vowels.endswith("TimeMAE takes the series as they are with context_length=29 (test series are "
-                                    "longer).")  # fmt: skip
+    assert japanese_vowels.endswith(
+        "TimeMAE takes the series as they are with context_length=29 (test series are longer)."
+    )
     assert plaid.endswith("TimeMAE takes the series as they are.")
 
 
@@ -121,13 +147,20 @@ def test_goal_line_counts_sets_within_three_points_of_minirocket_over_complete_r
     def summary(accuracy, seeds=(3407, 1, 2)):
         return {"seeds": list(seeds), "accuracy_percent": {"mean": accuracy, "std": 0.0}}
 
-    record = {"methods": ["MiniRocket", "TimeMAE_finetune"], "seeds": [3407, 1, 2],
-              "results": {"A": {"methods": {"MiniRocket": summary(90.0), "TimeMAE_finetune": summary(88.0)}},
-                          "B": {"methods": {"MiniRocket": summary(100.0), "TimeMAE_finetune": summary(80.0)}},
-                          "C": {"methods": {"MiniRocket": summary(50.0), "TimeMAE_finetune": summary(10.0, [1])}}}}
-    (line,) = league.goal_lines(record)  # fmt: skip
-    assert line == ("Goal (no more than 3 points below MiniRocket on every set), TimeMAE_finetune: met on 1 of 2 sets "
-                    "(A); largest gap -20.00 (B); mean accuracy over these sets 84.00 against MiniRocket's 95.00.")
+    record = {
+        "methods": ["MiniRocket", "TimeMAE_finetune"],
+        "seeds": [3407, 1, 2],
+        "results": {
+            "A": {"methods": {"MiniRocket": summary(90.0), "TimeMAE_finetune": summary(88.0)}},
+            "B": {"methods": {"MiniRocket": summary(100.0), "TimeMAE_finetune": summary(80.0)}},
+            "C": {"methods": {"MiniRocket": summary(50.0), "TimeMAE_finetune": summary(10.0, [1])}},
+        },
+    }
+    (line,) = league.goal_lines(record)
+    assert line == (
+        "Goal (no more than 3 points below MiniRocket on every set), TimeMAE_finetune: met on 1 of 2 sets "
+        "(A); largest gap -20.00 (B); mean accuracy over these sets 84.00 against MiniRocket's 95.00."
+    )
 
 
 def test_figure_draws_each_method_against_minirocket_and_hollows_partial_seeds(tmp_path):
@@ -139,12 +172,14 @@ def test_figure_draws_each_method_against_minirocket_and_hollows_partial_seeds(t
         "complete": False,
         "methods": ["MiniRocket", "TimeMAE_probe"],
         "seeds": [3407, 1, 2],
-        "results": {"GunPoint": {"methods": {"MiniRocket": summary(99.0, [3407, 1, 2]),
-                                             "TimeMAE_probe": summary(89.0, [3407, 1, 2])}},
-                    "Coffee": {"methods": {"MiniRocket": summary(100.0, [3407, 1, 2]),
-                                           "TimeMAE_probe": summary(97.5, [3407])}},
-                    "PLAID": {"methods": {"TimeMAE_probe": summary(50.0, [3407, 1, 2])}}},  # no MiniRocket: not drawn
-    }  # fmt: skip
+        "results": {
+            "GunPoint": {
+                "methods": {"MiniRocket": summary(99.0, [3407, 1, 2]), "TimeMAE_probe": summary(89.0, [3407, 1, 2])}
+            },
+            "Coffee": {"methods": {"MiniRocket": summary(100.0, [3407, 1, 2]), "TimeMAE_probe": summary(97.5, [3407])}},
+            "PLAID": {"methods": {"TimeMAE_probe": summary(50.0, [3407, 1, 2])}},
+        },  # no MiniRocket: not drawn
+    }
     figure = league.league_figure(record)
     (axes,) = figure.axes
     assert [label.get_text() for label in axes.get_yticklabels()] == ["GunPoint", "Coffee"]
@@ -188,14 +223,19 @@ def test_rows_are_reused_only_with_the_parameters_they_were_made_with(tmp_path):
     with pytest.raises(ValueError, match="probe_before_finetuning differ"):
         league.check_row_params(tmp_path / "row.json", {"params": without_lp_ft}, data, method, 3407, {})
     with pytest.raises(ValueError, match="finetune_steps differ"):
-        league.check_row_params(tmp_path / "row.json", {"params": {**params, "finetune_steps": 1}}, data, method, 3407,
-                                {})  # fmt: skip
+        league.check_row_params(
+            tmp_path / "row.json", {"params": {**params, "finetune_steps": 1}}, data, method, 3407, {}
+        )
 
 
 def summary_of(accuracy: float, fit_seconds: float = 1.0) -> dict:
-    return {"seeds": [3407, 1, 2], "accuracy_percent": {"mean": accuracy, "std": 0.0, "values": [accuracy] * 3},
-            "macro_f1_percent": {"mean": accuracy, "std": 0.0, "values": [accuracy] * 3}, "fit_seconds": fit_seconds,
-            "predict_seconds": 0.1}  # fmt: skip
+    return {
+        "seeds": [3407, 1, 2],
+        "accuracy_percent": {"mean": accuracy, "std": 0.0, "values": [accuracy] * 3},
+        "macro_f1_percent": {"mean": accuracy, "std": 0.0, "values": [accuracy] * 3},
+        "fit_seconds": fit_seconds,
+        "predict_seconds": 0.1,
+    }
 
 
 def test_base_goal_lines_say_each_goal_met_or_missed_from_the_rows():
@@ -205,8 +245,11 @@ def test_base_goal_lines_say_each_goal_met_or_missed_from_the_rows():
         "HAR_1pct": {"MiniRocket": summary_of(91.0), "TimeMAE_base_probe": summary_of(90.5, 3.0)},
         "HAR_100pct": {"MiniRocket": summary_of(97.5), "TimeMAE_base_probe": summary_of(96.0, 70.0)},
     }
-    record = {"seeds": [3407, 1, 2], "datasets": list(results),
-              "results": {name: {"methods": methods} for name, methods in results.items()}}  # fmt: skip
+    record = {
+        "seeds": [3407, 1, 2],
+        "datasets": list(results),
+        "results": {name: {"methods": methods} for name, methods in results.items()},
+    }
     lines = league.base_goal_lines(record)
     assert lines[0].startswith("Goals of TimeMAEClassifier() as it ships")
     assert "over all 4 sets:" in lines[0]
@@ -225,11 +268,18 @@ def test_a_timemae_row_is_reused_only_with_the_pretrained_weights_it_started_fro
     monkeypatch.setattr(league, "encoder_weights", lambda estimator: weights)
     params = league.json_safe(method.build(data, 3407, {}).get_params())
     assert params["pretrained_model"] == "timemae-base" and params["head"] == "probe"
-    league.check_row_params(tmp_path / "row.json", {"params": params, "encoder_weights": weights}, data, method, 3407,
-                            {})  # fmt: skip
+    league.check_row_params(
+        tmp_path / "row.json", {"params": params, "encoder_weights": weights}, data, method, 3407, {}
+    )
     with pytest.raises(ValueError, match="other pre-trained weights"):
-        league.check_row_params(tmp_path / "row.json", {"params": params, "encoder_weights": {**weights, "sha256": "b"}},
-                                data, method, 3407, {})  # fmt: skip
+        league.check_row_params(
+            tmp_path / "row.json",
+            {"params": params, "encoder_weights": {**weights, "sha256": "b"}},
+            data,
+            method,
+            3407,
+            {},
+        )
 
 
 def test_from_scratch_columns_keep_the_former_defaults_and_take_encoder_sizes():

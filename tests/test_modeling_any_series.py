@@ -7,18 +7,22 @@ import json
 import numpy as np
 import pytest
 import torch
-from transformers.testing_utils import CaptureLogger
-from transformers.utils import logging as transformers_logging
-
-from timemae_hf import TimeMAEConfig, TimeMAEForPreTraining, TimeMAEForSequenceClassification, TimeMAEModel
-from timemae_hf import modeling_timemae
-from timemae_hf.modeling_timemae import resize_observed_part
-
 from test_modeling_common import (  # noqa: F401 (pytest_generate_tests parametrises the mixin's model_class)
     TimeMAEModelTester,
     TimeMAEModelTesterMixin,
     pytest_generate_tests,
 )
+from transformers.testing_utils import CaptureLogger
+from transformers.utils import logging as transformers_logging
+
+from timemae_hf import (
+    TimeMAEConfig,
+    TimeMAEForPreTraining,
+    TimeMAEForSequenceClassification,
+    TimeMAEModel,
+    modeling_timemae,
+)
+from timemae_hf.modeling_timemae import resize_observed_part
 
 NEW_OPTIONS = ("channel_independent", "channel_pooling", "resize_to_context_length", "first_difference_view")
 CHANNEL_INDEPENDENT = dict(channel_independent=True)
@@ -63,21 +67,26 @@ def with_options(model, **options):
 def test_defaults_leave_every_option_off_and_saved_configs_name_them():
     config = TimeMAEConfig()
     assert (config.channel_independent, config.channel_pooling, config.resize_to_context_length) == (
-        False, "concat", False
-    )  # fmt: skip
+        False,
+        "concat",
+        False,
+    )
     assert config.first_difference_view is False
     assert (config.encoded_channels, config.step_channels, config.pooled_size) == (9, 9, 64)
     saved = config.to_dict()
     assert all(name in saved for name in NEW_OPTIONS)
 
 
-@pytest.mark.parametrize("options, message", [
-    (dict(channel_independent=True, channel_pooling="max"), "`channel_pooling` must be one of"),
-    (dict(channel_pooling="mean"), "Set channel_independent=True or drop channel_pooling"),
-    (dict(channel_independent="yes"), "`channel_independent` must be True or False"),
-    (dict(resize_to_context_length=1), "`resize_to_context_length` must be True or False"),
-    (dict(first_difference_view=None), "`first_difference_view` must be True or False"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        (dict(channel_independent=True, channel_pooling="max"), "`channel_pooling` must be one of"),
+        (dict(channel_pooling="mean"), "Set channel_independent=True or drop channel_pooling"),
+        (dict(channel_independent="yes"), "`channel_independent` must be True or False"),
+        (dict(resize_to_context_length=1), "`resize_to_context_length` must be True or False"),
+        (dict(first_difference_view=None), "`first_difference_view` must be True or False"),
+    ],
+)
 def test_bad_options_get_an_error_naming_the_fix(options, message):
     with pytest.raises(ValueError, match=message):
         tiny_config(**options)
@@ -91,9 +100,11 @@ def test_a_default_model_saved_before_the_options_existed_loads_with_the_same_ou
     model.save_pretrained(tmp_path)
     saved = json.loads((tmp_path / "config.json").read_text())
     assert {name: saved[name] for name in NEW_OPTIONS} == dict(
-        channel_independent=False, channel_pooling="concat", resize_to_context_length=False,
+        channel_independent=False,
+        channel_pooling="concat",
+        resize_to_context_length=False,
         first_difference_view=False,
-    )  # fmt: skip
+    )
     for name in NEW_OPTIONS:  # as config.json was written before these options existed
         del saved[name]
     (tmp_path / "config.json").write_text(json.dumps(saved))
@@ -152,10 +163,12 @@ def test_dataset_statistics_apply_to_each_channel_before_the_split():
 def test_channel_independent_weights_do_not_depend_on_the_channel_count(model_class):
     options = dict(spectral_loss_weight=0.5, **ANY_SERIES)
     shapes = [
-        {name: tuple(tensor.shape) for name, tensor in build(model_class, num_input_channels=c, **options).state_dict()
-         .items()}
+        {
+            name: tuple(tensor.shape)
+            for name, tensor in build(model_class, num_input_channels=c, **options).state_dict().items()
+        }
         for c in (1, 9)
-    ]  # fmt: skip
+    ]
     assert shapes[0] == shapes[1]
     embeddings = build(TimeMAEModel, num_input_channels=9, **options).embeddings.patch_embeddings
     assert embeddings.projection.weight.shape == (16, 4)  # patch_length values of one channel
@@ -180,8 +193,11 @@ def test_a_checkpoint_saved_with_one_channel_loads_for_nine_channels(tmp_path):
 
 def test_the_wrong_channel_count_error_says_how_to_reload_a_channel_independent_model():
     model = build(TimeMAEModel, num_input_channels=1, channel_independent=True)
-    with pytest.raises(ValueError, match=r"do not depend on the channel count.*from_pretrained\(path, num_input_"
-                                         r"channels=9\)"):  # fmt: skip
+    with pytest.raises(
+        ValueError,
+        match=r"do not depend on the channel count.*from_pretrained\(path, num_input_"
+        r"channels=9\)",
+    ):
         model(series(2, channels=9))
     with pytest.raises(ValueError, match="configured for 3 channels, the input has 9.$"):
         build(TimeMAEModel)(series(2, channels=9))  # a mixed-channel model's weights do depend on it
@@ -202,8 +218,9 @@ def test_the_classifier_head_reads_the_pooled_size(channel_pooling, pooled_size)
     assert torch.isfinite(outputs.loss)
 
 
-@pytest.mark.parametrize("levers", [{}, dict(scaling="std", window_statistics_as_features=True)],
-                         ids=["plain", "scaling+statistics"])  # fmt: skip
+@pytest.mark.parametrize(
+    "levers", [{}, dict(scaling="std", window_statistics_as_features=True)], ids=["plain", "scaling+statistics"]
+)
 def test_pretraining_on_one_channel_is_the_same_with_and_without_channel_independence(levers):
     mixed = build(TimeMAEForPreTraining, num_input_channels=1, **levers).train()
     independent = build(TimeMAEForPreTraining, num_input_channels=1, channel_independent=True, **levers).train()
@@ -220,8 +237,9 @@ def test_pretraining_on_one_channel_is_the_same_with_and_without_channel_indepen
     outputs[0].loss.backward()
     outputs[1].loss.backward()
     gradient = independent.timemae.embeddings.patch_embeddings.projection.weight.grad
-    torch.testing.assert_close(gradient, mixed.timemae.embeddings.patch_embeddings.projection.weight.grad, rtol=0,
-                               atol=0)  # fmt: skip
+    torch.testing.assert_close(
+        gradient, mixed.timemae.embeddings.patch_embeddings.projection.weight.grad, rtol=0, atol=0
+    )
 
 
 def test_pretraining_treats_every_channel_as_a_window_of_its_own():
@@ -281,12 +299,34 @@ def ragged_example():
     """Two windows of 10 steps, 3 channels, NaN where a value is missing: leading, interior and trailing gaps, a
     channel with one observed step and one with none."""
     nan = np.nan
-    values = np.array([
-        [[nan, 1.0, 5.0], [2.0, nan, nan], [nan, 3.0, nan], [4.0, nan, nan], [nan, nan, nan],
-         [nan, 6.0, nan], [-1.0, nan, nan], [nan, nan, nan], [nan, 0.5, nan], [nan, nan, nan]],
-        [[0.0, nan, nan], [1.0, nan, nan], [4.0, nan, nan], [9.0, nan, nan], [16.0, nan, nan],
-         [25.0, nan, nan], [36.0, nan, nan], [49.0, nan, nan], [64.0, nan, nan], [81.0, 7.0, nan]],
-    ])  # fmt: skip
+    values = np.array(
+        [
+            [
+                [nan, 1.0, 5.0],
+                [2.0, nan, nan],
+                [nan, 3.0, nan],
+                [4.0, nan, nan],
+                [nan, nan, nan],
+                [nan, 6.0, nan],
+                [-1.0, nan, nan],
+                [nan, nan, nan],
+                [nan, 0.5, nan],
+                [nan, nan, nan],
+            ],
+            [
+                [0.0, nan, nan],
+                [1.0, nan, nan],
+                [4.0, nan, nan],
+                [9.0, nan, nan],
+                [16.0, nan, nan],
+                [25.0, nan, nan],
+                [36.0, nan, nan],
+                [49.0, nan, nan],
+                [64.0, nan, nan],
+                [81.0, 7.0, nan],
+            ],
+        ]
+    )
     return values
 
 
@@ -322,8 +362,13 @@ def test_resize_of_a_fully_observed_window_keeps_it_and_stretches_it_linearly():
 
 
 def test_a_model_that_resizes_reads_the_resized_series():
-    model = build(TimeMAEModel, resize_to_context_length=True, channel_mean=[1.0, 2.0, 3.0],
-                  channel_std=[2.0, 1.0, 0.5], scaling="std")  # fmt: skip
+    model = build(
+        TimeMAEModel,
+        resize_to_context_length=True,
+        channel_mean=[1.0, 2.0, 3.0],
+        channel_std=[2.0, 1.0, 0.5],
+        scaling="std",
+    )
     plain = with_options(model, resize_to_context_length=False)
     values = ragged_example()
     past_values = torch.from_numpy(np.nan_to_num(values, nan=0.0)).float()
@@ -428,12 +473,25 @@ def test_a_one_step_series_is_read_as_that_constant_and_a_missing_channel_as_zer
 # --- the first-difference view -----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("options, projected_values", [
-    (dict(first_difference_view=True), 4 * 2 * 3),  # patch_length * 2 views * 3 channels
-    (dict(first_difference_view=True, channel_independent=True), 4 * 2),  # patch_length * 2 views, any channel count
-    (dict(first_difference_view=True, patch_embedding_type="conv", conv_stem_channels=2, conv_stem_dilations=[1, 2]),
-     4 * (2 * 3 + 2 * 2)),  # the stem reads both views and adds 2 branches of 2 channels
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "options, projected_values",
+    [
+        (dict(first_difference_view=True), 4 * 2 * 3),  # patch_length * 2 views * 3 channels
+        (
+            dict(first_difference_view=True, channel_independent=True),
+            4 * 2,
+        ),  # patch_length * 2 views, any channel count
+        (
+            dict(
+                first_difference_view=True,
+                patch_embedding_type="conv",
+                conv_stem_channels=2,
+                conv_stem_dilations=[1, 2],
+            ),
+            4 * (2 * 3 + 2 * 2),
+        ),  # the stem reads both views and adds 2 branches of 2 channels
+    ],
+)
 def test_the_patch_projection_reads_both_views(options, projected_values):
     model = build(TimeMAEModel, **options)
     assert model.embeddings.patch_embeddings.projection.in_features == projected_values
@@ -442,8 +500,15 @@ def test_the_patch_projection_reads_both_views(options, projected_values):
 
 
 def test_the_second_view_is_the_first_difference_of_the_scaled_series_between_observed_steps():
-    model = build(TimeMAEModel, first_difference_view=True, scaling="std", channel_mean=[1.0, 2.0, 3.0],
-                  channel_std=[2.0, 1.0, 0.5], context_length=30, patch_length=4)  # fmt: skip
+    model = build(
+        TimeMAEModel,
+        first_difference_view=True,
+        scaling="std",
+        channel_mean=[1.0, 2.0, 3.0],
+        channel_std=[2.0, 1.0, 0.5],
+        context_length=30,
+        patch_length=4,
+    )
     embeddings = model.embeddings.patch_embeddings
     past_values = series(2, length=30)
     observed = torch.ones_like(past_values, dtype=torch.bool)
@@ -462,8 +527,11 @@ def test_the_second_view_is_the_first_difference_of_the_scaled_series_between_ob
     assert not bool((both[0, 1:10, 4] == 0).any())
 
 
-@pytest.mark.parametrize("options", [dict(first_difference_view=True), dict(first_difference_view=True, **ANY_SERIES)],
-                         ids=["mixed", "channel-independent"])  # fmt: skip
+@pytest.mark.parametrize(
+    "options",
+    [dict(first_difference_view=True), dict(first_difference_view=True, **ANY_SERIES)],
+    ids=["mixed", "channel-independent"],
+)
 def test_visible_encoder_never_sees_masked_patches_through_the_difference(options):
     """A visible patch's first difference reads the step before it, which may belong to a masked patch: overwriting
     every step of every masked patch must leave the visible representations and the predictions unchanged."""
@@ -486,8 +554,9 @@ def test_visible_encoder_never_sees_masked_patches_through_the_difference(option
 
 class FirstDifferenceTester(TimeMAEModelTester):
     def get_config(self, **overrides) -> TimeMAEConfig:
-        return super().get_config(**{"first_difference_view": True, "scaling": "std",
-                                     "window_statistics_as_features": True, **overrides})  # fmt: skip
+        return super().get_config(
+            **{"first_difference_view": True, "scaling": "std", "window_statistics_as_features": True, **overrides}
+        )
 
 
 class TestFirstDifferenceViewModels(TimeMAEModelTesterMixin):

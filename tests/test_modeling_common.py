@@ -206,8 +206,9 @@ class TimeMAEModelTesterMixin:
     def test_eval_forward_is_deterministic(self, model_class):
         model = self.build(model_class, hidden_dropout_prob=0.3, attention_probs_dropout_prob=0.3)
         inputs = self.inputs_for(model_class, self.model_tester.past_values(), model.config)
-        for first, second in zip(self.window_outputs(model_class, model(**inputs)),
-                                 self.window_outputs(model_class, model(**inputs))):
+        for first, second in zip(
+            self.window_outputs(model_class, model(**inputs)), self.window_outputs(model_class, model(**inputs))
+        ):
             torch.testing.assert_close(first, second, rtol=0, atol=0)
 
     # --- attention implementations, checkpointing, precision -----------------------------------------------------
@@ -225,8 +226,9 @@ class TimeMAEModelTesterMixin:
             past_values, observed = self.model_tester.past_values(), None
         inputs = self.inputs_for(model_class, past_values, sdpa.config, observed)
         with torch.no_grad():
-            for expected, actual in zip(self.window_outputs(model_class, eager(**inputs)),
-                                        self.window_outputs(model_class, sdpa(**inputs))):
+            for expected, actual in zip(
+                self.window_outputs(model_class, eager(**inputs)), self.window_outputs(model_class, sdpa(**inputs))
+            ):
                 torch.testing.assert_close(actual, expected, rtol=1e-5, atol=1e-5)
 
     def test_activation_checkpointing_recomputes_layers_and_gives_the_same_gradients(self, model_class):
@@ -270,9 +272,7 @@ class TimeMAEModelTesterMixin:
     @pytest.mark.parametrize(
         "model_dtype, input_dtype", [(torch.float32, torch.float64), (torch.bfloat16, torch.float32)]
     )
-    def test_floating_input_of_another_dtype_is_cast_to_the_model_dtype(
-        self, model_class, model_dtype, input_dtype
-    ):
+    def test_floating_input_of_another_dtype_is_cast_to_the_model_dtype(self, model_class, model_dtype, input_dtype):
         model = self.build(model_class).to(model_dtype)
         past_values = self.model_tester.past_values()
         inputs = self.inputs_for(model_class, past_values.to(model_dtype), model.config)
@@ -370,17 +370,23 @@ class TimeMAEModelTesterMixin:
 
     # --- bad input -----------------------------------------------------------------------------------------------
 
-    @pytest.mark.parametrize("past_values, error, message", [
-        ([[0.0]], TypeError, "must be a torch.Tensor"),
-        (torch.ones(3, 32, 3, dtype=torch.long), TypeError, "floating-point"),
-        (torch.randn(3, 32), ValueError, r"must have shape \(batch_size, time <= context_length=32"),
-        (torch.randn(3, 32, 5), ValueError, "configured for 3 channels, the input has 5"),
-        (torch.randn(3, 3, 32), ValueError, "channels-first"),
-        (torch.randn(3, 40, 3), ValueError, "at most 32 steps"),
-        (torch.randn(3, 32, 3).index_put_((torch.tensor([1]),) * 3, torch.tensor(float("nan"))), ValueError,
-         "1 NaN or infinite value.*pass `past_observed_mask`"),
-        (torch.full((3, 32, 3), float("inf")), ValueError, "288 NaN or infinite value"),
-    ])  # fmt: skip
+    @pytest.mark.parametrize(
+        "past_values, error, message",
+        [
+            ([[0.0]], TypeError, "must be a torch.Tensor"),
+            (torch.ones(3, 32, 3, dtype=torch.long), TypeError, "floating-point"),
+            (torch.randn(3, 32), ValueError, r"must have shape \(batch_size, time <= context_length=32"),
+            (torch.randn(3, 32, 5), ValueError, "configured for 3 channels, the input has 5"),
+            (torch.randn(3, 3, 32), ValueError, "channels-first"),
+            (torch.randn(3, 40, 3), ValueError, "at most 32 steps"),
+            (
+                torch.randn(3, 32, 3).index_put_((torch.tensor([1]),) * 3, torch.tensor(float("nan"))),
+                ValueError,
+                "1 NaN or infinite value.*pass `past_observed_mask`",
+            ),
+            (torch.full((3, 32, 3), float("inf")), ValueError, "288 NaN or infinite value"),
+        ],
+    )
     def test_bad_past_values_get_a_clear_error(self, model_class, past_values, error, message):
         with pytest.raises(error, match=message):
             self.build(model_class)(past_values)

@@ -6,16 +6,15 @@ import json
 import numpy as np
 import pytest
 import torch
-from transformers import AutoModelForPreTraining
-
-from timemae_hf import TimeMAEConfig, TimeMAEForPreTraining, TimeMAEForSequenceClassification, TimeMAEModel
-from timemae_hf.modeling_timemae import amplitude_spectra
-
 from test_modeling_common import (  # noqa: F401 (pytest_generate_tests parametrises the mixin's model_class)
     TimeMAEModelTester,
     TimeMAEModelTesterMixin,
     pytest_generate_tests,
 )
+from transformers import AutoModelForPreTraining
+
+from timemae_hf import TimeMAEConfig, TimeMAEForPreTraining, TimeMAEForSequenceClassification, TimeMAEModel
+from timemae_hf.modeling_timemae import amplitude_spectra
 
 CONV = dict(patch_embedding_type="conv", conv_stem_channels=2, conv_stem_kernel_size=3, conv_stem_dilations=[1, 4])
 OVERLAP = dict(patch_length=8, patch_stride=4)  # 32 steps -> 7 patches
@@ -68,9 +67,17 @@ def test_default_config_keeps_todays_model_and_names_every_option():
     assert (config.window_statistics_as_features, config.spectral_loss_weight) == (False, 0.0)
     assert (config.num_patches, config.padded_length) == (16, 128)
     saved = config.to_dict()
-    for name in ("patch_stride", "patch_embedding_type", "conv_stem_channels", "conv_stem_kernel_size",
-                 "conv_stem_dilations", "scaling", "window_statistics_as_features", "spectral_loss_weight"):
-        assert name in saved, name  # fmt: skip
+    for name in (
+        "patch_stride",
+        "patch_embedding_type",
+        "conv_stem_channels",
+        "conv_stem_kernel_size",
+        "conv_stem_dilations",
+        "scaling",
+        "window_statistics_as_features",
+        "spectral_loss_weight",
+    ):
+        assert name in saved, name
 
 
 def test_a_config_saved_before_the_options_existed_loads_as_the_same_model():
@@ -171,8 +178,11 @@ def test_the_stem_and_the_statistics_projection_learn_in_pretraining():
     model = TimeMAEForPreTraining(tiny_config(**EVERY_LEVER))
     model(series(model.config)).loss.backward()
     patch_embeddings = model.timemae.embeddings.patch_embeddings
-    for parameter in [*patch_embeddings.stem.parameters(), patch_embeddings.statistics_projection.weight,
-                      *model.spectral_head.parameters()]:  # fmt: skip
+    for parameter in [
+        *patch_embeddings.stem.parameters(),
+        patch_embeddings.statistics_projection.weight,
+        *model.spectral_head.parameters(),
+    ]:
         assert parameter.grad is not None and bool(parameter.grad.abs().sum() > 0)
 
 
@@ -254,14 +264,16 @@ def test_a_checkpoint_with_every_lever_reloads_with_identical_outputs_and_feeds_
     reloaded = AutoModelForPreTraining.from_pretrained(tmp_path).eval()
     past_values = series(model.config)
     noise = torch.rand(4, model.config.num_patches)
-    torch.testing.assert_close(model(past_values, noise=noise).loss, reloaded(past_values, noise=noise).loss,
-                               rtol=0, atol=0)  # fmt: skip
+    torch.testing.assert_close(
+        model(past_values, noise=noise).loss, reloaded(past_values, noise=noise).loss, rtol=0, atol=0
+    )
 
     classifier, loading = TimeMAEForSequenceClassification.from_pretrained(tmp_path, output_loading_info=True)
     assert list(loading["unexpected_keys"]) == []  # the spectral head is left behind silently, as the regressor is
     assert set(loading["missing_keys"]) == {"classifier.weight", "classifier.bias"}
-    torch.testing.assert_close(classifier.timemae.eval()(past_values).pooler_output,
-                               model.timemae(past_values).pooler_output, rtol=0, atol=0)  # fmt: skip
+    torch.testing.assert_close(
+        classifier.timemae.eval()(past_values).pooler_output, model.timemae(past_values).pooler_output, rtol=0, atol=0
+    )
 
 
 def test_a_classifier_with_every_lever_exports_to_onnx_with_the_same_logits(tmp_path):

@@ -8,6 +8,7 @@ import textwrap
 
 import pytest
 import torch
+from test_modeling_common import TimeMAEModelTester
 from transformers import (
     AutoModelForPreTraining,
     AutoModelForSequenceClassification,
@@ -24,8 +25,6 @@ from timemae_hf import (
     TimeMAEModel,
 )
 from timemae_hf.modeling_timemae import gather_patches
-
-from test_modeling_common import TimeMAEModelTester
 
 
 def tiny_config(**overrides) -> TimeMAEConfig:
@@ -44,7 +43,11 @@ def tiny_bert_path(tmp_path):
     """A randomly initialised 2-layer BERT saved like any Hub checkpoint."""
     torch.manual_seed(0)
     config = BertConfig(
-        vocab_size=50, hidden_size=24, num_hidden_layers=2, num_attention_heads=3, intermediate_size=40,
+        vocab_size=50,
+        hidden_size=24,
+        num_hidden_layers=2,
+        num_attention_heads=3,
+        intermediate_size=40,
         max_position_embeddings=20,
     )
     path = tmp_path / "tiny-bert"
@@ -355,8 +358,9 @@ def test_from_bert_copies_every_encoder_tensor_and_takes_bert_architecture(tiny_
 def test_bert_initialised_model_saves_and_reloads_without_the_bert_checkpoint(tiny_bert_path, tmp_path):
     import shutil
 
-    model = TimeMAEForSequenceClassification.from_bert(tiny_bert_path, num_input_channels=3, context_length=32,
-                                                       patch_length=4, num_labels=4).eval()
+    model = TimeMAEForSequenceClassification.from_bert(
+        tiny_bert_path, num_input_channels=3, context_length=32, patch_length=4, num_labels=4
+    ).eval()
     expected = model(series()).logits
     model.save_pretrained(tmp_path / "saved")
     shutil.rmtree(tiny_bert_path)
@@ -483,12 +487,15 @@ def test_single_label_accepts_batch_by_1_class_ids_as_bert_does():
     torch.testing.assert_close(outputs.loss, torch.nn.functional.cross_entropy(outputs.logits, torch.arange(4)))
 
 
-@pytest.mark.parametrize("problem_type, labels", [
-    ("single_label_classification", torch.tensor([0, 1, 2])),
-    ("regression", torch.tensor([0.5, 1.0, 2.0])),
-    ("multi_label_classification", torch.ones(3, 4)),
-    ("multi_label_classification", torch.ones(4, 3)),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "problem_type, labels",
+    [
+        ("single_label_classification", torch.tensor([0, 1, 2])),
+        ("regression", torch.tensor([0.5, 1.0, 2.0])),
+        ("multi_label_classification", torch.ones(3, 4)),
+        ("multi_label_classification", torch.ones(4, 3)),
+    ],
+)
 def test_labels_of_the_wrong_shape_get_a_clear_error(problem_type, labels):
     num_labels = 1 if problem_type == "regression" else 4
     model = TimeMAEForSequenceClassification(tiny_config(num_labels=num_labels, problem_type=problem_type))
@@ -527,13 +534,14 @@ def test_a_pretraining_checkpoint_keeps_its_own_momentum_encoder(tmp_path, caplo
     assert "copy of the loaded encoder" not in caplog.text
 
 
-@pytest.mark.parametrize("field, value, message", [
-    ("mask_ratio", 1.0, "at least one patch visible"),
-    ("momentum", 1.5, "`momentum` must be in"),
-])  # fmt: skip
-def test_a_config_changed_after_construction_is_validated_when_a_model_is_built(
-    tmp_path, field, value, message
-):
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("mask_ratio", 1.0, "at least one patch visible"),
+        ("momentum", 1.5, "`momentum` must be in"),
+    ],
+)
+def test_a_config_changed_after_construction_is_validated_when_a_model_is_built(tmp_path, field, value, message):
     TimeMAEForPreTraining(tiny_config()).save_pretrained(tmp_path)
     for model_class in (TimeMAEModel, TimeMAEForPreTraining, TimeMAEForSequenceClassification):
         with pytest.raises(ValueError, match=message):
@@ -606,8 +614,9 @@ def test_full_length_input_reproduces_the_outputs_from_before_the_observed_mask(
             unmasked = unmasked or results
             for name, value in results.items():
                 torch.testing.assert_close(value, unmasked[name], rtol=0, atol=0, msg=name)
-                torch.testing.assert_close(value, reference["eval"].get(name, reference.get(name)),
-                                           **float32_rounding, msg=name)  # fmt: skip
+                torch.testing.assert_close(
+                    value, reference["eval"].get(name, reference.get(name)), **float32_rounding, msg=name
+                )
     model.train()
     for per_sample_masking in (True, False):
         model.config.per_sample_masking = per_sample_masking
@@ -708,12 +717,15 @@ def test_observed_mask_may_be_bool_float_or_per_time_step():
     assert torch.equal(model(past_values, per_step).patch_mask, torch.arange(8) < torch.tensor([[8], [5], [3], [8]]))
 
 
-@pytest.mark.parametrize("observed, error, message", [
-    (torch.ones(4, 32, 2), ValueError, "must have the shape of `past_values`"),
-    (torch.full((4, 32, 3), 0.5), ValueError, "1 \\(observed\\) or 0"),
-    ([[1.0]], TypeError, "must be a torch.Tensor"),
-    (torch.zeros(4, 32, 3), ValueError, r"Window\(s\) \[0, 1, 2, 3\] of the batch have no observed value"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "observed, error, message",
+    [
+        (torch.ones(4, 32, 2), ValueError, "must have the shape of `past_values`"),
+        (torch.full((4, 32, 3), 0.5), ValueError, "1 \\(observed\\) or 0"),
+        ([[1.0]], TypeError, "must be a torch.Tensor"),
+        (torch.zeros(4, 32, 3), ValueError, r"Window\(s\) \[0, 1, 2, 3\] of the batch have no observed value"),
+    ],
+)
 def test_bad_observed_mask_gets_a_clear_error(observed, error, message):
     with pytest.raises(error, match=message):
         TimeMAEModel(tiny_config())(series(), observed)
@@ -755,10 +767,13 @@ def test_training_without_momentum_update_warns_once_naming_the_callback(caplog)
     assert "momentum_update" not in caplog.text  # once per model
 
 
-@pytest.mark.parametrize("kwargs", [
-    dict(update_momentum=True, num_steps=4),  # what MomentumUpdateCallback does
-    dict(forwards_per_step=2, num_steps=3),  # gradient accumulation: 6 training forwards see only 2 steps
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(update_momentum=True, num_steps=4),  # what MomentumUpdateCallback does
+        dict(forwards_per_step=2, num_steps=3),  # gradient accumulation: 6 training forwards see only 2 steps
+    ],
+)
 def test_no_momentum_warning_when_updated_or_before_the_third_optimizer_step(caplog, kwargs):
     model = TimeMAEForPreTraining(tiny_config()).train()
     with caplog.at_level("WARNING"):

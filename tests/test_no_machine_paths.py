@@ -14,8 +14,10 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 # An absolute path into a machine's own folders: the repository's files must name paths relative to its root.
 MACHINE_FOLDERS = ("work", "tmp", "home", "root", "Users", "mnt", "scratch", "private/var", "var/folders")
-MACHINE_PATH = re.compile(rb"(?<![\w.~-])/(?:" + b"|".join(re.escape(f.encode()) for f in MACHINE_FOLDERS) + rb")/"
-                          rb"|\b[A-Za-z]:\\\\?Users\\")  # fmt: skip
+MACHINE_PATH = re.compile(
+    rb"(?<![\w.~-])/(?:" + b"|".join(re.escape(f.encode()) for f in MACHINE_FOLDERS) + rb")/"
+    rb"|\b[A-Za-z]:\\\\?Users\\"
+)
 
 
 def tracked_files() -> list[Path]:
@@ -66,9 +68,12 @@ def test_png_text_chunks_are_read_compressed_or_not():
     def chunk(kind: bytes, body: bytes) -> bytes:
         return len(body).to_bytes(4, "big") + kind + body + zlib.crc32(kind + body).to_bytes(4, "big")
 
-    png = (b"\x89PNG\r\n\x1a\n" + chunk(b"tEXt", b"Software\0matplotlib")
-           + chunk(b"zTXt", b"Comment\0\0" + zlib.compress(b"made in " + absolute("home", "me/plots")))
-           + chunk(b"iTXt", b"Source\0\0\0\0\0python " + absolute("work", "x.py")))  # fmt: skip
+    png = (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"tEXt", b"Software\0matplotlib")
+        + chunk(b"zTXt", b"Comment\0\0" + zlib.compress(b"made in " + absolute("home", "me/plots")))
+        + chunk(b"iTXt", b"Source\0\0\0\0\0python " + absolute("work", "x.py"))
+    )
     assert MACHINE_PATH.findall(png_text(png)) == [absolute("home", ""), absolute("work", "")]
 
 

@@ -13,8 +13,16 @@ from timemae_hf import onnx_export  # noqa: E402
 
 
 def tiny_config(**kwargs) -> TimeMAEConfig:
-    return TimeMAEConfig(num_input_channels=3, context_length=32, patch_length=8, hidden_size=16, num_hidden_layers=2,
-                         num_attention_heads=2, intermediate_size=32, **kwargs)  # fmt: skip
+    return TimeMAEConfig(
+        num_input_channels=3,
+        context_length=32,
+        patch_length=8,
+        hidden_size=16,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=32,
+        **kwargs,
+    )
 
 
 def windows(batch_size: int, seed: int = 0) -> torch.Tensor:
@@ -84,7 +92,9 @@ def test_optimized_graph_fuses_attention_and_matches_pytorch(tmp_path, model_cla
     options = onnxruntime.SessionOptions()
     options.optimized_model_filepath = str(tmp_path / "as_run.onnx")
     onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-    assert "SkipLayerNormalization" not in {node.op_type for node in onnx.load(options.optimized_model_filepath).graph.node}
+    assert "SkipLayerNormalization" not in {
+        node.op_type for node in onnx.load(options.optimized_model_filepath).graph.node
+    }
     (tmp_path / "as_run.onnx").unlink()
     past_values = windows(3, seed=5)
     outputs = onnx_export.inference_session(path).run(None, {"past_values": past_values.numpy()})
@@ -178,7 +188,12 @@ def test_export_command_writes_graphs_with_and_without_the_observed_mask(tmp_pat
     classifier = TimeMAEForSequenceClassification(tiny_config(num_labels=6)).eval()
     classifier.save_pretrained(tmp_path)
     onnx_export.main([str(tmp_path), "--quantize", "--observed_mask"])
-    for name in ["model.onnx", "model.optimized.onnx", "model.int8.onnx", *onnx_export.OBSERVED_MASK_FILE_NAMES.values()]:
+    for name in [
+        "model.onnx",
+        "model.optimized.onnx",
+        "model.int8.onnx",
+        *onnx_export.OBSERVED_MASK_FILE_NAMES.values(),
+    ]:
         assert (tmp_path / name).is_file(), name
     past_values, past_observed_mask = ragged_windows_with_nan([32, 20, 12, 32], seed=7)
     with torch.no_grad():
@@ -190,7 +205,9 @@ def test_export_command_writes_graphs_with_and_without_the_observed_mask(tmp_pat
         np.testing.assert_allclose(logits, expected.numpy(), atol=1e-4, rtol=0, err_msg=name)
     (int8_logits,) = onnx_export.inference_session(tmp_path / names["model.int8.onnx"]).run(None, inputs)
     assert np.abs(int8_logits - expected.numpy()).max() < 0.05 * float(expected.max() - expected.min())
-    fused = [(node.domain, node.op_type) for node in onnx.load(str(tmp_path / names["model.optimized.onnx"])).graph.node]
+    fused = [
+        (node.domain, node.op_type) for node in onnx.load(str(tmp_path / names["model.optimized.onnx"])).graph.node
+    ]
     assert fused.count(("com.microsoft", "Attention")) == classifier.config.num_hidden_layers
     (plain_input,) = onnx_export.inference_session(tmp_path / "model.onnx").get_inputs()  # the old graph is unchanged
     assert plain_input.name == "past_values"

@@ -18,10 +18,16 @@ LABELS = ["WALKING", "SITTING", "LAYING"]
 def tiny_classifier(num_input_channels: int = 3) -> TimeMAEForSequenceClassification:
     torch.manual_seed(0)
     config = TimeMAEConfig(
-        num_input_channels=num_input_channels, context_length=32, patch_length=8, hidden_size=16,
-        num_hidden_layers=1, num_attention_heads=2, intermediate_size=32,
-        id2label=dict(enumerate(LABELS)), label2id={label: i for i, label in enumerate(LABELS)},
-    )  # fmt: skip
+        num_input_channels=num_input_channels,
+        context_length=32,
+        patch_length=8,
+        hidden_size=16,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=32,
+        id2label=dict(enumerate(LABELS)),
+        label2id={label: i for i, label in enumerate(LABELS)},
+    )
     return TimeMAEForSequenceClassification(config).eval()
 
 
@@ -68,8 +74,12 @@ def test_batch_gives_one_list_per_window_from_one_forward(classifier):
         results = classifier(given, top_k=1)
         assert len(results) == 5
         for result, window_probabilities in zip(results, expected):
-            assert result == [{"label": LABELS[int(window_probabilities.argmax())],
-                               "score": pytest.approx(float(window_probabilities.max()))}]  # fmt: skip
+            assert result == [
+                {
+                    "label": LABELS[int(window_probabilities.argmax())],
+                    "score": pytest.approx(float(window_probabilities.max())),
+                }
+            ]
 
 
 def test_one_channel_model_reads_1d_as_a_window_and_2d_as_a_batch():
@@ -121,8 +131,9 @@ def test_saved_pipeline_runs_with_remote_code_where_timemae_hf_cannot_be_importe
     classifier.save_pretrained(checkpoint)
     config = json.loads((checkpoint / "config.json").read_text())
     assert config["custom_pipelines"]["time-series-classification"] == {
-        "impl": "pipeline_timemae.TimeSeriesClassificationPipeline", "pt": ["AutoModelForSequenceClassification"]
-    }  # fmt: skip
+        "impl": "pipeline_timemae.TimeSeriesClassificationPipeline",
+        "pt": ["AutoModelForSequenceClassification"],
+    }
     assert (checkpoint / "pipeline_timemae.py").exists()
     window = np.random.default_rng(6).normal(size=(32, 3)).astype(np.float32)
     np.save(tmp_path / "window.npy", window)

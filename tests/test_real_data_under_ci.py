@@ -13,8 +13,14 @@ REAL_DATA_TEST = "tests/test_authors_speed.py::test_smoke_without_authors_repo_m
 def run_real_data_test(tmp_path, ci: str) -> subprocess.CompletedProcess:
     missing = tmp_path / "nowhere" / "UCI HAR Dataset.zip"
     env = {**os.environ, "CI": ci, "TIMEMAE_HAR_PATH": str(missing)}
-    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider", REAL_DATA_TEST],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider", REAL_DATA_TEST],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_missing_real_data_fails_under_ci_naming_the_path_and_the_variable(tmp_path):

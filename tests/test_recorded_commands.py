@@ -53,11 +53,23 @@ class Parsed(Exception):
 
 
 def documents() -> list[Path]:
-    tracked = subprocess.run(["git", "ls-files", "README.md", "training/README.md", "benchmarks/README.md",
-                              "model_cards/*.md",
-                              "benchmarks/released/*/README.md", "benchmarks/results/*.json",
-                              "benchmarks/results/**/*.json"], cwd=ROOT, capture_output=True,
-                             text=True, check=True).stdout.split()  # fmt: skip
+    tracked = subprocess.run(
+        [
+            "git",
+            "ls-files",
+            "README.md",
+            "training/README.md",
+            "benchmarks/README.md",
+            "model_cards/*.md",
+            "benchmarks/released/*/README.md",
+            "benchmarks/results/*.json",
+            "benchmarks/results/**/*.json",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
     return [ROOT / name for name in sorted(set(tracked))]
 
 
@@ -99,8 +111,11 @@ def shell_commands(text: str, variables: dict) -> list[list[str]]:
 
 def markdown_commands(text: str) -> list[str]:
     """Shell text of a Markdown file: its bash code blocks, and inline code spans that run a script."""
-    shell = [block for language, block in re.findall(r"```(\w*)\n(.*?)```", text, flags=re.DOTALL)
-             if language in ("", "bash", "sh", "shell")]  # fmt: skip
+    shell = [
+        block
+        for language, block in re.findall(r"```(\w*)\n(.*?)```", text, flags=re.DOTALL)
+        if language in ("", "bash", "sh", "shell")
+    ]
     prose = re.sub(r"```.*?```", "", text, flags=re.DOTALL)
     spans = [" ".join(span.split()) for span in re.findall(r"`([^`]+)`", prose)]
     shell += [span for span in spans if re.search(r"\b(python3?|accelerate launch)\s", span)]
@@ -109,9 +124,11 @@ def markdown_commands(text: str) -> list[str]:
 
 def json_commands(record) -> list[str]:
     if isinstance(record, dict):
-        return [value if key == "command" and isinstance(value, str) else command
-                for key, value in record.items()
-                for command in ([value] if key == "command" and isinstance(value, str) else json_commands(value))]  # fmt: skip
+        return [
+            value if key == "command" and isinstance(value, str) else command
+            for key, value in record.items()
+            for command in ([value] if key == "command" and isinstance(value, str) else json_commands(value))
+        ]
     if isinstance(record, list):
         return [command for value in record for command in json_commands(value)]
     return []
@@ -192,8 +209,9 @@ def parse_with_the_scripts_parser(target: str, arguments: list[str], monkeypatch
     forwarded = getattr(parsed.value.arguments, "extra", None)
     if forwarded:  # benchmarks/har/har_reproduction.py --extra ...: arguments for training/pretrain.py with its config
         monkeypatch.undo()
-        parse_with_the_scripts_parser("training/pretrain.py", ["training/configs/har_native.yaml", *forwarded],
-                                      monkeypatch)  # fmt: skip
+        parse_with_the_scripts_parser(
+            "training/pretrain.py", ["training/configs/har_native.yaml", *forwarded], monkeypatch
+        )
 
 
 COMMANDS = recorded_commands()
@@ -201,8 +219,14 @@ COMMANDS = recorded_commands()
 
 def test_the_documents_record_commands_of_every_kind():
     targets = {repository_target(argv)[0] for _, argv in COMMANDS}
-    assert {"training/pretrain.py", "training/finetune.py", "training/linear_probe.py",
-            "benchmarks/har/har_refit.py", "benchmarks/har/har_study.py", "timemae_hf.onnx_export"} <= targets  # fmt: skip
+    assert {
+        "training/pretrain.py",
+        "training/finetune.py",
+        "training/linear_probe.py",
+        "benchmarks/har/har_refit.py",
+        "benchmarks/har/har_study.py",
+        "timemae_hf.onnx_export",
+    } <= targets
     assert any(where.startswith("benchmarks/released/") for where, _ in COMMANDS)
     assert any(where.startswith("benchmarks/results/") for where, _ in COMMANDS)
 
@@ -219,5 +243,7 @@ def test_recorded_command_is_accepted_by_its_scripts_parser(where, argv, monkeyp
         if isinstance(error, pytest.fail.Exception):
             raise
         printed = capsys.readouterr().err.strip().splitlines()[-1:] if isinstance(error, SystemExit) else []
-        pytest.fail(f"{where} records a command that {target} refuses today:\n  {shlex.join(argv)}\n"
-                    f"  -> {type(error).__name__}: {error} {' '.join(printed)}")  # fmt: skip
+        pytest.fail(
+            f"{where} records a command that {target} refuses today:\n  {shlex.join(argv)}\n"
+            f"  -> {type(error).__name__}: {error} {' '.join(printed)}"
+        )

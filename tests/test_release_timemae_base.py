@@ -10,10 +10,20 @@ from benchmarks.release import release_timemae_base
 from timemae_hf import TimeMAEConfig, TimeMAEForPreTraining, TimeMAEModel
 
 TINY_RUN = dict(
-    num_input_channels=1, context_length=32, patch_length=8, hidden_size=16, num_hidden_layers=2,
-    num_attention_heads=2, intermediate_size=32, codebook_size=16, num_regressor_layers=1, scaling="std",
-    window_statistics_as_features=True, hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0,
-)  # fmt: skip
+    num_input_channels=1,
+    context_length=32,
+    patch_length=8,
+    hidden_size=16,
+    num_hidden_layers=2,
+    num_attention_heads=2,
+    intermediate_size=32,
+    codebook_size=16,
+    num_regressor_layers=1,
+    scaling="std",
+    window_statistics_as_features=True,
+    hidden_dropout_prob=0.0,
+    attention_probs_dropout_prob=0.0,
+)
 
 
 @pytest.fixture
@@ -25,11 +35,12 @@ def run_dir(tmp_path):
         TimeMAEForPreTraining(TimeMAEConfig(**TINY_RUN)).save_pretrained(run / f"checkpoint-{step}")
         (run / f"checkpoint-{step}" / "trainer_state.json").write_text(json.dumps({"train_batch_size": 8}))
     provenance = {
-        "git_sha": "0123456789abcdef", "command": "python training/pretrain.py training/configs/timemae_base.yaml",
+        "git_sha": "0123456789abcdef",
+        "command": "python training/pretrain.py training/configs/timemae_base.yaml",
         "device": {"cpu_model": "AMD EPYC", "cpu_count": 2, "torch_threads": 1, "cuda": None},
         "arguments": {"TimeMAETrainingArguments": {"gradient_accumulation_steps": 1, "learning_rate": 0.001}},
         "model_config": {"num_hidden_layers": 2},
-    }  # fmt: skip
+    }
     (run / "run_provenance.json").write_text(json.dumps(provenance))
     return run
 
@@ -37,9 +48,16 @@ def run_dir(tmp_path):
 @pytest.fixture
 def validation_results(tmp_path):
     """A validation study's results as benchmarks/league/timemae_base_validation.py writes them: it chose step 4, 1 layer."""
-    summary = {f"checkpoint-{step}/layers{layers}": {"step": step, "layers": layers, "datasets": 2,
-                                                     "mean_validation_accuracy": 70.0 + step - layers}
-               for step in (2, 4) for layers in (1, 2)}  # fmt: skip
+    summary = {
+        f"checkpoint-{step}/layers{layers}": {
+            "step": step,
+            "layers": layers,
+            "datasets": 2,
+            "mean_validation_accuracy": 70.0 + step - layers,
+        }
+        for step in (2, 4)
+        for layers in (1, 2)
+    }
     record = {
         "selection_rule": "the candidate with the highest mean validation accuracy",
         "datasets": ["GunPoint", "Coffee"],
@@ -47,17 +65,26 @@ def validation_results(tmp_path):
         "chosen": {"candidate": "checkpoint-4/layers1", "step": 4, "layers": 1},
         "reference": {"mean_validation_accuracy": 95.0, "datasets": 2, "missing": []},
         "provenance": {"command": "python -m benchmarks.league.timemae_base_validation", "git_sha": "fedcba9876543210"},
-    }  # fmt: skip
+    }
     path = tmp_path / "validation.json"
     path.write_text(json.dumps(record))
     return path
 
 
 def release(tmp_path, run_dir, validation_results, *extra):
-    release_timemae_base.main([
-        "--run_dir", str(run_dir), "--validation_results", str(validation_results), "--released_dir",
-        str(tmp_path / "released"), "--shipped_dir", str(tmp_path / "shipped"), *extra,
-    ])  # fmt: skip
+    release_timemae_base.main(
+        [
+            "--run_dir",
+            str(run_dir),
+            "--validation_results",
+            str(validation_results),
+            "--released_dir",
+            str(tmp_path / "released"),
+            "--shipped_dir",
+            str(tmp_path / "shipped"),
+            *extra,
+        ]
+    )
     return tmp_path / "released" / "timemae-base", tmp_path / "shipped" / "timemae-base"
 
 

@@ -113,8 +113,10 @@ def released():
     encoder_dir = RELEASED_DIR / release_checkpoints.ENCODER_NAME
     classifier_dir = RELEASED_DIR / release_checkpoints.CLASSIFIER_NAME
     if not RELEASED_DIR.exists():
-        pytest.skip(f"{RELEASED_DIR} does not exist yet: make it from the final HAR runs with "
-                    "benchmarks/release/release_checkpoints.py")  # fmt: skip
+        pytest.skip(
+            f"{RELEASED_DIR} does not exist yet: make it from the final HAR runs with "
+            "benchmarks/release/release_checkpoints.py"
+        )
     return encoder_dir, classifier_dir
 
 
@@ -140,8 +142,10 @@ def test_released_onnx_files_match_their_weights_on_har_test_windows(released, h
     classifier = AutoModelForSequenceClassification.from_pretrained(released[1]).eval()
     with torch.no_grad():
         expected = classifier(windows).logits.numpy()
-    outputs = {name: inference_session(released[1] / name).run(None, {"past_values": windows.numpy()})[0]
-               for name in ("model.onnx", "model.optimized.onnx", "model.int8.onnx")}  # fmt: skip
+    outputs = {
+        name: inference_session(released[1] / name).run(None, {"past_values": windows.numpy()})[0]
+        for name in ("model.onnx", "model.optimized.onnx", "model.int8.onnx")
+    }
     np.testing.assert_allclose(outputs["model.onnx"], expected, atol=1e-4, rtol=0)
     np.testing.assert_allclose(outputs["model.optimized.onnx"], expected, atol=1e-4, rtol=0)
     # int8 moves logits, rarely a decision (benchmarks/speed/inference.py: 12 of 2947 HAR test windows).
@@ -161,8 +165,15 @@ def fake_run(run_dir: Path, model, results: dict, command: str) -> Path:
 
 
 def tiny_config(**kwargs) -> TimeMAEConfig:
-    return TimeMAEConfig(hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=32,
-                         codebook_size=8, num_regressor_layers=1, **kwargs)  # fmt: skip
+    return TimeMAEConfig(
+        hidden_size=16,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=32,
+        codebook_size=8,
+        num_regressor_layers=1,
+        **kwargs,
+    )
 
 
 @pytest.fixture
@@ -171,17 +182,31 @@ def fake_runs(tmp_path):
     pretrained = TimeMAEForPreTraining(tiny_config())
     pretrain_run = fake_run(tmp_path / "pretrain", pretrained, {"test_probe_accuracy": 0.5}, "python pretrain.py x")
     classifier = TimeMAEForSequenceClassification(
-        tiny_config(num_labels=6, id2label=dict(enumerate(HAR_ACTIVITIES)),
-                    label2id={name: i for i, name in enumerate(HAR_ACTIVITIES)})
-    )  # fmt: skip
+        tiny_config(
+            num_labels=6,
+            id2label=dict(enumerate(HAR_ACTIVITIES)),
+            label2id={name: i for i, name in enumerate(HAR_ACTIVITIES)},
+        )
+    )
     classifier.timemae.load_state_dict(pretrained.timemae.state_dict())
     return pretrain_run, classifier
 
 
 def release(tmp_path, pretrain_run, finetune_run, *extra) -> tuple[Path, Path]:
     output_dir = tmp_path / "released"
-    release_checkpoints.main(["--pretrain_run", str(pretrain_run), "--finetune_run", str(finetune_run),
-                              "--output_dir", str(output_dir), "--hub_org", "someone", *extra])  # fmt: skip
+    release_checkpoints.main(
+        [
+            "--pretrain_run",
+            str(pretrain_run),
+            "--finetune_run",
+            str(finetune_run),
+            "--output_dir",
+            str(output_dir),
+            "--hub_org",
+            "someone",
+            *extra,
+        ]
+    )
     return output_dir / release_checkpoints.ENCODER_NAME, output_dir / release_checkpoints.CLASSIFIER_NAME
 
 
@@ -189,9 +214,19 @@ def test_release_writes_encoder_alone_and_classifier_with_pipeline_and_cards(tmp
     pretrain_run, classifier = fake_runs
     finetune_run = fake_run(tmp_path / "finetune", classifier, {"test_accuracy": 0.25}, "python finetune.py y")
     results = tmp_path / "results.json"
-    results.write_text(json.dumps({"benchmark": "har_finetune", "test_accuracy_percent": {"mean": 25.0, "std": 0.0,
-                                   "values": [25.0]}, "provenance": {"command": "python benchmarks/x.py", "git_sha":
-                                   "abc", "machine": {"cpu_count": 2, "processor": "x86_64"}}}))  # fmt: skip
+    results.write_text(
+        json.dumps(
+            {
+                "benchmark": "har_finetune",
+                "test_accuracy_percent": {"mean": 25.0, "std": 0.0, "values": [25.0]},
+                "provenance": {
+                    "command": "python benchmarks/x.py",
+                    "git_sha": "abc",
+                    "machine": {"cpu_count": 2, "processor": "x86_64"},
+                },
+            }
+        )
+    )
     encoder_dir, classifier_dir = release(tmp_path, pretrain_run, finetune_run, "--finetune_results", str(results))
     encoder, released_classifier = check_loads_with_auto_classes(encoder_dir, classifier_dir)
     for name, tensor in TimeMAEForPreTraining.from_pretrained(pretrain_run).timemae.state_dict().items():

@@ -41,7 +41,9 @@ def test_there_are_released_folders_to_check():
 def test_released_code_files_are_the_packages(folder):
     present = {path.name for path in folder.glob("*.py")}
     missing = sorted(code_files_loaded_by(folder) - present)
-    assert not missing, f"{folder.name} lacks {missing}, which its config.json's code imports: copy them from timemae_hf/"
+    assert not missing, (
+        f"{folder.name} lacks {missing}, which its config.json's code imports: copy them from timemae_hf/"
+    )
     unknown = sorted(name for name in present if not (PACKAGE / name).is_file())
     assert not unknown, f"{folder.name} holds {unknown}, which the package no longer has"
     stale = sorted(name for name in present if (folder / name).read_bytes() != (PACKAGE / name).read_bytes())

@@ -20,9 +20,19 @@ from timemae_hf import TimeMAEConfig  # noqa: E402
 
 REPOSITORY_ROOT = Path(__file__).resolve().parents[1]
 TINY_MODEL = [
-    "--hidden_size", "16", "--num_hidden_layers", "2", "--num_attention_heads", "2", "--intermediate_size", "32",
-    "--codebook_size", "16", "--num_regressor_layers", "1",
-]  # fmt: skip
+    "--hidden_size",
+    "16",
+    "--num_hidden_layers",
+    "2",
+    "--num_attention_heads",
+    "2",
+    "--intermediate_size",
+    "32",
+    "--codebook_size",
+    "16",
+    "--num_regressor_layers",
+    "1",
+]
 
 
 @dataclass
@@ -60,8 +70,9 @@ def test_a_run_folder_records_arguments_flags_device_and_data_and_a_resume_keeps
     data.write_bytes(b"windows")
     training_args = TrainingArguments(str(tmp_path / "run"))
     config = TimeMAEConfig(num_input_channels=3, context_length=16, fast_dropout=True)
-    path = write_run_provenance(training_args, (DataArguments(str(data)), training_args), config,
-                                DataArguments(str(data)), splits())  # fmt: skip
+    path = write_run_provenance(
+        training_args, (DataArguments(str(data)), training_args), config, DataArguments(str(data)), splits()
+    )
     first = json.loads(path.read_text())
     assert len(first["git_sha"]) == 40 and isinstance(first["git_dirty"], bool)
     assert first["arguments"]["DataArguments"]["data_dir"] == str(data)
@@ -93,22 +104,64 @@ def test_results_copy_each_run_folders_provenance_and_say_when_a_run_has_none(tm
 
 def run_script(arguments: list[str]) -> None:
     env = {**os.environ, "PYTHONPATH": str(REPOSITORY_ROOT), "HF_HUB_OFFLINE": "1"}
-    completed = subprocess.run([sys.executable, *arguments], cwd=REPOSITORY_ROOT, env=env, capture_output=True,
-                               text=True, timeout=600)  # fmt: skip
+    completed = subprocess.run(
+        [sys.executable, *arguments], cwd=REPOSITORY_ROOT, env=env, capture_output=True, text=True, timeout=600
+    )
     assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
 
 
 @pytest.mark.slow
 def test_each_training_script_records_its_provenance(har_data_path, tmp_path):
-    data = ["--data_dir", har_data_path, "--max_train_samples", "64", "--max_eval_samples", "32",
-            "--max_test_samples", "32", "--per_device_train_batch_size", "16", "--disable_tqdm", "true"]  # fmt: skip
+    data = [
+        "--data_dir",
+        har_data_path,
+        "--max_train_samples",
+        "64",
+        "--max_eval_samples",
+        "32",
+        "--max_test_samples",
+        "32",
+        "--per_device_train_batch_size",
+        "16",
+        "--disable_tqdm",
+        "true",
+    ]
     pretrained, finetuned = tmp_path / "pretrained", tmp_path / "finetuned"
-    run_script(["training/pretrain.py", "training/configs/har_native.yaml", *TINY_MODEL, *data, "--max_steps", "2",
-                "--output_dir", str(pretrained)])  # fmt: skip
-    run_script(["training/finetune.py", "training/configs/har_finetune.yaml", "--model_name_or_path", str(pretrained),
-                *data, "--max_steps", "2", "--output_dir", str(finetuned)])  # fmt: skip
-    run_script(["training/linear_probe.py", "--model_name_or_path", str(pretrained), *data[:8],
-                "--output_file", str(tmp_path / "probe.json")])  # fmt: skip
+    run_script(
+        [
+            "training/pretrain.py",
+            "training/configs/har_native.yaml",
+            *TINY_MODEL,
+            *data,
+            "--max_steps",
+            "2",
+            "--output_dir",
+            str(pretrained),
+        ]
+    )
+    run_script(
+        [
+            "training/finetune.py",
+            "training/configs/har_finetune.yaml",
+            "--model_name_or_path",
+            str(pretrained),
+            *data,
+            "--max_steps",
+            "2",
+            "--output_dir",
+            str(finetuned),
+        ]
+    )
+    run_script(
+        [
+            "training/linear_probe.py",
+            "--model_name_or_path",
+            str(pretrained),
+            *data[:8],
+            "--output_file",
+            str(tmp_path / "probe.json"),
+        ]
+    )
 
     pretraining = json.loads((pretrained / RUN_PROVENANCE_FILE).read_text())
     finetuning = json.loads((finetuned / RUN_PROVENANCE_FILE).read_text())

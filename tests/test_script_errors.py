@@ -29,9 +29,19 @@ REPOSITORY_ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = REPOSITORY_ROOT / "training" / "configs"
 SCRIPT_TIMEOUT = 180  # an error comes within ~20 s on a loaded 2-core machine; a hang never does
 TINY_MODEL = [
-    "--hidden_size", "16", "--num_hidden_layers", "1", "--num_attention_heads", "2", "--intermediate_size", "32",
-    "--codebook_size", "16", "--num_regressor_layers", "1",
-]  # fmt: skip
+    "--hidden_size",
+    "16",
+    "--num_hidden_layers",
+    "1",
+    "--num_attention_heads",
+    "2",
+    "--intermediate_size",
+    "32",
+    "--codebook_size",
+    "16",
+    "--num_regressor_layers",
+    "1",
+]
 NUM_CHANNELS, LENGTH, NUM_CLASSES = 4, 24, 3
 # Enough row groups that reading the first one leaves pyarrow reads of the next in flight, as in the hang's report.
 STREAM_WINDOWS, STREAM_LENGTH, STREAM_ROW_GROUP = 20_000, 64, 1_000
@@ -40,11 +50,23 @@ STREAM_WINDOWS, STREAM_LENGTH, STREAM_ROW_GROUP = 20_000, 64, 1_000
 def run_script_process(arguments: list, env_overrides: dict, timeout: float = SCRIPT_TIMEOUT) -> tuple[int, str]:
     """Run `python <arguments>` from the repository root in a session of its own; (exit code, stdout + stderr). A run
     that outlives `timeout` is killed with everything it started, and the test fails with what it printed."""
-    env = {**os.environ, "PYTHONPATH": str(REPOSITORY_ROOT), "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1",
-           "TOKENIZERS_PARALLELISM": "false", **env_overrides}  # fmt: skip
-    process = subprocess.Popen([sys.executable, *map(str, arguments)], cwd=REPOSITORY_ROOT, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                               start_new_session=True)  # fmt: skip
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(REPOSITORY_ROOT),
+        "HF_HUB_OFFLINE": "1",
+        "OMP_NUM_THREADS": "1",
+        "TOKENIZERS_PARALLELISM": "false",
+        **env_overrides,
+    }
+    process = subprocess.Popen(
+        [sys.executable, *map(str, arguments)],
+        cwd=REPOSITORY_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
     try:
         output, _ = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -56,15 +78,18 @@ def run_script_process(arguments: list, env_overrides: dict, timeout: float = SC
 
 def labelled_windows(num_windows: int, seed: int, length: int = LENGTH) -> tuple[np.ndarray, np.ndarray]:
     generator = np.random.default_rng(seed)
-    return (generator.normal(size=(num_windows, length, NUM_CHANNELS)).astype(np.float32),
-            np.arange(num_windows) % NUM_CLASSES)  # fmt: skip
+    return (
+        generator.normal(size=(num_windows, length, NUM_CHANNELS)).astype(np.float32),
+        np.arange(num_windows) % NUM_CLASSES,
+    )
 
 
 def write_stream_parquet(path: Path, num_windows: int, length: int) -> Path:
     """A parquet file of `past_values` (time, channels) lists with integer `labels`, in row groups of STREAM_ROW_GROUP."""
     past_values, labels = labelled_windows(num_windows, seed=2, length=length)
-    steps = pa.ListArray.from_arrays(np.arange(0, past_values.size + 1, NUM_CHANNELS, dtype=np.int32),
-                                     pa.array(past_values.reshape(-1)))  # fmt: skip
+    steps = pa.ListArray.from_arrays(
+        np.arange(0, past_values.size + 1, NUM_CHANNELS, dtype=np.int32), pa.array(past_values.reshape(-1))
+    )
     windows = pa.ListArray.from_arrays(np.arange(0, num_windows * length + 1, length, dtype=np.int32), steps)
     pq.write_table(pa.table({"past_values": windows, "labels": labels}), path, row_group_size=STREAM_ROW_GROUP)
     return path
@@ -100,9 +125,9 @@ def files(tmp_path_factory) -> dict[str, Path]:
         files["short_context"]
     )
     files["timemae"] = folder / "timemae"
-    TimeMAEForPreTraining(TimeMAEConfig(num_input_channels=NUM_CHANNELS, context_length=LENGTH, **tiny)).save_pretrained(
-        files["timemae"]
-    )
+    TimeMAEForPreTraining(
+        TimeMAEConfig(num_input_channels=NUM_CHANNELS, context_length=LENGTH, **tiny)
+    ).save_pretrained(files["timemae"])
     files["bert"] = folder / "bert"
     BertModel(BertConfig(vocab_size=32, max_position_embeddings=32, **tiny)).save_pretrained(files["bert"])
     return files
@@ -116,96 +141,203 @@ def output(files) -> list:
 ERROR_PATHS = {
     # the command line and config files (parse_arguments, the argument dataclasses, check_something_to_do)
     "pretrain: a misspelt key in a config file": (
-        "pretrain", lambda f: [f["typo_config"], *output(f)], r"'hiden_size' \(did you mean 'hidden_size'\?\)"),
+        "pretrain",
+        lambda f: [f["typo_config"], *output(f)],
+        r"'hiden_size' \(did you mean 'hidden_size'\?\)",
+    ),
     "pretrain: nothing to do": (
-        "pretrain", lambda f: ["--train_file", f["corpus"], *output(f)], r"Nothing to do: .*--do_train"),
+        "pretrain",
+        lambda f: ["--train_file", f["corpus"], *output(f)],
+        r"Nothing to do: .*--do_train",
+    ),
     "pretrain: files and a HAR folder at once": (
-        "pretrain", lambda f: ["--train_file", f["corpus"], "--data_dir", f["not_har"], "--do_train", *output(f)],
-        r"--data_dir is where the HAR data lies.*drop --data_dir"),
+        "pretrain",
+        lambda f: ["--train_file", f["corpus"], "--data_dir", f["not_har"], "--do_train", *output(f)],
+        r"--data_dir is where the HAR data lies.*drop --data_dir",
+    ),
     "pretrain: probing every 0 epochs": (
-        "pretrain", lambda f: ["--probe_every_n_epochs", "0", "--do_train", *output(f)],
-        r"--probe_every_n_epochs must be at least 1"),
+        "pretrain",
+        lambda f: ["--probe_every_n_epochs", "0", "--do_train", *output(f)],
+        r"--probe_every_n_epochs must be at least 1",
+    ),
     "pretrain: streaming HAR": (
-        "pretrain", lambda f: ["--streaming", "true", "--max_steps", "2", "--do_train", *output(f)],
-        r"--streaming reads --dataset_name or --train_file"),
+        "pretrain",
+        lambda f: ["--streaming", "true", "--max_steps", "2", "--do_train", *output(f)],
+        r"--streaming reads --dataset_name or --train_file",
+    ),
     "pretrain: streaming without --max_steps": (
-        "pretrain", lambda f: ["--train_file", f["stream"], "--streaming", "true", "--do_train", *output(f)],
-        r"--streaming has no epochs .*set --max_steps"),
+        "pretrain",
+        lambda f: ["--train_file", f["stream"], "--streaming", "true", "--do_train", *output(f)],
+        r"--streaming has no epochs .*set --max_steps",
+    ),
     # the command of the hang's report: a labelled stream with a config that selects checkpoints by the probe
     "pretrain: streaming with a probe metric": (
-        "pretrain", lambda f: [CONFIGS / "pretrain_default.yaml", "--train_file", f["stream"], "--streaming", "true",
-                               "--max_steps", "300", *output(f)],
-        r"--metric_for_best_model probe_accuracy needs the linear probe, which a stream does not get"),
+        "pretrain",
+        lambda f: [
+            CONFIGS / "pretrain_default.yaml",
+            "--train_file",
+            f["stream"],
+            "--streaming",
+            "true",
+            "--max_steps",
+            "300",
+            *output(f),
+        ],
+        r"--metric_for_best_model probe_accuracy needs the linear probe, which a stream does not get",
+    ),
     "pretrain: streaming with --refit": (
-        "pretrain", lambda f: ["--train_file", f["stream"], "--streaming", "true", "--max_steps", "2", "--refit", "true",
-                               "--do_train", *output(f)],
-        r"--refit concatenates train and validation, which --streaming cannot"),
+        "pretrain",
+        lambda f: [
+            "--train_file",
+            f["stream"],
+            "--streaming",
+            "true",
+            "--max_steps",
+            "2",
+            "--refit",
+            "true",
+            "--do_train",
+            *output(f),
+        ],
+        r"--refit concatenates train and validation, which --streaming cannot",
+    ),
     "pretrain: a HAR folder without HAR": (
-        "pretrain", lambda f: ["--data_dir", f["not_har"], "--do_train", *output(f)],
-        r"does not hold readable HAR data.*UCI HAR Dataset.zip"),
+        "pretrain",
+        lambda f: ["--data_dir", f["not_har"], "--do_train", *output(f)],
+        r"does not hold readable HAR data.*UCI HAR Dataset.zip",
+    ),
     # after the data is read (check_splits, the probe, the checkpoint against the data)
     "pretrain: predicting on a stream without a test split": (  # fails after reading part of the stream
-        "pretrain", lambda f: [CONFIGS / "pretrain_default.yaml", "--train_file", f["stream"], "--streaming", "true",
-                               "--max_steps", "300", "--metric_for_best_model", "loss", *output(f)],
-        r"--do_predict needs a 'test' split.*give --test_file"),
+        "pretrain",
+        lambda f: [
+            CONFIGS / "pretrain_default.yaml",
+            "--train_file",
+            f["stream"],
+            "--streaming",
+            "true",
+            "--max_steps",
+            "300",
+            "--metric_for_best_model",
+            "loss",
+            *output(f),
+        ],
+        r"--do_predict needs a 'test' split.*give --test_file",
+    ),
     "pretrain: a probe metric on unlabelled data": (
-        "pretrain", lambda f: ["--train_file", f["corpus"], "--do_train", "--metric_for_best_model", "probe_accuracy",
-                               *TINY_MODEL, *output(f)],
-        r"needs the linear probe, which needs labels"),
+        "pretrain",
+        lambda f: [
+            "--train_file",
+            f["corpus"],
+            "--do_train",
+            "--metric_for_best_model",
+            "probe_accuracy",
+            *TINY_MODEL,
+            *output(f),
+        ],
+        r"needs the linear probe, which needs labels",
+    ),
     "pretrain: windows longer than the checkpoint's": (
-        "pretrain", lambda f: ["--model_name_or_path", f["short_context"], "--train_file", f["train"], "--do_train",
-                               *output(f)],
-        r"windows of up to 24 steps .* takes at most 16 .*context_length"),
+        "pretrain",
+        lambda f: ["--model_name_or_path", f["short_context"], "--train_file", f["train"], "--do_train", *output(f)],
+        r"windows of up to 24 steps .* takes at most 16 .*context_length",
+    ),
     "finetune: a misspelt command-line argument": (
-        "finetune", lambda f: ["--do_train", "--label_fractoin", "0.1", *output(f)],
-        r"'label_fractoin' \(did you mean 'label_fraction'\?\)"),
+        "finetune",
+        lambda f: ["--do_train", "--label_fractoin", "0.1", *output(f)],
+        r"'label_fractoin' \(did you mean 'label_fraction'\?\)",
+    ),
     "finetune: a label fraction outside (0, 1]": (
-        "finetune", lambda f: ["--label_fraction", "1.5", "--do_train", *output(f)], r"--label_fraction must be in \(0, 1\]"),
+        "finetune",
+        lambda f: ["--label_fraction", "1.5", "--do_train", *output(f)],
+        r"--label_fraction must be in \(0, 1\]",
+    ),
     "finetune: an unknown augmentation": (
-        "finetune", lambda f: ["--augmentations", "mixup", "--do_train", *output(f)], r"--augmentations mixup: unknown"),
+        "finetune",
+        lambda f: ["--augmentations", "mixup", "--do_train", *output(f)],
+        r"--augmentations mixup: unknown",
+    ),
     "finetune: two model sources": (
-        "finetune", lambda f: ["--model_name_or_path", f["timemae"], "--bert_model_name_or_path", f["bert"],
-                               "--do_train", *output(f)],
-        r"not both"),
+        "finetune",
+        lambda f: [
+            "--model_name_or_path",
+            f["timemae"],
+            "--bert_model_name_or_path",
+            f["bert"],
+            "--do_train",
+            *output(f),
+        ],
+        r"not both",
+    ),
     "finetune: --refit with a config that selects on validation": (
-        "finetune", lambda f: [CONFIGS / "har_finetune.yaml", "--refit", "true", *output(f)],
-        r'--refit trains on train \+ validation.*--metric_for_best_model ""'),
+        "finetune",
+        lambda f: [CONFIGS / "har_finetune.yaml", "--refit", "true", *output(f)],
+        r'--refit trains on train \+ validation.*--metric_for_best_model ""',
+    ),
     "finetune: a TimeMAE checkpoint as the BERT one": (
-        "finetune", lambda f: ["--bert_model_name_or_path", f["timemae"], "--train_file", f["train"], "--do_train",
-                               *output(f)],
-        r"is a TimeMAE checkpoint: pass it as --model_name_or_path"),
+        "finetune",
+        lambda f: ["--bert_model_name_or_path", f["timemae"], "--train_file", f["train"], "--do_train", *output(f)],
+        r"is a TimeMAE checkpoint: pass it as --model_name_or_path",
+    ),
     "finetune: reshaping a checkpoint": (
-        "finetune", lambda f: ["--model_name_or_path", f["timemae"], "--hidden_size", "32", "--train_file", f["train"],
-                               "--do_train", *output(f)],
-        r"hidden_size.*a checkpoint's shape is fixed"),
+        "finetune",
+        lambda f: [
+            "--model_name_or_path",
+            f["timemae"],
+            "--hidden_size",
+            "32",
+            "--train_file",
+            f["train"],
+            "--do_train",
+            *output(f),
+        ],
+        r"hidden_size.*a checkpoint's shape is fixed",
+    ),
     "finetune: unlabelled data": (
-        "finetune", lambda f: ["--train_file", f["corpus"], "--do_train", *TINY_MODEL, *output(f)],
-        r"has no labels.*--label_column"),
+        "finetune",
+        lambda f: ["--train_file", f["corpus"], "--do_train", *TINY_MODEL, *output(f)],
+        r"has no labels.*--label_column",
+    ),
     "finetune: a label fraction that keeps fewer windows than classes": (
-        "finetune", lambda f: ["--train_file", f["train"], "--label_fraction", "0.01", "--do_train", *TINY_MODEL,
-                               *output(f)],
-        r"fewer than the 3 classes: raise --label_fraction"),
+        "finetune",
+        lambda f: ["--train_file", f["train"], "--label_fraction", "0.01", "--do_train", *TINY_MODEL, *output(f)],
+        r"fewer than the 3 classes: raise --label_fraction",
+    ),
     "finetune: predicting without a test split": (
-        "finetune", lambda f: ["--train_file", f["train"], "--do_train", "--do_predict", *TINY_MODEL, *output(f)],
-        r"--do_predict needs a 'test' split.*give --test_file"),
+        "finetune",
+        lambda f: ["--train_file", f["train"], "--do_train", "--do_predict", *TINY_MODEL, *output(f)],
+        r"--do_predict needs a 'test' split.*give --test_file",
+    ),
     "finetune: a checkpoint with other channels": (
-        "finetune", lambda f: ["--model_name_or_path", f["two_channels"], "--train_file", f["train"], "--do_train",
-                               *output(f)],
-        r"The data has 4 channels but the checkpoint --model_name_or_path .* takes 2"),
+        "finetune",
+        lambda f: ["--model_name_or_path", f["two_channels"], "--train_file", f["train"], "--do_train", *output(f)],
+        r"The data has 4 channels but the checkpoint --model_name_or_path .* takes 2",
+    ),
     "linear_probe: a config file that does not exist": (
-        "linear_probe", lambda f: [CONFIGS / "no_such_config.yaml"], r"does not exist; the shipped ones are in"),
+        "linear_probe",
+        lambda f: [CONFIGS / "no_such_config.yaml"],
+        r"does not exist; the shipped ones are in",
+    ),
     "linear_probe: no checkpoint": (
-        "linear_probe", lambda f: ["--train_file", f["train"]], r"--model_name_or_path is required"),
+        "linear_probe",
+        lambda f: ["--train_file", f["train"]],
+        r"--model_name_or_path is required",
+    ),
     "linear_probe: a BERT folder as the checkpoint": (
-        "linear_probe", lambda f: ["--model_name_or_path", f["bert"], "--train_file", f["train"]],
-        r"is a 'bert' checkpoint, not a TimeMAE one"),
+        "linear_probe",
+        lambda f: ["--model_name_or_path", f["bert"], "--train_file", f["train"]],
+        r"is a 'bert' checkpoint, not a TimeMAE one",
+    ),
     "linear_probe: unlabelled data": (
-        "linear_probe", lambda f: ["--model_name_or_path", f["timemae"], "--train_file", f["corpus"]],
-        r"has no labels .*the probe needs them"),
+        "linear_probe",
+        lambda f: ["--model_name_or_path", f["timemae"], "--train_file", f["corpus"]],
+        r"has no labels .*the probe needs them",
+    ),
     "linear_probe: a checkpoint with other channels": (
-        "linear_probe", lambda f: ["--model_name_or_path", f["two_channels"], "--train_file", f["train"]],
-        r"The data has 4 channels but the checkpoint --model_name_or_path .* takes 2"),
-}  # fmt: skip
+        "linear_probe",
+        lambda f: ["--model_name_or_path", f["two_channels"], "--train_file", f["train"]],
+        r"The data has 4 channels but the checkpoint --model_name_or_path .* takes 2",
+    ),
+}
 
 
 @pytest.mark.parametrize("error_path", list(ERROR_PATHS))
@@ -222,11 +354,27 @@ def test_each_documented_error_ends_the_script_with_its_message(error_path, file
 def test_a_labelled_stream_pretrains_with_its_labels_left_aside(files):
     output_dir = files["folder"] / "streamed"
     returncode, printed = run_script_process(
-        ["training/pretrain.py", "--train_file", files["stream"], "--streaming", "true", "--do_train", "--max_steps",
-         "2", "--per_device_train_batch_size", "8", "--save_strategy", "no", "--disable_tqdm", "true", *TINY_MODEL,
-         "--output_dir", output_dir],
+        [
+            "training/pretrain.py",
+            "--train_file",
+            files["stream"],
+            "--streaming",
+            "true",
+            "--do_train",
+            "--max_steps",
+            "2",
+            "--per_device_train_batch_size",
+            "8",
+            "--save_strategy",
+            "no",
+            "--disable_tqdm",
+            "true",
+            *TINY_MODEL,
+            "--output_dir",
+            output_dir,
+        ],
         {"HF_DATASETS_CACHE": str(files["folder"] / "datasets_cache")},
-    )  # fmt: skip
+    )
     assert returncode == 0, printed[-3000:]
     assert "the label column 'labels', if the data has one, is left aside" in printed
     config = TimeMAEConfig.from_pretrained(output_dir)

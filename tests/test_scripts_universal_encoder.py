@@ -18,20 +18,18 @@ import numpy as np
 import pytest
 import torch
 import yaml
-from safetensors.torch import load_file
-from transformers import HfArgumentParser
-
-import timemae_hf.shipped
 from arguments import ARCHITECTURE_FIELDS, BEHAVIOUR_FIELDS, ModelArguments, parse_arguments  # training/
 from model_setup import build_model, check_timemae_checkpoint
-from timemae_hf import TimeMAEConfig, TimeMAEForPreTraining, TimeMAEForSequenceClassification
-from timemae_hf.estimator import TimeMAEClassifier
-from timemae_hf.training import TimeMAETrainingArguments, linear_probe_classifier
-
+from safetensors.torch import load_file
 from test_estimator_pretrained import UNIVERSAL
 from test_synthetic_pretraining import TINY_BASE_RUN
 from test_training_scripts import log_history, run_script
+from transformers import HfArgumentParser
 
+import timemae_hf.shipped
+from timemae_hf import TimeMAEConfig, TimeMAEForPreTraining, TimeMAEForSequenceClassification
+from timemae_hf.estimator import TimeMAEClassifier
+from timemae_hf.training import TimeMAETrainingArguments, linear_probe_classifier
 
 REPOSITORY_ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = REPOSITORY_ROOT / "training" / "configs"
@@ -98,12 +96,22 @@ CLASSIFIER_LABELS = {"num_labels": 3, "id2label": {0: "a", 1: "b", 2: "c"}, "lab
 
 
 def test_the_universal_options_parse_and_reach_the_config_of_a_new_model():
-    args = model_arguments("--channel_independent", "true", "--channel_pooling", "mean",
-                           "--resize_to_context_length", "true", "--first_difference_view", "true")  # fmt: skip
+    args = model_arguments(
+        "--channel_independent",
+        "true",
+        "--channel_pooling",
+        "mean",
+        "--resize_to_context_length",
+        "true",
+        "--first_difference_view",
+        "true",
+    )
     assert args.config_values(ARCHITECTURE_FIELDS + BEHAVIOUR_FIELDS) == {
-        "channel_independent": True, "channel_pooling": "mean", "resize_to_context_length": True,
+        "channel_independent": True,
+        "channel_pooling": "mean",
+        "resize_to_context_length": True,
         "first_difference_view": True,
-    }  # fmt: skip
+    }
     model = build_model(TimeMAEForSequenceClassification, args, splits_of(train=LENGTH), **CLASSIFIER_LABELS)
     config = model.config
     assert (config.channel_independent, config.channel_pooling, config.resize_to_context_length) == (True, "mean", True)
@@ -120,9 +128,14 @@ def test_options_that_change_weights_or_inputs_are_fixed_by_a_checkpoint_and_poo
 
 def test_the_base_recipe_saves_a_channel_independent_resizing_encoder():
     parser = HfArgumentParser(
-        (ModelArguments, runpy.run_path(str(REPOSITORY_ROOT / "training" / "pretrain.py"), run_name="pretrain")[
-            "PretrainingDataArguments"], TimeMAETrainingArguments)
-    )  # fmt: skip
+        (
+            ModelArguments,
+            runpy.run_path(str(REPOSITORY_ROOT / "training" / "pretrain.py"), run_name="pretrain")[
+                "PretrainingDataArguments"
+            ],
+            TimeMAETrainingArguments,
+        )
+    )
     model_args, data_args, _ = parse_arguments(parser, [str(CONFIGS / "timemae_base.yaml"), "--output_dir", "unused"])
     assert data_args.is_synthetic
     assert model_args.channel_independent is True and model_args.resize_to_context_length is True
@@ -133,9 +146,20 @@ def test_on_the_univariate_stream_of_full_length_series_the_two_switches_change_
     """Why adding them to timemae_base.yaml is safe, also for resuming a run saved before: same weights, same loss."""
     recipe = yaml.safe_load((CONFIGS / "timemae_base.yaml").read_text())
     shape = {name: recipe[name] for name in ("scaling", "window_statistics_as_features")}
-    small = dict(num_input_channels=1, context_length=64, patch_length=8, hidden_size=16, num_hidden_layers=1,
-                 num_attention_heads=2, intermediate_size=32, codebook_size=16, num_regressor_layers=1,
-                 hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0, **shape)  # fmt: skip
+    small = dict(
+        num_input_channels=1,
+        context_length=64,
+        patch_length=8,
+        hidden_size=16,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=32,
+        codebook_size=16,
+        num_regressor_layers=1,
+        hidden_dropout_prob=0.0,
+        attention_probs_dropout_prob=0.0,
+        **shape,
+    )
     torch.manual_seed(0)
     before = TimeMAEForPreTraining(TimeMAEConfig(**small))
     after = TimeMAEForPreTraining(TimeMAEConfig(**small, channel_independent=True, resize_to_context_length=True))
@@ -196,11 +220,16 @@ def test_a_checkpoint_that_encodes_channels_together_keeps_todays_errors(tmp_pat
         build_model(TimeMAEForPreTraining, model_arguments("--model_name_or_path", resizing), splits_of(train=LENGTH))
     independent = save_checkpoint(tmp_path / "independent", resize_to_context_length=False)
     with pytest.raises(ValueError, match="windows of up to 50 steps .* takes at most 32 .*context_length"):
-        build_model(TimeMAEForPreTraining, model_arguments("--model_name_or_path", independent), splits_of(train=LENGTH))
+        build_model(
+            TimeMAEForPreTraining, model_arguments("--model_name_or_path", independent), splits_of(train=LENGTH)
+        )
     together = save_checkpoint(tmp_path / "together", num_input_channels=3, channel_independent=False)
     with pytest.raises(ValueError, match="--channel_pooling mean pools the channels .* drop --channel_pooling"):
-        build_model(TimeMAEForPreTraining, model_arguments("--model_name_or_path", together, "--channel_pooling",
-                                                           "mean"), splits_of(train=LENGTH))  # fmt: skip
+        build_model(
+            TimeMAEForPreTraining,
+            model_arguments("--model_name_or_path", together, "--channel_pooling", "mean"),
+            splits_of(train=LENGTH),
+        )
 
 
 def test_channel_statistics_of_other_channels_are_dropped_and_the_data_may_bring_its_own(tmp_path):
@@ -214,15 +243,17 @@ def test_channel_statistics_of_other_channels_are_dropped_and_the_data_may_bring
         splits,
     )
     assert len(own.config.channel_mean) == NUM_CHANNELS and all(std > 1.0 for std in own.config.channel_std)
-    three_channels = save_checkpoint(tmp_path / "three", num_input_channels=3, channel_mean=[1.0, 2.0, 3.0],
-                                     channel_std=[1.0, 1.0, 1.0])  # fmt: skip
+    three_channels = save_checkpoint(
+        tmp_path / "three", num_input_channels=3, channel_mean=[1.0, 2.0, 3.0], channel_std=[1.0, 1.0, 1.0]
+    )
     kept = build_model(TimeMAEForPreTraining, model_arguments("--model_name_or_path", three_channels), splits)
     assert kept.config.channel_mean == [1.0, 2.0, 3.0]
 
 
 def test_a_fine_tuned_head_that_other_channels_would_resize_is_refused(tmp_path):
-    finetuned = save_checkpoint(tmp_path / "finetuned", TimeMAEForSequenceClassification, num_input_channels=2,
-                                **CLASSIFIER_LABELS)  # fmt: skip
+    finetuned = save_checkpoint(
+        tmp_path / "finetuned", TimeMAEForSequenceClassification, num_input_channels=2, **CLASSIFIER_LABELS
+    )
     args = model_arguments("--model_name_or_path", finetuned)
     with pytest.raises(ValueError, match="head reads 32 features .* give it 48 \\(3 channels"):
         build_model(TimeMAEForSequenceClassification, args, splits_of(train=LENGTH), **CLASSIFIER_LABELS)
@@ -232,9 +263,11 @@ def test_the_name_timemae_base_is_read_from_the_shipped_models(shipped_models):
     config = check_timemae_checkpoint("timemae-base")
     assert config.channel_independent and config.resize_to_context_length
     model = build_model(
-        TimeMAEForSequenceClassification, model_arguments("--model_name_or_path", "timemae-base"),
-        splits_of(train=LENGTH), **CLASSIFIER_LABELS,
-    )  # fmt: skip
+        TimeMAEForSequenceClassification,
+        model_arguments("--model_name_or_path", "timemae-base"),
+        splits_of(train=LENGTH),
+        **CLASSIFIER_LABELS,
+    )
     assert model.config.num_input_channels == NUM_CHANNELS
     saved = load_file(shipped_models / "timemae-base" / "model.safetensors")
     name = "timemae.encoder.layer.0.output.dense.weight"
@@ -276,9 +309,20 @@ def test_the_linear_probe_scores_what_the_estimators_probe_scores(
     files = write_npz(tmp_path, num_classes)
     # --validation_file: the script's probe then trains on every train window, as the estimator does
     results = run_linear_probe_script(
-        ["--model_name_or_path", "timemae-base", "--train_file", files["TRAIN"], "--validation_file", files["TEST"],
-         "--test_file", files["TEST"], "--output_file", tmp_path / "probe.json"], monkeypatch,
-    )  # fmt: skip
+        [
+            "--model_name_or_path",
+            "timemae-base",
+            "--train_file",
+            files["TRAIN"],
+            "--validation_file",
+            files["TEST"],
+            "--test_file",
+            files["TEST"],
+            "--output_file",
+            tmp_path / "probe.json",
+        ],
+        monkeypatch,
+    )
     assert results["num_train_windows"] == 30 and results["model_name_or_path"] == "timemae-base"
     train, test = np.load(files["TRAIN"]), np.load(files["TEST"])
     clf = TimeMAEClassifier(pretrained_model=universal_checkpoint, head="probe", random_state=0)
@@ -294,8 +338,17 @@ def test_the_linear_probe_fails_on_other_channels_for_a_checkpoint_that_encodes_
     together = save_checkpoint(tmp_path / "together", num_input_channels=2, channel_independent=False)
     files = write_npz(tmp_path, 2)
     with pytest.raises(ValueError, match="The data has 3 channels but the checkpoint"):
-        run_linear_probe_script(["--model_name_or_path", together, "--train_file", files["TRAIN"], "--output_file",
-                                 tmp_path / "probe.json"], monkeypatch)  # fmt: skip
+        run_linear_probe_script(
+            [
+                "--model_name_or_path",
+                together,
+                "--train_file",
+                files["TRAIN"],
+                "--output_file",
+                tmp_path / "probe.json",
+            ],
+            monkeypatch,
+        )
     assert not (tmp_path / "probe.json").exists()
 
 
@@ -322,8 +375,17 @@ def test_linear_probe_and_finetune_take_timemae_base_for_other_channels_and_leng
     data = ["--train_file", str(files["TRAIN"]), "--test_file", str(files["TEST"])]
     launcher = (sys.executable, "-c", RUN_WITH_SHIPPED_MODELS, str(shipped_models))
 
-    probe = run_script(["training/linear_probe.py", "--model_name_or_path", "timemae-base", *data, "--output_file",
-                        str(tmp_path / "probe.json")], launcher=launcher)  # fmt: skip
+    probe = run_script(
+        [
+            "training/linear_probe.py",
+            "--model_name_or_path",
+            "timemae-base",
+            *data,
+            "--output_file",
+            str(tmp_path / "probe.json"),
+        ],
+        launcher=launcher,
+    )
     assert "resampled to its context_length of 32 steps" in probe.stdout + probe.stderr
     results = json.loads((tmp_path / "probe.json").read_text())
     assert {"validation_accuracy", "test_accuracy"} <= set(results)
@@ -331,10 +393,27 @@ def test_linear_probe_and_finetune_take_timemae_base_for_other_channels_and_leng
 
     output = tmp_path / "finetuned"
     finetuning = run_script(
-        ["training/finetune.py", str(CONFIGS / "finetune_default.yaml"), "--model_name_or_path", "timemae-base", *data,
-         "--max_steps", "4", "--eval_steps", "2", "--save_steps", "2", "--logging_steps", "2",
-         "--disable_tqdm", "true", "--output_dir", str(output)], launcher=launcher,
-    )  # fmt: skip
+        [
+            "training/finetune.py",
+            str(CONFIGS / "finetune_default.yaml"),
+            "--model_name_or_path",
+            "timemae-base",
+            *data,
+            "--max_steps",
+            "4",
+            "--eval_steps",
+            "2",
+            "--save_steps",
+            "2",
+            "--logging_steps",
+            "2",
+            "--disable_tqdm",
+            "true",
+            "--output_dir",
+            str(output),
+        ],
+        launcher=launcher,
+    )
     assert "encodes each channel alone" in finetuning.stdout + finetuning.stderr
     config = json.loads((output / "config.json").read_text())
     assert (config["num_input_channels"], config["context_length"]) == (NUM_CHANNELS, 32)

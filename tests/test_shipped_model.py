@@ -5,7 +5,6 @@ import json
 from pathlib import Path
 
 import numpy as np
-import pytest
 import torch
 from safetensors.torch import load_file
 from sklearn.utils.estimator_checks import parametrize_with_checks
@@ -82,11 +81,11 @@ def expected_failed_checks(estimator) -> dict[str, str]:
         "check_n_features_in": no_feature_count,
         "check_n_features_in_after_fitting": no_feature_count,
         "check_estimators_empty_data_messages": "the error names windows and steps, not the tabular 'feature(s)' "
-                                                "wording the check matches",
+        "wording the check matches",
         "check_classifiers_train": "a 2-D X is one channel of series, and a series of another length is resized, "
-                                   "not refused: predict on fewer 'features' than fit is by design",
+        "not refused: predict on fewer 'features' than fit is by design",
         "check_methods_subset_invariance": "float32 outputs of a batch and of its windows one by one differ by "
-                                           "rounding, above the check's 1e-7",
+        "rounding, above the check's 1e-7",
     }
 
 

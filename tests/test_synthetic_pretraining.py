@@ -9,7 +9,6 @@ import pytest
 import torch
 import yaml
 from safetensors.torch import load_file
-
 from test_training_scripts import log_history, run_script
 
 pytestmark = pytest.mark.slow  # training scripts and launchers run as a user runs them
@@ -18,12 +17,45 @@ REPOSITORY_ROOT = Path(__file__).resolve().parents[1]
 BASE_CONFIG = "training/configs/timemae_base.yaml"
 # The shipped recipe with a tiny model, a short stream and nothing but the steps asked for.
 TINY_BASE_RUN = [
-    "training/pretrain.py", BASE_CONFIG, "--hidden_size", "16", "--num_hidden_layers", "1", "--num_attention_heads",
-    "2", "--intermediate_size", "32", "--codebook_size", "16", "--num_regressor_layers", "1", "--synthetic_length",
-    "64", "--patch_length", "8", "--synthetic_validation_series", "16", "--per_device_train_batch_size", "8",
-    "--per_device_eval_batch_size", "16", "--warmup_steps", "0", "--logging_steps", "1", "--eval_steps", "3",
-    "--save_steps", "3", "--dataloader_num_workers", "0", "--disable_tqdm", "true", "--seed", "5",
-]  # fmt: skip
+    "training/pretrain.py",
+    BASE_CONFIG,
+    "--hidden_size",
+    "16",
+    "--num_hidden_layers",
+    "1",
+    "--num_attention_heads",
+    "2",
+    "--intermediate_size",
+    "32",
+    "--codebook_size",
+    "16",
+    "--num_regressor_layers",
+    "1",
+    "--synthetic_length",
+    "64",
+    "--patch_length",
+    "8",
+    "--synthetic_validation_series",
+    "16",
+    "--per_device_train_batch_size",
+    "8",
+    "--per_device_eval_batch_size",
+    "16",
+    "--warmup_steps",
+    "0",
+    "--logging_steps",
+    "1",
+    "--eval_steps",
+    "3",
+    "--save_steps",
+    "3",
+    "--dataloader_num_workers",
+    "0",
+    "--disable_tqdm",
+    "true",
+    "--seed",
+    "5",
+]
 
 
 def test_the_shipped_recipe_is_the_universal_encoder_the_estimator_reads():
@@ -51,14 +83,22 @@ def test_a_resumed_run_continues_the_stream_where_it_stopped(tmp_path):
     uninterrupted, resumed = tmp_path / "uninterrupted", tmp_path / "resumed"
     run_script([*TINY_BASE_RUN, "--max_steps", "6", "--output_dir", str(uninterrupted)])
     result = run_script(
-        [*TINY_BASE_RUN, "--max_steps", "6", "--output_dir", str(resumed),
-         "--resume_from_checkpoint", str(uninterrupted / "checkpoint-3")]
-    )  # fmt: skip
+        [
+            *TINY_BASE_RUN,
+            "--max_steps",
+            "6",
+            "--output_dir",
+            str(resumed),
+            "--resume_from_checkpoint",
+            str(uninterrupted / "checkpoint-3"),
+        ]
+    )
     assert "the synthetic stream continues at series 24" in result.stdout + result.stderr
     history = log_history(resumed)
     assert [entry["step"] for entry in history if "loss" in entry] == [1, 2, 3, 4, 5, 6]
-    at_checkpoint, final = load_file(uninterrupted / "checkpoint-3" / "model.safetensors"), load_file(
-        resumed / "model.safetensors"
+    at_checkpoint, final = (
+        load_file(uninterrupted / "checkpoint-3" / "model.safetensors"),
+        load_file(resumed / "model.safetensors"),
     )
     assert any(not torch.equal(final[name], at_checkpoint[name]) for name in final)  # it trained on
 
@@ -66,8 +106,9 @@ def test_a_resumed_run_continues_the_stream_where_it_stopped(tmp_path):
 def test_two_processes_pretrain_on_the_stream(tmp_path):
     output = tmp_path / "two"
     launcher = (sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2")
-    result = run_script([*TINY_BASE_RUN, "--max_steps", "3", "--use_cpu", "true", "--output_dir", str(output)],
-                        launcher=launcher)  # fmt: skip
+    result = run_script(
+        [*TINY_BASE_RUN, "--max_steps", "3", "--use_cpu", "true", "--output_dir", str(output)], launcher=launcher
+    )
     assert "Process rank: 1, device: cpu:0, n_processes: 2" in result.stdout
     assert "Total train batch size (w. parallel, distributed & accumulation) = 16" in result.stdout + result.stderr
     losses = [entry["loss"] for entry in log_history(output) if "loss" in entry]

@@ -93,13 +93,22 @@ def test_every_backfilled_number_is_in_the_results_file_of_its_commit():
     for read in ledger_module.test_reads():
         if not read.get("backfilled") or read["commit"] is None:
             continue
-        shown = subprocess.run(["git", "show", f"{read['commit']}:{read['results_file']}"], cwd=ROOT,
-                               capture_output=True, text=True)  # fmt: skip
+        shown = subprocess.run(
+            ["git", "show", f"{read['commit']}:{read['results_file']}"], cwd=ROOT, capture_output=True, text=True
+        )
         if shown.returncode != 0:
             pytest.skip(f"git history without {read['commit']} (a shallow clone?): {shown.stderr.strip()}")
-        numbers = [number for path in [read["results_file"], *read.get("also_in", [])]
-                   for number in _numbers(json.loads(subprocess.run(["git", "show", f"{read['commit']}:{path}"],
-                                                                    cwd=ROOT, capture_output=True, text=True).stdout))]  # fmt: skip
+        numbers = [
+            number
+            for path in [read["results_file"], *read.get("also_in", [])]
+            for number in _numbers(
+                json.loads(
+                    subprocess.run(
+                        ["git", "show", f"{read['commit']}:{path}"], cwd=ROOT, capture_output=True, text=True
+                    ).stdout
+                )
+            )
+        ]
         for value in _numbers(read["result"]):
             assert _recorded(value, numbers), (
                 f"read {read['id']}: {value} is not in {read['results_file']} at {read['commit']}"

@@ -8,15 +8,25 @@ import numpy as np
 import pytest
 import torch
 
+from benchmarks.common.results_io import RESULTS_DIR
 from benchmarks.league import estimator_defaults
 from benchmarks.league import timemae_base_validation as validation
 from benchmarks.league.league_data import LeagueData
-from benchmarks.common.results_io import RESULTS_DIR
 from timemae_hf import TimeMAEConfig, TimeMAEForPreTraining
 
-TINY = {"num_input_channels": 1, "context_length": 32, "patch_length": 8, "hidden_size": 16, "num_hidden_layers": 2,
-        "num_attention_heads": 2, "intermediate_size": 32, "scaling": "std", "window_statistics_as_features": True,
-        "codebook_size": 16, "num_regressor_layers": 1}  # fmt: skip
+TINY = {
+    "num_input_channels": 1,
+    "context_length": 32,
+    "patch_length": 8,
+    "hidden_size": 16,
+    "num_hidden_layers": 2,
+    "num_attention_heads": 2,
+    "intermediate_size": 32,
+    "scaling": "std",
+    "window_statistics_as_features": True,
+    "codebook_size": 16,
+    "num_regressor_layers": 1,
+}
 
 
 class UntouchableSplit(list):
@@ -58,10 +68,17 @@ def write_minirocket_rows(rows_dir, data: LeagueData, shift_validation: int = 0)
     described = validation.train_description(data)
     for fold, (train_index, validation_index) in enumerate(estimator_defaults.folds(data.train_labels)):
         shift = shift_validation if fold == 0 else 0
-        row = {"fold": fold, "num_train": len(train_index) - shift, "num_validation": len(validation_index) + shift,
-               "validation_accuracy": 0.5 + 0.1 * fold, "train_accuracy": 1.0, "fit_seconds": 0.1,
-               "params": {"n_kernels": 10000}, "data": {**described, "num_test": 5, "fingerprint": "ffff"},
-               "provenance": {"git_sha": "0" * 40}}  # fmt: skip
+        row = {
+            "fold": fold,
+            "num_train": len(train_index) - shift,
+            "num_validation": len(validation_index) + shift,
+            "validation_accuracy": 0.5 + 0.1 * fold,
+            "train_accuracy": 1.0,
+            "fit_seconds": 0.1,
+            "params": {"n_kernels": 10000},
+            "data": {**described, "num_test": 5, "fingerprint": "ffff"},
+            "provenance": {"git_sha": "0" * 40},
+        }
         path = rows_dir / data.name / f"fold{fold}.json"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(row))
@@ -88,18 +105,37 @@ def study(tmp_path, monkeypatch):
 
     monkeypatch.setattr(validation, "extract_features", counted)
     results_file = tmp_path / "results" / "timemae_base_validation.json"
-    argv = ["--runs_dir", str(runs_dir), "--reference_rows", str(reference_rows), "--results_file", str(results_file),
-            "--layers", "1", "2", "3"]  # fmt: skip
-    return {"sets": sets, "runs_dir": runs_dir, "reference_rows": reference_rows, "results_file": results_file,
-            "argv": argv, "extracted": extracted}  # fmt: skip
+    argv = [
+        "--runs_dir",
+        str(runs_dir),
+        "--reference_rows",
+        str(reference_rows),
+        "--results_file",
+        str(results_file),
+        "--layers",
+        "1",
+        "2",
+        "3",
+    ]
+    return {
+        "sets": sets,
+        "runs_dir": runs_dir,
+        "reference_rows": reference_rows,
+        "results_file": results_file,
+        "argv": argv,
+        "extracted": extracted,
+    }
 
 
 def rule_from_rows(rows: list[dict]) -> str:
     """The declared rule, worked out again from the rows' fold accuracies."""
     means = {}
     for checkpoint, layers in {(row["checkpoint"], row["layers"]) for row in rows}:
-        per_set = [100 * statistics.mean(fold["validation_accuracy"] for fold in row["folds"]) for row in rows
-                   if (row["checkpoint"], row["layers"]) == (checkpoint, layers)]  # fmt: skip
+        per_set = [
+            100 * statistics.mean(fold["validation_accuracy"] for fold in row["folds"])
+            for row in rows
+            if (row["checkpoint"], row["layers"]) == (checkpoint, layers)
+        ]
         if len(per_set) == len(validation.DATASETS):
             means[(checkpoint, layers)] = statistics.mean(per_set)
     best = max(means.values())
@@ -120,7 +156,8 @@ def test_the_study_scores_every_candidate_on_train_folds_and_chooses_by_its_rule
     for row in record["rows"]:
         expected = estimator_defaults.folds(study["sets"][row["dataset"]].train_labels)
         assert [(fold["num_train"], fold["num_validation"]) for fold in row["folds"]] == [
-            (len(train), len(held_out)) for train, held_out in expected]  # fmt: skip
+            (len(train), len(held_out)) for train, held_out in expected
+        ]
         assert row["num_features"] == 16 * study["sets"][row["dataset"]].train_series[0].shape[1]
         assert row["feature_seconds"] >= 0 and all(fold["head_fit_seconds"] >= 0 for fold in row["folds"])
     assert record["chosen"]["candidate"] == rule_from_rows(record["rows"])
@@ -167,8 +204,13 @@ def test_ties_within_005_points_go_to_the_later_checkpoint_then_the_deeper_layer
     def candidate(step, layers, mean, datasets=13):
         return {"step": step, "layers": layers, "mean_validation_accuracy": mean, "datasets": datasets}
 
-    summary = {"a": candidate(2000, 4, 80.00), "b": candidate(4000, 2, 79.96), "c": candidate(4000, 3, 79.96),
-               "d": candidate(6000, 4, 79.90), "e": candidate(8000, 4, 90.0, datasets=12)}  # fmt: skip
+    summary = {
+        "a": candidate(2000, 4, 80.00),
+        "b": candidate(4000, 2, 79.96),
+        "c": candidate(4000, 3, 79.96),
+        "d": candidate(6000, 4, 79.90),
+        "e": candidate(8000, 4, 90.0, datasets=12),
+    }
     assert validation.choose(summary) == "c"  # b, c tied with a; later step, then deeper; d is 0.10 behind
     summary["c"]["mean_validation_accuracy"] = 79.94
     assert validation.choose(summary) == "b"

@@ -18,17 +18,40 @@ from huggingface_hub import ModelCard
 from timemae_hf import TimeMAEConfig, TimeMAEForPreTraining, TimeMAEForSequenceClassification
 from timemae_hf.data import load_timeseries_dataset
 
-
 REPOSITORY_ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = REPOSITORY_ROOT / "training" / "configs"
 TINY_MODEL = [
-    "--hidden_size", "16", "--num_hidden_layers", "1", "--num_attention_heads", "2", "--intermediate_size", "32",
-    "--codebook_size", "16", "--num_regressor_layers", "1",
-]  # fmt: skip
+    "--hidden_size",
+    "16",
+    "--num_hidden_layers",
+    "1",
+    "--num_attention_heads",
+    "2",
+    "--intermediate_size",
+    "32",
+    "--codebook_size",
+    "16",
+    "--num_regressor_layers",
+    "1",
+]
 FEW_STEPS = [
-    "--max_steps", "4", "--eval_strategy", "steps", "--eval_steps", "2", "--save_strategy", "steps", "--save_steps",
-    "2", "--logging_steps", "2", "--per_device_eval_batch_size", "64", "--disable_tqdm", "true",
-]  # fmt: skip
+    "--max_steps",
+    "4",
+    "--eval_strategy",
+    "steps",
+    "--eval_steps",
+    "2",
+    "--save_strategy",
+    "steps",
+    "--save_steps",
+    "2",
+    "--logging_steps",
+    "2",
+    "--per_device_eval_batch_size",
+    "64",
+    "--disable_tqdm",
+    "true",
+]
 CLASSES = ("walk", "run", "sit")
 NUM_CHANNELS, LENGTH = 4, 24
 
@@ -77,9 +100,15 @@ def write_variable_length_ts(path: Path, num_windows: int, seed: int, max_length
     """A UEA/UCR .ts file of 2-channel series of 12 to `max_length` steps, with '?' for a few missing values."""
     generator = np.random.default_rng(seed)
     lines = [
-        "@problemName Ragged", "@timeStamps false", "@missing true", "@univariate false", "@dimensions 2",
-        "@equalLength false", f"@classLabel true {' '.join(CLASSES)}", "@data",
-    ]  # fmt: skip
+        "@problemName Ragged",
+        "@timeStamps false",
+        "@missing true",
+        "@univariate false",
+        "@dimensions 2",
+        "@equalLength false",
+        f"@classLabel true {' '.join(CLASSES)}",
+        "@data",
+    ]
     for row in range(num_windows):
         label = row % len(CLASSES)
         length = int(generator.integers(12, max_length + 1))
@@ -112,9 +141,12 @@ def saved_folder(tmp_path) -> Path:
     for split, num_windows, seed in (("train", 36, 2), ("test", 12, 3)):
         past_values, labels = labelled_windows(num_windows, seed)
         splits[split] = datasets.Dataset.from_dict(
-            {"signal": past_values.tolist(), "activity": [CLASSES[label] for label in labels],
-             "subject": (np.arange(num_windows) % 6).tolist()}
-        )  # fmt: skip
+            {
+                "signal": past_values.tolist(),
+                "activity": [CLASSES[label] for label in labels],
+                "subject": (np.arange(num_windows) % 6).tolist(),
+            }
+        )
     datasets.DatasetDict(splits).save_to_disk(str(folder))
     return folder
 
@@ -122,8 +154,11 @@ def saved_folder(tmp_path) -> Path:
 def test_npz_files_pretrain_finetune_and_probe_with_the_generic_configs(npz_files, tmp_path, monkeypatch):
     data = ["--train_file", npz_files["TRAIN"], "--test_file", npz_files["TEST"]]
     pretrained = tmp_path / "pretrained"
-    run_script("pretrain", [CONFIGS / "pretrain_default.yaml", *data, *TINY_MODEL, *FEW_STEPS, "--output_dir",
-                            pretrained], monkeypatch)  # fmt: skip
+    run_script(
+        "pretrain",
+        [CONFIGS / "pretrain_default.yaml", *data, *TINY_MODEL, *FEW_STEPS, "--output_dir", pretrained],
+        monkeypatch,
+    )
 
     config = TimeMAEConfig.from_pretrained(pretrained)
     assert (config.context_length, config.num_input_channels) == (LENGTH, NUM_CHANNELS)
@@ -144,8 +179,19 @@ def test_npz_files_pretrain_finetune_and_probe_with_the_generic_configs(npz_file
     assert "validation = stratified" in text
 
     finetuned = tmp_path / "finetuned"
-    run_script("finetune", [CONFIGS / "finetune_default.yaml", "--model_name_or_path", pretrained, *data,
-                            *FEW_STEPS, "--output_dir", finetuned], monkeypatch)  # fmt: skip
+    run_script(
+        "finetune",
+        [
+            CONFIGS / "finetune_default.yaml",
+            "--model_name_or_path",
+            pretrained,
+            *data,
+            *FEW_STEPS,
+            "--output_dir",
+            finetuned,
+        ],
+        monkeypatch,
+    )
     test_results = read_json(finetuned / "test_results.json")
     assert 0.0 <= test_results["test_accuracy"] <= 1.0
     # the generic config's batch of 128 was lowered to the train split's windows
@@ -162,28 +208,73 @@ def test_npz_files_pretrain_finetune_and_probe_with_the_generic_configs(npz_file
 def test_ragged_ts_with_missing_values_takes_the_longest_window_of_all_splits(ts_files, tmp_path, monkeypatch):
     data = ["--train_file", ts_files["TRAIN"], "--test_file", ts_files["TEST"]]
     pretrained = tmp_path / "pretrained"
-    run_script("pretrain", [*data, *TINY_MODEL, *FEW_STEPS, "--do_train", "--do_predict", "--normalize_channels",
-                            "true", "--output_dir", pretrained], monkeypatch)  # fmt: skip
+    run_script(
+        "pretrain",
+        [
+            *data,
+            *TINY_MODEL,
+            *FEW_STEPS,
+            "--do_train",
+            "--do_predict",
+            "--normalize_channels",
+            "true",
+            "--output_dir",
+            pretrained,
+        ],
+        monkeypatch,
+    )
     model = TimeMAEForPreTraining.from_pretrained(pretrained)
-    longest = max(len(line.split(":")[0].split(",")) for line in ts_files["TEST"].read_text().splitlines()
-                  if line and not line.startswith("@"))  # fmt: skip
+    longest = max(
+        len(line.split(":")[0].split(","))
+        for line in ts_files["TEST"].read_text().splitlines()
+        if line and not line.startswith("@")
+    )
     # the longest test window is longer than any train window: it sets the length, so no test window is refused
     assert longest > 20 and model.config.context_length == longest and model.config.num_input_channels == 2
     assert all(np.isfinite(model.config.channel_mean)) and all(np.isfinite(model.config.channel_std))
     assert np.isfinite(read_json(pretrained / "test_results.json")["test_probe_accuracy"])
 
     finetuned = tmp_path / "finetuned"
-    run_script("finetune", ["--model_name_or_path", pretrained, *data, *FEW_STEPS, "--do_train", "--do_eval",
-                            "--do_predict", "--output_dir", finetuned], monkeypatch)  # fmt: skip
+    run_script(
+        "finetune",
+        [
+            "--model_name_or_path",
+            pretrained,
+            *data,
+            *FEW_STEPS,
+            "--do_train",
+            "--do_eval",
+            "--do_predict",
+            "--output_dir",
+            finetuned,
+        ],
+        monkeypatch,
+    )
     assert np.isfinite(read_json(finetuned / "all_results.json")["eval_loss"])
     assert 0.0 <= read_json(finetuned / "test_results.json")["test_accuracy"] <= 1.0
 
 
 def test_saved_datasets_folder_with_its_own_column_names_and_groups(saved_folder, tmp_path, monkeypatch):
     output_dir = tmp_path / "pretrained"
-    run_script("pretrain", ["--dataset_name", saved_folder, "--past_values_column", "signal", "--label_column",
-                            "activity", "--group_column", "subject", *TINY_MODEL, *FEW_STEPS, "--do_train",
-                            "--output_dir", output_dir], monkeypatch)  # fmt: skip
+    run_script(
+        "pretrain",
+        [
+            "--dataset_name",
+            saved_folder,
+            "--past_values_column",
+            "signal",
+            "--label_column",
+            "activity",
+            "--group_column",
+            "subject",
+            *TINY_MODEL,
+            *FEW_STEPS,
+            "--do_train",
+            "--output_dir",
+            output_dir,
+        ],
+        monkeypatch,
+    )
     config = TimeMAEConfig.from_pretrained(output_dir)
     assert sorted(config.id2label.values()) == sorted(CLASSES) and config.num_input_channels == NUM_CHANNELS
     assert "groups of column 'subject'" in card_text(output_dir)
@@ -191,9 +282,26 @@ def test_saved_datasets_folder_with_its_own_column_names_and_groups(saved_folder
 
 def test_refit_fine_tunes_on_train_and_validation_and_says_so(npz_files, tmp_path, monkeypatch):
     output_dir = tmp_path / "refit"
-    run_script("finetune", ["--train_file", npz_files["TRAIN"], "--test_file", npz_files["TEST"], *TINY_MODEL,
-                            "--refit", "--do_train", "--do_predict", "--max_steps", "2", "--disable_tqdm", "true",
-                            "--output_dir", output_dir], monkeypatch)  # fmt: skip
+    run_script(
+        "finetune",
+        [
+            "--train_file",
+            npz_files["TRAIN"],
+            "--test_file",
+            npz_files["TEST"],
+            *TINY_MODEL,
+            "--refit",
+            "--do_train",
+            "--do_predict",
+            "--max_steps",
+            "2",
+            "--disable_tqdm",
+            "true",
+            "--output_dir",
+            output_dir,
+        ],
+        monkeypatch,
+    )
     train_results = read_json(output_dir / "train_results.json")
     assert train_results["refit"] is True and train_results["train_samples"] == 36  # all of train + validation
     assert "**Refit**: trained on train + validation concatenated (36 windows)" in card_text(output_dir)
@@ -201,8 +309,11 @@ def test_refit_fine_tunes_on_train_and_validation_and_says_so(npz_files, tmp_pat
 
 def test_an_evaluation_only_run_writes_a_card_that_says_nothing_was_trained(npz_files, tmp_path, monkeypatch):
     output_dir = tmp_path / "evaluated"
-    run_script("pretrain", ["--train_file", npz_files["TRAIN"], *TINY_MODEL, "--do_eval", "--output_dir", output_dir],
-               monkeypatch)  # fmt: skip
+    run_script(
+        "pretrain",
+        ["--train_file", npz_files["TRAIN"], *TINY_MODEL, "--do_eval", "--output_dir", output_dir],
+        monkeypatch,
+    )
     text = card_text(output_dir)
     assert "This run trained nothing" in text and "pre-trained" not in text
     assert not (output_dir / "model.safetensors").exists()
@@ -226,8 +337,11 @@ def test_finetuning_unlabelled_data_fails_naming_label_column(tmp_path, monkeypa
 def test_unlabelled_corpus_pretrains_without_a_probe(tmp_path, monkeypatch):
     np.savez(tmp_path / "corpus.npz", X=labelled_windows(12, seed=0)[0])
     output_dir = tmp_path / "corpus_model"
-    run_script("pretrain", ["--train_file", tmp_path / "corpus.npz", *TINY_MODEL, *FEW_STEPS, "--do_train",
-                            "--output_dir", output_dir], monkeypatch)  # fmt: skip
+    run_script(
+        "pretrain",
+        ["--train_file", tmp_path / "corpus.npz", *TINY_MODEL, *FEW_STEPS, "--do_train", "--output_dir", output_dir],
+        monkeypatch,
+    )
     history = read_json(output_dir / "trainer_state.json")["log_history"]
     evaluations = [entry for entry in history if "eval_loss" in entry]
     assert evaluations and not any("eval_probe_accuracy" in entry for entry in evaluations)
@@ -237,9 +351,16 @@ def test_unlabelled_corpus_pretrains_without_a_probe(tmp_path, monkeypatch):
 def test_a_checkpoint_with_other_channels_fails_naming_the_checkpoint(script, npz_files, tmp_path, monkeypatch):
     checkpoint = tmp_path / "two_channels"
     TimeMAEForSequenceClassification(
-        TimeMAEConfig(num_input_channels=2, context_length=LENGTH, hidden_size=16, num_hidden_layers=1,
-                      num_attention_heads=2, intermediate_size=32, num_labels=3)
-    ).save_pretrained(checkpoint)  # fmt: skip
+        TimeMAEConfig(
+            num_input_channels=2,
+            context_length=LENGTH,
+            hidden_size=16,
+            num_hidden_layers=1,
+            num_attention_heads=2,
+            intermediate_size=32,
+            num_labels=3,
+        )
+    ).save_pretrained(checkpoint)
     argv = ["--model_name_or_path", checkpoint, "--train_file", npz_files["TRAIN"]]
     if script == "finetune":
         argv += ["--do_train", "--output_dir", tmp_path / "out"]
@@ -251,11 +372,24 @@ def test_a_checkpoint_with_other_channels_fails_naming_the_checkpoint(script, np
 def test_windows_longer_than_the_checkpoint_fail_naming_its_context_length(npz_files, tmp_path, monkeypatch):
     checkpoint = tmp_path / "short"
     TimeMAEForPreTraining(
-        TimeMAEConfig(num_input_channels=NUM_CHANNELS, context_length=16, hidden_size=16, num_hidden_layers=1,
-                      num_attention_heads=2, intermediate_size=32)
-    ).save_pretrained(checkpoint)  # fmt: skip
-    argv = ["--model_name_or_path", checkpoint, "--train_file", npz_files["TRAIN"], "--do_train", "--output_dir",
-            tmp_path / "out"]  # fmt: skip
+        TimeMAEConfig(
+            num_input_channels=NUM_CHANNELS,
+            context_length=16,
+            hidden_size=16,
+            num_hidden_layers=1,
+            num_attention_heads=2,
+            intermediate_size=32,
+        )
+    ).save_pretrained(checkpoint)
+    argv = [
+        "--model_name_or_path",
+        checkpoint,
+        "--train_file",
+        npz_files["TRAIN"],
+        "--do_train",
+        "--output_dir",
+        tmp_path / "out",
+    ]
     with pytest.raises(ValueError, match="windows of up to 24 steps .* takes at most 16 .*context_length"):
         run_script("pretrain", argv, monkeypatch)
     assert not (tmp_path / "out").exists()
@@ -264,10 +398,29 @@ def test_windows_longer_than_the_checkpoint_fail_naming_its_context_length(npz_f
 def test_a_streamed_corpus_pretrains_with_statistics_from_a_sample(tmp_path, monkeypatch):
     np.savez(tmp_path / "corpus.npz", X=labelled_windows(20, seed=0)[0])
     output_dir = tmp_path / "streamed"
-    run_script("pretrain", ["--train_file", tmp_path / "corpus.npz", "--streaming", *TINY_MODEL, "--do_train",
-                            "--max_steps", "2", "--per_device_train_batch_size", "4", "--normalize_channels", "true",
-                            "--save_strategy", "no", "--disable_tqdm", "true", "--output_dir", output_dir],
-               monkeypatch)  # fmt: skip
+    run_script(
+        "pretrain",
+        [
+            "--train_file",
+            tmp_path / "corpus.npz",
+            "--streaming",
+            *TINY_MODEL,
+            "--do_train",
+            "--max_steps",
+            "2",
+            "--per_device_train_batch_size",
+            "4",
+            "--normalize_channels",
+            "true",
+            "--save_strategy",
+            "no",
+            "--disable_tqdm",
+            "true",
+            "--output_dir",
+            output_dir,
+        ],
+        monkeypatch,
+    )
     config = TimeMAEConfig.from_pretrained(output_dir)
     assert (config.context_length, config.num_input_channels) == (LENGTH, NUM_CHANNELS)
     assert len(config.channel_mean) == NUM_CHANNELS and all(np.isfinite(config.channel_std))

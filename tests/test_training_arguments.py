@@ -9,18 +9,24 @@ from types import SimpleNamespace
 
 import pytest
 import yaml
+from arguments import DataTrainingArguments, ModelArguments, check_process_count, parse_arguments  # training/
 from transformers import HfArgumentParser, TrainingArguments
 
-from arguments import DataTrainingArguments, ModelArguments, check_process_count, parse_arguments  # training/
 from timemae_hf import TimeMAEConfig, TimeMAEForPreTraining
 from timemae_hf.training import TimeMAETrainingArguments
-
 
 REPOSITORY_ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = REPOSITORY_ROOT / "training" / "configs"
 TINY_MODEL = [
-    "--hidden_size", "16", "--num_hidden_layers", "2", "--num_attention_heads", "2", "--intermediate_size", "32",
-]  # fmt: skip
+    "--hidden_size",
+    "16",
+    "--num_hidden_layers",
+    "2",
+    "--num_attention_heads",
+    "2",
+    "--intermediate_size",
+    "32",
+]
 
 pytestmark = pytest.mark.usefixtures("training_scripts_on_sys_path")
 
@@ -111,11 +117,16 @@ def test_the_window_scaling_config_is_har_native_with_the_variant_the_har_gap_st
 
     native = yaml.safe_load((CONFIGS / "har_native.yaml").read_text())
     shipped = yaml.safe_load((CONFIGS / "har_window_scaling.yaml").read_text())
-    assert shipped == {**native, **VARIANTS["window_scaling_with_statistics"].config,
-                       "output_dir": "outputs/timemae-har-window-scaling"}  # fmt: skip
+    assert shipped == {
+        **native,
+        **VARIANTS["window_scaling_with_statistics"].config,
+        "output_dir": "outputs/timemae-har-window-scaling",
+    }
     model_args, _, _ = parse_arguments(pretraining_parser(), [str(CONFIGS / "har_window_scaling.yaml")])
     assert model_args.config_values(["scaling", "window_statistics_as_features"]) == {
-        "scaling": "std", "window_statistics_as_features": True}
+        "scaling": "std",
+        "window_statistics_as_features": True,
+    }
 
 
 @pytest.mark.parametrize(
@@ -177,8 +188,15 @@ def test_a_plain_bert_folder_given_as_timemae_checkpoint_fails_before_training(
 def test_a_timemae_checkpoint_given_as_bert_fails_before_training(
     tiny_timemae_checkpoint, har_data_path, tmp_path, monkeypatch
 ):
-    argv = ["--bert_model_name_or_path", tiny_timemae_checkpoint, "--data_dir", har_data_path, "--do_train",
-            "--output_dir", str(tmp_path / "out")]  # fmt: skip
+    argv = [
+        "--bert_model_name_or_path",
+        tiny_timemae_checkpoint,
+        "--data_dir",
+        har_data_path,
+        "--do_train",
+        "--output_dir",
+        str(tmp_path / "out"),
+    ]
     with pytest.raises(ValueError, match="is a TimeMAE checkpoint: pass it as --model_name_or_path"):
         run_main("finetune", argv, monkeypatch)
     assert not (tmp_path / "out").exists()
@@ -187,16 +205,32 @@ def test_a_timemae_checkpoint_given_as_bert_fails_before_training(
 def test_changing_a_checkpoints_architecture_fails_before_training(
     tiny_timemae_checkpoint, har_data_path, tmp_path, monkeypatch
 ):
-    argv = ["--model_name_or_path", tiny_timemae_checkpoint, "--hidden_size", "32", "--data_dir", har_data_path,
-            "--do_train", "--output_dir", str(tmp_path / "out")]  # fmt: skip
+    argv = [
+        "--model_name_or_path",
+        tiny_timemae_checkpoint,
+        "--hidden_size",
+        "32",
+        "--data_dir",
+        har_data_path,
+        "--do_train",
+        "--output_dir",
+        str(tmp_path / "out"),
+    ]
     with pytest.raises(ValueError, match="hidden_size.*a checkpoint's shape is fixed"):
         run_main("finetune", argv, monkeypatch)
     assert not (tmp_path / "out").exists()
 
 
 def test_two_model_sources_at_once_are_rejected(tiny_timemae_checkpoint, minilm_path, tmp_path, monkeypatch):
-    argv = ["--model_name_or_path", tiny_timemae_checkpoint, "--bert_model_name_or_path", minilm_path, "--do_train",
-            "--output_dir", str(tmp_path / "out")]  # fmt: skip
+    argv = [
+        "--model_name_or_path",
+        tiny_timemae_checkpoint,
+        "--bert_model_name_or_path",
+        minilm_path,
+        "--do_train",
+        "--output_dir",
+        str(tmp_path / "out"),
+    ]
     with pytest.raises(ValueError, match="not both"):
         run_main("finetune", argv, monkeypatch)
 
@@ -210,8 +244,18 @@ def test_label_fraction_outside_zero_one_fails_before_training(label_fraction, t
 
 
 def test_label_fraction_leaving_fewer_windows_than_classes_names_the_fix(har_data_path, tmp_path, monkeypatch):
-    argv = ["--label_fraction", "0.01", "--max_train_samples", "100", "--data_dir", har_data_path, "--do_train",
-            "--output_dir", str(tmp_path / "out"), *TINY_MODEL]  # fmt: skip
+    argv = [
+        "--label_fraction",
+        "0.01",
+        "--max_train_samples",
+        "100",
+        "--data_dir",
+        har_data_path,
+        "--do_train",
+        "--output_dir",
+        str(tmp_path / "out"),
+        *TINY_MODEL,
+    ]
     with pytest.raises(
         ValueError, match="keeps 1 of 100 train windows, fewer than the 6 classes: raise --label_fraction"
     ):
@@ -282,8 +326,14 @@ def test_har_stays_the_default_dataset_and_files_replace_it():
 
 
 def test_streaming_pretraining_needs_max_steps(tmp_path, monkeypatch):
-    argv = ["--train_file", str(tmp_path / "corpus.parquet"), "--streaming", "--do_train", "--output_dir",
-            str(tmp_path / "out")]  # fmt: skip
+    argv = [
+        "--train_file",
+        str(tmp_path / "corpus.parquet"),
+        "--streaming",
+        "--do_train",
+        "--output_dir",
+        str(tmp_path / "out"),
+    ]
     with pytest.raises(ValueError, match="--streaming has no epochs.*--max_steps"):
         run_main("pretrain", argv, monkeypatch)
     assert not (tmp_path / "out").exists()
@@ -323,8 +373,9 @@ def test_every_har_study_fine_tuning_variant_is_accepted_by_finetune_py(tmp_path
     from benchmarks.har.har_study import FINETUNE_VARIANTS
 
     script = load_script("finetune")
-    parser = HfArgumentParser((script["FinetuningModelArguments"], script["FinetuningDataArguments"],
-                               TimeMAETrainingArguments))  # fmt: skip
+    parser = HfArgumentParser(
+        (script["FinetuningModelArguments"], script["FinetuningDataArguments"], TimeMAETrainingArguments)
+    )
     for name, extra in FINETUNE_VARIANTS.items():
         argv = [str(REPOSITORY_ROOT / "training/configs/har_finetune.yaml"), "--output_dir", str(tmp_path), *extra]
         *_, training_args = parse_arguments(parser, argv)

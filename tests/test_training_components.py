@@ -5,6 +5,7 @@ import datasets
 import numpy as np
 import pytest
 import torch
+from data_setup import apply_min_train_steps, fit_batch_size_to_split  # training/, beside the scripts
 from huggingface_hub import ModelCard
 from sklearn.linear_model import LogisticRegression
 from sklearn.multiclass import OneVsRestClassifier
@@ -13,7 +14,6 @@ from transformers import Trainer, TrainerControl, TrainerState, TrainingArgument
 from transformers.trainer_utils import IntervalStrategy
 
 from benchmarks.common.benchmark_card import benchmark_summary
-from data_setup import apply_min_train_steps, fit_batch_size_to_split  # training/, beside the scripts
 from timemae_hf import TimeMAEConfig, TimeMAEForPreTraining, TimeMAEForSequenceClassification
 from timemae_hf.training import (
     EvaluateEveryNEpochsCallback,
@@ -35,16 +35,23 @@ from timemae_hf.training import (
     training_command,
 )
 
-
 CLASS_NAMES = ["WALKING", "SITTING", "LAYING"]
 
 
 def tiny_config(**overrides) -> TimeMAEConfig:
     values = dict(
-        num_input_channels=3, context_length=32, patch_length=4, hidden_size=16, num_hidden_layers=1,
-        num_attention_heads=2, intermediate_size=16, codebook_size=8, num_regressor_layers=1,
-        num_labels=len(CLASS_NAMES), id2label=dict(enumerate(CLASS_NAMES)),
-    )  # fmt: skip
+        num_input_channels=3,
+        context_length=32,
+        patch_length=4,
+        hidden_size=16,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=16,
+        codebook_size=8,
+        num_regressor_layers=1,
+        num_labels=len(CLASS_NAMES),
+        id2label=dict(enumerate(CLASS_NAMES)),
+    )
     values.update(overrides)
     return TimeMAEConfig(**values)
 
@@ -74,15 +81,24 @@ def test_momentum_update_runs_once_per_optimizer_step_under_gradient_accumulatio
     momentum_update = model.momentum_update
     model.momentum_update = lambda: (updates.append(1), momentum_update())
     args = TrainingArguments(
-        output_dir=str(tmp_path), per_device_train_batch_size=4, gradient_accumulation_steps=3, num_train_epochs=2,
-        learning_rate=1e-2, save_strategy="no", report_to="none", remove_unused_columns=False, use_cpu=True,
+        output_dir=str(tmp_path),
+        per_device_train_batch_size=4,
+        gradient_accumulation_steps=3,
+        num_train_epochs=2,
+        learning_rate=1e-2,
+        save_strategy="no",
+        report_to="none",
+        remove_unused_columns=False,
+        use_cpu=True,
         disable_tqdm=True,
-    )  # fmt: skip
+    )
     trainer = Trainer(
-        model=model, args=args, train_dataset=windows(24),
+        model=model,
+        args=args,
+        train_dataset=windows(24),
         data_collator=TimeMAEPretrainingCollator(model.config.num_patches),
         callbacks=[MomentumUpdateCallback()],
-    )  # fmt: skip
+    )
     trainer.train()
     assert trainer.state.global_step == 4  # 24 windows / (4 x 3) per step, 2 epochs
     assert len(updates) == trainer.state.global_step
@@ -150,9 +166,11 @@ def test_linear_probe_scores_frozen_features_and_restores_training_mode():
     model = TimeMAEForPreTraining(tiny_config()).train()
     before = {name: value.clone() for name, value in model.state_dict().items()}
     scores = run_linear_probe(
-        model, windows(60, seed=0, class_offset=3.0), {"separable": windows(30, seed=1, class_offset=3.0),
-                                                        "noise": windows(30, seed=2)}, batch_size=16,
-    )  # fmt: skip
+        model,
+        windows(60, seed=0, class_offset=3.0),
+        {"separable": windows(30, seed=1, class_offset=3.0), "noise": windows(30, seed=2)},
+        batch_size=16,
+    )
     assert scores["separable"]["accuracy"] > 0.9 and scores["separable"]["macro_f1"] > 0.9
     assert scores["noise"]["accuracy"] < 0.7
     assert model.training and model.timemae.training
@@ -201,9 +219,12 @@ def test_model_card_holds_metadata_results_and_command(tmp_path):
 
 def test_pretraining_model_card_is_not_tagged_as_a_classifier(tmp_path):
     card = render_model_card(
-        TimeMAEForPreTraining(tiny_config()), "timemae-har", {"test_probe_accuracy": 0.8}, None,
+        TimeMAEForPreTraining(tiny_config()),
+        "timemae-har",
+        {"test_probe_accuracy": 0.8},
+        None,
         TrainingArguments(output_dir=str(tmp_path), report_to="none"),
-    )  # fmt: skip
+    )
     assert "time-series-classification" not in card.data.tags
     assert card.data.eval_results[0].metric_name == "Linear-probe accuracy (test)"
     assert "AutoModelForPreTraining" in card.text and "Command:" not in card.text
@@ -215,11 +236,16 @@ def test_benchmark_summary_finds_results_nested_under_a_percent_table():
     record = {
         "benchmark": "bert_question",
         "budget": {"pretrain_epochs": 10},
-        "table_test_accuracy_percent": {"random": {"finetune_100": cell, "probe_after_timemae": None},
-                                        "language": {"finetune_100": {**cell, "mean": 90.0}}},
-        "provenance": {"command": "python -m benchmarks.questions.bert_question", "git_sha": "abc",
-                       "machine": {"cpu_count": 2, "processor": "x86_64", "cuda": None}},
-    }  # fmt: skip
+        "table_test_accuracy_percent": {
+            "random": {"finetune_100": cell, "probe_after_timemae": None},
+            "language": {"finetune_100": {**cell, "mean": 90.0}},
+        },
+        "provenance": {
+            "command": "python -m benchmarks.questions.bert_question",
+            "git_sha": "abc",
+            "machine": {"cpu_count": 2, "processor": "x86_64", "cuda": None},
+        },
+    }
     summary = benchmark_summary(record)
     assert [(row["name"], row["mean"]) for row in summary["rows"]] == [
         ("table test accuracy / random / finetune 100", "91.50"),
@@ -241,19 +267,33 @@ def test_benchmark_summary_of_a_study_with_a_final_stage_shows_its_test_read_onl
         "benchmark": "har_gap",
         "variants": {"baseline": {"pretraining": {"validation_probe_accuracy_percent": {**cell, "mean": 87.0}}}},
         "selection": {"chosen": "conv_stem", "scores": {"baseline": 88.9}},
-        "final": {"variant": "conv_stem", "chosen_by": "the best mean validation peak",
-                  "probe_test": {"accuracy_percent": cell},
-                  "finetune_test": {"1.0": {"accuracy_percent": {**cell, "mean": 95.0}, "goal": 95.8,
-                                            "confusions": {"errors_per_run": 150.0}}}},
-        "provenance": {"command": "python -m benchmarks.har.har_gap --stages final", "git_sha": "abc",
-                       "machine": {"cpu_count": 2, "processor": "x86_64", "cuda": None}},
-    }  # fmt: skip
+        "final": {
+            "variant": "conv_stem",
+            "chosen_by": "the best mean validation peak",
+            "probe_test": {"accuracy_percent": cell},
+            "finetune_test": {
+                "1.0": {
+                    "accuracy_percent": {**cell, "mean": 95.0},
+                    "goal": 95.8,
+                    "confusions": {"errors_per_run": 150.0},
+                }
+            },
+        },
+        "provenance": {
+            "command": "python -m benchmarks.har.har_gap --stages final",
+            "git_sha": "abc",
+            "machine": {"cpu_count": 2, "processor": "x86_64", "cuda": None},
+        },
+    }
     summary = benchmark_summary(record)
     assert [(row["name"], row["mean"]) for row in summary["rows"]] == [
-        ("probe test / accuracy", "94.50"), ("finetune test / 1.0 / accuracy", "95.00")
+        ("probe test / accuracy", "94.50"),
+        ("finetune test / 1.0 / accuracy", "95.00"),
     ]
-    assert summary["description"] == ("Benchmark `har_gap`: conv_stem chosen on validation (the best mean validation "
-                                      "peak); test split scored once per seed.")
+    assert summary["description"] == (
+        "Benchmark `har_gap`: conv_stem chosen on validation (the best mean validation "
+        "peak); test split scored once per seed."
+    )
 
 
 def test_training_command_names_the_launcher(monkeypatch):
@@ -315,9 +355,16 @@ def test_pretraining_trainer_updates_the_momentum_encoder_without_being_given_th
     torch.manual_seed(0)
     model = TimeMAEForPreTraining(tiny_config())
     args = TrainingArguments(
-        output_dir=str(tmp_path), per_device_train_batch_size=8, max_steps=2, learning_rate=1e-2, save_strategy="no",
-        report_to="none", remove_unused_columns=False, use_cpu=True, disable_tqdm=True,
-    )  # fmt: skip
+        output_dir=str(tmp_path),
+        per_device_train_batch_size=8,
+        max_steps=2,
+        learning_rate=1e-2,
+        save_strategy="no",
+        report_to="none",
+        remove_unused_columns=False,
+        use_cpu=True,
+        disable_tqdm=True,
+    )
     trainer = TimeMAEPretrainingTrainer(model=model, args=args, train_dataset=windows(16))  # no callback, no collator
     assert sum(isinstance(cb, MomentumUpdateCallback) for cb in trainer.callback_handler.callbacks) == 1
     trainer.train()
@@ -401,9 +448,13 @@ def test_model_card_describes_the_data_it_was_trained_on_not_har(tmp_path):
         name="BasicMotions", validation_split="stratified 20 % of train, seed 42", num_train_windows=32
     )
     card = render_model_card(
-        model, "basic-motions", {"test_accuracy": 0.9}, None, TrainingArguments(output_dir=str(tmp_path),
-        report_to="none"), training_data=data,
-    )  # fmt: skip
+        model,
+        "basic-motions",
+        {"test_accuracy": 0.9},
+        None,
+        TrainingArguments(output_dir=str(tmp_path), report_to="none"),
+        training_data=data,
+    )
     assert "human-activity-recognition" not in card.data.tags and not card.data.datasets
     assert card.data.eval_results[0].dataset_name == "BasicMotions"
     text = " ".join(card.text.split())
@@ -427,12 +478,17 @@ def test_har_model_card_keeps_its_tags_and_says_pt_validation_is_a_subset_of_tra
 
 
 def test_refit_model_card_says_train_and_validation_trained_the_model(tmp_path):
-    data = TrainingDataCard(name="BasicMotions", validation_split="stratified 20 % of train, seed 42", refit=True,
-                            num_train_windows=40)  # fmt: skip
+    data = TrainingDataCard(
+        name="BasicMotions", validation_split="stratified 20 % of train, seed 42", refit=True, num_train_windows=40
+    )
     card = render_model_card(
-        TimeMAEForSequenceClassification(tiny_config()), "m", {"test_accuracy": 0.9, "refit": True}, None,
-        TrainingArguments(output_dir=str(tmp_path), report_to="none"), training_data=data,
-    )  # fmt: skip
+        TimeMAEForSequenceClassification(tiny_config()),
+        "m",
+        {"test_accuracy": 0.9, "refit": True},
+        None,
+        TrainingArguments(output_dir=str(tmp_path), report_to="none"),
+        training_data=data,
+    )
     text = " ".join(card.text.split())
     assert "**Refit**: trained on train + validation concatenated (40 windows)" in text
     assert "`refit`" not in text  # a flag, not a score in the results table
@@ -440,10 +496,14 @@ def test_refit_model_card_says_train_and_validation_trained_the_model(tmp_path):
 
 def test_model_card_of_a_run_that_trained_nothing_does_not_call_the_model_trained(tmp_path):
     card = render_model_card(
-        TimeMAEForPreTraining(tiny_config()), "untrained", {"eval_loss": 3.0}, None,
-        TrainingArguments(output_dir=str(tmp_path), report_to="none"), training_data=har_training_data(),
+        TimeMAEForPreTraining(tiny_config()),
+        "untrained",
+        {"eval_loss": 3.0},
+        None,
+        TrainingArguments(output_dir=str(tmp_path), report_to="none"),
+        training_data=har_training_data(),
         trained_steps=0,
-    )  # fmt: skip
+    )
     text = " ".join(card.text.split())
     assert "This run trained nothing" in text and "pre-trained" not in text and "Optimiser" not in text
 
@@ -506,8 +566,14 @@ def test_layerwise_lr_decay_gives_each_depth_its_learning_rate(tmp_path):
     from timemae_hf.training import TimeMAETrainer
 
     model = TimeMAEForSequenceClassification(tiny_config(num_hidden_layers=2))
-    args = TimeMAETrainingArguments(output_dir=str(tmp_path), learning_rate=1e-3, weight_decay=0.01,
-                                    layerwise_lr_decay=0.5, report_to="none", use_cpu=True)  # fmt: skip
+    args = TimeMAETrainingArguments(
+        output_dir=str(tmp_path),
+        learning_rate=1e-3,
+        weight_decay=0.01,
+        layerwise_lr_decay=0.5,
+        report_to="none",
+        use_cpu=True,
+    )
     optimizer = TimeMAETrainer(model=model, args=args).create_optimizer()
     learning_rate = {id(p): group["lr"] for group in optimizer.param_groups for p in group["params"]}
     weight_decay = {id(p): group["weight_decay"] for group in optimizer.param_groups for p in group["params"]}
@@ -515,14 +581,17 @@ def test_layerwise_lr_decay_gives_each_depth_its_learning_rate(tmp_path):
     assert learning_rate[id(parameters["classifier.weight"])] == pytest.approx(1e-3)
     assert learning_rate[id(parameters["timemae.encoder.layer.1.output.dense.weight"])] == pytest.approx(5e-4)
     assert learning_rate[id(parameters["timemae.encoder.layer.0.output.dense.weight"])] == pytest.approx(2.5e-4)
-    assert learning_rate[id(parameters["timemae.embeddings.patch_embeddings.projection.weight"])] == pytest.approx(1.25e-4)
+    assert learning_rate[id(parameters["timemae.embeddings.patch_embeddings.projection.weight"])] == pytest.approx(
+        1.25e-4
+    )
     assert len(learning_rate) == sum(p.requires_grad for p in model.parameters())  # every trainable parameter, once
     assert weight_decay[id(parameters["classifier.weight"])] == 0.01
     assert weight_decay[id(parameters["timemae.encoder.layer.0.output.LayerNorm.weight"])] == 0.0
 
 
 def test_trainer_augments_training_batches_and_never_evaluation_batches(tmp_path, monkeypatch):
-    from timemae_hf.training import TimeMAETrainer, trainer as trainer_module
+    from timemae_hf.training import TimeMAETrainer
+    from timemae_hf.training import trainer as trainer_module
 
     calls = []
 
@@ -531,11 +600,22 @@ def test_trainer_augments_training_batches_and_never_evaluation_batches(tmp_path
         return past_values + 1.0
 
     monkeypatch.setattr(trainer_module, "augment_windows", recording_augment)
-    args = TimeMAETrainingArguments(output_dir=str(tmp_path), per_device_train_batch_size=8, max_steps=2,
-                                    augmentations=["jitter"], save_strategy="no", report_to="none", use_cpu=True,
-                                    disable_tqdm=True)  # fmt: skip
-    trainer = TimeMAETrainer(model=TimeMAEForSequenceClassification(tiny_config()), args=args,
-                             train_dataset=windows(16), eval_dataset=windows(8))  # fmt: skip
+    args = TimeMAETrainingArguments(
+        output_dir=str(tmp_path),
+        per_device_train_batch_size=8,
+        max_steps=2,
+        augmentations=["jitter"],
+        save_strategy="no",
+        report_to="none",
+        use_cpu=True,
+        disable_tqdm=True,
+    )
+    trainer = TimeMAETrainer(
+        model=TimeMAEForSequenceClassification(tiny_config()),
+        args=args,
+        train_dataset=windows(16),
+        eval_dataset=windows(8),
+    )
     trainer.train()
     assert calls == [["jitter"], ["jitter"]]
     trainer.evaluate()

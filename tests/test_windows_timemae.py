@@ -47,8 +47,11 @@ def test_ragged_windows_with_nan_are_padded_with_zeros_and_marked_unobserved(as_
     assert torch.equal(batch["past_observed_mask"], observed)
 
 
-@pytest.mark.parametrize("as_input", [np.asarray, torch.from_numpy, list, lambda batch: batch.tolist()],
-                         ids=["array", "tensor", "list_of_arrays", "nested_lists"])  # fmt: skip
+@pytest.mark.parametrize(
+    "as_input",
+    [np.asarray, torch.from_numpy, list, lambda batch: batch.tolist()],
+    ids=["array", "tensor", "list_of_arrays", "nested_lists"],
+)
 def test_complete_equal_length_windows_are_stacked_without_a_mask(as_input):
     batch = np.random.default_rng(1).normal(size=(4, 7, 2)).astype(np.float32)
     model_inputs = pad_past_values(as_input(batch))

@@ -48,7 +48,6 @@ PIPELINE_REGISTRY.register_pipeline(
 )
 
 
-
 def __getattr__(name):
     # The scikit-learn estimator pulls in Trainer and scikit-learn: imported on first use, not with the model classes.
     if name == "TimeMAEClassifier":

@@ -37,11 +37,10 @@ from .modeling_timemae import TimeMAEForPreTraining, TimeMAEForSequenceClassific
 from .shipped import SHIPPED_MODEL_NAMES, resolve_model_name_or_path
 from .training.augmentation import AUGMENTATIONS
 from .training.data_loading import small_data_batch_size
-from .training.probing import extract_features
 from .training.model_loading import new_model
+from .training.probing import extract_features
 from .training.trainer import TimeMAEPretrainingTrainer, TimeMAETrainer
 from .windows_timemae import pad_past_values, pad_windows
-
 
 ESTIMATOR_FILE = "timemae_estimator.json"
 # The training batch is at most 1/4 of the windows, so that an epoch is at least 4 optimiser steps: a batch as large
@@ -331,8 +330,14 @@ class TimeMAEClassifier(ClassifierMixin, BaseEstimator):
                     f"pretrained_model must be a shipped model's name ({SHIPPED_MODEL_NAMES}), a checkpoint folder or a "
                     f"Hub id, or None for a new encoder; got {self.pretrained_model!r}."
                 )
-            fixed = ("hidden_size", "num_attention_heads", "intermediate_size", "context_length", "patch_length",
-                     "bert_model_name_or_path")  # fmt: skip
+            fixed = (
+                "hidden_size",
+                "num_attention_heads",
+                "intermediate_size",
+                "context_length",
+                "patch_length",
+                "bert_model_name_or_path",
+            )
             given = [name for name in fixed if getattr(self, name) is not None]
             if given:
                 raise ValueError(
@@ -423,9 +428,13 @@ class TimeMAEClassifier(ClassifierMixin, BaseEstimator):
             if getattr(self, name) is not None
         }
         return new_model(
-            TimeMAEForSequenceClassification, corpus.shape[1], corpus.shape[2], self.bert_model_name_or_path,
-            **sizes, **config_kwargs,
-        )  # fmt: skip
+            TimeMAEForSequenceClassification,
+            corpus.shape[1],
+            corpus.shape[2],
+            self.bert_model_name_or_path,
+            **sizes,
+            **config_kwargs,
+        )
 
     def _working_folder(self):
         if self.output_dir is None:
@@ -476,9 +485,14 @@ class TimeMAEClassifier(ClassifierMixin, BaseEstimator):
         model.reset_momentum_encoder()
         output_dir = os.path.join(working_folder, "pretraining")
         args = self._training_arguments(
-            output_dir, self.pretrain_steps, self.pretrain_learning_rate, len(corpus), seed,
-            lr_scheduler_type="constant_with_warmup", warmup_steps=0.05,
-        )  # fmt: skip
+            output_dir,
+            self.pretrain_steps,
+            self.pretrain_learning_rate,
+            len(corpus),
+            seed,
+            lr_scheduler_type="constant_with_warmup",
+            warmup_steps=0.05,
+        )
         # The trainer adds the momentum encoder's EMA update and batches windows with their observed mask.
         trainer = self._trainer(TimeMAEPretrainingTrainer, model=model, args=args, train_dataset=WindowDataset(corpus))
         trainer.train()
@@ -490,11 +504,21 @@ class TimeMAEClassifier(ClassifierMixin, BaseEstimator):
     def _finetune(self, model, windows, label_ids, seed, working_folder):
         output_dir = os.path.join(working_folder, "finetuning")
         args = self._training_arguments(
-            output_dir, self.finetune_steps, self.finetune_learning_rate, len(windows), seed,
-            lr_scheduler_type="linear", warmup_steps=0.1,
-        )  # fmt: skip
-        trainer = self._trainer(TimeMAETrainer, model=model, args=args, train_dataset=WindowDataset(windows, label_ids),
-                                augmentations=self.augmentations)  # fmt: skip
+            output_dir,
+            self.finetune_steps,
+            self.finetune_learning_rate,
+            len(windows),
+            seed,
+            lr_scheduler_type="linear",
+            warmup_steps=0.1,
+        )
+        trainer = self._trainer(
+            TimeMAETrainer,
+            model=model,
+            args=args,
+            train_dataset=WindowDataset(windows, label_ids),
+            augmentations=self.augmentations,
+        )
         trainer.train()
 
     def _fit_probe(self, model, windows, label_ids):
@@ -675,9 +699,7 @@ def check_windows(X, argument: str = "X") -> np.ndarray:
     if 0 in windows.shape:
         raise ValueError(f"{argument} has shape {windows.shape}: it needs at least one window, step and channel.")
     if np.isinf(windows).any():
-        raise ValueError(
-            f"{argument} holds infinite values: replace them with NaN (missing) or with finite numbers."
-        )
+        raise ValueError(f"{argument} holds infinite values: replace them with NaN (missing) or with finite numbers.")
     empty = np.flatnonzero(np.isnan(windows).all(axis=(1, 2)))
     if len(empty):
         raise ValueError(

@@ -127,9 +127,14 @@ def dynamo_export_arguments(model: nn.Module, wrapper: nn.Module, observed_mask:
     example = (past_values, torch.ones_like(past_values)) if observed_mask else (past_values,)
     input_names = ["past_values", "past_observed_mask"][: len(example)]
     batch_size = torch.export.Dim("batch_size")
-    return example, {"dynamic_shapes": tuple({0: batch_size} for _ in example), "opset_version": DYNAMO_OPSET,
-                     "dynamo": True, "verbose": False, "input_names": input_names,
-                     "output_names": list(wrapper.output_names)}  # fmt: skip
+    return example, {
+        "dynamic_shapes": tuple({0: batch_size} for _ in example),
+        "opset_version": DYNAMO_OPSET,
+        "dynamo": True,
+        "verbose": False,
+        "input_names": input_names,
+        "output_names": list(wrapper.output_names),
+    }
 
 
 def export_onnx(model: nn.Module, path: str | Path, exporter: str = "auto", observed_mask: bool = False) -> Path:
@@ -160,18 +165,28 @@ def export_onnx(model: nn.Module, path: str | Path, exporter: str = "auto", obse
             except Exception as error:  # torch.export's failures share no exception type
                 if exporter == "dynamo" or observed_mask:
                     raise
-                logger.warning(f"torch.export could not export this model's code ({str(error).splitlines()[0][:200]}); "
-                               "exporting it with TorchScript tracing instead.")  # fmt: skip
+                logger.warning(
+                    f"torch.export could not export this model's code ({str(error).splitlines()[0][:200]}); "
+                    "exporting it with TorchScript tracing instead."
+                )
         if not exported:
-            dynamic_axes = {name: {0: "batch_size"} for name in [*dynamo_arguments["input_names"],
-                                                                  *wrapper.output_names]}  # fmt: skip
+            dynamic_axes = {
+                name: {0: "batch_size"} for name in [*dynamo_arguments["input_names"], *wrapper.output_names]
+            }
             with warnings.catch_warnings():
                 # Tracing runs the model's input checks on the example once and leaves them out of the graph, as
                 # meant; these warnings say so.
                 warnings.filterwarnings("ignore", category=torch.jit.TracerWarning)
-                torch.onnx.export(wrapper, example, str(tmp), dynamic_axes=dynamic_axes, opset_version=TRACING_OPSET,
-                                  dynamo=False, input_names=dynamo_arguments["input_names"],
-                                  output_names=dynamo_arguments["output_names"])  # fmt: skip
+                torch.onnx.export(
+                    wrapper,
+                    example,
+                    str(tmp),
+                    dynamic_axes=dynamic_axes,
+                    opset_version=TRACING_OPSET,
+                    dynamo=False,
+                    input_names=dynamo_arguments["input_names"],
+                    output_names=dynamo_arguments["output_names"],
+                )
         graph = onnx.load(str(tmp))
         if drop_source_locations(graph):
             onnx.save(graph, str(tmp))
@@ -232,8 +247,16 @@ def split_skip_layer_normalization(graph) -> None:
         if bias:
             nodes.append(helper.make_node("Add", [partial_sum, bias], [residual_sum], name=f"{node.name}_bias"))
         epsilon = next((attribute.f for attribute in node.attribute if attribute.name == "epsilon"), 1e-12)
-        nodes.append(helper.make_node("LayerNormalization", [residual_sum, *node.input[2:4]], [output],
-                                      name=f"{node.name}_layer_norm", axis=-1, epsilon=epsilon))  # fmt: skip
+        nodes.append(
+            helper.make_node(
+                "LayerNormalization",
+                [residual_sum, *node.input[2:4]],
+                [output],
+                name=f"{node.name}_layer_norm",
+                axis=-1,
+                epsilon=epsilon,
+            )
+        )
     del graph.node[:]
     graph.node.extend(nodes)
 
@@ -263,8 +286,13 @@ def quantize_onnx(path: str | Path, quantized_path: str | Path) -> Path:
     fused = any(node.domain == "com.microsoft" for node in graph.node)
     operators = ["MatMul", "Gemm", "Attention"] if fused else ["MatMul", "Gemm"]
     with staged(quantized_path) as tmp:
-        quantize_dynamic(str(path), str(tmp), weight_type=QuantType.QInt8, op_types_to_quantize=operators,
-                         nodes_to_exclude=raw_value_projections(graph))
+        quantize_dynamic(
+            str(path),
+            str(tmp),
+            weight_type=QuantType.QInt8,
+            op_types_to_quantize=operators,
+            nodes_to_exclude=raw_value_projections(graph),
+        )
     return Path(quantized_path)
 
 
@@ -366,22 +394,38 @@ def main(argv=None):
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("checkpoint", help="a TimeMAE checkpoint folder (config.json + model.safetensors)")
-    parser.add_argument("--optimize", action="store_true",
-                        help=f"also write {OPTIMIZED_ONNX_FILE_NAME}: fused attention and GELU kernels, ONNX Runtime "
-                        "only")  # fmt: skip
-    parser.add_argument("--quantize", action="store_true",
-                        help=f"also write {INT8_ONNX_FILE_NAME}: the optimized graph with dynamic int8 weights (implies "
-                        "--optimize)")  # fmt: skip
-    parser.add_argument("--observed_mask", action="store_true",
-                        help="also write the graphs with a `past_observed_mask` input (1 = observed, 0 = missing or "
-                        f"padding), for ragged or incomplete batches: {OBSERVED_MASK_FILE_NAMES[ONNX_FILE_NAME]}, and "
-                        "its optimized / int8 variants with --optimize / --quantize")  # fmt: skip
-    parser.add_argument("--exporter", default="auto", choices=EXPORTERS,
-                        help="torch.export at opset 23 (dynamo), TorchScript tracing at opset 18, or dynamo where the "
-                        "model's code allows it, else tracing (auto)")  # fmt: skip
+    parser.add_argument(
+        "--optimize",
+        action="store_true",
+        help=f"also write {OPTIMIZED_ONNX_FILE_NAME}: fused attention and GELU kernels, ONNX Runtime only",
+    )
+    parser.add_argument(
+        "--quantize",
+        action="store_true",
+        help=f"also write {INT8_ONNX_FILE_NAME}: the optimized graph with dynamic int8 weights (implies --optimize)",
+    )
+    parser.add_argument(
+        "--observed_mask",
+        action="store_true",
+        help="also write the graphs with a `past_observed_mask` input (1 = observed, 0 = missing or "
+        f"padding), for ragged or incomplete batches: {OBSERVED_MASK_FILE_NAMES[ONNX_FILE_NAME]}, and "
+        "its optimized / int8 variants with --optimize / --quantize",
+    )
+    parser.add_argument(
+        "--exporter",
+        default="auto",
+        choices=EXPORTERS,
+        help="torch.export at opset 23 (dynamo), TorchScript tracing at opset 18, or dynamo where the "
+        "model's code allows it, else tracing (auto)",
+    )
     args = parser.parse_args(argv)
-    for path in export_checkpoint(args.checkpoint, optimize=args.optimize, quantize=args.quantize,
-                                  exporter=args.exporter, observed_mask=args.observed_mask):
+    for path in export_checkpoint(
+        args.checkpoint,
+        optimize=args.optimize,
+        quantize=args.quantize,
+        exporter=args.exporter,
+        observed_mask=args.observed_mask,
+    ):
         print(f"wrote {path}")
 
 

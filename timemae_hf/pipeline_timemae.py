@@ -134,8 +134,9 @@ class TimeSeriesWindows:
         if array.ndim != 3:
             raise ValueError(_shape_message(array.shape, num_input_channels))
         if array.shape[0] == 0 or array.shape[1] == 0:
-            raise ValueError(f"Got an empty input of shape {tuple(array.shape)}: pass at least one window of at "
-                             "least one time step.")
+            raise ValueError(
+                f"Got an empty input of shape {tuple(array.shape)}: pass at least one window of at least one time step."
+            )
         self._set_model_inputs(array)
 
     @staticmethod

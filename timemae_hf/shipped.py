@@ -10,7 +10,6 @@ training scripts take its name as `--model_name_or_path timemae-base`.
 import os
 from pathlib import Path
 
-
 SHIPPED_MODELS_DIR = Path(__file__).resolve().parent / "shipped_models"
 SHIPPED_MODEL_NAMES = ("timemae-base",)
 

@@ -13,13 +13,11 @@ import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
 
 import yaml
 from transformers import HfArgumentParser, TrainingArguments
 
 from timemae_hf.data import SYNTHETIC_DATASET_NAME
-
 
 CONFIG_FILE_SUFFIXES = (".json", ".yaml", ".yml")
 
@@ -69,7 +67,7 @@ BEHAVIOUR_FIELDS = (
 class ModelArguments:
     """Where the model comes from, and the TimeMAEConfig values to use; unset values keep the model's own."""
 
-    model_name_or_path: Optional[str] = field(
+    model_name_or_path: str | None = field(
         default=None,
         metadata={
             "help": "A TimeMAE checkpoint to start from (a folder written by training/pretrain.py or finetune.py, a "
@@ -78,7 +76,7 @@ class ModelArguments:
             "initialised)."
         },
     )
-    bert_model_name_or_path: Optional[str] = field(
+    bert_model_name_or_path: str | None = field(
         default=None,
         metadata={
             "help": "Initialise the encoder from this BERT checkpoint (Hub id such as bert-base-uncased, or a local "
@@ -86,129 +84,154 @@ class ModelArguments:
             '"" unsets a value from a config file.'
         },
     )
-    hidden_size: Optional[int] = field(
-        default=None, metadata={"help": "Encoder width (new random models; default 64)."}
-    )
-    num_hidden_layers: Optional[int] = field(
+    hidden_size: int | None = field(default=None, metadata={"help": "Encoder width (new random models; default 64)."})
+    num_hidden_layers: int | None = field(
         default=None, metadata={"help": "Number of BertLayers in the encoder (new random models; default 8)."}
     )
-    num_attention_heads: Optional[int] = field(
+    num_attention_heads: int | None = field(
         default=None,
         metadata={"help": "Attention heads per layer, must divide hidden_size (new random models; default 4)."},
     )
-    intermediate_size: Optional[int] = field(
+    intermediate_size: int | None = field(
         default=None, metadata={"help": "Feed-forward width of each layer (new random models; default 256)."}
     )
-    patch_length: Optional[int] = field(
+    patch_length: int | None = field(
         default=None,
         metadata={"help": "Time steps per patch (new models; default 8, i.e. 16 patches of a HAR window)."},
     )
-    codebook_size: Optional[int] = field(
+    codebook_size: int | None = field(
         default=None,
         metadata={"help": "Codewords of the tokenizer giving masked patches their targets (new models; default 192)."},
     )
-    num_regressor_layers: Optional[int] = field(
+    num_regressor_layers: int | None = field(
         default=None,
         metadata={"help": "Cross-attention layers of the masked-representation regressor (new models; default 4)."},
     )
-    hidden_dropout_prob: Optional[float] = field(
+    hidden_dropout_prob: float | None = field(
         default=None, metadata={"help": "Dropout on embeddings and residual branches (default 0.2; BERT: its own)."}
     )
-    attention_probs_dropout_prob: Optional[float] = field(
+    attention_probs_dropout_prob: float | None = field(
         default=None, metadata={"help": "Dropout on attention probabilities (default 0.2; BERT: its own)."}
     )
-    classifier_dropout: Optional[float] = field(
+    classifier_dropout: float | None = field(
         default=None, metadata={"help": "Dropout before the classification head (fine-tuning; default 0.0)."}
     )
-    mask_ratio: Optional[float] = field(
+    mask_ratio: float | None = field(
         default=None, metadata={"help": "Fraction of patches masked in pre-training (default 0.6)."}
     )
-    momentum: Optional[float] = field(
+    momentum: float | None = field(
         default=None,
         metadata={"help": "EMA factor of the momentum (target) encoder, per optimizer step (default 0.99)."},
     )
-    mrr_loss_weight: Optional[float] = field(
+    mrr_loss_weight: float | None = field(
         default=None,
         metadata={"help": "Weight of the masked representation regression loss (TimeMAE's alpha; default 5)."},
     )
-    mcc_loss_weight: Optional[float] = field(
+    mcc_loss_weight: float | None = field(
         default=None,
         metadata={"help": "Weight of the masked codeword classification loss (TimeMAE's beta; default 1)."},
     )
-    mcc_label_smoothing: Optional[float] = field(
+    mcc_label_smoothing: float | None = field(
         default=None, metadata={"help": "Label smoothing of the codeword cross-entropy (default 0.2)."}
     )
-    per_sample_masking: Optional[bool] = field(
+    per_sample_masking: bool | None = field(
         default=None,
-        metadata={"help": "Draw a new mask per window (default true); false masks the same patches for the whole "
-                  "batch, as the original code does."},
+        metadata={
+            "help": "Draw a new mask per window (default true); false masks the same patches for the whole "
+            "batch, as the original code does."
+        },
     )
-    momentum_encoder_dropout: Optional[bool] = field(
+    momentum_encoder_dropout: bool | None = field(
         default=None,
-        metadata={"help": "Apply dropout in the momentum encoder that encodes the targets (default false; the "
-                  "original code did)."},
+        metadata={
+            "help": "Apply dropout in the momentum encoder that encodes the targets (default false; the "
+            "original code did)."
+        },
     )
-    fast_dropout: Optional[bool] = field(
+    fast_dropout: bool | None = field(
         default=None,
-        metadata={"help": "Cheaper dropout masks on CPU (timemae_hf.dropout; same keep rate and scaling, other random "
-                  "masks than torch's for a seed; default false). The recommended settings, with their evidence, are "
-                  "the configs in training/configs/ (this one is on there)."},
+        metadata={
+            "help": "Cheaper dropout masks on CPU (timemae_hf.dropout; same keep rate and scaling, other random "
+            "masks than torch's for a seed; default false). The recommended settings, with their evidence, are "
+            "the configs in training/configs/ (this one is on there)."
+        },
     )
-    patch_stride: Optional[int] = field(
+    patch_stride: int | None = field(
         default=None,
-        metadata={"help": "Steps from one patch's start to the next (new models; default patch_length: no overlap). "
-                  "Smaller than patch_length gives overlapping patches."},
+        metadata={
+            "help": "Steps from one patch's start to the next (new models; default patch_length: no overlap). "
+            "Smaller than patch_length gives overlapping patches."
+        },
     )
-    patch_embedding_type: Optional[str] = field(
+    patch_embedding_type: str | None = field(
         default=None,
-        metadata={"help": "How a patch becomes a vector (new models): 'linear' (TimeMAE's, the default) or 'conv' (a "
-                  "multi-scale dilated Conv1d stem first).", "choices": ["linear", "conv"]},
+        metadata={
+            "help": "How a patch becomes a vector (new models): 'linear' (TimeMAE's, the default) or 'conv' (a "
+            "multi-scale dilated Conv1d stem first).",
+            "choices": ["linear", "conv"],
+        },
     )
-    scaling: Optional[str] = field(
+    scaling: str | None = field(
         default=None,
-        metadata={"help": "Per-window normalisation (new models): 'std' standardises each channel of each window by "
-                  "its own mean and std (RevIN, PatchTST's scaling), after the dataset statistics; 'none' (the "
-                  "default) keeps the dataset statistics only.", "choices": ["std", "none"]},
+        metadata={
+            "help": "Per-window normalisation (new models): 'std' standardises each channel of each window by "
+            "its own mean and std (RevIN, PatchTST's scaling), after the dataset statistics; 'none' (the "
+            "default) keeps the dataset statistics only.",
+            "choices": ["std", "none"],
+        },
     )
-    window_statistics_as_features: Optional[bool] = field(
+    window_statistics_as_features: bool | None = field(
         default=None,
-        metadata={"help": "With --scaling std, give each window-channel's mean and log std back to the model as a "
-                  "feature (new models; default false). What HAR's static postures are told apart by."},
+        metadata={
+            "help": "With --scaling std, give each window-channel's mean and log std back to the model as a "
+            "feature (new models; default false). What HAR's static postures are told apart by."
+        },
     )
-    channel_independent: Optional[bool] = field(
+    channel_independent: bool | None = field(
         default=None,
-        metadata={"help": "Encode each channel of a window alone with one univariate encoder (new models; default "
-                  "false; PatchTST's channel independence). The weights then do not depend on the channel count, so "
-                  "the checkpoint serves data with any number of channels, as timemae-base does. A checkpoint keeps "
-                  "its own."},
+        metadata={
+            "help": "Encode each channel of a window alone with one univariate encoder (new models; default "
+            "false; PatchTST's channel independence). The weights then do not depend on the channel count, so "
+            "the checkpoint serves data with any number of channels, as timemae-base does. A checkpoint keeps "
+            "its own."
+        },
     )
-    channel_pooling: Optional[str] = field(
+    channel_pooling: str | None = field(
         default=None,
-        metadata={"help": "How a channel-independent model pools its channels into one representation (the "
-                  "classification head's input, the probe's features): 'concat' (the default) puts each channel's pooled features side by side (channels x hidden_size values), "
-                  "'mean' averages them (hidden_size values whatever the channel count: a smaller head for data with "
-                  "many channels). May be set when starting from a channel-independent checkpoint: the encoder's "
-                  "weights do not depend on it.", "choices": ["concat", "mean"]},
+        metadata={
+            "help": "How a channel-independent model pools its channels into one representation (the "
+            "classification head's input, the probe's features): 'concat' (the default) puts each channel's pooled features side by side (channels x hidden_size values), "
+            "'mean' averages them (hidden_size values whatever the channel count: a smaller head for data with "
+            "many channels). May be set when starting from a channel-independent checkpoint: the encoder's "
+            "weights do not depend on it.",
+            "choices": ["concat", "mean"],
+        },
     )
-    resize_to_context_length: Optional[bool] = field(
+    resize_to_context_length: bool | None = field(
         default=None,
-        metadata={"help": "Resample each window's observed part to exactly context_length steps before encoding, so "
-                  "that series of any length fit, also longer ones at prediction time (new models; default false; "
-                  "Mantis resizes every series to 512). A checkpoint keeps its own: its weights learnt from resized, "
-                  "or from padded, windows."},
+        metadata={
+            "help": "Resample each window's observed part to exactly context_length steps before encoding, so "
+            "that series of any length fit, also longer ones at prediction time (new models; default false; "
+            "Mantis resizes every series to 512). A checkpoint keeps its own: its weights learnt from resized, "
+            "or from padded, windows."
+        },
     )
-    first_difference_view: Optional[bool] = field(
+    first_difference_view: bool | None = field(
         default=None,
-        metadata={"help": "Give the patch projection each normalised channel's first difference beside its values, "
-                  "a second view of the same series as Mantis uses (new models; default false; the projection reads "
-                  "twice the values per step, so a checkpoint keeps its own)."},
+        metadata={
+            "help": "Give the patch projection each normalised channel's first difference beside its values, "
+            "a second view of the same series as Mantis uses (new models; default false; the projection reads "
+            "twice the values per step, so a checkpoint keeps its own)."
+        },
     )
-    spectral_loss_weight: Optional[float] = field(
+    spectral_loss_weight: float | None = field(
         default=None,
-        metadata={"help": "Weight of an added pre-training loss predicting each masked patch's amplitude spectrum "
-                  "(new models; default 0: TimeMAE's loss alone)."},
+        metadata={
+            "help": "Weight of an added pre-training loss predicting each masked patch's amplitude spectrum "
+            "(new models; default 0: TimeMAE's loss alone)."
+        },
     )
-    normalize_channels: Optional[bool] = field(
+    normalize_channels: bool | None = field(
         default=None,
         metadata={
             "help": "Standardise each input channel with train-split mean/std stored in the model config (applied "
@@ -249,7 +272,7 @@ class DataTrainingArguments:
     `--test_file`), as transformers' example scripts take it; see `timemae_hf.data.load_timeseries_dataset`.
     """
 
-    dataset_name: Optional[str] = field(
+    dataset_name: str | None = field(
         default=HAR_DATASET_NAME,
         metadata={
             "help": "The data: 'har' (UCI HAR, from --data_dir; the default), 'synthetic' (an endless stream of generated "
@@ -257,7 +280,7 @@ class DataTrainingArguments:
             "id, or a local folder holding a saved or loadable `datasets` dataset. Ignored when --train_file is given."
         },
     )
-    dataset_config_name: Optional[str] = field(
+    dataset_config_name: str | None = field(
         default=None,
         metadata={
             "help": "The dataset's configuration. For 'har': 'raw' (the official UCI files, validation = held-out "
@@ -265,7 +288,7 @@ class DataTrainingArguments:
             "subset of train). For other datasets: the `datasets` config name, if it has several."
         },
     )
-    data_dir: Optional[str] = field(
+    data_dir: str | None = field(
         default=None,
         metadata={
             "help": "Where the HAR data lies: 'UCI HAR Dataset.zip', its extracted folder, or (--dataset_config_name "
@@ -273,21 +296,21 @@ class DataTrainingArguments:
             "downloaded from UCI. Only for --dataset_name har."
         },
     )
-    train_file: Optional[str] = field(
+    train_file: str | None = field(
         default=None,
         metadata={
             "help": "A file of training series instead of a named dataset: .npz (arrays X (windows, time, channels) "
             "and y), UEA/UCR .ts, .parquet, .csv, .json/.jsonl or .arrow."
         },
     )
-    validation_file: Optional[str] = field(
+    validation_file: str | None = field(
         default=None,
         metadata={
             "help": "A file of validation series (formats as --train_file). Without it, --validation_fraction of "
             "the train file is held out (by --group_column if given, else stratified by label)."
         },
     )
-    test_file: Optional[str] = field(
+    test_file: str | None = field(
         default=None,
         metadata={"help": "A file of test series (formats as --train_file), scored once with --do_predict."},
     )
@@ -299,7 +322,7 @@ class DataTrainingArguments:
         default="labels",
         metadata={"help": "The column holding each series' class (datasets and files); fine-tuning needs it."},
     )
-    group_column: Optional[str] = field(
+    group_column: str | None = field(
         default=None,
         metadata={
             "help": "Hold out whole groups of this column (e.g. 'subject') as the validation split, so that no group "
@@ -313,20 +336,28 @@ class DataTrainingArguments:
             "raw) held out as the validation split when the data has none."
         },
     )
-    max_train_samples: Optional[int] = field(
+    max_train_samples: int | None = field(
         default=None,
         metadata={"help": "Use a seeded random subset of this many train windows (for quick runs and tests)."},
     )
-    max_eval_samples: Optional[int] = field(
+    max_eval_samples: int | None = field(
         default=None, metadata={"help": "Use a seeded random subset of this many validation windows."}
     )
-    max_test_samples: Optional[int] = field(
+    max_test_samples: int | None = field(
         default=None, metadata={"help": "Use a seeded random subset of this many test windows."}
     )
+
     def __post_init__(self):
         # "" unsets a value that a config file set, as for the model arguments.
-        for name in ("dataset_name", "dataset_config_name", "data_dir", "train_file", "validation_file", "test_file",
-                     "group_column"):  # fmt: skip
+        for name in (
+            "dataset_name",
+            "dataset_config_name",
+            "data_dir",
+            "train_file",
+            "validation_file",
+            "test_file",
+            "group_column",
+        ):
             setattr(self, name, getattr(self, name) or None)
         if self.dataset_name is None and self.train_file is None:
             raise ValueError("No data given: pass --dataset_name (e.g. 'har' or a Hub id/folder) or --train_file.")
@@ -383,7 +414,7 @@ def check_something_to_do(training_args: TrainingArguments, script: str):
         )
 
 
-def parse_arguments(parser: HfArgumentParser, argv: Optional[list[str]] = None) -> tuple:
+def parse_arguments(parser: HfArgumentParser, argv: list[str] | None = None) -> tuple:
     """
     Parse `argv` (default: `sys.argv[1:]`) into the parser's dataclasses.
 

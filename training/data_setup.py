@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import math
 import os
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING
 
 from datasets import DatasetDict, IterableDataset, IterableDatasetDict
 from transformers import TrainingArguments
@@ -38,7 +38,7 @@ SPLIT_ARGUMENTS = {"train": "--train_file", "validation": "--validation_file", "
 
 def load_splits(
     data_args: DataTrainingArguments, seed: int, streaming: bool = False, stream_start: int = 0
-) -> Union[DatasetDict, IterableDatasetDict]:
+) -> DatasetDict | IterableDatasetDict:
     """
     The "train", "validation" and (when the data has one) "test" splits the arguments name, each cut to its
     `max_*_samples` by a seeded shuffle (files are often ordered by class, so a plain head would hold few classes).
@@ -132,7 +132,7 @@ def _load_timeseries(data_args: DataTrainingArguments, seed: int, streaming: boo
 
 
 def check_splits(
-    splits: Union[DatasetDict, IterableDatasetDict],
+    splits: DatasetDict | IterableDatasetDict,
     training_args: TrainingArguments,
     data_args: DataTrainingArguments,
     needs_labels: bool,
@@ -217,7 +217,7 @@ def apply_min_train_steps(training_args, num_train_windows: int):
 
 
 def training_data_card(
-    splits: Union[DatasetDict, IterableDatasetDict], data_args: DataTrainingArguments, refit: bool = False
+    splits: DatasetDict | IterableDatasetDict, data_args: DataTrainingArguments, refit: bool = False
 ) -> TrainingDataCard:
     """What the model card says about `splits` (as loaded, before `refit_splits`): name, channels, validation split."""
     if data_args.is_synthetic:

@@ -51,7 +51,6 @@ from timemae_hf.training import (
     training_command,
 )
 
-
 logger = logging.getLogger(__name__)
 
 

@@ -24,7 +24,6 @@ import logging
 import os
 import sys
 from dataclasses import dataclass, field
-from typing import Optional
 
 import torch
 
@@ -44,13 +43,12 @@ from transformers import HfArgumentParser
 from timemae_hf import TimeMAEModel
 from timemae_hf.training import run_linear_probe
 
-
 logger = logging.getLogger(__name__)
 
 
 @dataclass
 class ModelArguments:
-    model_name_or_path: Optional[str] = field(
+    model_name_or_path: str | None = field(
         default=None,
         metadata={
             "help": "The TimeMAE checkpoint to probe: an output folder of training/pretrain.py or finetune.py, one of "
@@ -66,7 +64,7 @@ class ModelArguments:
 
 @dataclass
 class LinearProbeArguments:
-    output_file: Optional[str] = field(
+    output_file: str | None = field(
         default=None,
         metadata={
             "help": "Where to write the JSON results. Default: linear_probe_results.json inside the checkpoint folder "

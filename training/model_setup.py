@@ -6,7 +6,6 @@ universal encoder). Every wrong combination fails here, before training, with th
 
 import copy
 import logging
-from typing import Optional
 
 from arguments import ARCHITECTURE_FIELDS, BEHAVIOUR_FIELDS, ModelArguments  # beside this file
 from datasets import Dataset, DatasetDict
@@ -16,7 +15,6 @@ from timemae_hf import TimeMAEConfig, TimeMAEForSequenceClassification, TimeMAEP
 from timemae_hf.data import compute_channel_statistics, series_shape
 from timemae_hf.shipped import resolve_model_name_or_path
 from timemae_hf.training import new_model
-
 
 logger = logging.getLogger(__name__)
 
@@ -118,9 +116,13 @@ def build_model(
                 f"--bert_model_name_or_path {path!r} is a TimeMAE checkpoint: pass it as --model_name_or_path instead."
             )
     return new_model(
-        model_class, context_length, num_input_channels, model_args.bert_model_name_or_path,
-        **architecture, **{**statistics, **behaviour, **config_kwargs},
-    )  # fmt: skip
+        model_class,
+        context_length,
+        num_input_channels,
+        model_args.bert_model_name_or_path,
+        **architecture,
+        **{**statistics, **behaviour, **config_kwargs},
+    )
 
 
 def data_shape(splits: DatasetDict) -> tuple[int, int]:
@@ -172,8 +174,8 @@ def checkpoint_overrides(
     config: TimeMAEConfig,
     path: str,
     num_input_channels: int,
-    normalize_channels: Optional[bool] = None,
-    train_split: Optional[Dataset] = None,
+    normalize_channels: bool | None = None,
+    train_split: Dataset | None = None,
 ) -> dict:
     """
     The config values the checkpoint at `path` is loaded with for data of `num_input_channels` channels (after
@@ -208,7 +210,7 @@ def checkpoint_overrides(
     return overrides
 
 
-def check_channel_pooling(config: TimeMAEConfig, path: str, channel_pooling: Optional[str]):
+def check_channel_pooling(config: TimeMAEConfig, path: str, channel_pooling: str | None):
     """Fail when `--channel_pooling` asks a checkpoint that encodes its channels together to pool them."""
     if channel_pooling is not None and channel_pooling != "concat" and not config.channel_independent:
         raise ValueError(
@@ -218,7 +220,7 @@ def check_channel_pooling(config: TimeMAEConfig, path: str, channel_pooling: Opt
 
 
 def check_classification_head_fits(
-    config: TimeMAEConfig, path: str, num_input_channels: int, channel_pooling: Optional[str] = None
+    config: TimeMAEConfig, path: str, num_input_channels: int, channel_pooling: str | None = None
 ):
     """
     Fail when the checkpoint at `path` holds a trained classification head that the data's `num_input_channels` or

@@ -20,7 +20,6 @@ pre-trains on train + validation with a budget chosen on validation before.
 import logging
 import os
 from dataclasses import dataclass, field
-from typing import Optional
 
 # beside this script, as in transformers' examples
 from arguments import DataTrainingArguments, ModelArguments, check_process_count, check_something_to_do, parse_arguments
@@ -49,7 +48,6 @@ from timemae_hf.training import (
     training_command,
 )
 
-
 logger = logging.getLogger(__name__)
 
 
@@ -68,7 +66,9 @@ class PretrainingDataArguments(DataTrainingArguments):
 
     synthetic_length: int = field(
         default=512,
-        metadata={"help": "With --dataset_name synthetic: steps of every generated series (the model's context_length)."},
+        metadata={
+            "help": "With --dataset_name synthetic: steps of every generated series (the model's context_length)."
+        },
     )
     synthetic_validation_series: int = field(
         default=1024,
@@ -84,7 +84,7 @@ class PretrainingDataArguments(DataTrainingArguments):
             "and after the last step (TimeMAE: 5)."
         },
     )
-    mask_seed: Optional[int] = field(
+    mask_seed: int | None = field(
         default=None,
         metadata={
             "help": "Draw each window's mask from a generator seeded by (mask_seed, epoch, window index), so masks do "
@@ -230,7 +230,9 @@ def synthetic_stream_start(data_args: PretrainingDataArguments, training_args: T
     global_batch = (
         training_args.per_device_train_batch_size * training_args.world_size * training_args.gradient_accumulation_steps
     )
-    logger.info(f"Resuming at step {global_step}: the synthetic stream continues at series {global_step * global_batch}.")
+    logger.info(
+        f"Resuming at step {global_step}: the synthetic stream continues at series {global_step * global_batch}."
+    )
     return global_step * global_batch
 
 

@@ -19,7 +19,6 @@ import platform
 import subprocess
 import time
 from pathlib import Path
-from typing import Optional
 
 REPOSITORY_ROOT = Path(__file__).resolve().parents[1]
 RUN_PROVENANCE_FILE = "run_provenance.json"
@@ -30,11 +29,17 @@ def git_state() -> dict:
     """The commit this checkout is at and whether its code differs from it (results files and docs being rewritten by
     a study do not count)."""
     try:
-        sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPOSITORY_ROOT, capture_output=True,
-                             text=True).stdout.strip()  # fmt: skip
-        dirty = bool(subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".",
-                                     ":!benchmarks/results", ":!*.md"], cwd=REPOSITORY_ROOT, capture_output=True,
-                                    text=True).stdout.strip())  # fmt: skip
+        sha = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=REPOSITORY_ROOT, capture_output=True, text=True
+        ).stdout.strip()
+        dirty = bool(
+            subprocess.run(
+                ["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":!benchmarks/results", ":!*.md"],
+                cwd=REPOSITORY_ROOT,
+                capture_output=True,
+                text=True,
+            ).stdout.strip()
+        )
     except OSError:
         sha, dirty = "", False
     return {"git_sha": sha or "unknown", "git_dirty": dirty}
@@ -94,14 +99,22 @@ def data_fingerprint(data_args, splits) -> dict:
     """Which data a run saw: the sha256 of each local file or folder it was given, each split's size and `datasets`
     fingerprint, and one sha256 over the files' hashes, the source names and the split sizes (equal for the same data
     wherever it lies)."""
-    sources = {name: getattr(data_args, name, None)
-               for name in ("dataset_name", "dataset_config_name", "data_dir", "train_file", "validation_file",
-                            "test_file")}  # fmt: skip
-    files = {name: file_sha256(Path(value)) for name, value in sources.items()
-             if name not in ("dataset_name", "dataset_config_name") and value and Path(value).exists()}  # fmt: skip
+    sources = {
+        name: getattr(data_args, name, None)
+        for name in ("dataset_name", "dataset_config_name", "data_dir", "train_file", "validation_file", "test_file")
+    }
+    files = {
+        name: file_sha256(Path(value))
+        for name, value in sources.items()
+        if name not in ("dataset_name", "dataset_config_name") and value and Path(value).exists()
+    }
     split_sizes = {name: split.num_rows if hasattr(split, "num_rows") else None for name, split in splits.items()}
-    summary = {"files_sha256": files, "dataset_name": sources["dataset_name"],
-               "dataset_config_name": sources["dataset_config_name"], "split_sizes": split_sizes}  # fmt: skip
+    summary = {
+        "files_sha256": files,
+        "dataset_name": sources["dataset_name"],
+        "dataset_config_name": sources["dataset_config_name"],
+        "split_sizes": split_sizes,
+    }
     return {
         "sha256": hashlib.sha256(json.dumps(summary, sort_keys=True).encode()).hexdigest(),
         **summary,
@@ -116,7 +129,7 @@ def arguments_dict(arguments) -> dict:
     return json.loads(json.dumps(values, default=str))
 
 
-def run_provenance(arguments: tuple, config=None, data_args=None, splits=None, command: Optional[str] = None) -> dict:
+def run_provenance(arguments: tuple, config=None, data_args=None, splits=None, command: str | None = None) -> dict:
     """The provenance of a run starting now (see the module docstring)."""
     from timemae_hf.training import training_command
 
@@ -132,7 +145,7 @@ def run_provenance(arguments: tuple, config=None, data_args=None, splits=None, c
     }
 
 
-def write_run_provenance(training_args, arguments: tuple, config, data_args, splits) -> Optional[Path]:
+def write_run_provenance(training_args, arguments: tuple, config, data_args, splits) -> Path | None:
     """Write `run_provenance.json` into the run's output folder (main process only). A resumed run keeps what the
     earlier starts recorded, under `earlier_starts`."""
     if training_args.process_index != 0:

@@ -12,9 +12,7 @@ machine that measured it) from the results JSON, so nothing on the card is typed
 import argparse
 import json
 import re
-import sys
 from pathlib import Path
-
 
 import torch
 from transformers import AutoConfig, AutoModelForPreTraining, AutoModelForSequenceClassification
@@ -22,9 +20,7 @@ from transformers import AutoConfig, AutoModelForPreTraining, AutoModelForSequen
 from timemae_hf.training import render_model_card
 from timemae_hf.training.model_card import har_training_data
 
-
 RUN_FILES = ("config.json", "training_args.bin", "all_results.json")
-
 
 
 def selection_text(record: dict) -> str:
@@ -55,10 +51,14 @@ def benchmark_summary(record: dict) -> dict:
                 yield from percent_entries(value, (*path, name), percent)
 
     rows = [
-        {"name": " / ".join(part.replace("_", " ") for part in path), "mean": f"{value['mean']:.2f}",
-         "std": f"{value['std']:.2f}", "per_seed": [f"{v:.2f}" for v in value["values"]]}
+        {
+            "name": " / ".join(part.replace("_", " ") for part in path),
+            "mean": f"{value['mean']:.2f}",
+            "std": f"{value['std']:.2f}",
+            "per_seed": [f"{v:.2f}" for v in value["values"]],
+        }
         for path, value in percent_entries(record["final"] if "final" in record else record)
-    ]  # fmt: skip
+    ]
     if not rows:
         raise ValueError(f"benchmark record {record.get('benchmark')!r} holds no '*_percent' results to put on a card")
     provenance = record["provenance"]
@@ -72,6 +72,7 @@ def benchmark_summary(record: dict) -> dict:
         "machine": f"{provenance['machine']['cpu_count']} CPU cores ({provenance['machine']['processor']})"
         + (f", {provenance['machine']['cuda']}" if provenance["machine"].get("cuda") else ""),
     }
+
 
 def run_training_command(run_dir: Path) -> str | None:
     """

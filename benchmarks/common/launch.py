@@ -18,8 +18,18 @@ REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
 RUNS_DIR = REPOSITORY_ROOT / "benchmarks" / "runs"  # checkpoints and logs (git-ignored); results/ holds the JSON
 # The refit stage trains on train + validation: no validation split is left, so the shipped configs' evaluation and
 # selection are turned off (TimeMAETrainingArguments refuses --refit without these).
-REFIT_OVERRIDES = ["--refit", "true", "--do_eval", "false", "--eval_strategy", "no",
-                   "--load_best_model_at_end", "false", "--metric_for_best_model", ""]  # fmt: skip
+REFIT_OVERRIDES = [
+    "--refit",
+    "true",
+    "--do_eval",
+    "false",
+    "--eval_strategy",
+    "no",
+    "--load_best_model_at_end",
+    "false",
+    "--metric_for_best_model",
+    "",
+]
 
 
 def run_training(script: str, arguments: list[str], output_dir: Path, done_file: str) -> dict:
@@ -36,16 +46,20 @@ def run_training(script: str, arguments: list[str], output_dir: Path, done_file:
         fcntl.flock(lock, fcntl.LOCK_EX)  # released when this block ends or the process dies
         if not done_path.exists():
             # Repository-relative paths (the run starts in the repository root), so cards and logs name no machine.
-            command = [sys.executable, f"training/{script}", *arguments,
-                       "--output_dir", repository_relative(output_dir)]  # fmt: skip
+            command = [
+                sys.executable,
+                f"training/{script}",
+                *arguments,
+                "--output_dir",
+                repository_relative(output_dir),
+            ]
             last_checkpoint = get_last_checkpoint(str(output_dir))
             if last_checkpoint:
                 command += ["--resume_from_checkpoint", repository_relative(last_checkpoint)]
             print(f"[benchmarks] {' '.join(command)}", flush=True)
             env = repository_env()
             with open(output_dir / "log.txt", "a") as log:
-                completed = subprocess.run(command, cwd=REPOSITORY_ROOT, env=env, stdout=log,
-                                           stderr=subprocess.STDOUT)  # fmt: skip
+                completed = subprocess.run(command, cwd=REPOSITORY_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
             if completed.returncode != 0:
                 raise RuntimeError(f"{script} failed (exit {completed.returncode}); see {output_dir / 'log.txt'}")
     note_run(output_dir)  # the results file written at the end copies this run's own provenance
@@ -120,8 +134,10 @@ def probe_curve(output_dir: Path, metric: str = "eval_probe_accuracy") -> list[t
 
 def mean_curve(curves: list[list[tuple[float, float]]]) -> list[list[float]]:
     """[epoch, score averaged over seeds in percent, two decimals] for validation curves that share their epochs."""
-    return [[epoch, round(100 * statistics.mean(curve[i][1] for curve in curves), 2)]
-            for i, (epoch, _) in enumerate(curves[0])]  # fmt: skip
+    return [
+        [epoch, round(100 * statistics.mean(curve[i][1] for curve in curves), 2)]
+        for i, (epoch, _) in enumerate(curves[0])
+    ]
 
 
 def best_mean_epoch(curves: list[list[tuple[float, float]]]) -> int:

@@ -67,8 +67,11 @@ def har_data_note(data_dir) -> dict:
     if data_dir is None or not Path(data_dir).exists():
         return {"sha256": None, "note": f"not a local copy ({data_dir!r}): UCI HAR as the loader downloaded it"}
     sha256 = file_sha256(Path(data_dir))
-    note = (REDERIVED_HAR_NOTE if sha256 == REDERIVED_HAR_SHA256
-            else "a copy of UCI HAR other than the re-derived one the committed results used (another sha256)")  # fmt: skip
+    note = (
+        REDERIVED_HAR_NOTE
+        if sha256 == REDERIVED_HAR_SHA256
+        else "a copy of UCI HAR other than the re-derived one the committed results used (another sha256)"
+    )
     return {"sha256": sha256, "note": note}
 
 
@@ -87,8 +90,11 @@ def runs_provenance(run_dirs) -> dict:
         path = Path(run_dir) / RUN_PROVENANCE_FILE
         name = Path(run_dir).resolve()
         name = str(name.relative_to(REPOSITORY_ROOT)) if name.is_relative_to(REPOSITORY_ROOT) else str(run_dir)
-        runs[name] = (json.loads(path.read_text()) if path.exists()
-                      else f"no {RUN_PROVENANCE_FILE} (the run was made before the training scripts recorded it)")  # fmt: skip
+        runs[name] = (
+            json.loads(path.read_text())
+            if path.exists()
+            else f"no {RUN_PROVENANCE_FILE} (the run was made before the training scripts recorded it)"
+        )
     return runs
 
 

@@ -15,10 +15,8 @@ TimeDART 92.47; goals: >= 96 % with all labels, >= 85 % with 1 %.
 
 import argparse
 import shutil
-import sys
 import time
 from pathlib import Path
-
 
 from benchmarks.common.launch import (
     RUNS_DIR,
@@ -27,14 +25,29 @@ from benchmarks.common.launch import (
     repository_relative,
     run_training,
 )
-from benchmarks.common.results_io import RESULTS_DIR, har_data_note, script_command, write_result
-from benchmarks.common.results_io import default_har_path
+from benchmarks.common.results_io import RESULTS_DIR, default_har_path, har_data_note, script_command, write_result
 
 DEFAULT_EPOCHS = {1.0: 30, 0.1: 100, 0.01: 300}
-SMOKE_DATA = ["--max_train_samples", "256", "--max_eval_samples", "128", "--max_test_samples", "128",
-              "--per_device_train_batch_size", "64"]  # fmt: skip
-SMOKE_SCRATCH_MODEL = ["--hidden_size", "16", "--num_hidden_layers", "1", "--num_attention_heads", "2",
-                       "--intermediate_size", "32"]  # fmt: skip
+SMOKE_DATA = [
+    "--max_train_samples",
+    "256",
+    "--max_eval_samples",
+    "128",
+    "--max_test_samples",
+    "128",
+    "--per_device_train_batch_size",
+    "64",
+]
+SMOKE_SCRATCH_MODEL = [
+    "--hidden_size",
+    "16",
+    "--num_hidden_layers",
+    "1",
+    "--num_attention_heads",
+    "2",
+    "--intermediate_size",
+    "32",
+]
 
 
 def main(argv=None):
@@ -42,12 +55,24 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seeds", type=int, nargs="+", default=[3407, 1, 2], help="reproduction seeds to fine-tune")
     parser.add_argument("--label_fractions", type=float, nargs="+", default=[1.0, 0.1, 0.01])
-    parser.add_argument("--epochs_per_fraction", type=float, nargs="+", default=None,
-                        help=f"epochs for each label fraction, in order (default {DEFAULT_EPOCHS})")
-    parser.add_argument("--init", choices=["pretrained", "scratch"], default="pretrained",
-                        help="start from the reproduction checkpoints or from a random native-size encoder")
-    parser.add_argument("--pretrained_runs_dir", default=None,
-                        help="default: benchmarks/runs/har_reproduction (its _smoke twin with --smoke)")
+    parser.add_argument(
+        "--epochs_per_fraction",
+        type=float,
+        nargs="+",
+        default=None,
+        help=f"epochs for each label fraction, in order (default {DEFAULT_EPOCHS})",
+    )
+    parser.add_argument(
+        "--init",
+        choices=["pretrained", "scratch"],
+        default="pretrained",
+        help="start from the reproduction checkpoints or from a random native-size encoder",
+    )
+    parser.add_argument(
+        "--pretrained_runs_dir",
+        default=None,
+        help="default: benchmarks/runs/har_reproduction (its _smoke twin with --smoke)",
+    )
     parser.add_argument("--runs_dir", default=None, help="default: benchmarks/runs/har_finetune_<init>")
     parser.add_argument("--data_dir", default=default_har_path(), help="UCI HAR zip or folder ($TIMEMAE_HAR_PATH)")
     parser.add_argument("--name", default=None, help="results file name (default: har_finetune_<init>)")
@@ -62,7 +87,11 @@ def main(argv=None):
     )
     extra = []
     if args.smoke:
-        args.seeds, args.label_fractions, epochs = args.seeds[:1], args.label_fractions[:1], {args.label_fractions[0]: 2}
+        args.seeds, args.label_fractions, epochs = (
+            args.seeds[:1],
+            args.label_fractions[:1],
+            {args.label_fractions[0]: 2},
+        )
         extra = SMOKE_DATA + (SMOKE_SCRATCH_MODEL if args.init == "scratch" else [])
 
     results = {}
@@ -75,9 +104,19 @@ def main(argv=None):
                 model_arguments = ["--model_name_or_path", ""]
             test = run_training(
                 "finetune.py",
-                ["training/configs/har_finetune.yaml", "--data_dir", args.data_dir, *model_arguments,
-                 "--label_fraction", str(fraction), "--num_train_epochs", str(epochs[fraction]), "--seed", str(seed),
-                 *extra],
+                [
+                    "training/configs/har_finetune.yaml",
+                    "--data_dir",
+                    args.data_dir,
+                    *model_arguments,
+                    "--label_fraction",
+                    str(fraction),
+                    "--num_train_epochs",
+                    str(epochs[fraction]),
+                    "--seed",
+                    str(seed),
+                    *extra,
+                ],
                 runs_dir / f"fraction{fraction}_seed{seed}",
                 "test_results.json",
             )
@@ -96,8 +135,13 @@ def main(argv=None):
         "seeds": args.seeds,
         "selection": "fine-tuning epoch with the best validation accuracy (held-out train subjects)",
         "label_fractions": results,
-        "reference": {"TimeMAE_paper": 92.04, "SimMTM": 92.00, "TimeDART": 92.47,
-                      "goal_all_labels": 96.0, "goal_1_percent": 85.0},
+        "reference": {
+            "TimeMAE_paper": 92.04,
+            "SimMTM": 92.00,
+            "TimeDART": 92.47,
+            "goal_all_labels": 96.0,
+            "goal_1_percent": 85.0,
+        },
     }
     name = args.name or f"har_finetune_{args.init}"
     # The README's confusion matrix: the first seed with the most labels (the PNG names its finetune.py command).

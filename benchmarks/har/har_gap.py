@@ -48,19 +48,15 @@ import json
 import math
 import os
 import statistics
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-
 
 import torch
 import yaml
 from datasets import DatasetDict, concatenate_datasets
 from transformers import AutoModel, set_seed
 
-from benchmarks.har.har_finetune import SMOKE_DATA
-from benchmarks.har.har_study import MAX_EPOCHS, encoded, fit_probe, summarise_variant
 from benchmarks.common.launch import (
     REFIT_OVERRIDES,
     REPOSITORY_ROOT,
@@ -73,8 +69,10 @@ from benchmarks.common.launch import (
     repository_relative,
     run_in_order,
 )
-from benchmarks.common.results_io import RESULTS_DIR, default_har_path, har_data_note, script_command, write_result
 from benchmarks.common.ledger import record_test_read
+from benchmarks.common.results_io import RESULTS_DIR, default_har_path, har_data_note, script_command, write_result
+from benchmarks.har.har_finetune import SMOKE_DATA
+from benchmarks.har.har_study import MAX_EPOCHS, encoded, fit_probe, summarise_variant
 from timemae_hf import TimeMAEConfig, TimeMAEForPreTraining, TimeMAEForSequenceClassification
 from timemae_hf.data import (
     HAR_ACTIVITIES,
@@ -102,11 +100,27 @@ SELECTION_RULE = (
 # of the all-labels validation accuracy, so that noise alone rarely qualifies a lever.
 COMBINATION_MARGIN = 0.5
 # --smoke: a tiny encoder (the same for every variant), few windows, one epoch of pre-training, two of fine-tuning.
-SMOKE_MODEL = {"hidden_size": 16, "num_hidden_layers": 1, "num_attention_heads": 2, "intermediate_size": 32,
-               "codebook_size": 16, "num_regressor_layers": 1}  # fmt: skip
+SMOKE_MODEL = {
+    "hidden_size": 16,
+    "num_hidden_layers": 1,
+    "num_attention_heads": 2,
+    "intermediate_size": 32,
+    "codebook_size": 16,
+    "num_regressor_layers": 1,
+}
 SMOKE_VARIANTS = ["baseline", "conv_stem"]
-SMOKE_PRETRAIN = ["--probe_every_n_epochs", "1", "--max_train_samples", "256", "--max_eval_samples", "128",
-                  "--per_device_train_batch_size", "64", "--logging_steps", "2"]  # fmt: skip
+SMOKE_PRETRAIN = [
+    "--probe_every_n_epochs",
+    "1",
+    "--max_train_samples",
+    "256",
+    "--max_eval_samples",
+    "128",
+    "--per_device_train_batch_size",
+    "64",
+    "--logging_steps",
+    "2",
+]
 
 
 @dataclass
@@ -120,20 +134,32 @@ class Variant:
 
 VARIANTS = {
     "baseline": Variant("training/configs/har_native.yaml as it is: linear patches of 8 steps, dataset statistics"),
-    "conv_stem": Variant("multi-scale dilated Conv1d stem before the per-patch projection (kernel 9, dilations 1, 2, "
-                         "4, 8; 8 channels each)", {"patch_embedding_type": "conv"}),
+    "conv_stem": Variant(
+        "multi-scale dilated Conv1d stem before the per-patch projection (kernel 9, dilations 1, 2, "
+        "4, 8; 8 channels each)",
+        {"patch_embedding_type": "conv"},
+    ),
     "overlapping_patches": Variant("patches of 16 steps every 8 (15 patches)", {"patch_length": 16, "patch_stride": 8}),
-    "small_patches": Variant("patches of 4 steps (32 patches): a finer grid for the stride of a walking step",
-                             {"patch_length": 4, "patch_stride": 4}),
-    "window_scaling": Variant("each window-channel standardised by its own statistics (RevIN, PatchTST's 'std')",
-                              {"scaling": "std"}),
-    "window_scaling_with_statistics": Variant("window scaling, its mean and log std added back as a feature",
-                                              {"scaling": "std", "window_statistics_as_features": True}),
-    "spectral_loss": Variant("an added loss: the masked patches' |rFFT| predicted from the regressor (weight 1)",
-                             {"spectral_loss_weight": 1.0}),
-    "hapt_extra_windows": Variant("the train subjects' HAPT windows outside the HAR activity segments join the "
-                                  "(unlabelled) pre-training data", extra_windows=True),
-}  # fmt: skip
+    "small_patches": Variant(
+        "patches of 4 steps (32 patches): a finer grid for the stride of a walking step",
+        {"patch_length": 4, "patch_stride": 4},
+    ),
+    "window_scaling": Variant(
+        "each window-channel standardised by its own statistics (RevIN, PatchTST's 'std')", {"scaling": "std"}
+    ),
+    "window_scaling_with_statistics": Variant(
+        "window scaling, its mean and log std added back as a feature",
+        {"scaling": "std", "window_statistics_as_features": True},
+    ),
+    "spectral_loss": Variant(
+        "an added loss: the masked patches' |rFFT| predicted from the regressor (weight 1)",
+        {"spectral_loss_weight": 1.0},
+    ),
+    "hapt_extra_windows": Variant(
+        "the train subjects' HAPT windows outside the HAR activity segments join the (unlabelled) pre-training data",
+        extra_windows=True,
+    ),
+}
 
 
 def variant(name: str) -> Variant:
@@ -141,9 +167,11 @@ def variant(name: str) -> Variant:
     if name in VARIANTS:
         return VARIANTS[name]
     parts = [VARIANTS[part] for part in name.split("+")]
-    return Variant("together: " + "; ".join(part.description for part in parts),
-                   {key: value for part in parts for key, value in part.config.items()},
-                   any(part.extra_windows for part in parts))  # fmt: skip
+    return Variant(
+        "together: " + "; ".join(part.description for part in parts),
+        {key: value for part in parts for key, value in part.config.items()},
+        any(part.extra_windows for part in parts),
+    )
 
 
 def still_to_run(variants: dict, names=tuple(VARIANTS)) -> list[str]:
@@ -160,8 +188,10 @@ def combination(variants: dict) -> str | None:
     if not set(VARIANTS) <= set(variants):
         return None
     bar = variants["baseline"]["selection_score"] + COMBINATION_MARGIN
-    better = sorted((name for name in VARIANTS if name != "baseline" and variants[name]["selection_score"] > bar),
-                    key=lambda name: -variants[name]["selection_score"])  # fmt: skip
+    better = sorted(
+        (name for name in VARIANTS if name != "baseline" and variants[name]["selection_score"] > bar),
+        key=lambda name: -variants[name]["selection_score"],
+    )
     kept = []
     for name in better:
         if not any(set(VARIANTS[name].config) & set(VARIANTS[other].config) for other in kept):
@@ -248,13 +278,31 @@ def pretraining_job(name: str, seed: int, args, splits, runs_dir: Path, refit: b
     config = initial_checkpoint(init, chosen, seed, corpus, args.smoke)
     # har_native.yaml's shape arguments, given the init checkpoint's values (a lever may change them).
     native = native_model_fields()
-    architecture = [argument for field_name in ARCHITECTURE_FIELDS if field_name in native
-                    for argument in (f"--{field_name}", str(getattr(config, field_name)))]  # fmt: skip
-    arguments = [str(NATIVE_CONFIG.relative_to(REPOSITORY_ROOT)), "--model_name_or_path", repository_relative(init),
-                 *architecture, *(data_arguments or ["--data_dir", args.data_dir]), "--seed", str(seed),
-                 "--num_train_epochs", str(1 if args.smoke else args.pretrain_epochs), "--do_predict", "false",
-                 "--load_best_model_at_end", "false", "--metric_for_best_model", "loss",
-                 *(REFIT_OVERRIDES if refit else []), *(SMOKE_PRETRAIN if args.smoke else [])]  # fmt: skip
+    architecture = [
+        argument
+        for field_name in ARCHITECTURE_FIELDS
+        if field_name in native
+        for argument in (f"--{field_name}", str(getattr(config, field_name)))
+    ]
+    arguments = [
+        str(NATIVE_CONFIG.relative_to(REPOSITORY_ROOT)),
+        "--model_name_or_path",
+        repository_relative(init),
+        *architecture,
+        *(data_arguments or ["--data_dir", args.data_dir]),
+        "--seed",
+        str(seed),
+        "--num_train_epochs",
+        str(1 if args.smoke else args.pretrain_epochs),
+        "--do_predict",
+        "false",
+        "--load_best_model_at_end",
+        "false",
+        "--metric_for_best_model",
+        "loss",
+        *(REFIT_OVERRIDES if refit else []),
+        *(SMOKE_PRETRAIN if args.smoke else []),
+    ]
     done_file = "train_results.json" if refit else "eval_results.json"
     return "pretrain.py", arguments, runs_dir / f"{stage}_pretrain_{name}_seed{seed}", done_file
 
@@ -262,10 +310,23 @@ def pretraining_job(name: str, seed: int, args, splits, runs_dir: Path, refit: b
 def finetuning_job(name: str, seed: int, fraction: float, epochs: int, args, runs_dir: Path, refit=False) -> tuple:
     stage = "refit" if refit else "validation"
     encoder = runs_dir / f"{stage}_pretrain_{name}_seed{seed}"
-    arguments = [FINETUNE_CONFIG, "--data_dir", args.data_dir, "--model_name_or_path", repository_relative(encoder),
-                 "--seed", str(seed), "--label_fraction", str(fraction), "--num_train_epochs", str(epochs),
-                 "--do_predict", "true" if refit else "false", *(REFIT_OVERRIDES if refit else []),
-                 *(SMOKE_DATA if args.smoke else [])]  # fmt: skip
+    arguments = [
+        FINETUNE_CONFIG,
+        "--data_dir",
+        args.data_dir,
+        "--model_name_or_path",
+        repository_relative(encoder),
+        "--seed",
+        str(seed),
+        "--label_fraction",
+        str(fraction),
+        "--num_train_epochs",
+        str(epochs),
+        "--do_predict",
+        "true" if refit else "false",
+        *(REFIT_OVERRIDES if refit else []),
+        *(SMOKE_DATA if args.smoke else []),
+    ]
     folder = runs_dir / f"{stage}_finetune_{name}_{fraction}_seed{seed}"
     return "finetune.py", arguments, folder, "test_results.json" if refit else "eval_results.json"
 
@@ -291,12 +352,18 @@ def study_jobs(names: list[str], args, splits, runs_dir: Path) -> list[tuple]:
     """
     jobs = []
     for name in names:
-        jobs += [(("pretrain", name, seed), pretraining_job(name, seed, args, splits, runs_dir), None)
-                 for seed in args.seeds]  # fmt: skip
-        jobs += [(("finetune", name, seed, fraction),
-                  finetuning_job(name, seed, fraction, max_epochs(args, fraction), args, runs_dir),
-                  ("pretrain", name, seed))
-                 for fraction in args.label_fractions for seed in args.seeds]  # fmt: skip
+        jobs += [
+            (("pretrain", name, seed), pretraining_job(name, seed, args, splits, runs_dir), None) for seed in args.seeds
+        ]
+        jobs += [
+            (
+                ("finetune", name, seed, fraction),
+                finetuning_job(name, seed, fraction, max_epochs(args, fraction), args, runs_dir),
+                ("pretrain", name, seed),
+            )
+            for fraction in args.label_fractions
+            for seed in args.seeds
+        ]
     return jobs
 
 
@@ -305,9 +372,12 @@ def summarise_study_variant(name: str, args, splits, runs_dir: Path) -> dict:
     in-loop probe curves and the fine-tuning curves."""
     pretrain_dirs = [runs_dir / f"validation_pretrain_{name}_seed{seed}" for seed in args.seeds]
     probes = [probe_accuracy(folder, splits["train"], splits["validation"], "validation") for folder in pretrain_dirs]
-    finetune = {str(fraction): summarise_variant([], [runs_dir / f"validation_finetune_{name}_{fraction}_seed{seed}"
-                                                      for seed in args.seeds])
-                for fraction in args.label_fractions}  # fmt: skip
+    finetune = {
+        str(fraction): summarise_variant(
+            [], [runs_dir / f"validation_finetune_{name}_{fraction}_seed{seed}" for seed in args.seeds]
+        )
+        for fraction in args.label_fractions
+    }
     in_loop_curves = [probe_curve(folder) for folder in pretrain_dirs]
     studied = variant(name)
     return {
@@ -329,8 +399,9 @@ def summarise_study_variant(name: str, args, splits, runs_dir: Path) -> dict:
 
 def selection_score(finetune: dict) -> float:
     """Mean over label fractions of the peak of the mean validation curve (percent)."""
-    return round(statistics.mean(max(score for _, score in summary["mean_validation_curve"])
-                                 for summary in finetune.values()), 2)  # fmt: skip
+    return round(
+        statistics.mean(max(score for _, score in summary["mean_validation_curve"]) for summary in finetune.values()), 2
+    )
 
 
 def selection(variants: dict) -> dict:
@@ -341,7 +412,8 @@ def selection(variants: dict) -> dict:
         "rule": SELECTION_RULE,
         "scores": scores,
         "difference_to_baseline": {name: round(score - baseline, 2) for name, score in scores.items()}
-        if baseline is not None else None,
+        if baseline is not None
+        else None,
         "chosen": chosen,
     }
 
@@ -353,56 +425,98 @@ def final_stage(study: dict, args, splits, runs_dir: Path) -> dict:
     seeds = study["seeds"]
     epochs = {}
     for fraction in fractions:
-        curves = [probe_curve(runs_dir / f"validation_finetune_{name}_{fraction}_seed{seed}", "eval_accuracy")
-                  for seed in seeds]  # fmt: skip
+        curves = [
+            probe_curve(runs_dir / f"validation_finetune_{name}_{fraction}_seed{seed}", "eval_accuracy")
+            for seed in seeds
+        ]
         epochs[fraction] = best_mean_epoch(curves)
     # One pool, as the study's: a seed's fine-tuning runs start as soon as its own refit pre-training has finished.
-    jobs = [(("pretrain", seed), pretraining_job(name, seed, args, splits, runs_dir, refit=True), None)
-            for seed in seeds]  # fmt: skip
-    jobs += [(("finetune", fraction, seed), finetuning_job(name, seed, fraction, epochs[fraction], args, runs_dir,
-                                                           refit=True), ("pretrain", seed))
-             for fraction in fractions for seed in seeds]  # fmt: skip
+    jobs = [
+        (("pretrain", seed), pretraining_job(name, seed, args, splits, runs_dir, refit=True), None) for seed in seeds
+    ]
+    jobs += [
+        (
+            ("finetune", fraction, seed),
+            finetuning_job(name, seed, fraction, epochs[fraction], args, runs_dir, refit=True),
+            ("pretrain", seed),
+        )
+        for fraction in fractions
+        for seed in seeds
+    ]
     results = run_in_order(jobs, args.parallel)
     tests = {(fraction, seed): results[("finetune", fraction, seed)] for fraction in fractions for seed in seeds}
     labelled = concatenate_datasets([splits["train"], splits["validation"]])
-    probes = [probe_accuracy(runs_dir / f"refit_pretrain_{name}_seed{seed}", labelled, splits["test"], "test")
-              for seed in seeds]  # fmt: skip
+    probes = [
+        probe_accuracy(runs_dir / f"refit_pretrain_{name}_seed{seed}", labelled, splits["test"], "test")
+        for seed in seeds
+    ]
 
     results_file = repository_relative(RESULTS_DIR / f"{args.name}{'.smoke' if args.smoke else ''}.json")
     ledger = RESULTS_DIR / "test_reads.smoke.json" if args.smoke else None  # smoke reads stay out of the ledger
     refit_train = json.loads((runs_dir / f"refit_pretrain_{name}_seed{seeds[0]}" / "train_results.json").read_text())
-    final = {"variant": name, "chosen_by": SELECTION_RULE, "seeds": seeds,
-             "pretraining": {"train": "train + validation" + (", and the HAPT windows of every official-train subject"
-                                                              if variant(name).extra_windows else ""),
-                             "train_windows": refit_train["train_samples"],
-                             "num_train_epochs": 1 if args.smoke else args.pretrain_epochs},
-             "probe_train_windows": len(labelled)}  # fmt: skip
-    probe_result = {"accuracy_percent": mean_std([p["accuracy"] for p in probes]),
-                    "macro_f1_percent": mean_std([p["macro_f1"] for p in probes])}  # fmt: skip
-    record_test_read(study=args.name, what=f"HAR test ({len(splits['test'])} windows), linear probe on the refit "
-                     f"'{name}' encoders (fit on train + validation), seeds {seeds}", result=probe_result,
-                     decision="", results_file=results_file, targets={PROBE_TARGET: probe_result["accuracy_percent"]["mean"]},
-                     ledger=ledger)  # fmt: skip
+    final = {
+        "variant": name,
+        "chosen_by": SELECTION_RULE,
+        "seeds": seeds,
+        "pretraining": {
+            "train": "train + validation"
+            + (", and the HAPT windows of every official-train subject" if variant(name).extra_windows else ""),
+            "train_windows": refit_train["train_samples"],
+            "num_train_epochs": 1 if args.smoke else args.pretrain_epochs,
+        },
+        "probe_train_windows": len(labelled),
+    }
+    probe_result = {
+        "accuracy_percent": mean_std([p["accuracy"] for p in probes]),
+        "macro_f1_percent": mean_std([p["macro_f1"] for p in probes]),
+    }
+    record_test_read(
+        study=args.name,
+        what=f"HAR test ({len(splits['test'])} windows), linear probe on the refit "
+        f"'{name}' encoders (fit on train + validation), seeds {seeds}",
+        result=probe_result,
+        decision="",
+        results_file=results_file,
+        targets={PROBE_TARGET: probe_result["accuracy_percent"]["mean"]},
+        ledger=ledger,
+    )
     final["probe_test"] = probe_result
     final["finetune_test"] = {}
     for fraction in fractions:
-        result = {"accuracy_percent": mean_std([tests[(fraction, s)]["test_accuracy"] for s in seeds]),
-                  "macro_f1_percent": mean_std([tests[(fraction, s)]["test_macro_f1"] for s in seeds])}  # fmt: skip
-        what = (f"HAR test ({len(splits['test'])} windows), '{name}' fine-tuned on {100 * fraction:g} % of the train + "
-                f"validation labels for {epochs[fraction]} epochs, seeds {seeds}")
-        record_test_read(study=args.name, what=what, result=result, decision="", results_file=results_file,
-                         targets={TARGETS[fraction]: result["accuracy_percent"]["mean"]}, ledger=ledger)  # fmt: skip
+        result = {
+            "accuracy_percent": mean_std([tests[(fraction, s)]["test_accuracy"] for s in seeds]),
+            "macro_f1_percent": mean_std([tests[(fraction, s)]["test_macro_f1"] for s in seeds]),
+        }
+        what = (
+            f"HAR test ({len(splits['test'])} windows), '{name}' fine-tuned on {100 * fraction:g} % of the train + "
+            f"validation labels for {epochs[fraction]} epochs, seeds {seeds}"
+        )
+        record_test_read(
+            study=args.name,
+            what=what,
+            result=result,
+            decision="",
+            results_file=results_file,
+            targets={TARGETS[fraction]: result["accuracy_percent"]["mean"]},
+            ledger=ledger,
+        )
         goal = {"goal": GOALS[fraction], "goal_met": result["accuracy_percent"]["mean"] >= GOALS[fraction]}
         confusions = confusion_summary([runs_dir / f"refit_finetune_{name}_{fraction}_seed{seed}" for seed in seeds])
-        final["finetune_test"][str(fraction)] = {"num_train_epochs": epochs[fraction], **result, **goal,
-                                                 "confusions": confusions}  # fmt: skip
+        final["finetune_test"][str(fraction)] = {
+            "num_train_epochs": epochs[fraction],
+            **result,
+            **goal,
+            "confusions": confusions,
+        }
     return final
 
 
 # Issue 21's diagnosis: MiniRocket confuses only the two static postures; TimeMAE also mixes up the three walking
 # activities, which differ in rhythm and frequency. The final read counts both kinds of error.
-ERROR_GROUPS = {"walking activities among themselves": ("WALKING", "WALKING_UPSTAIRS", "WALKING_DOWNSTAIRS"),
-                "sitting and standing": ("SITTING", "STANDING")}  # fmt: skip
+ERROR_GROUPS = {
+    "walking activities among themselves": ("WALKING", "WALKING_UPSTAIRS", "WALKING_DOWNSTAIRS"),
+    "sitting and standing": ("SITTING", "STANDING"),
+}
 
 
 def confusion_summary(run_dirs: list[Path]) -> dict:
@@ -410,18 +524,30 @@ def confusion_summary(run_dirs: list[Path]) -> dict:
     errors within each of ERROR_GROUPS and the most frequent (true, predicted) pairs, each also per run on average."""
     matrices = [json.loads((folder / "confusion_matrix.json").read_text()) for folder in run_dirs]
     names = matrices[0]["class_names"]
-    total = [[sum(matrix["true_rows_predicted_columns"][i][j] for matrix in matrices) for j in range(len(names))]
-             for i in range(len(names))]  # fmt: skip
-    errors = sorted(((total[i][j], names[i], names[j]) for i in range(len(names)) for j in range(len(names)) if i != j),
-                    reverse=True)  # fmt: skip
-    groups = {group: sum(count for count, true, predicted in errors if true in members and predicted in members)
-              for group, members in ERROR_GROUPS.items()}  # fmt: skip
-    return {"runs": len(run_dirs), "class_names": names, "true_rows_predicted_columns_summed": total,
-            "errors_per_run": round(sum(count for count, _, _ in errors) / len(run_dirs), 1),
-            "group_errors_per_run": {group: round(count / len(run_dirs), 1) for group, count in groups.items()},
-            "most_frequent_errors_per_run": [{"true": true, "predicted": predicted,
-                                              "count": round(count / len(run_dirs), 1)}
-                                             for count, true, predicted in errors[:5] if count]}  # fmt: skip
+    total = [
+        [sum(matrix["true_rows_predicted_columns"][i][j] for matrix in matrices) for j in range(len(names))]
+        for i in range(len(names))
+    ]
+    errors = sorted(
+        ((total[i][j], names[i], names[j]) for i in range(len(names)) for j in range(len(names)) if i != j),
+        reverse=True,
+    )
+    groups = {
+        group: sum(count for count, true, predicted in errors if true in members and predicted in members)
+        for group, members in ERROR_GROUPS.items()
+    }
+    return {
+        "runs": len(run_dirs),
+        "class_names": names,
+        "true_rows_predicted_columns_summed": total,
+        "errors_per_run": round(sum(count for count, _, _ in errors) / len(run_dirs), 1),
+        "group_errors_per_run": {group: round(count / len(run_dirs), 1) for group, count in groups.items()},
+        "most_frequent_errors_per_run": [
+            {"true": true, "predicted": predicted, "count": round(count / len(run_dirs), 1)}
+            for count, true, predicted in errors[:5]
+            if count
+        ],
+    }
 
 
 def reference_stage(args, splits) -> dict:
@@ -438,17 +564,28 @@ def reference_stage(args, splits) -> dict:
         for seed in args.seeds:
             labelled = stratified_subset(splits["train"], fraction, seed).with_format("numpy")[:]
             # LeagueData's "test" side is the validation split here: the study never reads test.
-            data = LeagueData(f"HAR validation, {100 * fraction:g} % of the train labels", list(labelled["past_values"]),
-                              labelled["labels"].astype(str), list(validation["past_values"]),
-                              validation["labels"].astype(str), "benchmarks/har/har_gap.py splits")  # fmt: skip
+            data = LeagueData(
+                f"HAR validation, {100 * fraction:g} % of the train labels",
+                list(labelled["past_values"]),
+                labelled["labels"].astype(str),
+                list(validation["past_values"]),
+                validation["labels"].astype(str),
+                "benchmarks/har/har_gap.py splits",
+            )
             classifier = method.build(data, seed, {})
             classifier.fit(method.inputs(data, "train"), data.train_labels)
             scores.append(classification_metrics(data.test_labels, classifier.predict(method.inputs(data, "test"))))
-        per_fraction[str(fraction)] = {"labelled_windows": len(labelled["labels"]),
-                                       "accuracy": mean_std([score["accuracy"] for score in scores]),
-                                       "macro_f1": mean_std([score["macro_f1"] for score in scores])}  # fmt: skip
-    return {"method": f"{REFERENCE_METHOD} (aeon {aeon_version()}, defaults, as benchmarks/league/league.py builds it)",
-            "seeds": args.seeds, "validation_windows": len(validation["labels"]), "validation": per_fraction}  # fmt: skip
+        per_fraction[str(fraction)] = {
+            "labelled_windows": len(labelled["labels"]),
+            "accuracy": mean_std([score["accuracy"] for score in scores]),
+            "macro_f1": mean_std([score["macro_f1"] for score in scores]),
+        }
+    return {
+        "method": f"{REFERENCE_METHOD} (aeon {aeon_version()}, defaults, as benchmarks/league/league.py builds it)",
+        "seeds": args.seeds,
+        "validation_windows": len(validation["labels"]),
+        "validation": per_fraction,
+    }
 
 
 def estimate_stage(args, splits) -> dict:
@@ -473,13 +610,18 @@ def estimate_stage(args, splits) -> dict:
                 classifier(batch)
                 forward.append(time.perf_counter() - started)
         forward = statistics.median(forward)
-        per_variant[name] = {"pretraining_step_s": round(pretrain_step, 4),
-                             "finetuning_step_s": round(finetune_step, 4),
-                             "forward_128_windows_s": round(forward, 4)}  # fmt: skip
+        per_variant[name] = {
+            "pretraining_step_s": round(pretrain_step, 4),
+            "finetuning_step_s": round(finetune_step, 4),
+            "forward_128_windows_s": round(forward, 4),
+        }
     started = time.perf_counter()
     encoder = TimeMAEForSequenceClassification(variant_config(VARIANTS["baseline"], args.smoke, **statistics_))
-    fit_probe(PROBE, encoded(encoder.timemae.eval(), splits["train"]),
-              {"validation": encoded(encoder.timemae, splits["validation"])})  # fmt: skip
+    fit_probe(
+        PROBE,
+        encoded(encoder.timemae.eval(), splits["train"]),
+        {"validation": encoded(encoder.timemae, splits["validation"])},
+    )
     probe_s = time.perf_counter() - started
 
     train_windows, validation_windows = len(splits["train"]), len(splits["validation"])
@@ -496,10 +638,13 @@ def estimate_stage(args, splits) -> dict:
         pretrain = math.ceil(windows / 128) * epochs * timing["pretraining_step_s"]
         in_loop_probes = (epochs // 5) * probe_s if not VARIANTS[name].extra_windows else 0.0
         finetune = sum(
-            max_epochs(args, fraction) * (math.ceil(fraction * train_windows / 128) * timing["finetuning_step_s"]
-                                          + math.ceil(validation_windows / 128) * timing["forward_128_windows_s"])
+            max_epochs(args, fraction)
+            * (
+                math.ceil(fraction * train_windows / 128) * timing["finetuning_step_s"]
+                + math.ceil(validation_windows / 128) * timing["forward_128_windows_s"]
+            )
             for fraction in args.label_fractions
-        )  # fmt: skip
+        )
         seconds[name] = len(args.seeds) * (pretrain + in_loop_probes + probe_s + finetune)
     total = sum(seconds.values())
     return {
@@ -513,7 +658,7 @@ def estimate_stage(args, splits) -> dict:
         "projected_wall_hours": {"parallel": args.parallel, "hours": round(total / 3600 / args.parallel, 2)},
         "notes": "step times measured in this process at the study's sizes, on a machine shared with other work; "
         "subprocess start-up, checkpoint saving, validation losses and the final stage are not included",
-    }  # fmt: skip
+    }
 
 
 def time_training_step(model, past_values, labels, repetitions: int) -> float:
@@ -546,27 +691,44 @@ def time_training_step(model, past_values, labels, repetitions: int) -> float:
 def main(argv=None):
     started_at = time.time()
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--variants", nargs="+", choices=list(VARIANTS), default=None,
-                        help="variants of the study (default: all; --smoke: baseline and conv_stem); the final stage "
-                        "chooses among those in the results")  # fmt: skip
+    parser.add_argument(
+        "--variants",
+        nargs="+",
+        choices=list(VARIANTS),
+        default=None,
+        help="variants of the study (default: all; --smoke: baseline and conv_stem); the final stage "
+        "chooses among those in the results",
+    )
     parser.add_argument("--seeds", type=int, nargs="+", default=[3407, 1, 2])
-    parser.add_argument("--label_fractions", type=float, nargs="+", default=list(LABEL_FRACTIONS),
-                        choices=list(LABEL_FRACTIONS))  # fmt: skip
+    parser.add_argument(
+        "--label_fractions", type=float, nargs="+", default=list(LABEL_FRACTIONS), choices=list(LABEL_FRACTIONS)
+    )
     parser.add_argument("--pretrain_epochs", type=int, default=100, help="har_native.yaml's 100")
-    parser.add_argument("--stages", nargs="+", choices=["reference", "study", "final", "estimate"],
-                        default=["reference", "study"],
-                        help="'reference': MiniRocket on the study's label subsets, scored on validation (once; needs "
-                        "numba); 'study': the validation-only variants; 'final' (after it): the chosen variant, "
-                        "refit, test once per seed; 'estimate': time the variants' steps, project the study's CPU "
-                        "hours")  # fmt: skip
+    parser.add_argument(
+        "--stages",
+        nargs="+",
+        choices=["reference", "study", "final", "estimate"],
+        default=["reference", "study"],
+        help="'reference': MiniRocket on the study's label subsets, scored on validation (once; needs "
+        "numba); 'study': the validation-only variants; 'final' (after it): the chosen variant, "
+        "refit, test once per seed; 'estimate': time the variants' steps, project the study's CPU "
+        "hours",
+    )
     parser.add_argument("--data_dir", default=default_har_path(), help="UCI HAR zip or folder ($TIMEMAE_HAR_PATH)")
     parser.add_argument("--runs_dir", default=str(RUNS_DIR / "har_gap"), help="where runs and checkpoints go")
     parser.add_argument("--parallel", type=int, default=2, help="training runs side by side")
-    parser.add_argument("--threads_per_run", type=int, default=1,
-                        help="torch threads of each run (OMP_NUM_THREADS of the training subprocesses)")  # fmt: skip
+    parser.add_argument(
+        "--threads_per_run",
+        type=int,
+        default=1,
+        help="torch threads of each run (OMP_NUM_THREADS of the training subprocesses)",
+    )
     parser.add_argument("--name", default="har_gap", help="results file name (benchmarks/results/<name>.json)")
-    parser.add_argument("--smoke", action="store_true",
-                        help="tiny encoders, 256 windows a split, 1 seed, the 100 %% fraction, 1 + 2 epochs")
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="tiny encoders, 256 windows a split, 1 seed, the 100 %% fraction, 1 + 2 epochs",
+    )
     args = parser.parse_args(argv)
 
     os.environ["OMP_NUM_THREADS"] = str(args.threads_per_run)  # the training subprocesses inherit it
@@ -583,14 +745,24 @@ def main(argv=None):
     results_path = RESULTS_DIR / f"{args.name}{'.smoke' if args.smoke else ''}.json"
 
     if "estimate" in args.stages:
-        payload = {"estimate": estimate_stage(args, splits), "variants": args.variants, "seeds": args.seeds,
-                   "label_fractions": args.label_fractions, "pretrain_epochs": args.pretrain_epochs}  # fmt: skip
+        payload = {
+            "estimate": estimate_stage(args, splits),
+            "variants": args.variants,
+            "seeds": args.seeds,
+            "label_fractions": args.label_fractions,
+            "pretrain_epochs": args.pretrain_epochs,
+        }
         write_result(f"{args.name}_cost_estimate", payload, started_at, script_command(__file__, argv), args.smoke)
 
     reference_path = RESULTS_DIR / f"{args.name}_reference{'.smoke' if args.smoke else ''}.json"
     if "reference" in args.stages and not reference_path.exists():  # measured once; delete the file to measure again
-        write_result(f"{args.name}_reference", reference_stage(args, splits), started_at,
-                     script_command(__file__, argv), smoke=args.smoke)  # fmt: skip
+        write_result(
+            f"{args.name}_reference",
+            reference_stage(args, splits),
+            started_at,
+            script_command(__file__, argv),
+            smoke=args.smoke,
+        )
 
     study = load_study(results_path) if results_path.exists() else None
     if "study" in args.stages:
@@ -605,8 +777,10 @@ def main(argv=None):
             parser.error(f"--stages final reads the study's choice from {results_path}; run --stages study first.")
         waiting = still_to_run(study["variants"], args.variants)
         if waiting:  # the test split is read once, for the choice of the whole study
-            parser.error(f"the study has not finished: {waiting} have no validation results in {results_path}, so its "
-                         "choice is not final. Run --stages study first (or name the variants studied, --variants).")
+            parser.error(
+                f"the study has not finished: {waiting} have no validation results in {results_path}, so its "
+                "choice is not final. Run --stages study first (or name the variants studied, --variants)."
+            )
         study["final"] = final_stage(study, args, splits, runs_dir)
         # (the study's runs stay: its validation numbers are reported beside the final read)
         study = {key: value for key, value in study.items() if key not in ("benchmark", "smoke", "provenance")}
@@ -630,8 +804,11 @@ def study_round(names: list[str], variants: dict, args, splits, runs_dir: Path, 
 
 def in_study_order(variants: dict) -> dict:
     """`variants` with the levers in VARIANTS' order and round 2's combination last, the order ties are broken in."""
-    return dict(sorted(variants.items(), key=lambda item: list(VARIANTS).index(item[0])
-                       if item[0] in VARIANTS else len(VARIANTS)))  # fmt: skip
+    return dict(
+        sorted(
+            variants.items(), key=lambda item: list(VARIANTS).index(item[0]) if item[0] in VARIANTS else len(VARIANTS)
+        )
+    )
 
 
 def write_study(variants: dict, args, splits, started_at: float, argv) -> None:

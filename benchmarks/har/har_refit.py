@@ -24,13 +24,9 @@ read side by side with har_reproduction.json. Runs live in benchmarks/runs/har_r
 import argparse
 import json
 import shlex
-import sys
 import time
 from pathlib import Path
 
-
-from benchmarks.har.har_finetune import DEFAULT_EPOCHS, SMOKE_DATA
-from benchmarks.har.har_reproduction import SMOKE_ARGUMENTS
 from benchmarks.common.launch import (
     REFIT_OVERRIDES,
     RUNS_DIR,
@@ -42,8 +38,9 @@ from benchmarks.common.launch import (
     repository_relative,
     run_all,
 )
-from benchmarks.common.results_io import RESULTS_DIR, har_data_note, script_command, write_result
-from benchmarks.common.results_io import default_har_path
+from benchmarks.common.results_io import RESULTS_DIR, default_har_path, har_data_note, script_command, write_result
+from benchmarks.har.har_finetune import DEFAULT_EPOCHS, SMOKE_DATA
+from benchmarks.har.har_reproduction import SMOKE_ARGUMENTS
 
 
 def main(argv=None):
@@ -51,20 +48,31 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seeds", type=int, nargs="+", default=[3407, 1, 2])
     parser.add_argument("--label_fractions", type=float, nargs="+", default=[1.0, 0.1, 0.01])
-    parser.add_argument("--pretrain_selection_from", default=str(RESULTS_DIR / "har_reproduction.json"),
-                        help="results of benchmarks/har/har_reproduction.py whose validation curves choose the budget")
+    parser.add_argument(
+        "--pretrain_selection_from",
+        default=str(RESULTS_DIR / "har_reproduction.json"),
+        help="results of benchmarks/har/har_reproduction.py whose validation curves choose the budget",
+    )
     parser.add_argument("--data_dir", default=default_har_path(), help="UCI HAR zip or folder ($TIMEMAE_HAR_PATH)")
     parser.add_argument("--runs_dir", default=str(RUNS_DIR / "har_refit"), help="where runs and checkpoints go")
     parser.add_argument("--parallel", type=int, default=1, help="training runs of one stage to run side by side")
-    parser.add_argument("--refit_extra", type=shlex.split, default=[],
-                        help="further arguments for the stage-2 (refit) runs only, one quoted string, e.g. "
-                        "--refit_extra='--save_strategy no' where "
-                        "resuming is not wanted (they select nothing, so they need no checkpoints)")
-    parser.add_argument("--stages", choices=["all", "selection", "pretraining"], default="all",
-                        help="'selection': only the validation-stage runs (pre-training and fine-tuning), e.g. to run "
-                        "them on another machine and copy their folders into --runs_dir; 'pretraining': both stages "
-                        "of pre-training and the refit probe, no fine-tuning (e.g. to try a pre-training budget "
-                        "chosen from longer runs: --pretrain_selection_from benchmarks/results/<longer runs>.json)")
+    parser.add_argument(
+        "--refit_extra",
+        type=shlex.split,
+        default=[],
+        help="further arguments for the stage-2 (refit) runs only, one quoted string, e.g. "
+        "--refit_extra='--save_strategy no' where "
+        "resuming is not wanted (they select nothing, so they need no checkpoints)",
+    )
+    parser.add_argument(
+        "--stages",
+        choices=["all", "selection", "pretraining"],
+        default="all",
+        help="'selection': only the validation-stage runs (pre-training and fine-tuning), e.g. to run "
+        "them on another machine and copy their folders into --runs_dir; 'pretraining': both stages "
+        "of pre-training and the refit probe, no fine-tuning (e.g. to try a pre-training budget "
+        "chosen from longer runs: --pretrain_selection_from benchmarks/results/<longer runs>.json)",
+    )
     parser.add_argument("--name", default="har_refit", help="results file name (benchmarks/results/<name>.json)")
     parser.add_argument("--smoke", action="store_true", help="tiny model, 1 seed, 2 epochs, 1 fraction")
     args = parser.parse_args(argv)
@@ -80,8 +88,11 @@ def main(argv=None):
         record = json.loads(Path(args.pretrain_selection_from).read_text())
         curves = [seed["validation_probe_curve"] for seed in record["per_seed"].values()]
         pretrain_epochs = best_mean_epoch(curves)
-        selection = {"from": repository_relative(args.pretrain_selection_from),
-                     "seeds": record["seeds"], "mean_validation_probe_curve": mean_curve(curves)}  # fmt: skip
+        selection = {
+            "from": repository_relative(args.pretrain_selection_from),
+            "seeds": record["seeds"],
+            "mean_validation_probe_curve": mean_curve(curves),
+        }
         finetune_max_epochs = DEFAULT_EPOCHS
         selection_epochs = record["num_train_epochs"]  # the reproduction's runs, rerun here for their encoders
     pretrain = ["training/configs/har_native.yaml", *data, *(SMOKE_ARGUMENTS if args.smoke else [])]
@@ -90,25 +101,55 @@ def main(argv=None):
     # Stage 1: validation-stage encoders (as the reproduction) and the refit encoders, side by side.
     selection_runs = {seed: runs_dir / f"selection_pretrain_seed{seed}" for seed in args.seeds}
     refit_runs = {seed: runs_dir / f"refit_pretrain_seed{seed}" for seed in args.seeds}
-    jobs = [("pretrain.py", [*pretrain, "--num_train_epochs", str(selection_epochs), "--seed", str(seed)],
-             selection_runs[seed], "test_results.json") for seed in args.seeds]  # fmt: skip
+    jobs = [
+        (
+            "pretrain.py",
+            [*pretrain, "--num_train_epochs", str(selection_epochs), "--seed", str(seed)],
+            selection_runs[seed],
+            "test_results.json",
+        )
+        for seed in args.seeds
+    ]
     refit = [*REFIT_OVERRIDES, *args.refit_extra]
     if args.stages != "selection":
-        jobs += [("pretrain.py", [*pretrain, *refit, "--num_train_epochs", str(pretrain_epochs), "--seed", str(seed)],
-                  refit_runs[seed], "test_results.json") for seed in args.seeds]  # fmt: skip
+        jobs += [
+            (
+                "pretrain.py",
+                [*pretrain, *refit, "--num_train_epochs", str(pretrain_epochs), "--seed", str(seed)],
+                refit_runs[seed],
+                "test_results.json",
+            )
+            for seed in args.seeds
+        ]
     results = run_all(jobs, args.parallel)
-    refit_probe = {seed: result for seed, result in zip(args.seeds, results[len(args.seeds):])}
+    refit_probe = {seed: result for seed, result in zip(args.seeds, results[len(args.seeds) :])}
 
     # Stage 1b: fine-tuning budgets on validation, from the validation-stage encoders.
     def finetune_job(fraction, seed, model, epochs, folder, extra=()):
-        return ("finetune.py", [*finetune, "--model_name_or_path", str(model), "--label_fraction", str(fraction),
-                                "--num_train_epochs", str(epochs), "--seed", str(seed), *extra],
-                runs_dir / folder, "test_results.json")  # fmt: skip
+        return (
+            "finetune.py",
+            [
+                *finetune,
+                "--model_name_or_path",
+                str(model),
+                "--label_fraction",
+                str(fraction),
+                "--num_train_epochs",
+                str(epochs),
+                "--seed",
+                str(seed),
+                *extra,
+            ],
+            runs_dir / folder,
+            "test_results.json",
+        )
 
     fractions, seeds = ([] if args.stages == "pretraining" else args.label_fractions), args.seeds
     pairs = [(f, s) for f in fractions for s in seeds]
-    jobs = [finetune_job(f, s, selection_runs[s], finetune_max_epochs[f], f"selection_finetune_{f}_seed{s}")
-            for f, s in pairs]  # fmt: skip
+    jobs = [
+        finetune_job(f, s, selection_runs[s], finetune_max_epochs[f], f"selection_finetune_{f}_seed{s}")
+        for f, s in pairs
+    ]
     selection_finetune = dict(zip(pairs, run_all(jobs, args.parallel)))
     if args.stages == "selection":
         return
@@ -118,13 +159,16 @@ def main(argv=None):
     }
 
     # Stage 2: fine-tune the refit encoders on train + validation with the chosen budgets; test once.
-    jobs = [finetune_job(f, s, refit_runs[s], finetune_epochs[f], f"refit_finetune_{f}_seed{s}", refit)
-            for f, s in pairs]  # fmt: skip
+    jobs = [
+        finetune_job(f, s, refit_runs[s], finetune_epochs[f], f"refit_finetune_{f}_seed{s}", refit) for f, s in pairs
+    ]
     refit_finetune = dict(zip(pairs, run_all(jobs, args.parallel)))
 
     def summary(values):
-        return {"test_accuracy_percent": mean_std([v["test_accuracy"] for v in values]),
-                "test_macro_f1_percent": mean_std([v["test_macro_f1"] for v in values])}  # fmt: skip
+        return {
+            "test_accuracy_percent": mean_std([v["test_accuracy"] for v in values]),
+            "test_macro_f1_percent": mean_std([v["test_macro_f1"] for v in values]),
+        }
 
     payload = {
         "seeds": seeds,
@@ -150,9 +194,14 @@ def main(argv=None):
             }
             for f in fractions
         },
-        "reference": {"paper_probe_accuracy": "91.31 +- 0.10", "authors_code_probe_on_this_copy": 91.75,
-                      "authors_code_finetune_on_this_copy": 93.93, "goal_probe": 92.5, "goal_finetune_all_labels": 94.0,
-                      "goal_finetune_1_percent": 88.0},  # fmt: skip
+        "reference": {
+            "paper_probe_accuracy": "91.31 +- 0.10",
+            "authors_code_probe_on_this_copy": 91.75,
+            "authors_code_finetune_on_this_copy": 93.93,
+            "goal_probe": 92.5,
+            "goal_finetune_all_labels": 94.0,
+            "goal_finetune_1_percent": 88.0,
+        },
     }
     payload["data_note"] = har_data_note(args.data_dir)  # which HAR copy: the re-derived one, or another
     write_result(args.name, payload, started_at, script_command(__file__, argv), smoke=args.smoke)

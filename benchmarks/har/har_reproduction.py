@@ -16,22 +16,39 @@ continues where it stopped; finished seeds are not run again. The paper reports 
 """
 
 import argparse
-import sys
 import time
 from pathlib import Path
 
-
 from benchmarks.common.launch import RUNS_DIR, fresh_smoke_runs_dir, mean_std, probe_curve, run_training
-from benchmarks.common.results_io import RESULTS_DIR, har_data_note, script_command, write_result
-from benchmarks.common.results_io import default_har_path
+from benchmarks.common.results_io import RESULTS_DIR, default_har_path, har_data_note, script_command, write_result
 from timemae_hf.training import save_figure
 
 SMOKE_ARGUMENTS = [
-    "--hidden_size", "16", "--num_hidden_layers", "1", "--num_attention_heads", "2", "--intermediate_size", "32",
-    "--codebook_size", "16", "--num_regressor_layers", "1", "--probe_every_n_epochs", "1",
-    "--max_train_samples", "256", "--max_eval_samples", "128", "--max_test_samples", "128",
-    "--per_device_train_batch_size", "64", "--logging_steps", "2",
-]  # fmt: skip
+    "--hidden_size",
+    "16",
+    "--num_hidden_layers",
+    "1",
+    "--num_attention_heads",
+    "2",
+    "--intermediate_size",
+    "32",
+    "--codebook_size",
+    "16",
+    "--num_regressor_layers",
+    "1",
+    "--probe_every_n_epochs",
+    "1",
+    "--max_train_samples",
+    "256",
+    "--max_eval_samples",
+    "128",
+    "--max_test_samples",
+    "128",
+    "--per_device_train_batch_size",
+    "64",
+    "--logging_steps",
+    "2",
+]
 
 
 def plot_curves(curves: dict[int, list[tuple[float, float]]], selected: dict[int, float], path, command: str):
@@ -43,7 +60,7 @@ def plot_curves(curves: dict[int, list[tuple[float, float]]], selected: dict[int
     figure, axis = plt.subplots(figsize=(7, 4.2))
     for seed, curve in curves.items():
         epochs, accuracies = zip(*curve)
-        line, = axis.plot(epochs, [100 * a for a in accuracies], marker="o", markersize=3, label=f"seed {seed}")
+        (line,) = axis.plot(epochs, [100 * a for a in accuracies], marker="o", markersize=3, label=f"seed {seed}")
         best = dict(curve)[selected[seed]]
         axis.plot([selected[seed]], [100 * best], marker="*", markersize=12, color=line.get_color())
     axis.set_xlabel("pre-training epoch")
@@ -61,16 +78,27 @@ def main(argv=None):
     parser.add_argument("--num_train_epochs", type=int, default=100, help="pre-training epochs per seed (paper: 100)")
     parser.add_argument("--data_dir", default=default_har_path(), help="UCI HAR zip or folder ($TIMEMAE_HAR_PATH)")
     parser.add_argument("--runs_dir", default=str(RUNS_DIR / "har_reproduction"), help="where runs and checkpoints go")
-    parser.add_argument("--extra", nargs=argparse.REMAINDER, default=[],
-                        help="further arguments passed to pretrain.py (e.g. for an ablation); must come last")
+    parser.add_argument(
+        "--extra",
+        nargs=argparse.REMAINDER,
+        default=[],
+        help="further arguments passed to pretrain.py (e.g. for an ablation); must come last",
+    )
     parser.add_argument("--name", default="har_reproduction", help="results file name (benchmarks/results/<name>.json)")
     parser.add_argument("--smoke", action="store_true", help="tiny model, 2 epochs, 1 seed: check the pipeline runs")
     args = parser.parse_args(argv)
 
     if args.smoke:
         args.seeds, args.runs_dir, args.num_train_epochs = args.seeds[:1], fresh_smoke_runs_dir(args.runs_dir), 2
-    arguments = ["training/configs/har_native.yaml", "--data_dir", args.data_dir,
-                 "--num_train_epochs", str(args.num_train_epochs), *(SMOKE_ARGUMENTS if args.smoke else []), *args.extra]
+    arguments = [
+        "training/configs/har_native.yaml",
+        "--data_dir",
+        args.data_dir,
+        "--num_train_epochs",
+        str(args.num_train_epochs),
+        *(SMOKE_ARGUMENTS if args.smoke else []),
+        *args.extra,
+    ]
 
     per_seed, curves, selected = {}, {}, {}
     for seed in args.seeds:
@@ -86,12 +114,19 @@ def main(argv=None):
             "validation_probe_curve": curves[seed],
         }
         # The same probe on the encoder as initialised: what pre-training adds over random features.
-        at_init = run_training("pretrain.py", [*arguments, "--seed", str(seed), "--do_train", "false"],
-                               Path(args.runs_dir) / f"seed{seed}_probe_at_init", "test_results.json")
+        at_init = run_training(
+            "pretrain.py",
+            [*arguments, "--seed", str(seed), "--do_train", "false"],
+            Path(args.runs_dir) / f"seed{seed}_probe_at_init",
+            "test_results.json",
+        )
         per_seed[seed]["random_init_test_accuracy"] = at_init["test_probe_accuracy"]
         per_seed[seed]["random_init_test_macro_f1"] = at_init["test_probe_macro_f1"]
-        print(f"seed {seed}: {per_seed[seed]['test_accuracy']:.4f} test accuracy (epoch {selected[seed]}), "
-              f"{at_init['test_probe_accuracy']:.4f} without pre-training", flush=True)
+        print(
+            f"seed {seed}: {per_seed[seed]['test_accuracy']:.4f} test accuracy (epoch {selected[seed]}), "
+            f"{at_init['test_probe_accuracy']:.4f} without pre-training",
+            flush=True,
+        )
 
     curve_path = RESULTS_DIR / f"{args.name}_curve{'.smoke' if args.smoke else ''}.png"
     plot_curves(curves, selected, curve_path, script_command(__file__, argv))
@@ -107,8 +142,12 @@ def main(argv=None):
         "random_init_test_macro_f1_percent": mean_std([r["random_init_test_macro_f1"] for r in per_seed.values()]),
         "per_seed": per_seed,
         "curve_png": f"benchmarks/results/{curve_path.name}",
-        "reference": {"paper_accuracy": "91.31 +- 0.10", "paper_macro_f1": "91.25 +- 0.06",
-                      "authors_code_on_this_copy_accuracy": 91.75, "goal_accuracy": 92.5},
+        "reference": {
+            "paper_accuracy": "91.31 +- 0.10",
+            "paper_macro_f1": "91.25 +- 0.06",
+            "authors_code_on_this_copy_accuracy": 91.75,
+            "goal_accuracy": 92.5,
+        },
     }
     payload["data_note"] = har_data_note(args.data_dir)  # which HAR copy: the re-derived one, or another
     write_result(args.name, payload, started_at, script_command(__file__, argv), smoke=args.smoke)

@@ -31,17 +31,14 @@ with the best mean validation accuracy is fit on each refit encoder's train + va
 """
 
 import argparse
-import sys
 import time
 from pathlib import Path
-
 
 import numpy as np
 import torch
 from datasets import concatenate_datasets
 from transformers import AutoModel
 
-from benchmarks.har.har_finetune import DEFAULT_EPOCHS, SMOKE_DATA
 from benchmarks.common.launch import (
     REFIT_OVERRIDES,
     RUNS_DIR,
@@ -54,9 +51,10 @@ from benchmarks.common.launch import (
     run_all,
 )
 from benchmarks.common.results_io import default_har_path, har_data_note, note_run, script_command, write_result
+from benchmarks.har.har_finetune import DEFAULT_EPOCHS, SMOKE_DATA
 from timemae_hf.data import load_har
-from timemae_hf.training.probing import linear_probe_classifier
 from timemae_hf.training.metrics import classification_metrics
+from timemae_hf.training.probing import linear_probe_classifier
 
 # At most this many fine-tuning epochs per label fraction: har_finetune's, except 150 instead of 300 at 1 % (the
 # authors' recipe's mean validation curve over 300 epochs peaks at epoch 54 and never returns to it after epoch 60:
@@ -77,7 +75,14 @@ PROBE_VARIANTS = {
 # name -> arguments added to training/configs/har_finetune.yaml
 FINETUNE_VARIANTS = {
     "authors' recipe (Adam 1e-3 constant; har_finetune.yaml as is)": [],
-    "lr 3e-4, cosine, 10 % warm-up": ["--learning_rate", "3e-4", "--lr_scheduler_type", "cosine", "--warmup_steps", "0.1"],
+    "lr 3e-4, cosine, 10 % warm-up": [
+        "--learning_rate",
+        "3e-4",
+        "--lr_scheduler_type",
+        "cosine",
+        "--warmup_steps",
+        "0.1",
+    ],
     "label smoothing 0.1": ["--label_smoothing_factor", "0.1"],
     "layer-wise lr decay 0.75": ["--layerwise_lr_decay", "0.75"],
     "augmentations: jitter + scaling": ["--augmentations", "jitter", "scaling"],
@@ -122,8 +127,10 @@ def fit_probe(variant: str, train: tuple, evaluated: dict[str, tuple]) -> dict:
     kind, c = PROBE_VARIANTS[variant]
     probe = linear_probe_classifier().set_params(onevsrestclassifier__estimator__C=c)
     probe.fit(probe_features(train[0], kind), train[1])
-    return {name: classification_metrics(labels, probe.predict(probe_features(layers, kind)))
-            for name, (layers, labels) in evaluated.items()}  # fmt: skip
+    return {
+        name: classification_metrics(labels, probe.predict(probe_features(layers, kind)))
+        for name, (layers, labels) in evaluated.items()
+    }
 
 
 def encoded(encoder, split) -> tuple:
@@ -170,19 +177,44 @@ def finetune_study(args, runs_dir: Path) -> dict:
     """{label fraction: {variant: validation summary}}, every variant of every fraction trained side by side."""
     variants = {name: FINETUNE_VARIANTS[name] for name in args.variants}
     # The test split is never evaluated here: --do_predict false.
-    common = ["training/configs/har_finetune.yaml", "--data_dir", args.data_dir, "--do_predict", "false",
-              *(SMOKE_DATA if args.smoke else [])]  # fmt: skip
-    jobs = [("finetune.py", [*common, "--model_name_or_path", encoder, "--seed", str(seed), "--label_fraction",
-                             str(fraction), "--num_train_epochs", str(max_epochs(args, fraction)),
-                             *extra],
-             study_folder(runs_dir, fraction, name, seed), "eval_results.json")
-            for fraction in args.label_fractions for name, extra in variants.items()
-            for encoder, seed in zip(args.encoders, args.seeds)]  # fmt: skip
+    common = [
+        "training/configs/har_finetune.yaml",
+        "--data_dir",
+        args.data_dir,
+        "--do_predict",
+        "false",
+        *(SMOKE_DATA if args.smoke else []),
+    ]
+    jobs = [
+        (
+            "finetune.py",
+            [
+                *common,
+                "--model_name_or_path",
+                encoder,
+                "--seed",
+                str(seed),
+                "--label_fraction",
+                str(fraction),
+                "--num_train_epochs",
+                str(max_epochs(args, fraction)),
+                *extra,
+            ],
+            study_folder(runs_dir, fraction, name, seed),
+            "eval_results.json",
+        )
+        for fraction in args.label_fractions
+        for name, extra in variants.items()
+        for encoder, seed in zip(args.encoders, args.seeds)
+    ]
     run_all(jobs, args.parallel)
-    return {str(fraction): {name: summarise_variant(extra, [study_folder(runs_dir, fraction, name, seed)
-                                                            for seed in args.seeds])
-                            for name, extra in variants.items()}
-            for fraction in args.label_fractions}  # fmt: skip
+    return {
+        str(fraction): {
+            name: summarise_variant(extra, [study_folder(runs_dir, fraction, name, seed) for seed in args.seeds])
+            for name, extra in variants.items()
+        }
+        for fraction in args.label_fractions
+    }
 
 
 def max_epochs(args, fraction: float) -> int:
@@ -211,13 +243,30 @@ def refit_stage(study: dict, fraction: float, args, runs_dir: Path) -> dict:
     name = max(study, key=lambda variant: max(score for _, score in study[variant]["mean_validation_curve"]))
     curves = [probe_curve(study_folder(runs_dir, fraction, name, seed), "eval_accuracy") for seed in args.seeds]
     epochs = best_mean_epoch(curves)
-    arguments = ["training/configs/har_finetune.yaml", "--data_dir", args.data_dir, *FINETUNE_VARIANTS[name],
-                 *REFIT_OVERRIDES, "--do_predict", "true", "--num_train_epochs", str(epochs),
-                 "--label_fraction", str(fraction), *(SMOKE_DATA if args.smoke else [])]  # fmt: skip
+    arguments = [
+        "training/configs/har_finetune.yaml",
+        "--data_dir",
+        args.data_dir,
+        *FINETUNE_VARIANTS[name],
+        *REFIT_OVERRIDES,
+        "--do_predict",
+        "true",
+        "--num_train_epochs",
+        str(epochs),
+        "--label_fraction",
+        str(fraction),
+        *(SMOKE_DATA if args.smoke else []),
+    ]
     encoders = refit_encoders(args)
-    jobs = [("finetune.py", [*arguments, "--model_name_or_path", repository_relative(encoder), "--seed", str(seed)],
-             study_folder(runs_dir, fraction, name, seed, stage="refit_finetune"), "test_results.json")
-            for encoder, seed in zip(encoders, args.seeds)]  # fmt: skip
+    jobs = [
+        (
+            "finetune.py",
+            [*arguments, "--model_name_or_path", repository_relative(encoder), "--seed", str(seed)],
+            study_folder(runs_dir, fraction, name, seed, stage="refit_finetune"),
+            "test_results.json",
+        )
+        for encoder, seed in zip(encoders, args.seeds)
+    ]
     tests = run_all(jobs, args.parallel)
     return {
         "variant": name,
@@ -233,29 +282,56 @@ def main(argv=None):
     started_at = time.time()
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seeds", type=int, nargs="+", default=[3407, 1, 2], help="one per encoder")
-    parser.add_argument("--encoders", nargs="+", default=None,
-                        help="validation-stage pre-training output folders (train split only), one per seed; default: "
-                        "benchmarks/runs/har_refit/selection_pretrain_seed<seed> (python -m benchmarks.har.har_refit "
-                        "--stages selection)")  # fmt: skip
+    parser.add_argument(
+        "--encoders",
+        nargs="+",
+        default=None,
+        help="validation-stage pre-training output folders (train split only), one per seed; default: "
+        "benchmarks/runs/har_refit/selection_pretrain_seed<seed> (python -m benchmarks.har.har_refit "
+        "--stages selection)",
+    )
     parser.add_argument("--data_dir", default=default_har_path(), help="UCI HAR zip or folder ($TIMEMAE_HAR_PATH)")
     parser.add_argument("--runs_dir", default=str(RUNS_DIR / "har_study"), help="where fine-tuning runs go")
     parser.add_argument("--parallel", type=int, default=2, help="fine-tuning runs side by side")
-    parser.add_argument("--label_fractions", type=float, nargs="+", default=[1.0, 0.01], choices=list(MAX_EPOCHS),
-                        help="fractions of the labelled windows the fine-tuning study (and its refit) is run with")  # fmt: skip
-    parser.add_argument("--stages", nargs="+", choices=["probe", "finetune", "refit"], default=["probe", "finetune"],
-                        help="'refit' (after 'finetune'): the winning fine-tuning variant on the refit encoders, "
-                        "test once")  # fmt: skip
-    parser.add_argument("--refit_encoders", nargs="+", default=None,
-                        help="refit-stage encoders (train + validation), one per seed; default: "
-                        "benchmarks/runs/har_refit/refit_pretrain_seed<seed>")  # fmt: skip
-    parser.add_argument("--variants", type=int, nargs="+", default=None,
-                        choices=range(len(FINETUNE_VARIANTS)), metavar="INDEX",
-                        help="fine-tuning variants to run (default: all; the refit stage chooses among these): "
-                        + "; ".join(f"{index} {name}".replace("%", "%%")
-                                    for index, name in enumerate(FINETUNE_VARIANTS)))  # fmt: skip
-    parser.add_argument("--max_epochs", type=int, default=None,
-                        help="fine-tuning epochs of every run, instead of MAX_EPOCHS per label fraction: a longer cap "
-                        "where the study's winner peaked at its cap (give another --runs_dir and --name)")  # fmt: skip
+    parser.add_argument(
+        "--label_fractions",
+        type=float,
+        nargs="+",
+        default=[1.0, 0.01],
+        choices=list(MAX_EPOCHS),
+        help="fractions of the labelled windows the fine-tuning study (and its refit) is run with",
+    )
+    parser.add_argument(
+        "--stages",
+        nargs="+",
+        choices=["probe", "finetune", "refit"],
+        default=["probe", "finetune"],
+        help="'refit' (after 'finetune'): the winning fine-tuning variant on the refit encoders, test once",
+    )
+    parser.add_argument(
+        "--refit_encoders",
+        nargs="+",
+        default=None,
+        help="refit-stage encoders (train + validation), one per seed; default: "
+        "benchmarks/runs/har_refit/refit_pretrain_seed<seed>",
+    )
+    parser.add_argument(
+        "--variants",
+        type=int,
+        nargs="+",
+        default=None,
+        choices=range(len(FINETUNE_VARIANTS)),
+        metavar="INDEX",
+        help="fine-tuning variants to run (default: all; the refit stage chooses among these): "
+        + "; ".join(f"{index} {name}".replace("%", "%%") for index, name in enumerate(FINETUNE_VARIANTS)),
+    )
+    parser.add_argument(
+        "--max_epochs",
+        type=int,
+        default=None,
+        help="fine-tuning epochs of every run, instead of MAX_EPOCHS per label fraction: a longer cap "
+        "where the study's winner peaked at its cap (give another --runs_dir and --name)",
+    )
     parser.add_argument("--name", default="har_study", help="results file name (benchmarks/results/<name>.json)")
     parser.add_argument("--smoke", action="store_true", help="a tiny random encoder, 2 epochs, one variant, one seed")
     args = parser.parse_args(argv)
@@ -266,17 +342,28 @@ def main(argv=None):
 
         args.seeds, args.label_fractions, args.variants = args.seeds[:1], args.label_fractions[:1], [0]
         args.encoders = [repository_relative(runs_dir / "tiny_encoder")]
-        TimeMAEModel(TimeMAEConfig(hidden_size=16, num_hidden_layers=2, num_attention_heads=2, intermediate_size=32,
-                                   num_input_channels=9, context_length=128)).save_pretrained(args.encoders[0])  # fmt: skip
+        TimeMAEModel(
+            TimeMAEConfig(
+                hidden_size=16,
+                num_hidden_layers=2,
+                num_attention_heads=2,
+                intermediate_size=32,
+                num_input_channels=9,
+                context_length=128,
+            )
+        ).save_pretrained(args.encoders[0])
     args.variants = [list(FINETUNE_VARIANTS)[index] for index in (args.variants or range(len(FINETUNE_VARIANTS)))]
-    args.encoders = args.encoders or [repository_relative(RUNS_DIR / "har_refit" / f"selection_pretrain_seed{seed}")
-                                      for seed in args.seeds]  # fmt: skip
+    args.encoders = args.encoders or [
+        repository_relative(RUNS_DIR / "har_refit" / f"selection_pretrain_seed{seed}") for seed in args.seeds
+    ]
     if len(args.encoders) != len(args.seeds):
         parser.error(f"--encoders ({len(args.encoders)}) and --seeds ({len(args.seeds)}) must pair up one to one.")
     missing = [encoder for encoder in args.encoders if not (Path(encoder) / "config.json").is_file()]
     if missing:
-        parser.error(f"{missing} hold no checkpoint (config.json): give validation-stage pre-training runs (train "
-                     "split only), e.g. from `python -m benchmarks.har.har_refit --stages selection`.")  # fmt: skip
+        parser.error(
+            f"{missing} hold no checkpoint (config.json): give validation-stage pre-training runs (train "
+            "split only), e.g. from `python -m benchmarks.har.har_refit --stages selection`."
+        )
     for encoder in [*args.encoders, *(refit_encoders(args) if "refit" in args.stages else [])]:
         note_run(encoder)  # the encoders' own provenance goes into the results beside the fine-tuning runs'
     splits = load_har(data_dir=args.data_dir)
@@ -295,11 +382,14 @@ def main(argv=None):
     if "refit" in args.stages:
         if args.smoke:
             args.refit_encoders = args.encoders  # stands in for a refit encoder
-        payload["refit"] = {str(fraction): refit_stage(payload["finetune"][str(fraction)], fraction, args, runs_dir)
-                            for fraction in args.label_fractions}  # fmt: skip
+        payload["refit"] = {
+            str(fraction): refit_stage(payload["finetune"][str(fraction)], fraction, args, runs_dir)
+            for fraction in args.label_fractions
+        }
         if "probe" in args.stages:
-            payload["probe_refit"] = probe_refit_stage(payload["probe_validation_accuracy_percent"],
-                                                       refit_encoders(args), splits)  # fmt: skip
+            payload["probe_refit"] = probe_refit_stage(
+                payload["probe_validation_accuracy_percent"], refit_encoders(args), splits
+            )
     if args.max_epochs:
         payload["max_epochs"] = args.max_epochs
     payload["data_note"] = har_data_note(args.data_dir)  # which HAR copy: the re-derived one, or another

@@ -17,25 +17,40 @@ train/test cases. Runs live in benchmarks/runs/any_dataset and are reused when f
 """
 
 import argparse
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-
+from benchmarks.common.launch import RUNS_DIR, fresh_smoke_runs_dir, mean_std, run_training
+from benchmarks.common.results_io import script_command, write_result
 from benchmarks.league.any_dataset_data import (
     AEON_VERSION,
     BENCHMARK_DATASET_NAMES,
     PUBLISHED_ACCURACY,
     benchmark_data_files,
 )
-from benchmarks.common.launch import RUNS_DIR, fresh_smoke_runs_dir, mean_std, run_training
-from benchmarks.common.results_io import script_command, write_result
 
-SMOKE_MODEL = ["--hidden_size", "16", "--num_hidden_layers", "1", "--num_attention_heads", "2",
-               "--intermediate_size", "32"]  # fmt: skip
-SMOKE_PRETRAINING = [*SMOKE_MODEL, "--codebook_size", "16", "--num_regressor_layers", "1", "--min_train_steps", "4",
-                     "--num_train_epochs", "1"]  # fmt: skip
+SMOKE_MODEL = [
+    "--hidden_size",
+    "16",
+    "--num_hidden_layers",
+    "1",
+    "--num_attention_heads",
+    "2",
+    "--intermediate_size",
+    "32",
+]
+SMOKE_PRETRAINING = [
+    *SMOKE_MODEL,
+    "--codebook_size",
+    "16",
+    "--num_regressor_layers",
+    "1",
+    "--min_train_steps",
+    "4",
+    "--num_train_epochs",
+    "1",
+]
 SMOKE_FINETUNING = ["--min_train_steps", "4", "--num_train_epochs", "1"]
 COLUMNS = ("probe_at_init", "probe_after_timemae", "finetune_from_timemae", "finetune_from_scratch")
 
@@ -49,15 +64,30 @@ def runs_of_one_seed(name: str, seed: int, runs_dir: Path, smoke: bool) -> dict[
     finetune = ["training/configs/finetune_default.yaml", *data, *(SMOKE_FINETUNING if smoke else [])]
     pretrained = folder / f"pretrain_seed{seed}"
     after = run_training("pretrain.py", pretrain, pretrained, "test_results.json")
-    at_init = run_training("pretrain.py", [*pretrain, "--do_train", "false"], folder / f"probe_at_init_seed{seed}",
-                           "test_results.json")  # fmt: skip
-    from_timemae = run_training("finetune.py", [*finetune, "--model_name_or_path", str(pretrained)],
-                                folder / f"finetune_seed{seed}", "test_results.json")  # fmt: skip
+    at_init = run_training(
+        "pretrain.py", [*pretrain, "--do_train", "false"], folder / f"probe_at_init_seed{seed}", "test_results.json"
+    )
+    from_timemae = run_training(
+        "finetune.py",
+        [*finetune, "--model_name_or_path", str(pretrained)],
+        folder / f"finetune_seed{seed}",
+        "test_results.json",
+    )
     scratch_model = ["--model_name_or_path", "", "--normalize_channels", "true", *(SMOKE_MODEL if smoke else [])]
-    from_scratch = run_training("finetune.py", [*finetune, *scratch_model], folder / f"scratch_seed{seed}",
-                                "test_results.json")  # fmt: skip
-    scores = dict(zip(COLUMNS, (at_init["test_probe_accuracy"], after["test_probe_accuracy"],
-                                from_timemae["test_accuracy"], from_scratch["test_accuracy"])))  # fmt: skip
+    from_scratch = run_training(
+        "finetune.py", [*finetune, *scratch_model], folder / f"scratch_seed{seed}", "test_results.json"
+    )
+    scores = dict(
+        zip(
+            COLUMNS,
+            (
+                at_init["test_probe_accuracy"],
+                after["test_probe_accuracy"],
+                from_timemae["test_accuracy"],
+                from_scratch["test_accuracy"],
+            ),
+        )
+    )
     print(f"{name} seed {seed}: " + ", ".join(f"{k} {v:.4f}" for k, v in scores.items()), flush=True)
     return scores
 
@@ -65,8 +95,7 @@ def runs_of_one_seed(name: str, seed: int, runs_dir: Path, smoke: bool) -> dict[
 def main(argv=None):
     started_at = time.time()
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--datasets", nargs="+", default=list(BENCHMARK_DATASET_NAMES),
-                        choices=BENCHMARK_DATASET_NAMES)  # fmt: skip
+    parser.add_argument("--datasets", nargs="+", default=list(BENCHMARK_DATASET_NAMES), choices=BENCHMARK_DATASET_NAMES)
     parser.add_argument("--seeds", type=int, nargs="+", default=[3407, 1, 2])
     parser.add_argument("--runs_dir", default=str(RUNS_DIR / "any_dataset"), help="where runs and checkpoints go")
     parser.add_argument("--parallel", type=int, default=1, help="(set, seed) pairs to run side by side")

@@ -28,9 +28,7 @@ import argparse
 import importlib.metadata
 import json
 import os
-import sys
 from pathlib import Path
-
 
 AEON_VERSION = "1.6.0"
 AEON_INSTALL_COMMAND = f"pip install --no-deps aeon=={AEON_VERSION}"
@@ -54,15 +52,27 @@ PUBLISHED_ACCURACY = {
     },
     "accuracy": {
         "BasicMotions": {
-            "RFSF-DP": 1.000, "RFSF-TRP": 1.000, "KSig": 1.000, "KSigPDE": 1.000,
-            "RWS": 0.995, "GAK": 1.000, "RBF": 0.975, "RFF": 0.860,
+            "RFSF-DP": 1.000,
+            "RFSF-TRP": 1.000,
+            "KSig": 1.000,
+            "KSigPDE": 1.000,
+            "RWS": 0.995,
+            "GAK": 1.000,
+            "RBF": 0.975,
+            "RFF": 0.860,
         },
         "JapaneseVowels": {
-            "RFSF-DP": 0.978, "RFSF-TRP": 0.978, "KSig": 0.986, "KSigPDE": 0.986,
-            "RWS": 0.955, "GAK": 0.981, "RBF": 0.981, "RFF": 0.979,
+            "RFSF-DP": 0.978,
+            "RFSF-TRP": 0.978,
+            "KSig": 0.986,
+            "KSigPDE": 0.986,
+            "RWS": 0.955,
+            "GAK": 0.981,
+            "RBF": 0.981,
+            "RFF": 0.979,
         },
     },
-}  # fmt: skip
+}
 
 
 def aeon_data_folder() -> Path:

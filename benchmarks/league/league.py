@@ -41,25 +41,24 @@ listed), with the published 30-resample means of the same classifiers from the t
 
 import argparse
 import hashlib
+import importlib.metadata
+import importlib.util
 import json
 import os
 import shutil
 import statistics
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-
-
-import importlib.metadata
-import importlib.util
 
 import numpy as np
 import torch
 from matplotlib.figure import Figure
 
 from benchmarks.common.launch import RUNS_DIR, mean_std, repository_relative
+from benchmarks.common.ledger import record_test_read, test_reads
+from benchmarks.common.results_io import RESULTS_DIR, loaded_code_state, provenance, script_command, write_json
 from benchmarks.league.league_data import (
     BAKEOFF_SOURCE,
     DATASET_NAMES,
@@ -69,8 +68,6 @@ from benchmarks.league.league_data import (
     load_league_data,
     published_accuracies,
 )
-from benchmarks.common.results_io import RESULTS_DIR, loaded_code_state, provenance, script_command, write_json
-from benchmarks.common.ledger import record_test_read, test_reads
 from timemae_hf import TimeMAEClassifier  # (imported here: the code a long league runs is loaded at start)
 from timemae_hf.shipped import resolve_model_name_or_path
 from timemae_hf.training.metrics import classification_metrics
@@ -97,15 +94,29 @@ BASE_DECISION = (
 DECISIONS = {BASELINE_NAME: BASELINE_DECISION, DEFAULTS_NAME: DECISION}
 # The universal encoder's goals, for TimeMAEClassifier() with its defaults (timemae-base + probe) on the 13 sets.
 BASE_METHOD = "TimeMAE_base_probe"
-BASE_GOALS = {"mean_accuracy": 92.5, "largest_gap": -10.0, "HAR_1pct": 90.0, "fit_seconds": 10.0,
-              "HAR_100pct_fit_seconds": 60.0}  # fmt: skip
+BASE_GOALS = {
+    "mean_accuracy": 92.5,
+    "largest_gap": -10.0,
+    "HAR_1pct": 90.0,
+    "fit_seconds": 10.0,
+    "HAR_100pct_fit_seconds": 60.0,
+}
 SLOW_FIT_SETS = ("HAR_10pct", "HAR_100pct")  # where a 10 s fit is not asked for
 # A TimeMAE small enough for a smoke run to take seconds (--smoke); any run can pass its own with --timemae_params.
-SMOKE_TIMEMAE_PARAMS = {"pretrain_steps": 4, "finetune_steps": 4, "hidden_size": 16, "num_hidden_layers": 1,
-                        "num_attention_heads": 2, "intermediate_size": 32}  # fmt: skip
+SMOKE_TIMEMAE_PARAMS = {
+    "pretrain_steps": 4,
+    "finetune_steps": 4,
+    "hidden_size": 16,
+    "num_hidden_layers": 1,
+    "num_attention_heads": 2,
+    "intermediate_size": 32,
+}
 # The validation-chosen HAR recipe's refit, tested once by the HAR studies (benchmarks/har/har_study.py): file, fraction.
-HAR_RECIPE_FILES = {"HAR_100pct": ("har_study_60.json", "1.0"), "HAR_10pct": ("har_study_10.json", "0.1"),
-                    "HAR_1pct": ("har_study.json", "0.01")}  # fmt: skip
+HAR_RECIPE_FILES = {
+    "HAR_100pct": ("har_study_60.json", "1.0"),
+    "HAR_10pct": ("har_study_10.json", "0.1"),
+    "HAR_1pct": ("har_study.json", "0.01"),
+}
 HAR_GAP_FILE = "har_gap.json"  # the HAR-gap study: its final read supersedes the refits above
 HAR_RECIPE = "TimeMAE_HAR_recipe"
 REFERENCE_METHOD = "MiniRocket"  # what practitioners try first: the goal and the figure measure every method against it
@@ -173,8 +184,15 @@ def timemae_classifier(head: str, **fixed) -> Callable[[LeagueData, int, dict], 
 
 
 # TimeMAEClassifier parameters that shape a new encoder: --timemae_params passes them to the from-scratch columns only.
-NEW_ENCODER_ONLY = ("hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size", "patch_length",
-                    "context_length", "bert_model_name_or_path")  # fmt: skip
+NEW_ENCODER_ONLY = (
+    "hidden_size",
+    "num_hidden_layers",
+    "num_attention_heads",
+    "intermediate_size",
+    "patch_length",
+    "context_length",
+    "bert_model_name_or_path",
+)
 # TimeMAEClassifier's defaults before it started from timemae-base (commit 4e7d3da): a new encoder pre-trained on the
 # fit windows alone. Spelled out, so that these columns mean the same after the defaults changed.
 FROM_SCRATCH = {"pretrained_model": None, "pretrain_steps": 1000, "normalize_channels": True}
@@ -184,17 +202,25 @@ CONVOLUTION, INTERVAL = "aeon.classification.convolution_based", "aeon.classific
 METHODS = {
     method.name: method
     for method in (
-        Method("MiniRocket", aeon_classifier("MiniRocketClassifier", CONVOLUTION), False,
-               "convolution/MiniROCKET_accuracy.csv"),
-        Method("MultiRocketHydra", aeon_classifier("MultiRocketHydraClassifier", CONVOLUTION), False,
-               "best/MR-Hydra_accuracy.csv"),
+        Method(
+            "MiniRocket",
+            aeon_classifier("MiniRocketClassifier", CONVOLUTION),
+            False,
+            "convolution/MiniROCKET_accuracy.csv",
+        ),
+        Method(
+            "MultiRocketHydra",
+            aeon_classifier("MultiRocketHydraClassifier", CONVOLUTION),
+            False,
+            "best/MR-Hydra_accuracy.csv",
+        ),
         Method("QUANT", aeon_classifier("QUANTClassifier", INTERVAL), False, "best/QUANT_accuracy.csv"),
         Method("TimeMAE_finetune", timemae_classifier("finetune", **FROM_SCRATCH), True),
         Method("TimeMAE_probe", timemae_classifier("probe", **FROM_SCRATCH), True),
         Method("TimeMAE_base_probe", timemae_classifier("probe"), True),  # TimeMAEClassifier() as it ships
         Method("TimeMAE_base_finetune", timemae_classifier("finetune"), True),
     )
-}  # fmt: skip
+}
 FROM_SCRATCH_METHODS = ("MiniRocket", "MultiRocketHydra", "QUANT", "TimeMAE_finetune", "TimeMAE_probe")
 # Each league's columns: the two earlier leagues ran before timemae-base existed.
 LEAGUE_METHODS = {"league": FROM_SCRATCH_METHODS, "league_defaults": FROM_SCRATCH_METHODS}
@@ -220,8 +246,10 @@ def padding_note(data: LeagueData, method: Method) -> str | None:
         longer = data.test_longer_than_train
         extra = f", context_length={data.longest_series} (test series are longer)" if longer else ""
         return f"ragged series passed as a list of (time, channels) arrays{extra}"
-    return (f"aeon's {method.name} takes equal lengths only: zero-padded by aeon's Padder to "
-            f"{data.longest_series} steps, the longest series of train and test")  # fmt: skip
+    return (
+        f"aeon's {method.name} takes equal lengths only: zero-padded by aeon's Padder to "
+        f"{data.longest_series} steps, the longest series of train and test"
+    )
 
 
 def warm_up(method: Method, data: LeagueData, seed: int):
@@ -298,8 +326,11 @@ def check_row_params(path: Path, row: dict, data: LeagueData, method: Method, se
         )
     expected = json_safe(estimator.get_params())
     added_since = {key for key, value in expected.items() if key not in row["params"] and value in (None, False)}
-    changed = sorted(key for key in (expected.keys() - added_since) | row["params"].keys()
-                     if expected.get(key) != row["params"].get(key))  # fmt: skip
+    changed = sorted(
+        key
+        for key in (expected.keys() - added_since) | row["params"].keys()
+        if expected.get(key) != row["params"].get(key)
+    )
     if changed:
         raise ValueError(
             f"{repository_relative(path)} was made with other {method.name} parameters ({', '.join(changed)} differ "
@@ -310,9 +341,11 @@ def check_row_params(path: Path, row: dict, data: LeagueData, method: Method, se
 
 def progress_line(row: dict, done: int, total: int) -> str:
     train = f", train acc {100 * row['train_accuracy']:.2f}" if row["train_accuracy"] is not None else ""
-    return (f"[{done}/{total}] {row['dataset']:<16} {row['method']:<17} seed {row['seed']:<4}: acc "
-            f"{100 * row['accuracy']:6.2f} %, macro-F1 {100 * row['macro_f1']:6.2f}{train}; "
-            f"fit {row['fit_seconds']:.2f} s, predict {row['predict_seconds']:.2f} s")  # fmt: skip
+    return (
+        f"[{done}/{total}] {row['dataset']:<16} {row['method']:<17} seed {row['seed']:<4}: acc "
+        f"{100 * row['accuracy']:6.2f} %, macro-F1 {100 * row['macro_f1']:6.2f}{train}; "
+        f"fit {row['fit_seconds']:.2f} s, predict {row['predict_seconds']:.2f} s"
+    )
 
 
 def planned_rows(datasets: list[str], methods: list[str], seeds: list[int]) -> list[tuple[str, str, int]]:
@@ -320,8 +353,10 @@ def planned_rows(datasets: list[str], methods: list[str], seeds: list[int]) -> l
     order = {name: rank for rank, name in enumerate(DATASET_NAMES)}
     method_order = list(METHODS)
     grid = [(dataset, method, seed) for dataset in datasets for method in methods for seed in seeds]
-    return sorted(grid, key=lambda row: (METHODS[row[1]].is_timemae, order[row[0]], method_order.index(row[1]),
-                                         seeds.index(row[2])))  # fmt: skip
+    return sorted(
+        grid,
+        key=lambda row: (METHODS[row[1]].is_timemae, order[row[0]], method_order.index(row[1]), seeds.index(row[2])),
+    )
 
 
 def run_league(args, rows_dir: Path, ledger: Path, command: str, code: dict):
@@ -338,8 +373,11 @@ def run_league(args, rows_dir: Path, ledger: Path, command: str, code: dict):
         elif (reusable := reusable_row(args, rows_dir, dataset, method, seed, data)) is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(reusable, path)
-            print(f"[{done}/{len(rows)}] {dataset} {method_name} seed {seed}: copied from "
-                  f"{repository_relative(reusable)} (same parameters; its own provenance)", flush=True)
+            print(
+                f"[{done}/{len(rows)}] {dataset} {method_name} seed {seed}: copied from "
+                f"{repository_relative(reusable)} (same parameters; its own provenance)",
+                flush=True,
+            )
         elif method.available:
             print(f"[{done}/{len(rows)}] {dataset} {method_name} seed {seed}: skipped, {method.available}", flush=True)
             continue
@@ -377,20 +415,29 @@ def record_complete_read(rows_dir: Path, ledger: Path, name: str, dataset: str, 
         return
     rows = [json.loads(path.read_text()) for path in paths]
     first = rows[0]["data"]
-    what = (f"league '{name}': {dataset} test split ({first['num_test']} cases, data {first['fingerprint']}), "
-            f"{method}, seeds {' '.join(map(str, seeds))}")  # fmt: skip
+    what = (
+        f"league '{name}': {dataset} test split ({first['num_test']} cases, data {first['fingerprint']}), "
+        f"{method}, seeds {' '.join(map(str, seeds))}"
+    )
     result = {
         "accuracy": mean_std([row["accuracy"] for row in rows]),
         "macro_f1": mean_std([row["macro_f1"] for row in rows]),
     }
     # Rows copied from another league (--reuse_rows_from) were read there: the same numbers are not a second read.
     same_split = what.split(": ", 1)[1]
-    if any(read["what"].split(": ", 1)[-1] == same_split and read["result"] == result
-           for read in test_reads(ledger=ledger)):
+    if any(
+        read["what"].split(": ", 1)[-1] == same_split and read["result"] == result for read in test_reads(ledger=ledger)
+    ):
         return
-    record_test_read(study=name, what=what, result=result, decision=DECISIONS.get(name, BASE_DECISION),
-                     results_file=repository_relative(paths[0].parent), provenance=rows[-1]["provenance"],
-                     ledger=ledger)  # fmt: skip
+    record_test_read(
+        study=name,
+        what=what,
+        result=result,
+        decision=DECISIONS.get(name, BASE_DECISION),
+        results_file=repository_relative(paths[0].parent),
+        provenance=rows[-1]["provenance"],
+        ledger=ledger,
+    )
 
 
 # ----------------------------------------------------------------------------------------------------------------------
@@ -507,8 +554,12 @@ def league_markdown(record: dict) -> str:
     mean, and in brackets resample 0, the very split the league uses."""
     methods = record["methods"]
     har_recipe_shown = any(HAR_RECIPE in result["methods"] for result in record["results"].values())
-    header = ["set", *methods, *(["TimeMAE, HAR recipe chosen on validation*"] if har_recipe_shown else []),
-              "published: 30-resample mean [default split] (MiniRocket / MR-Hydra / QUANT)"]  # fmt: skip
+    header = [
+        "set",
+        *methods,
+        *(["TimeMAE, HAR recipe chosen on validation*"] if har_recipe_shown else []),
+        "published: 30-resample mean [default split] (MiniRocket / MR-Hydra / QUANT)",
+    ]
     lines = [f"| {' | '.join(header)} |", "|" + "---|" * len(header)]
     for dataset, result in record["results"].items():
         cells = [dataset]
@@ -517,26 +568,37 @@ def league_markdown(record: dict) -> str:
             cells.append(accuracy_cell(summary, len(record["seeds"])) if summary else "not run yet")
         if har_recipe_shown:
             recipe = result["methods"].get(HAR_RECIPE)
-            cells.append(f"{recipe['accuracy_percent']['mean']:.2f} ± {recipe['accuracy_percent']['std']:.2f}"
-                         if recipe else "")  # fmt: skip
+            cells.append(
+                f"{recipe['accuracy_percent']['mean']:.2f} ± {recipe['accuracy_percent']['std']:.2f}" if recipe else ""
+            )
         cells.append(published_cell(dataset, result.get("published")))
         lines.append(f"| {' | '.join(cells)} |")
     seeds = ", ".join(map(str, record["seeds"]))
-    notes = [(f"Test accuracy %, mean ± sample std over seeds {seeds} (mean fit time); same splits and machine for "
-              f"every method. Published: {record['published_source']}.")]  # fmt: skip
+    notes = [
+        (
+            f"Test accuracy %, mean ± sample std over seeds {seeds} (mean fit time); same splits and machine for "
+            f"every method. Published: {record['published_source']}."
+        )
+    ]
     if har_recipe_shown:
-        sources = [f"{dataset} {result['methods'][HAR_RECIPE]['source']}" for dataset, result in
-                   record["results"].items() if HAR_RECIPE in result["methods"]]  # fmt: skip
-        notes.append("*Fine-tuned from encoders pre-trained on HAR's train windows, with the recipe and epochs chosen "
-                     f"on HAR's validation split: {'; '.join(sources)}.")  # fmt: skip
+        sources = [
+            f"{dataset} {result['methods'][HAR_RECIPE]['source']}"
+            for dataset, result in record["results"].items()
+            if HAR_RECIPE in result["methods"]
+        ]
+        notes.append(
+            "*Fine-tuned from encoders pre-trained on HAR's train windows, with the recipe and epochs chosen "
+            f"on HAR's validation split: {'; '.join(sources)}."
+        )
     notes.extend(variable_length_notes(record))
     notes.extend(goal_lines(record))
     notes.extend(base_goal_lines(record))
     train_lines = training_accuracy_lines(record)
     missing = record["missing_rows"]
     if missing:
-        notes.append(f"{len(missing)} of {len(record['datasets']) * len(methods) * len(record['seeds'])} rows not run "
-                     "yet.")  # fmt: skip
+        notes.append(
+            f"{len(missing)} of {len(record['datasets']) * len(methods) * len(record['seeds'])} rows not run yet."
+        )
     return "\n".join([*lines, "", *notes, *(["", *train_lines] if train_lines else [])]) + "\n"
 
 
@@ -556,38 +618,54 @@ def goal_lines(record: dict) -> list[str]:
     lines = []
     for method in (name for name in record["methods"] if METHODS[name].is_timemae):
         compared = (method, REFERENCE_METHOD)
-        gaps = {dataset: gap_to_reference(result["methods"], method) for dataset, result in record["results"].items()
-                if all(name in result["methods"] and every_seed(result["methods"][name], record)
-                       for name in compared)}  # fmt: skip
+        gaps = {
+            dataset: gap_to_reference(result["methods"], method)
+            for dataset, result in record["results"].items()
+            if all(name in result["methods"] and every_seed(result["methods"][name], record) for name in compared)
+        }
         if not gaps:
             continue
         within = [dataset for dataset, gap in gaps.items() if gap >= GOAL_GAP]
-        means = {name: statistics.mean(record["results"][dataset]["methods"][name]["accuracy_percent"]["mean"]
-                                       for dataset in gaps)
-                 for name in compared}  # fmt: skip
-        lines.append(f"Goal (no more than {-GOAL_GAP:g} points below {REFERENCE_METHOD} on every set), {method}: met on "
-                     f"{len(within)} of {len(gaps)} sets{' (' + ', '.join(within) + ')' if within else ''}; largest "
-                     f"gap {min(gaps.values()):+.2f} ({min(gaps, key=gaps.get)}); mean accuracy over these sets "
-                     f"{means[method]:.2f} against {REFERENCE_METHOD}'s {means[REFERENCE_METHOD]:.2f}.")  # fmt: skip
+        means = {
+            name: statistics.mean(
+                record["results"][dataset]["methods"][name]["accuracy_percent"]["mean"] for dataset in gaps
+            )
+            for name in compared
+        }
+        lines.append(
+            f"Goal (no more than {-GOAL_GAP:g} points below {REFERENCE_METHOD} on every set), {method}: met on "
+            f"{len(within)} of {len(gaps)} sets{' (' + ', '.join(within) + ')' if within else ''}; largest "
+            f"gap {min(gaps.values()):+.2f} ({min(gaps, key=gaps.get)}); mean accuracy over these sets "
+            f"{means[method]:.2f} against {REFERENCE_METHOD}'s {means[REFERENCE_METHOD]:.2f}."
+        )
     return lines
 
 
 def base_goal_lines(record: dict) -> list[str]:
     """The universal encoder's goals for `TimeMAEClassifier()` as it ships, each met or missed, counted from the rows:
     mean accuracy, the largest gap to MiniRocket, HAR with 1 % of the labels, and fit time."""
-    results = {dataset: result["methods"] for dataset, result in record["results"].items()
-               if BASE_METHOD in result["methods"] and REFERENCE_METHOD in result["methods"]
-               and every_seed(result["methods"][BASE_METHOD], record)}  # fmt: skip
+    results = {
+        dataset: result["methods"]
+        for dataset, result in record["results"].items()
+        if BASE_METHOD in result["methods"]
+        and REFERENCE_METHOD in result["methods"]
+        and every_seed(result["methods"][BASE_METHOD], record)
+    }
     if not results:
         return []
     complete = len(results) == len(record["datasets"])
     scope = f"all {len(results)} sets" if complete else f"{len(results)} of {len(record['datasets'])} sets so far"
     mean = statistics.mean(methods[BASE_METHOD]["accuracy_percent"]["mean"] for methods in results.values())
-    reference_mean = statistics.mean(methods[REFERENCE_METHOD]["accuracy_percent"]["mean"] for methods in results.values())
+    reference_mean = statistics.mean(
+        methods[REFERENCE_METHOD]["accuracy_percent"]["mean"] for methods in results.values()
+    )
     gaps = {dataset: gap_to_reference(methods, BASE_METHOD) for dataset, methods in results.items()}
     worst = min(gaps, key=gaps.get)
-    slow = {dataset: methods[BASE_METHOD]["fit_seconds"] for dataset, methods in results.items()
-            if dataset not in SLOW_FIT_SETS and methods[BASE_METHOD]["fit_seconds"] > BASE_GOALS["fit_seconds"]}
+    slow = {
+        dataset: methods[BASE_METHOD]["fit_seconds"]
+        for dataset, methods in results.items()
+        if dataset not in SLOW_FIT_SETS and methods[BASE_METHOD]["fit_seconds"] > BASE_GOALS["fit_seconds"]
+    }
     verdict = lambda met: "met" if met else "missed"  # noqa: E731
     lines = [
         f"Goals of TimeMAEClassifier() as it ships ({BASE_METHOD}: timemae-base + probe), over {scope}: mean accuracy "
@@ -596,16 +674,20 @@ def base_goal_lines(record: dict) -> list[str]:
         f"to {REFERENCE_METHOD} {gaps[worst]:+.2f} on {worst} (goal >= {BASE_GOALS['largest_gap']:g}: "
         f"{verdict(gaps[worst] >= BASE_GOALS['largest_gap'])}); fit over {BASE_GOALS['fit_seconds']:g} s on "
         f"{', '.join(f'{name} ({seconds:.1f} s)' for name, seconds in slow.items()) or 'no set'} besides HAR 10/100 % "
-        f"({verdict(not slow)})."  # fmt: skip
+        f"({verdict(not slow)})."
     ]
     if "HAR_1pct" in results:
         accuracy = results["HAR_1pct"][BASE_METHOD]["accuracy_percent"]["mean"]
-        lines.append(f"HAR with 1 % of the labels: {accuracy:.2f} (goal >= {BASE_GOALS['HAR_1pct']:g}: "
-                     f"{verdict(accuracy >= BASE_GOALS['HAR_1pct'])}).")  # fmt: skip
+        lines.append(
+            f"HAR with 1 % of the labels: {accuracy:.2f} (goal >= {BASE_GOALS['HAR_1pct']:g}: "
+            f"{verdict(accuracy >= BASE_GOALS['HAR_1pct'])})."
+        )
     if "HAR_100pct" in results:
         seconds = results["HAR_100pct"][BASE_METHOD]["fit_seconds"]
-        lines.append(f"HAR with all labels: fit {seconds:.1f} s (goal <= {BASE_GOALS['HAR_100pct_fit_seconds']:g} s: "
-                     f"{verdict(seconds <= BASE_GOALS['HAR_100pct_fit_seconds'])}).")  # fmt: skip
+        lines.append(
+            f"HAR with all labels: fit {seconds:.1f} s (goal <= {BASE_GOALS['HAR_100pct_fit_seconds']:g} s: "
+            f"{verdict(seconds <= BASE_GOALS['HAR_100pct_fit_seconds'])})."
+        )
     return lines
 
 
@@ -616,14 +698,17 @@ def variable_length_notes(record: dict) -> list[str]:
         length = result.get("data", {}).get("length")
         if not isinstance(length, dict):
             continue
-        context = ["context_length=" + summary["note"].split("context_length=", 1)[1]
-                   for method, summary in result["methods"].items()
-                   if METHODS.get(method, None) and METHODS[method].is_timemae
-                   and "context_length=" in summary.get("note", "")]  # fmt: skip
-        notes.append(f"{dataset} holds series of {length['min']} to {length['max']} steps: aeon's classifiers take "
-                     f"equal lengths only and get them zero-padded to {length['max']} (the longest of train and "
-                     f"test) by aeon's Padder; TimeMAE takes the series as they are"
-                     f"{' with ' + context[0] if context else ''}.")  # fmt: skip
+        context = [
+            "context_length=" + summary["note"].split("context_length=", 1)[1]
+            for method, summary in result["methods"].items()
+            if METHODS.get(method, None) and METHODS[method].is_timemae and "context_length=" in summary.get("note", "")
+        ]
+        notes.append(
+            f"{dataset} holds series of {length['min']} to {length['max']} steps: aeon's classifiers take "
+            f"equal lengths only and get them zero-padded to {length['max']} (the longest of train and "
+            f"test) by aeon's Padder; TimeMAE takes the series as they are"
+            f"{' with ' + context[0] if context else ''}."
+        )
     return notes
 
 
@@ -640,8 +725,13 @@ def published_cell(dataset: str, published: dict | None) -> str:
         return ""
     if "unavailable" in published:
         return published["unavailable"]
-    values = [f"{published[name]['mean_30_resamples']:.2f} [{published[name]['resample_0']:.2f}]"
-              if name in published else "-" for name, method in METHODS.items() if method.bakeoff_file]  # fmt: skip
+    values = [
+        f"{published[name]['mean_30_resamples']:.2f} [{published[name]['resample_0']:.2f}]"
+        if name in published
+        else "-"
+        for name, method in METHODS.items()
+        if method.bakeoff_file
+    ]
     published_names = {entry["dataset"] for entry in published.values()} - {dataset}
     return " / ".join(values) + "".join(f" ({name})" for name in sorted(published_names))
 
@@ -651,8 +741,10 @@ def training_accuracy_lines(record: dict) -> list[str]:
     timemae = [method for method in record["methods"] if METHODS[method].is_timemae]
     lines = []
     for dataset, result in record["results"].items():
-        cells = [f"{result['methods'][method]['train_accuracy_percent']['mean']:.2f}"
-                 if method in result["methods"] else "" for method in timemae]  # fmt: skip
+        cells = [
+            f"{result['methods'][method]['train_accuracy_percent']['mean']:.2f}" if method in result["methods"] else ""
+            for method in timemae
+        ]
         if any(cells):
             lines.append(f"| {dataset} | {' | '.join(cells)} |")
     if not lines:
@@ -687,16 +779,27 @@ def league_figure(record: dict):
         drawn = axes.errorbar(gaps, ys, xerr=stds, fmt=marker, capsize=2, markersize=5, label=label)
         ys, gaps, stds = points[False]
         if ys:
-            axes.errorbar(gaps, ys, xerr=stds, fmt=marker, capsize=2, markersize=5, markerfacecolor="none",
-                          color=drawn.lines[0].get_color())  # fmt: skip
+            axes.errorbar(
+                gaps,
+                ys,
+                xerr=stds,
+                fmt=marker,
+                capsize=2,
+                markersize=5,
+                markerfacecolor="none",
+                color=drawn.lines[0].get_color(),
+            )
     axes.axvline(0.0, color="black", linewidth=1)
     axes.axvline(GOAL_GAP, color="gray", linestyle="--", linewidth=1, label=f"goal: {GOAL_GAP:g} points")
     axes.set_yticks(range(len(datasets)), datasets)
     axes.invert_yaxis()
-    axes.set_xlabel(f"test accuracy minus {REFERENCE_METHOD}'s (points; mean over seeds, bar = std; hollow: not "
-                    "every seed run yet)")  # fmt: skip
-    axes.set_title(f"{record['benchmark']}: {'complete' if record['complete'] else 'partial'}, "
-                   f"{len(record['seeds'])} seeds per row")  # fmt: skip
+    axes.set_xlabel(
+        f"test accuracy minus {REFERENCE_METHOD}'s (points; mean over seeds, bar = std; hollow: not every seed run yet)"
+    )
+    axes.set_title(
+        f"{record['benchmark']}: {'complete' if record['complete'] else 'partial'}, "
+        f"{len(record['seeds'])} seeds per row"
+    )
     axes.grid(axis="x", alpha=0.3)
     axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7)
     return figure
@@ -718,37 +821,74 @@ def json_object(text: str) -> dict:
 
 def parse_arguments(argv):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--name", default=DEFAULT_NAME,
-                        help="rows go to <results_dir>/league_rows/<name>/, the aggregate to <results_dir>/<name>.json "
-                        f"(default {DEFAULT_NAME!r}, today's defaults; {BASELINE_NAME!r} is the league before the "
-                        "defaults study)")
-    parser.add_argument("--reuse_rows_from", default=None, metavar="NAME",
-                        help="copy a missing row from the league NAME when it was made with today's parameters "
-                        f"(e.g. {BASELINE_NAME!r}: aeon's rows, hours on HAR) instead of rerunning it; each copied row "
-                        "keeps its own provenance, and its test read is not entered twice")
-    parser.add_argument("--datasets", nargs="+", default=list(DATASET_NAMES), choices=DATASET_NAMES, metavar="SET",
-                        help=f"run only these sets (the aggregate still covers the whole league): {DATASET_NAMES}")
-    parser.add_argument("--methods", nargs="+", default=None, choices=list(METHODS), metavar="METHOD",
-                        help=f"run only these methods (default: the league's columns): {list(METHODS)}")
+    parser.add_argument(
+        "--name",
+        default=DEFAULT_NAME,
+        help="rows go to <results_dir>/league_rows/<name>/, the aggregate to <results_dir>/<name>.json "
+        f"(default {DEFAULT_NAME!r}, today's defaults; {BASELINE_NAME!r} is the league before the "
+        "defaults study)",
+    )
+    parser.add_argument(
+        "--reuse_rows_from",
+        default=None,
+        metavar="NAME",
+        help="copy a missing row from the league NAME when it was made with today's parameters "
+        f"(e.g. {BASELINE_NAME!r}: aeon's rows, hours on HAR) instead of rerunning it; each copied row "
+        "keeps its own provenance, and its test read is not entered twice",
+    )
+    parser.add_argument(
+        "--datasets",
+        nargs="+",
+        default=list(DATASET_NAMES),
+        choices=DATASET_NAMES,
+        metavar="SET",
+        help=f"run only these sets (the aggregate still covers the whole league): {DATASET_NAMES}",
+    )
+    parser.add_argument(
+        "--methods",
+        nargs="+",
+        default=None,
+        choices=list(METHODS),
+        metavar="METHOD",
+        help=f"run only these methods (default: the league's columns): {list(METHODS)}",
+    )
     parser.add_argument("--seeds", type=int, nargs="+", default=list(SEEDS), help="run only these seeds")
-    parser.add_argument("--timemae_params", type=json_object, default={},
-                        help="JSON of TimeMAEClassifier parameters to change from its defaults, e.g. "
-                        "'{\"pretrain_steps\": 20}' (rows record them; use another --name for such a league); an "
-                        "encoder's size goes to the columns that build a new encoder only")
-    parser.add_argument("--results_dir", default=None,
-                        help="where rows, aggregate and test-read ledger go (default benchmarks/results; with "
-                        "--smoke benchmarks/runs/league_smoke, emptied first)")
-    parser.add_argument("--har_path", default=None, help="'UCI HAR Dataset.zip' (default $TIMEMAE_HAR_PATH or "
-                        "../shared/data/UCI HAR Dataset.zip)")
-    parser.add_argument("--torch_threads", type=int, default=TORCH_THREADS,
-                        help="torch threads (default 2, the cores of a quiet 2-core machine). On a machine shared with "
-                        "other work use 1: there two threads made a 100-step TimeMAE fit 40x slower (321 s against 7.5 s)"
-                        " as OpenMP threads waited on each other")
-    parser.add_argument("--aggregate_only", action="store_true",
-                        help="run nothing: rebuild the aggregate from the rows already written")
-    parser.add_argument("--smoke", action="store_true",
-                        help="BasicMotions, seed 3407, a tiny TimeMAE (SMOKE_TIMEMAE_PARAMS), into a fresh folder")
-    return parser.parse_args(argv)  # fmt: skip
+    parser.add_argument(
+        "--timemae_params",
+        type=json_object,
+        default={},
+        help="JSON of TimeMAEClassifier parameters to change from its defaults, e.g. "
+        "'{\"pretrain_steps\": 20}' (rows record them; use another --name for such a league); an "
+        "encoder's size goes to the columns that build a new encoder only",
+    )
+    parser.add_argument(
+        "--results_dir",
+        default=None,
+        help="where rows, aggregate and test-read ledger go (default benchmarks/results; with "
+        "--smoke benchmarks/runs/league_smoke, emptied first)",
+    )
+    parser.add_argument(
+        "--har_path",
+        default=None,
+        help="'UCI HAR Dataset.zip' (default $TIMEMAE_HAR_PATH or ../shared/data/UCI HAR Dataset.zip)",
+    )
+    parser.add_argument(
+        "--torch_threads",
+        type=int,
+        default=TORCH_THREADS,
+        help="torch threads (default 2, the cores of a quiet 2-core machine). On a machine shared with "
+        "other work use 1: there two threads made a 100-step TimeMAE fit 40x slower (321 s against 7.5 s)"
+        " as OpenMP threads waited on each other",
+    )
+    parser.add_argument(
+        "--aggregate_only", action="store_true", help="run nothing: rebuild the aggregate from the rows already written"
+    )
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="BasicMotions, seed 3407, a tiny TimeMAE (SMOKE_TIMEMAE_PARAMS), into a fresh folder",
+    )
+    return parser.parse_args(argv)
 
 
 def main(argv=None) -> dict:

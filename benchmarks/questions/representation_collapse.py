@@ -12,11 +12,9 @@ principal direction. Writes benchmarks/results/<--name>.json.
 
 import argparse
 import re
-import sys
 import tempfile
 import time
 from pathlib import Path
-
 
 import torch
 
@@ -72,10 +70,12 @@ def main(argv=None):
         for run in map(Path, args.runs):
             found = checkpoints(run)
             if not found:
-                raise FileNotFoundError(f"{run} has no model and no checkpoint-<step> folder; pass a pretrain.py "
-                                        "--output_dir.")
-            results[str(run)] = {path.name if path != run else "selected (run folder)": measure(path, windows)
-                                 for path in found}
+                raise FileNotFoundError(
+                    f"{run} has no model and no checkpoint-<step> folder; pass a pretrain.py --output_dir."
+                )
+            results[str(run)] = {
+                path.name if path != run else "selected (run folder)": measure(path, windows) for path in found
+            }
             print(run, results[str(run)], flush=True)
     payload = {"num_windows": len(windows), "split": "validation", "runs": results}
     payload["data_note"] = har_data_note(args.data_dir)  # which HAR copy: the re-derived one, or another

@@ -25,11 +25,9 @@ measured it; with `--onnx` also `model.onnx`, `model.optimized.onnx` and `model.
 import argparse
 import json
 import shutil
-import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-
 
 import torch
 from safetensors.torch import load_file
@@ -48,15 +46,28 @@ CLASSIFIER_NAME = "timemae-har-classifier"
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--pretrain_run", required=True, help="output folder of training/pretrain.py")
-    parser.add_argument("--finetune_run", required=True, help="output folder of training/finetune.py (fine-tuned "
-                        "from that pre-training run)")  # fmt: skip
-    parser.add_argument("--pretrain_results", default=None, help="benchmarks/results/*.json the pre-training run "
-                        "belongs to (its multi-seed test numbers go on the encoder's card)")  # fmt: skip
-    parser.add_argument("--finetune_results", default=None, help="benchmarks/results/*.json the fine-tuning run "
-                        "belongs to (its multi-seed test numbers go on the classifier's card)")  # fmt: skip
+    parser.add_argument(
+        "--finetune_run",
+        required=True,
+        help="output folder of training/finetune.py (fine-tuned from that pre-training run)",
+    )
+    parser.add_argument(
+        "--pretrain_results",
+        default=None,
+        help="benchmarks/results/*.json the pre-training run "
+        "belongs to (its multi-seed test numbers go on the encoder's card)",
+    )
+    parser.add_argument(
+        "--finetune_results",
+        default=None,
+        help="benchmarks/results/*.json the fine-tuning run "
+        "belongs to (its multi-seed test numbers go on the classifier's card)",
+    )
     parser.add_argument("--output_dir", default=str(RELEASED_DIR), help="where the two folders are written")
     parser.add_argument("--hub_org", default="org", help="Hub namespace the cards' code loads from (org/timemae-har)")
-    parser.add_argument("--onnx", action="store_true", help="also write model.onnx, model.optimized.onnx and model.int8.onnx")
+    parser.add_argument(
+        "--onnx", action="store_true", help="also write model.onnx, model.optimized.onnx and model.int8.onnx"
+    )
     return parser.parse_args(argv)
 
 
@@ -81,8 +92,10 @@ def load_encoder(pretrain_run: Path) -> TimeMAEModel:
             raise ValueError(f"{pretrain_run}: encoder weight {name!r} did not load from model.safetensors.")
     missing = [name for name, _ in encoder.named_parameters() if f"{prefix}{name}" not in saved]
     if missing:
-        raise ValueError(f"{pretrain_run}/model.safetensors holds no encoder weights {missing[:3]}...: is it a "
-                         "TimeMAE pre-training run?")  # fmt: skip
+        raise ValueError(
+            f"{pretrain_run}/model.safetensors holds no encoder weights {missing[:3]}...: is it a "
+            "TimeMAE pre-training run?"
+        )
     return encoder
 
 
@@ -90,8 +103,10 @@ def load_classifier(finetune_run: Path) -> TimeMAEForSequenceClassification:
     classifier = TimeMAEForSequenceClassification.from_pretrained(finetune_run).eval()
     labels = [classifier.config.id2label[i] for i in range(classifier.config.num_labels)]
     if labels != list(HAR_ACTIVITIES):
-        raise ValueError(f"{finetune_run} classifies {labels}, not the six HAR activities {list(HAR_ACTIVITIES)}: "
-                         "pass a training/finetune.py run on UCI HAR.")  # fmt: skip
+        raise ValueError(
+            f"{finetune_run} classifies {labels}, not the six HAR activities {list(HAR_ACTIVITIES)}: "
+            "pass a training/finetune.py run on UCI HAR."
+        )
     return classifier
 
 

@@ -25,9 +25,7 @@ checkpoint, and, with `--league_results`, the test numbers of `TimeMAEClassifier
 import argparse
 import json
 import statistics
-import sys
 from pathlib import Path
-
 
 from huggingface_hub import ModelCard, ModelCardData
 
@@ -48,20 +46,33 @@ BASE_METHOD, REFERENCE_METHOD = "TimeMAE_base_probe", "MiniRocket"
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--step", type=int, default=None,
-                        help="the pre-training step to release (default: the one the validation results chose; "
-                        "another is refused)")
-    parser.add_argument("--num_hidden_layers", type=int, default=None,
-                        help="keep the first layers only (default: the feature layer the validation results chose)")
+    parser.add_argument(
+        "--step",
+        type=int,
+        default=None,
+        help="the pre-training step to release (default: the one the validation results chose; another is refused)",
+    )
+    parser.add_argument(
+        "--num_hidden_layers",
+        type=int,
+        default=None,
+        help="keep the first layers only (default: the feature layer the validation results chose)",
+    )
     parser.add_argument("--run_dir", default=str(RUN_DIR), help="the pre-training run's output folder")
-    parser.add_argument("--validation_results", required=True,
-                        help="the validation study's results file (benchmarks/league/timemae_base_validation.py)")
-    parser.add_argument("--league_results", default=None,
-                        help="the league's results file with the TimeMAE_base_probe rows (test numbers on the card)")
+    parser.add_argument(
+        "--validation_results",
+        required=True,
+        help="the validation study's results file (benchmarks/league/timemae_base_validation.py)",
+    )
+    parser.add_argument(
+        "--league_results",
+        default=None,
+        help="the league's results file with the TimeMAE_base_probe rows (test numbers on the card)",
+    )
     parser.add_argument("--hub_org", default="org", help="Hub namespace of the card's usage line (org/timemae-base)")
     parser.add_argument("--released_dir", default=str(RELEASED_DIR), help="where the Hub-ready folder goes")
     parser.add_argument("--shipped_dir", default=str(SHIPPED_MODELS_DIR), help="where the package's copy goes")
-    return parser.parse_args(argv)  # fmt: skip
+    return parser.parse_args(argv)
 
 
 def load_checkpoint(run_dir: Path, step: int, num_hidden_layers: int | None) -> TimeMAEForPreTraining:
@@ -82,24 +93,32 @@ def validation_choice(record: dict, step: int | None, num_hidden_layers: int | N
     choice, never one picked afterwards)."""
     chosen = record.get("chosen")
     if not chosen:
-        raise ValueError(f"The validation results choose nothing yet ({record.get('chosen_note')}): run "
-                         "benchmarks/league/timemae_base_validation.py on every set first.")  # fmt: skip
+        raise ValueError(
+            f"The validation results choose nothing yet ({record.get('chosen_note')}): run "
+            "benchmarks/league/timemae_base_validation.py on every set first."
+        )
     choice = (chosen["step"], chosen["layers"])
     asked = (step if step is not None else choice[0], num_hidden_layers if num_hidden_layers is not None else choice[1])
     if asked != choice:
-        raise ValueError(f"step {asked[0]} with {asked[1]} layers is not what validation chose (step {choice[0]}, "
-                         f"{choice[1]} layers): release the chosen one, or rerun the study.")  # fmt: skip
+        raise ValueError(
+            f"step {asked[0]} with {asked[1]} layers is not what validation chose (step {choice[0]}, "
+            f"{choice[1]} layers): release the chosen one, or rerun the study."
+        )
     return choice
 
 
 def validation_section(record: dict, step: int, layers: int) -> dict:
     """The card's validation table: every candidate's mean validation accuracy, the chosen one marked."""
     rows = [
-        {"step": candidate["step"], "layers": candidate["layers"], "chosen": (candidate["step"], candidate["layers"]) == (step, layers),
-         "mean": f"{candidate['mean_validation_accuracy']:.2f}" + ("" if candidate["datasets"] == len(record["datasets"])
-                                                                  else f" ({candidate['datasets']} sets)")}
+        {
+            "step": candidate["step"],
+            "layers": candidate["layers"],
+            "chosen": (candidate["step"], candidate["layers"]) == (step, layers),
+            "mean": f"{candidate['mean_validation_accuracy']:.2f}"
+            + ("" if candidate["datasets"] == len(record["datasets"]) else f" ({candidate['datasets']} sets)"),
+        }
         for candidate in sorted(record["summary"].values(), key=lambda c: (c["step"], c["layers"]))
-    ]  # fmt: skip
+    ]
     if not any(row["chosen"] for row in rows):
         raise ValueError(f"step {step} with {layers} layers is not among the candidates of the validation results.")
     reference = record["reference"]
@@ -127,9 +146,14 @@ def league_section(record: dict) -> dict | None:
         base, reference = methods[BASE_METHOD], methods[REFERENCE_METHOD]
         ours.append(base["accuracy_percent"]["mean"])
         theirs.append(reference["accuracy_percent"]["mean"])
-        rows.append({"set": dataset, "fit": f"{base['fit_seconds']:.3g}",
-                     "accuracy": f"{base['accuracy_percent']['mean']:.2f} ± {base['accuracy_percent']['std']:.2f}",
-                     "reference": f"{reference['accuracy_percent']['mean']:.2f}"})  # fmt: skip
+        rows.append(
+            {
+                "set": dataset,
+                "fit": f"{base['fit_seconds']:.3g}",
+                "accuracy": f"{base['accuracy_percent']['mean']:.2f} ± {base['accuracy_percent']['std']:.2f}",
+                "reference": f"{reference['accuracy_percent']['mean']:.2f}",
+            }
+        )
     if not rows:
         return None
     return {
@@ -142,8 +166,9 @@ def league_section(record: dict) -> dict | None:
     }
 
 
-def render_card(model: TimeMAEForPreTraining, run_dir: Path, step: int, validation: dict, league: dict | None,
-                hub_org: str) -> ModelCard:  # fmt: skip
+def render_card(
+    model: TimeMAEForPreTraining, run_dir: Path, step: int, validation: dict, league: dict | None, hub_org: str
+) -> ModelCard:
     provenance = json.loads((run_dir / "run_provenance.json").read_text())
     arguments = provenance["arguments"]["TimeMAETrainingArguments"]
     state = json.loads((run_dir / f"checkpoint-{step}" / "trainer_state.json").read_text())
@@ -151,9 +176,11 @@ def render_card(model: TimeMAEForPreTraining, run_dir: Path, step: int, validati
     trained_layers = provenance["model_config"]["num_hidden_layers"]
     encoder = TimeMAEModel(model.config)
     card_data = ModelCardData(
-        model_name=MODEL_NAME, library_name="transformers", license="apache-2.0",
+        model_name=MODEL_NAME,
+        library_name="transformers",
+        license="apache-2.0",
         tags=["time-series", "timemae", "pretraining", "feature-extraction", "synthetic-data"],
-    )  # fmt: skip
+    )
     return ModelCard.from_template(
         card_data,
         template_str=card_template(TEMPLATE),
@@ -161,14 +188,22 @@ def render_card(model: TimeMAEForPreTraining, run_dir: Path, step: int, validati
         hub_id=f"{hub_org}/{MODEL_NAME}",
         config=model.config,
         num_parameters_encoder=f"{sum(p.numel() for p in encoder.parameters()) / 1e6:.2f} M",
-        training={"command": provenance["command"].replace("python ", "accelerate launch ", 1),
-                  "git_sha": provenance["git_sha"], "device": device_name(provenance["device"]),
-                  "batch_size": batch, "learning_rate": arguments["learning_rate"]},
-        release={"step": step, "windows_seen": f"{step * batch:,}", "num_hidden_layers": model.config.num_hidden_layers,
-                 "trained_layers": trained_layers},
+        training={
+            "command": provenance["command"].replace("python ", "accelerate launch ", 1),
+            "git_sha": provenance["git_sha"],
+            "device": device_name(provenance["device"]),
+            "batch_size": batch,
+            "learning_rate": arguments["learning_rate"],
+        },
+        release={
+            "step": step,
+            "windows_seen": f"{step * batch:,}",
+            "num_hidden_layers": model.config.num_hidden_layers,
+            "trained_layers": trained_layers,
+        },
         validation=validation,
         league=league,
-    )  # fmt: skip
+    )
 
 
 def device_name(device: dict) -> str:
@@ -176,8 +211,10 @@ def device_name(device: dict) -> str:
     if device.get("cuda"):
         return f"{device['cuda']}"
     threads = device.get("torch_threads")
-    return (f"an {device.get('cpu_model', 'unnamed')} CPU, {device.get('cpu_count')} cores, {threads} torch "
-            f"thread{'s' if threads != 1 else ''}")  # fmt: skip
+    return (
+        f"an {device.get('cpu_model', 'unnamed')} CPU, {device.get('cpu_count')} cores, {threads} torch "
+        f"thread{'s' if threads != 1 else ''}"
+    )
 
 
 def write_folder(model: TimeMAEForPreTraining, card: ModelCard, destination: Path, code_files: bool) -> Path:
@@ -202,8 +239,10 @@ def main(argv=None):
     validation = validation_section(record, step, layers)
     league = league_section(json.loads(Path(args.league_results).read_text())) if args.league_results else None
     card = render_card(model, run_dir, step, validation, league, args.hub_org)
-    for destination, code_files in ((Path(args.released_dir) / MODEL_NAME, True),
-                                    (Path(args.shipped_dir) / MODEL_NAME, False)):  # fmt: skip
+    for destination, code_files in (
+        (Path(args.released_dir) / MODEL_NAME, True),
+        (Path(args.shipped_dir) / MODEL_NAME, False),
+    ):
         path = write_folder(model, card, destination, code_files)
         print(f"wrote {repository_relative(path)}: {sorted(p.name for p in path.iterdir())}")
 

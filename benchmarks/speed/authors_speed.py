@@ -40,7 +40,6 @@ import tempfile
 import time
 from pathlib import Path
 
-
 from benchmarks.common.launch import REFIT_OVERRIDES, REPOSITORY_ROOT, repository_env
 from benchmarks.common.results_io import har_data_note, script_command, write_result
 
@@ -53,15 +52,44 @@ GOAL_RATIO = 2.0
 
 # The authors' args.py defaults (what their run.sh passes for HAR agrees), for the namespace their code reads.
 AUTHORS_DEFAULTS = dict(
-    dataset="har", device="cpu", train_batch_size=128, test_batch_size=128, d_model=64, dropout=0.2, attn_heads=4,
-    enable_res_parameter=1, layers=8, alpha=5.0, beta=1.0, momentum=0.99, vocab_size=192, wave_length=8,
-    mask_ratio=0.6, reg_layers=4, lr=1e-3, lr_decay_rate=1.0, weight_decay=0.01, load_pretrained_model=1,
+    dataset="har",
+    device="cpu",
+    train_batch_size=128,
+    test_batch_size=128,
+    d_model=64,
+    dropout=0.2,
+    attn_heads=4,
+    enable_res_parameter=1,
+    layers=8,
+    alpha=5.0,
+    beta=1.0,
+    momentum=0.99,
+    vocab_size=192,
+    wave_length=8,
+    mask_ratio=0.6,
+    reg_layers=4,
+    lr=1e-3,
+    lr_decay_rate=1.0,
+    weight_decay=0.01,
+    load_pretrained_model=1,
     num_epoch=0,  # no fine-tuning: their Trainer then opens no result.txt either
-)  # fmt: skip
+)
 # --smoke: the same tiny encoder on both sides (their feed-forward width is fixed at 4 x d_model).
 SMOKE_AUTHORS = dict(d_model=16, layers=1, attn_heads=2, vocab_size=16, reg_layers=1)
-SMOKE_OURS = ["--hidden_size", "16", "--num_hidden_layers", "1", "--num_attention_heads", "2",
-              "--intermediate_size", "64", "--codebook_size", "16", "--num_regressor_layers", "1"]  # fmt: skip
+SMOKE_OURS = [
+    "--hidden_size",
+    "16",
+    "--num_hidden_layers",
+    "1",
+    "--num_attention_heads",
+    "2",
+    "--intermediate_size",
+    "64",
+    "--codebook_size",
+    "16",
+    "--num_regressor_layers",
+    "1",
+]
 OURS_VARIANTS = {"ours_torch_dropout": "false", "ours_fast_dropout": "true"}
 
 
@@ -104,15 +132,15 @@ def pretraining_windows(data_dir: str, max_windows: int | None):
     """
     import numpy as np
 
+    from timemae_hf.training import refit_splits
     from training.arguments import DataTrainingArguments
     from training.data_setup import load_splits
 
-    from timemae_hf.training import refit_splits
-
     full = load_splits(DataTrainingArguments(dataset_config_name="raw", data_dir=data_dir), seed=SEED)
     num_train, num_validation = split_sizes(max_windows, len(full["train"]), len(full["validation"]))
-    data_args = DataTrainingArguments(dataset_config_name="raw", data_dir=data_dir, max_train_samples=num_train,
-                                      max_eval_samples=num_validation)  # fmt: skip
+    data_args = DataTrainingArguments(
+        dataset_config_name="raw", data_dir=data_dir, max_train_samples=num_train, max_eval_samples=num_validation
+    )
     train = refit_splits(load_splits(data_args, seed=SEED))["train"]
     limits = ["--max_train_samples", str(num_train), "--max_eval_samples", str(num_validation)]
     return np.asarray(train["past_values"], dtype=np.float32), np.asarray(train["labels"], dtype=np.int64), limits
@@ -133,9 +161,15 @@ def run_logged(command: list[str], log_path: Path, threads: int, cwd: Path) -> f
 def run_authors(authors_repo: Path, windows_file: Path, epochs: int, threads: int, smoke: bool, work: Path) -> dict:
     """One pre-training run of the authors' code in a fresh interpreter; see `time_authors_pretraining`."""
     work.mkdir()
-    spec = {"authors_repo": str(authors_repo), "windows": str(windows_file), "epochs": epochs, "threads": threads,
-            "hyperparameters": {**AUTHORS_DEFAULTS, **(SMOKE_AUTHORS if smoke else {})},
-            "save_path": str(work), "result": str(work / "result.json")}  # fmt: skip
+    spec = {
+        "authors_repo": str(authors_repo),
+        "windows": str(windows_file),
+        "epochs": epochs,
+        "threads": threads,
+        "hyperparameters": {**AUTHORS_DEFAULTS, **(SMOKE_AUTHORS if smoke else {})},
+        "save_path": str(work),
+        "result": str(work / "result.json"),
+    }
     (work / "spec.json").write_text(json.dumps(spec))
     code = "import sys; from benchmarks.speed.authors_speed import time_authors_pretraining as t; t(sys.argv[1])"
     process_s = run_logged([sys.executable, "-c", code, str(work / "spec.json")], work / "log.txt", threads, work)
@@ -183,27 +217,55 @@ def time_authors_pretraining(spec_path: str):
     cpu_start, start = time.process_time(), time.perf_counter()
     trainer.pretrain()
     wall_s, cpu_s = time.perf_counter() - start, time.process_time() - cpu_start
-    result = {"windows": len(windows), "epochs": spec["epochs"], "train_wall_s": round(wall_s, 3),
-              "train_cpu_s": round(cpu_s, 3), "windows_per_second": round(spec["epochs"] * len(windows) / wall_s, 1),
-              "torch_threads": torch.get_num_threads()}  # fmt: skip
+    result = {
+        "windows": len(windows),
+        "epochs": spec["epochs"],
+        "train_wall_s": round(wall_s, 3),
+        "train_cpu_s": round(cpu_s, 3),
+        "windows_per_second": round(spec["epochs"] * len(windows) / wall_s, 1),
+        "torch_threads": torch.get_num_threads(),
+    }
     Path(spec["result"]).write_text(json.dumps(result))
 
 
-def run_ours(fast_dropout: str, data_dir: str, limits: list[str], epochs: int, threads: int, smoke: bool,
-             work: Path) -> dict:  # fmt: skip
+def run_ours(
+    fast_dropout: str, data_dir: str, limits: list[str], epochs: int, threads: int, smoke: bool, work: Path
+) -> dict:
     """One pure training run of training/pretrain.py: har_native.yaml, --refit, nothing evaluated or checkpointed."""
     command = [
-        sys.executable, "training/pretrain.py", "training/configs/har_native.yaml", "--data_dir", data_dir, *limits,
-        *REFIT_OVERRIDES, "--do_predict", "false", "--save_strategy", "no", "--report_to", "none",
-        "--num_train_epochs", str(epochs), "--seed", str(SEED), "--fast_dropout", fast_dropout,
-        *(SMOKE_OURS if smoke else []), "--output_dir", str(work),
-    ]  # fmt: skip
+        sys.executable,
+        "training/pretrain.py",
+        "training/configs/har_native.yaml",
+        "--data_dir",
+        data_dir,
+        *limits,
+        *REFIT_OVERRIDES,
+        "--do_predict",
+        "false",
+        "--save_strategy",
+        "no",
+        "--report_to",
+        "none",
+        "--num_train_epochs",
+        str(epochs),
+        "--seed",
+        str(SEED),
+        "--fast_dropout",
+        fast_dropout,
+        *(SMOKE_OURS if smoke else []),
+        "--output_dir",
+        str(work),
+    ]
     work.mkdir()
     process_s = run_logged(command, work.parent / f"{work.name}.log", threads, REPOSITORY_ROOT)
     metrics = json.loads((work / "train_results.json").read_text())
-    return {"windows": metrics["train_samples"], "epochs": epochs, "train_wall_s": round(metrics["train_runtime"], 3),
-            "windows_per_second": round(metrics["train_samples_per_second"], 1),
-            "process_wall_s": round(process_s, 2)}  # fmt: skip
+    return {
+        "windows": metrics["train_samples"],
+        "epochs": epochs,
+        "train_wall_s": round(metrics["train_runtime"], 3),
+        "windows_per_second": round(metrics["train_samples_per_second"], 1),
+        "process_wall_s": round(process_s, 2),
+    }
 
 
 def load_note(load_before: float, threads: int) -> dict:
@@ -212,34 +274,65 @@ def load_note(load_before: float, threads: int) -> dict:
     if threads <= idle_cores + 0.5:
         return {}
     waits = ", and OpenMP threads waited on descheduled peers" if threads > 1 else ""
-    return {"load_warning": f"1-minute load average {load_before:.2f} on {os.cpu_count()} cores before the runs: "
-            f"fewer idle cores than --threads {threads}, so the runs shared their cores with other work{waits}; "
-            "these numbers understate both sides, not necessarily equally: rerun on an idle machine"
-            + (" or with --threads 1" if threads > 1 else "")}  # fmt: skip
+    return {
+        "load_warning": f"1-minute load average {load_before:.2f} on {os.cpu_count()} cores before the runs: "
+        f"fewer idle cores than --threads {threads}, so the runs shared their cores with other work{waits}; "
+        "these numbers understate both sides, not necessarily equally: rerun on an idle machine"
+        + (" or with --threads 1" if threads > 1 else "")
+    }
 
 
 def main(argv=None):
     started_at = time.time()
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--authors_repo", default=None,
-                        help=f"folder with the authors' TimeMAE files; get it with: {GET_AUTHORS_CODE}. "
-                        "Left out: only our side is measured")  # fmt: skip
-    parser.add_argument("--epochs", type=int, default=2, help="pre-training epochs per run (1-4: the authors' loop "
-                        "probes, with a LogisticRegression argument recent scikit-learn refuses, every 5 epochs)")
+    parser.add_argument(
+        "--authors_repo",
+        default=None,
+        help=f"folder with the authors' TimeMAE files; get it with: {GET_AUTHORS_CODE}. "
+        "Left out: only our side is measured",
+    )
+    parser.add_argument(
+        "--epochs",
+        type=int,
+        default=2,
+        help="pre-training epochs per run (1-4: the authors' loop "
+        "probes, with a LogisticRegression argument recent scikit-learn refuses, every 5 epochs)",
+    )
     parser.add_argument("--repeats", type=int, default=2, help="interleaved rounds (authors, ours, ours-fast)")
-    parser.add_argument("--threads", type=int, default=2, help="torch threads of every run (OMP_NUM_THREADS); "
-                        "no more than the idle cores")
-    parser.add_argument("--dropout", choices=["both", "torch", "fast"], default="both",
-                        help="our runs: with torch's dropout, with --fast_dropout true, or both (the default)")
-    parser.add_argument("--max_windows", type=int, default=None,
-                        help="cap the 7439 train + validation windows (split in their proportion)")
-    parser.add_argument("--data_dir", default=None, help="UCI HAR zip or folder (default: $TIMEMAE_HAR_PATH, else "
-                        "../shared/data/UCI HAR Dataset.zip)")
-    parser.add_argument("--smoke", action="store_true",
-                        help="tiny encoders on both sides, 384 windows, 1 epoch, 1 repeat: check the script runs")
-    parser.add_argument("--name", default="authors_speed",
-                        help="results file benchmarks/results/<name>.json: give another machine's run its own name "
-                        "(e.g. authors_speed_2), so that the report shows the ratio as a range over machines")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=2,
+        help="torch threads of every run (OMP_NUM_THREADS); no more than the idle cores",
+    )
+    parser.add_argument(
+        "--dropout",
+        choices=["both", "torch", "fast"],
+        default="both",
+        help="our runs: with torch's dropout, with --fast_dropout true, or both (the default)",
+    )
+    parser.add_argument(
+        "--max_windows",
+        type=int,
+        default=None,
+        help="cap the 7439 train + validation windows (split in their proportion)",
+    )
+    parser.add_argument(
+        "--data_dir",
+        default=None,
+        help="UCI HAR zip or folder (default: $TIMEMAE_HAR_PATH, else ../shared/data/UCI HAR Dataset.zip)",
+    )
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="tiny encoders on both sides, 384 windows, 1 epoch, 1 repeat: check the script runs",
+    )
+    parser.add_argument(
+        "--name",
+        default="authors_speed",
+        help="results file benchmarks/results/<name>.json: give another machine's run its own name "
+        "(e.g. authors_speed_2), so that the report shows the ratio as a range over machines",
+    )
     args = parser.parse_args(argv)
     if not 1 <= args.epochs <= 4:
         parser.error(f"--epochs must be 1 to 4 (the authors' loop probes at epoch 5), got {args.epochs}.")
@@ -279,8 +372,10 @@ def main(argv=None):
                 print(side, run, flush=True)
     load_after = os.getloadavg()
 
-    median = {side: round(statistics.median(r["windows_per_second"] for r in side_runs), 1)
-              for side, side_runs in runs.items()}  # fmt: skip
+    median = {
+        side: round(statistics.median(r["windows_per_second"] for r in side_runs), 1)
+        for side, side_runs in runs.items()
+    }
     payload = {
         "data": {
             "source": "UCI HAR official train split, train + validation of timemae_hf's loader (held-out subjects "
@@ -295,8 +390,9 @@ def main(argv=None):
         "repeats": args.repeats,
         "threads": args.threads,
         "batch_size": 128,
-        "model": "tiny (smoke): hidden 16, 1 layer, 2 heads, codebook 16, 1 regressor layer" if args.smoke else
-        "paper's HAR size: hidden 64, 8 layers, 4 heads, feed-forward 256, patch 8, mask 0.6, codebook 192, "
+        "model": "tiny (smoke): hidden 16, 1 layer, 2 heads, codebook 16, 1 regressor layer"
+        if args.smoke
+        else "paper's HAR size: hidden 64, 8 layers, 4 heads, feed-forward 256, patch 8, mask 0.6, codebook 192, "
         "4 regressor layers, dropout 0.2",
         "measure": "windows/s = epochs x windows / wall seconds of the whole training loop, first epoch included: "
         "the authors' Trainer.pretrain() call, and Trainer's train_samples_per_second (its epoch loop) for ours; "
@@ -307,19 +403,22 @@ def main(argv=None):
         "windows_per_second_median": median,
         "runs": runs,
         "authors": (
-            {"run": True, "code_sha256": authors_code_sha256(authors_repo),
-             "hyperparameters": {**AUTHORS_DEFAULTS, **(SMOKE_AUTHORS if args.smoke else {})},
-             "notes": [
-                 "their files are used unmodified from --authors_repo on the subprocess's sys.path",
-                 "args.py is not imported (it parses sys.argv and loads their .pt files at import); "
-                 "classification.py's `from args import args` gets a stand-in module holding a namespace of "
-                 "args.py's defaults (num_epoch 0: no fine-tuning)",
-                 "only pre-training runs: their every-5-epochs probe is never reached (epochs < 5), so "
-                 "classification.fit_lr's LogisticRegression(multi_class='ovr'), which scikit-learn >= 1.8 "
-                 "refuses, is never called",
-                 f"torch.set_num_threads({args.threads}) in place of their main.py's 12",
-                 "their AdamW has no weight_decay argument (torch's default 0.01, equal to args.py's)",
-             ]}  # fmt: skip
+            {
+                "run": True,
+                "code_sha256": authors_code_sha256(authors_repo),
+                "hyperparameters": {**AUTHORS_DEFAULTS, **(SMOKE_AUTHORS if args.smoke else {})},
+                "notes": [
+                    "their files are used unmodified from --authors_repo on the subprocess's sys.path",
+                    "args.py is not imported (it parses sys.argv and loads their .pt files at import); "
+                    "classification.py's `from args import args` gets a stand-in module holding a namespace of "
+                    "args.py's defaults (num_epoch 0: no fine-tuning)",
+                    "only pre-training runs: their every-5-epochs probe is never reached (epochs < 5), so "
+                    "classification.fit_lr's LogisticRegression(multi_class='ovr'), which scikit-learn >= 1.8 "
+                    "refuses, is never called",
+                    f"torch.set_num_threads({args.threads}) in place of their main.py's 12",
+                    "their AdamW has no weight_decay argument (torch's default 0.01, equal to args.py's)",
+                ],
+            }
             if authors_repo
             else {"run": False, "reason": "--authors_repo not given: only our side was measured"}
         ),

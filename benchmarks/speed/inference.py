@@ -17,21 +17,19 @@ single windows). Goals (issue 12), native size: < 0.3 ms p50 single window on th
 """
 
 import argparse
+import functools
 import os
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
-
 
 import numpy as np
 import torch
 
 from benchmarks.common.results_io import default_har_path, har_data_note, script_command, write_result
 from benchmarks.speed.throughput import ENCODER_SIZES, count_flops, matmul_peak_gflops, timed
-from timemae_hf import TimeMAEConfig, TimeMAEForSequenceClassification
-from timemae_hf import onnx_export
+from timemae_hf import TimeMAEConfig, TimeMAEForSequenceClassification, onnx_export
 
 SIZES = {"native": ENCODER_SIZES["native"], "minilm-l6": ENCODER_SIZES["minilm-l6"]}
 SMOKE_SIZE = dict(hidden_size=16, num_hidden_layers=2, num_attention_heads=2, intermediate_size=32)
@@ -49,9 +47,12 @@ def parse_args(argv=None):
     parser.add_argument("--batch_repeats", type=int, default=10, help="timed batched calls per path")
     parser.add_argument("--single_window_threads", type=int, default=1, help="threads for single-window latency")
     parser.add_argument("--threads", type=int, default=None, help="threads for batches (default: torch's choice)")
-    parser.add_argument("--classifier", default=None,
-                        help="a fine-tuned HAR classifier folder: also measure its HAR test accuracy in PyTorch and "
-                        "each ONNX file (what the fused graph and int8 cost)")  # fmt: skip
+    parser.add_argument(
+        "--classifier",
+        default=None,
+        help="a fine-tuned HAR classifier folder: also measure its HAR test accuracy in PyTorch and "
+        "each ONNX file (what the fused graph and int8 cost)",
+    )
     parser.add_argument("--data_dir", default=None, help="UCI HAR zip or folder for --classifier ($TIMEMAE_HAR_PATH)")
     parser.add_argument("--max_test_windows", type=int, default=None, help="score only the first N test windows")
     parser.add_argument("--smoke", action="store_true", help="tiny config, few repeats: check the script runs")
@@ -61,8 +62,10 @@ def parse_args(argv=None):
 def latency_ms(function, repeats: int) -> dict:
     times_ms = [1000 * t for t in timed(function, repeats, warmup=max(5, repeats // 10))]
     quantiles = statistics.quantiles(times_ms, n=20)
-    return {"single_window_ms_p50": round(statistics.median(times_ms), 4),
-            "single_window_ms_p95": round(quantiles[18], 4)}
+    return {
+        "single_window_ms_p50": round(statistics.median(times_ms), 4),
+        "single_window_ms_p95": round(quantiles[18], 4),
+    }
 
 
 def build_paths(model, names, workdir: Path, batch_threads: int | None, single_window_threads: int) -> dict:
@@ -76,8 +79,10 @@ def build_paths(model, names, workdir: Path, batch_threads: int | None, single_w
     onnx_files = onnx_files_for(model, workdir, names)
     for name, path in onnx_files.items():
         if name in names:
-            paths[name] = (ort_function(onnx_export.inference_session(path, single_window_threads)),
-                           ort_function(onnx_export.inference_session(path, batch_threads)))  # fmt: skip
+            paths[name] = (
+                ort_function(onnx_export.inference_session(path, single_window_threads)),
+                ort_function(onnx_export.inference_session(path, batch_threads)),
+            )
     return paths
 
 
@@ -114,8 +119,11 @@ def measure_size(config: TimeMAEConfig, args, batch_threads: int) -> dict:
     with torch.inference_mode():
         flops_per_window = count_flops(lambda: model(window))
         reference_single, reference_batch = as_numpy(model(window)), as_numpy(model(batch))
-    results = {"parameters": sum(p.numel() for p in model.parameters()), "gflop_per_window": flops_per_window / 1e9,
-               "paths": {}}  # fmt: skip
+    results = {
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "gflop_per_window": flops_per_window / 1e9,
+        "paths": {},
+    }
     with tempfile.TemporaryDirectory() as workdir:
         paths = build_paths(model, args.paths, Path(workdir), args.threads, args.single_window_threads)
         for name, (single_function, batch_function) in paths.items():
@@ -124,17 +132,19 @@ def measure_size(config: TimeMAEConfig, args, batch_threads: int) -> dict:
                 started = time.perf_counter()
                 difference = np.abs(as_numpy(single_function(window)) - reference_single).max()
                 first_call_s = time.perf_counter() - started  # torch.compile: the compilation
-                row = latency_ms(lambda: single_function(window), args.repeats)
+                row = latency_ms(functools.partial(single_function, window), args.repeats)
                 torch.set_num_threads(batch_threads)
                 difference = max(difference, np.abs(as_numpy(batch_function(batch)) - reference_batch).max())
-                batch_s = statistics.median(timed(lambda: batch_function(batch), args.batch_repeats, warmup=2))
-            row.update({
-                "single_window_achieved_gflops": round(flops_per_window / row["single_window_ms_p50"] / 1e6, 2),
-                "batch_windows_per_second": round(args.batch_size / batch_s, 1),
-                "batch_achieved_gflops": round(flops_per_window * args.batch_size / batch_s / 1e9, 1),
-                "max_abs_logit_difference_vs_eager": float(difference),
-                "first_call_s": round(first_call_s, 2),
-            })  # fmt: skip
+                batch_s = statistics.median(timed(functools.partial(batch_function, batch), args.batch_repeats, warmup=2))
+            row.update(
+                {
+                    "single_window_achieved_gflops": round(flops_per_window / row["single_window_ms_p50"] / 1e6, 2),
+                    "batch_windows_per_second": round(args.batch_size / batch_s, 1),
+                    "batch_achieved_gflops": round(flops_per_window * args.batch_size / batch_s / 1e9, 1),
+                    "max_abs_logit_difference_vs_eager": float(difference),
+                    "first_call_s": round(first_call_s, 2),
+                }
+            )
             results["paths"][name] = row
             print(name, row, flush=True)
     if "eager" in results["paths"]:
@@ -209,8 +219,9 @@ def main(argv=None):
         "goals_native_ms": GOALS_NATIVE_MS,
     }
     if args.classifier:
-        payload["har_int8_accuracy"] = har_test_accuracy(args.classifier, args.data_dir, args.max_test_windows,
-                                                         args.batch_size)  # fmt: skip
+        payload["har_int8_accuracy"] = har_test_accuracy(
+            args.classifier, args.data_dir, args.max_test_windows, args.batch_size
+        )
         print(payload["har_int8_accuracy"], flush=True)
     torch.set_num_threads(batch_threads)  # what the provenance records
     write_result("inference", payload, started_at, script_command(__file__, argv), smoke=args.smoke)

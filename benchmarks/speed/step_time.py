@@ -19,11 +19,8 @@ runs) and as wall time, with the load average. Writes benchmarks/results/step_ti
 import argparse
 import os
 import statistics
-import sys
 import tempfile
 import time
-from pathlib import Path
-
 
 import torch
 from transformers import TrainerCallback
@@ -39,12 +36,18 @@ def parse_args(argv=None):
     parser.add_argument("--steps", type=int, default=50, help="timed steps (after --warmup_steps)")
     parser.add_argument("--warmup_steps", type=int, default=10, help="untimed steps first")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
-    parser.add_argument("--har_config", action="store_true",
-                        help="with the masking and momentum-encoder settings of training/configs/har_native.yaml: "
-                        "per-batch masks, dropout in the momentum encoder (its channel standardisation, one "
-                        "elementwise scale, is left out); default: per-sample masks, a deterministic momentum encoder")
-    parser.add_argument("--breakdown", action="store_true",
-                        help="issue 15's breakdown: bare step with each dropout, dataloader alone, Trainer steps")
+    parser.add_argument(
+        "--har_config",
+        action="store_true",
+        help="with the masking and momentum-encoder settings of training/configs/har_native.yaml: "
+        "per-batch masks, dropout in the momentum encoder (its channel standardisation, one "
+        "elementwise scale, is left out); default: per-sample masks, a deterministic momentum encoder",
+    )
+    parser.add_argument(
+        "--breakdown",
+        action="store_true",
+        help="issue 15's breakdown: bare step with each dropout, dataloader alone, Trainer steps",
+    )
     parser.add_argument("--data_dir", default=None, help="UCI HAR source for --breakdown (default: the scripts')")
     parser.add_argument("--smoke", action="store_true", help="tiny config and few steps, to check the script runs")
     return parser.parse_args(argv)
@@ -72,17 +75,35 @@ def pretraining_step_times(config: TimeMAEConfig, batch_size: int, steps: int, w
 
 def har_native_config(**overrides) -> TimeMAEConfig:
     """training/configs/har_native.yaml's model (its channel standardisation, one elementwise scale, left out)."""
-    values = dict(hidden_size=64, num_hidden_layers=8, num_attention_heads=4, intermediate_size=256, patch_length=8,
-                  mask_ratio=0.6, codebook_size=192, num_regressor_layers=4, momentum=0.99, mrr_loss_weight=5.0,
-                  hidden_dropout_prob=0.2, attention_probs_dropout_prob=0.2, per_sample_masking=False,
-                  momentum_encoder_dropout=True, num_input_channels=9, context_length=128)  # fmt: skip
+    values = dict(
+        hidden_size=64,
+        num_hidden_layers=8,
+        num_attention_heads=4,
+        intermediate_size=256,
+        patch_length=8,
+        mask_ratio=0.6,
+        codebook_size=192,
+        num_regressor_layers=4,
+        momentum=0.99,
+        mrr_loss_weight=5.0,
+        hidden_dropout_prob=0.2,
+        attention_probs_dropout_prob=0.2,
+        per_sample_masking=False,
+        momentum_encoder_dropout=True,
+        num_input_channels=9,
+        context_length=128,
+    )
     return TimeMAEConfig(**{**values, **overrides})
 
 
 def summary(cpu_s: list[float], wall_s: list[float], batch_size: int) -> dict:
     cpu_ms, wall_ms = statistics.median(cpu_s) * 1000, statistics.median(wall_s) * 1000
-    return {"cpu_ms_per_step": round(cpu_ms, 2), "wall_ms_per_step": round(wall_ms, 2),
-            "cpu_windows_per_second": round(batch_size / cpu_ms * 1000, 1), "steps": len(cpu_s)}  # fmt: skip
+    return {
+        "cpu_ms_per_step": round(cpu_ms, 2),
+        "wall_ms_per_step": round(wall_ms, 2),
+        "cpu_windows_per_second": round(batch_size / cpu_ms * 1000, 1),
+        "steps": len(cpu_s),
+    }
 
 
 def timed_both(function, steps: int, warmup_steps: int):
@@ -124,13 +145,11 @@ def bare_steps(configs: dict[str, tuple[TimeMAEConfig, bool]], batch_size: int, 
     return {name: summary(cpu, wall, batch_size) for name, (_, _, cpu, wall) in runs.items()}
 
 
-def har_trainer(fast_dropout: bool, batch_size: int, max_steps: int, data_dir: str | None, output_dir: str,
-                from_arrow: bool = False):
+def har_trainer(
+    fast_dropout: bool, batch_size: int, max_steps: int, data_dir: str | None, output_dir: str, from_arrow: bool = False
+):
     """A `TimeMAEPretrainingTrainer` on the HAR train split, set up as training/pretrain.py does (no evaluation; the
     split held in memory unless `from_arrow`)."""
-    from training.arguments import DataTrainingArguments
-    from training.data_setup import load_splits
-
     from timemae_hf.training import (
         MomentumUpdateCallback,
         TimeMAEPretrainingCollator,
@@ -138,20 +157,38 @@ def har_trainer(fast_dropout: bool, batch_size: int, max_steps: int, data_dir: s
         TimeMAETrainingArguments,
         in_memory,
     )
+    from training.arguments import DataTrainingArguments
+    from training.data_setup import load_splits
 
     splits = load_splits(DataTrainingArguments(dataset_config_name="raw", data_dir=data_dir), seed=3407)
     torch.manual_seed(0)
     model = use_fast_dropout(TimeMAEForPreTraining(har_native_config()), fast_dropout)
     args = TimeMAETrainingArguments(
-        output_dir=output_dir, per_device_train_batch_size=batch_size, learning_rate=1e-3, weight_decay=0.01,
-        lr_scheduler_type="constant", max_grad_norm=0.0, max_steps=max_steps, logging_steps=12, save_strategy="no",
-        eval_strategy="no", report_to="none", remove_unused_columns=False, label_names=["past_values"],
-        disable_tqdm=True, seed=3407,
-    )  # fmt: skip
+        output_dir=output_dir,
+        per_device_train_batch_size=batch_size,
+        learning_rate=1e-3,
+        weight_decay=0.01,
+        lr_scheduler_type="constant",
+        max_grad_norm=0.0,
+        max_steps=max_steps,
+        logging_steps=12,
+        save_strategy="no",
+        eval_strategy="no",
+        report_to="none",
+        remove_unused_columns=False,
+        label_names=["past_values"],
+        disable_tqdm=True,
+        seed=3407,
+    )
     collator = TimeMAEPretrainingCollator(model.config.num_patches)
     train_dataset = splits["train"] if from_arrow else in_memory(splits["train"])
-    return TimeMAEPretrainingTrainer(model=model, args=args, train_dataset=train_dataset, data_collator=collator,
-                                     callbacks=[MomentumUpdateCallback()])  # fmt: skip
+    return TimeMAEPretrainingTrainer(
+        model=model,
+        args=args,
+        train_dataset=train_dataset,
+        data_collator=collator,
+        callbacks=[MomentumUpdateCallback()],
+    )
 
 
 class StepClock(TrainerCallback):
@@ -190,11 +227,19 @@ def dataloader_alone(batch_size: int, steps: int, data_dir: str | None, from_arr
 def breakdown(args) -> dict:
     steps, warmup = args.steps, args.warmup_steps
     load_before = os.getloadavg()
-    no_dropout = har_native_config(hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0,
-                                   momentum_encoder_dropout=False)  # fmt: skip
+    no_dropout = har_native_config(
+        hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0, momentum_encoder_dropout=False
+    )
     parts = bare_steps(
-        {"bare_step_torch_dropout": (har_native_config(), False), "bare_step_fast_dropout": (har_native_config(), True),
-         "bare_step_no_dropout": (no_dropout, True)}, args.batch_size, steps, warmup)  # fmt: skip
+        {
+            "bare_step_torch_dropout": (har_native_config(), False),
+            "bare_step_fast_dropout": (har_native_config(), True),
+            "bare_step_no_dropout": (no_dropout, True),
+        },
+        args.batch_size,
+        steps,
+        warmup,
+    )
     parts["dataloader_alone"] = dataloader_alone(args.batch_size, steps, args.data_dir)
     parts["dataloader_alone_from_arrow"] = dataloader_alone(args.batch_size, steps, args.data_dir, from_arrow=True)
     parts["trainer_step_torch_dropout"] = trainer_steps(False, args.batch_size, steps, warmup, args.data_dir)
@@ -205,14 +250,17 @@ def breakdown(args) -> dict:
             key: round(trainer[key] - bare[key], 2) for key in ("cpu_ms_per_step", "wall_ms_per_step")
         }
     return {
-        "config": "training/configs/har_native.yaml's model, batch %d" % args.batch_size,
+        "config": f"training/configs/har_native.yaml's model, batch {args.batch_size}",
         "metric": "median per step; cpu = time.process_time of this process (all its threads)",
         "torch_threads": torch.get_num_threads(),
         "load_average_before": [round(x, 2) for x in load_before],
         "load_average_after": [round(x, 2) for x in os.getloadavg()],
         "parts": parts,
-        "speedup_cpu_trainer_step": round(parts["trainer_step_torch_dropout"]["cpu_ms_per_step"]
-                                          / parts["trainer_step_fast_dropout"]["cpu_ms_per_step"], 3),  # fmt: skip
+        "speedup_cpu_trainer_step": round(
+            parts["trainer_step_torch_dropout"]["cpu_ms_per_step"]
+            / parts["trainer_step_fast_dropout"]["cpu_ms_per_step"],
+            3,
+        ),
     }
 
 
@@ -238,9 +286,18 @@ def main(argv=None):
     times_ms = [1000 * t for t in pretraining_step_times(config, args.batch_size, args.steps, args.warmup_steps)]
     quantiles = statistics.quantiles(times_ms, n=20) if len(times_ms) > 1 else times_ms * 19
     payload = {
-        "config": {k: getattr(config, k) for k in ("hidden_size", "num_hidden_layers", "num_attention_heads",
-                                                   "num_patches", "num_masked_patches", "per_sample_masking",
-                                                   "momentum_encoder_dropout")},
+        "config": {
+            k: getattr(config, k)
+            for k in (
+                "hidden_size",
+                "num_hidden_layers",
+                "num_attention_heads",
+                "num_patches",
+                "num_masked_patches",
+                "per_sample_masking",
+                "momentum_encoder_dropout",
+            )
+        },
         "batch_size": args.batch_size,
         "steps": len(times_ms),
         "step_ms_median": round(statistics.median(times_ms), 2),

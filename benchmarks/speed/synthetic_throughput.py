@@ -46,7 +46,6 @@ from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 
-
 import numpy as np
 import torch
 
@@ -67,11 +66,24 @@ TIMEMAE_BASE_BATCH_SIZE = 128  # the YAML's per_device_train_batch_size
 BANK_FAMILIES = ("gaussian_process", "causal_mixture")
 # Every value the YAML sets on the model (training/configs/timemae_base.yaml); dropout is 0 there.
 TIMEMAE_BASE_MODEL = dict(
-    num_input_channels=1, context_length=512, patch_length=16, hidden_size=64, num_hidden_layers=4,
-    num_attention_heads=4, intermediate_size=256, codebook_size=192, num_regressor_layers=4, mask_ratio=0.6,
-    momentum=0.99, mrr_loss_weight=5.0, mcc_loss_weight=1.0, scaling="std", window_statistics_as_features=True,
-    hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0,
-)  # fmt: skip
+    num_input_channels=1,
+    context_length=512,
+    patch_length=16,
+    hidden_size=64,
+    num_hidden_layers=4,
+    num_attention_heads=4,
+    intermediate_size=256,
+    codebook_size=192,
+    num_regressor_layers=4,
+    mask_ratio=0.6,
+    momentum=0.99,
+    mrr_loss_weight=5.0,
+    mcc_loss_weight=1.0,
+    scaling="std",
+    window_statistics_as_features=True,
+    hidden_dropout_prob=0.0,
+    attention_probs_dropout_prob=0.0,
+)
 
 
 def machine_note(load_average: list[float], run_dir: Path) -> str:
@@ -83,9 +95,13 @@ def machine_note(load_average: list[float], run_dir: Path) -> str:
     return (
         f"{cores} CPU cores, load average up to {max(load_average):.1f} during the run"
         + (f"; the {run_dir.name} pre-training was running alongside (its log was being written)" if live else "")
-        + (": a shared machine. Wall rates are lower than on an idle machine and move with the load; CPU-time rates "
-           "move less (a multi-threaded BLAS still burns CPU time waiting for its threads). The verdict compares "
-           "rates measured a few minutes apart in this process." if shared else ": a quiet machine.")
+        + (
+            ": a shared machine. Wall rates are lower than on an idle machine and move with the load; CPU-time rates "
+            "move less (a multi-threaded BLAS still burns CPU time waiting for its threads). The verdict compares "
+            "rates measured a few minutes apart in this process."
+            if shared
+            else ": a quiet machine."
+        )
     )
 
 
@@ -93,17 +109,28 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--series", type=int, default=3000, help="timed series, overall and per family and stream")
     parser.add_argument("--warmup_series", type=int, default=200, help="untimed series first (the first bank draw)")
-    parser.add_argument("--memory_series", type=int, default=40000,
-                        help="series read from the stream for the memory check (RSS also read at half of them)")
-    parser.add_argument("--batch_size", type=int, default=TIMEMAE_BASE_BATCH_SIZE,
-                        help="windows per training step (the YAML's 128)")
+    parser.add_argument(
+        "--memory_series",
+        type=int,
+        default=40000,
+        help="series read from the stream for the memory check (RSS also read at half of them)",
+    )
+    parser.add_argument(
+        "--batch_size", type=int, default=TIMEMAE_BASE_BATCH_SIZE, help="windows per training step (the YAML's 128)"
+    )
     parser.add_argument("--steps", type=int, default=30, help="timed training steps per thread count")
     parser.add_argument("--warmup_steps", type=int, default=5, help="untimed training steps first")
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2], help="torch thread counts to train with")
-    parser.add_argument("--run_dir", default=None,
-                        help=f"the real run's folder (default: benchmarks/runs/{RUN_NAME}; its log beside it)")
-    parser.add_argument("--quick", action="store_true",
-                        help="seconds: few series and steps, a 1-kernel bank; writes synthetic_throughput.smoke.json")
+    parser.add_argument(
+        "--run_dir",
+        default=None,
+        help=f"the real run's folder (default: benchmarks/runs/{RUN_NAME}; its log beside it)",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="seconds: few series and steps, a 1-kernel bank; writes synthetic_throughput.smoke.json",
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.series, args.warmup_series, args.memory_series = 40, 10, 400
@@ -114,9 +141,13 @@ def parse_args(argv=None):
 
 
 def rates(count: int, wall_s: float, cpu_s: float) -> dict:
-    return {"series": count, "wall_s": round(wall_s, 3), "cpu_s": round(cpu_s, 3),
-            "series_per_second": round(count / wall_s, 1),
-            "cpu_series_per_second": round(count / max(cpu_s, 1e-9), 1)}  # fmt: skip
+    return {
+        "series": count,
+        "wall_s": round(wall_s, 3),
+        "cpu_s": round(cpu_s, 3),
+        "series_per_second": round(count / wall_s, 1),
+        "cpu_series_per_second": round(count / max(cpu_s, 1e-9), 1),
+    }
 
 
 def timed_series(make_one, start: int, count: int) -> dict:
@@ -137,13 +168,17 @@ def amortized(measured: dict, bank: dict, block: int) -> dict:
 def bank_redraw(config: SyntheticSeriesConfig) -> dict:
     """Time to draw the kernel bank of a new block (Cholesky factors of `kernel_bank_size` composed kernels)."""
     generator = SyntheticSeriesGenerator(config)
-    generator._kernel_bank(0)  # noqa: SLF001: warm-up, so the timed draw is a redraw as in a long run
+    generator._kernel_bank(0)  # warm-up, so the timed draw is a redraw as in a long run
     wall, cpu = time.perf_counter(), time.process_time()
-    generator._kernel_bank(config.kernel_bank_block)  # noqa: SLF001
+    generator._kernel_bank(config.kernel_bank_block)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    return {"wall_s": round(wall, 3), "cpu_s": round(cpu, 3), "kernel_bank_size": config.kernel_bank_size,
-            "kernel_bank_block": config.kernel_bank_block,
-            "wall_ms_per_series_amortized": round(1000 * wall / config.kernel_bank_block, 3)}  # fmt: skip
+    return {
+        "wall_s": round(wall, 3),
+        "cpu_s": round(cpu, 3),
+        "kernel_bank_size": config.kernel_bank_size,
+        "kernel_bank_block": config.kernel_bank_block,
+        "wall_ms_per_series_amortized": round(1000 * wall / config.kernel_bank_block, 3),
+    }
 
 
 # Run in a fresh process with a given BLAS thread count (OpenBLAS reads it once, when numpy loads it): after 200
@@ -180,14 +215,21 @@ def by_blas_threads(config: SyntheticSeriesConfig, series: int) -> dict:
             env.update({name: threads for name in BLAS_THREAD_VARIABLES})
         completed = subprocess.run(
             [sys.executable, "-c", BLAS_THREADS_PROBE, json.dumps(asdict(config)), str(series)],
-            env=env, capture_output=True, text=True, check=True, cwd=Path(__file__).resolve().parents[2],
-        )  # fmt: skip
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=Path(__file__).resolve().parents[2],
+        )
         probe = json.loads(completed.stdout.strip().splitlines()[-1])
         bank = {"wall_s": round(probe["redraw"][0], 3), "cpu_s": round(probe["redraw"][1], 3)}
         measured = rates(series, *probe["series"])
         block = config.kernel_bank_block
-        results[threads] = {"bank_redraw": bank, "generator": measured,
-                            "amortized_with_bank_redraw": amortized(measured, bank, block)}  # fmt: skip
+        results[threads] = {
+            "bank_redraw": bank,
+            "generator": measured,
+            "amortized_with_bank_redraw": amortized(measured, bank, block),
+        }
         print(f"BLAS threads {threads}:", results[threads], flush=True)
     return results
 
@@ -204,8 +246,9 @@ def generation(config: SyntheticSeriesConfig, series: int, warmup: int) -> dict:
 
     families = {}
     for family in DEFAULT_FAMILY_WEIGHTS:
-        one_family = SyntheticSeriesGenerator(SyntheticSeriesConfig(**{**asdict(config),
-                                                                        "family_weights": {family: 1.0}}))  # fmt: skip
+        one_family = SyntheticSeriesGenerator(
+            SyntheticSeriesConfig(**{**asdict(config), "family_weights": {family: 1.0}})
+        )
         timed_series(one_family, 0, warmup)
         families[family] = timed_series(one_family, warmup, series)
         if family in BANK_FAMILIES:
@@ -222,9 +265,14 @@ def generation(config: SyntheticSeriesConfig, series: int, warmup: int) -> dict:
     collate = timed_series(lambda _: collator(batch), 0, 5)
     stream["collate_ms_per_batch_of_128"] = round(1000 * collate["wall_s"] / 5, 2)
     print("stream:", stream, flush=True)
-    return {"bank_redraw": bank, "overall": overall, "per_family": families, "stream": stream,
-            "note": "timed series lie inside one kernel bank; 'amortized_with_bank_redraw' adds one redraw per "
-                    f"{block} series (the families that draw from the bank: {', '.join(BANK_FAMILIES)})"}  # fmt: skip
+    return {
+        "bank_redraw": bank,
+        "overall": overall,
+        "per_family": families,
+        "stream": stream,
+        "note": "timed series lie inside one kernel bank; 'amortized_with_bank_redraw' adds one redraw per "
+        f"{block} series (the families that draw from the bank: {', '.join(BANK_FAMILIES)})",
+    }
 
 
 def training(past_values: torch.Tensor, steps: int, warmup_steps: int, threads: int) -> dict:
@@ -252,11 +300,16 @@ def training(past_values: torch.Tensor, steps: int, warmup_steps: int, threads: 
     finally:
         torch.set_num_threads(previous)
     wall_ms, cpu_ms = 1000 * statistics.median(wall), 1000 * statistics.median(cpu)
-    result = {"torch_threads": threads, "batch_size": batch_size, "steps": steps,
-              "wall_ms_per_step": round(wall_ms, 2), "cpu_ms_per_step": round(cpu_ms, 2),
-              "windows_per_second": round(batch_size / wall_ms * 1000, 1),
-              "cpu_windows_per_second": round(batch_size / cpu_ms * 1000, 1),
-              "load_average_after": [round(x, 2) for x in os.getloadavg()]}  # fmt: skip
+    result = {
+        "torch_threads": threads,
+        "batch_size": batch_size,
+        "steps": steps,
+        "wall_ms_per_step": round(wall_ms, 2),
+        "cpu_ms_per_step": round(cpu_ms, 2),
+        "windows_per_second": round(batch_size / wall_ms * 1000, 1),
+        "cpu_windows_per_second": round(batch_size / cpu_ms * 1000, 1),
+        "load_average_after": [round(x, 2) for x in os.getloadavg()],
+    }
     print(f"training, {threads} thread(s):", result, flush=True)
     return result
 
@@ -299,7 +352,7 @@ def memory(config: SyntheticSeriesConfig, series: int) -> dict:
         "kernel_bank_redraws_in_second_half": (series - 1) // block - (half - 1) // block,
         "note": "the first half includes the first kernel bank (its float32 Cholesky factors stay resident)",
         "load_average_after": [round(x, 2) for x in os.getloadavg()],
-    }  # fmt: skip
+    }
     print("memory:", {k: v for k, v in result.items() if not k.startswith("stream")}, flush=True)
     return result
 
@@ -324,9 +377,13 @@ def progress_bar_rate(elapsed: dict[int, int], batch_size: int) -> dict | None:
     step = max(elapsed)
     if elapsed[step] <= 0:
         return None
-    return {"step": step, "elapsed_s": elapsed[step], "steps_per_second": round(step / elapsed[step], 3),
-            "windows_per_second": round(step * batch_size / elapsed[step], 1),
-            "note": "the progress bar's clock (from the first step; evaluations and saves included)"}  # fmt: skip
+    return {
+        "step": step,
+        "elapsed_s": elapsed[step],
+        "steps_per_second": round(step / elapsed[step], 3),
+        "windows_per_second": round(step * batch_size / elapsed[step], 1),
+        "note": "the progress bar's clock (from the first step; evaluations and saves included)",
+    }
 
 
 def bank_redraw_stall(elapsed: dict[int, int], steps_per_block: int, skip_every: list[int]) -> dict | None:
@@ -355,14 +412,18 @@ def bank_redraw_stall(elapsed: dict[int, int], steps_per_block: int, skip_every:
     typical = statistics.median(others)
     excess = sum(means[place] - typical for place in near)
     block_s = sum(means)
-    return {"steps_per_block": steps_per_block, "blocks": min(len(times) for times in by_place),
-            "mean_step_s_by_place_in_block": [round(mean, 3) for mean in means],
-            "median_step_s_elsewhere": round(typical, 3), "block_s": round(block_s, 2),
-            "excess_s_near_new_bank": round(excess, 2),
-            "noise_s": round(statistics.stdev(others) * len(near) ** 0.5, 2),
-            "excess_fraction_of_block": round(excess / block_s, 3),
-            "note": "place 1 trains on the first batch of a new kernel bank; the excess (places -4 to +1 above the "
-                    "median of the others) is what each bank redraw costs the training process"}  # fmt: skip
+    return {
+        "steps_per_block": steps_per_block,
+        "blocks": min(len(times) for times in by_place),
+        "mean_step_s_by_place_in_block": [round(mean, 3) for mean in means],
+        "median_step_s_elsewhere": round(typical, 3),
+        "block_s": round(block_s, 2),
+        "excess_s_near_new_bank": round(excess, 2),
+        "noise_s": round(statistics.stdev(others) * len(near) ** 0.5, 2),
+        "excess_fraction_of_block": round(excess / block_s, 3),
+        "note": "place 1 trains on the first batch of a new kernel bank; the excess (places -4 to +1 above the "
+        "median of the others) is what each bank redraw costs the training process",
+    }
 
 
 def real_run(run_dir: Path) -> dict:
@@ -371,8 +432,10 @@ def real_run(run_dir: Path) -> dict:
     if not provenance_file.exists():
         return {"measured": False, "note": f"no run at {run_dir} (no run_provenance.json): skipped"}
     started_at = json.loads(provenance_file.read_text())["started_at"]
-    checkpoints = sorted((path for path in run_dir.glob("checkpoint-*") if (path / "trainer_state.json").exists()),
-                         key=lambda path: int(path.name.split("-")[-1]))  # fmt: skip
+    checkpoints = sorted(
+        (path for path in run_dir.glob("checkpoint-*") if (path / "trainer_state.json").exists()),
+        key=lambda path: int(path.name.split("-")[-1]),
+    )
     result = {"measured": True, "run_dir": run_dir.name, "started_at": started_at}
     batch_size, skip_every = None, []
     marks = []  # (step, time) per checkpoint
@@ -387,19 +450,23 @@ def real_run(run_dir: Path) -> dict:
         step, saved = marks[-1]
         elapsed = saved - parse_time(started_at)
         result["since_start"] = {
-            "checkpoint": checkpoints[-1].name, "step": step, "elapsed_s": round(elapsed, 1),
-            "steps_per_second": round(step / elapsed, 3), "windows_per_second": round(step * batch_size / elapsed, 1),
+            "checkpoint": checkpoints[-1].name,
+            "step": step,
+            "elapsed_s": round(elapsed, 1),
+            "steps_per_second": round(step / elapsed, 3),
+            "windows_per_second": round(step * batch_size / elapsed, 1),
             "note": "from run_provenance.json's started_at to the checkpoint's mtime: includes start-up, the "
-                    "validation set's generation and every evaluation and save before it",
-        }  # fmt: skip
+            "validation set's generation and every evaluation and save before it",
+        }
     if len(marks) >= 2:
         (step_a, time_a), (step_b, time_b) = marks[-2], marks[-1]
         result["between_last_two_checkpoints"] = {
-            "checkpoints": [checkpoints[-2].name, checkpoints[-1].name], "steps": step_b - step_a,
+            "checkpoints": [checkpoints[-2].name, checkpoints[-1].name],
+            "steps": step_b - step_a,
             "elapsed_s": round(time_b - time_a, 1),
             "windows_per_second": round((step_b - step_a) * batch_size / (time_b - time_a), 1),
             "note": "one evaluation and one save included, no start-up",
-        }  # fmt: skip
+        }
     log = run_dir.parent / f"{run_dir.name}.log"
     if log.exists():
         elapsed = progress_bar_times(log)
@@ -440,9 +507,10 @@ def verdict(generated: dict, memory_result: dict, trained: dict, run: dict) -> d
         "generation_series_per_second": stream["series_per_second"],
         "generation_cpu_series_per_second": stream["cpu_series_per_second"],
         "generation_source": "the stream over the second half of the memory run "
-                             f"({memory_result['kernel_bank_redraws_in_second_half']} kernel bank redraws in it)",
-        "generation_series_per_second_amortized_estimate":
-            generated["stream"]["amortized_with_bank_redraw"]["series_per_second"],
+        f"({memory_result['kernel_bank_redraws_in_second_half']} kernel bank redraws in it)",
+        "generation_series_per_second_amortized_estimate": generated["stream"]["amortized_with_bank_redraw"][
+            "series_per_second"
+        ],
         "training_windows_per_second": one_thread["windows_per_second"],
         "training_cpu_windows_per_second": one_thread["cpu_windows_per_second"],
         "training_torch_threads": one_thread["torch_threads"],
@@ -452,10 +520,10 @@ def verdict(generated: dict, memory_result: dict, trained: dict, run: dict) -> d
         "keeps_up_by_cpu_time": cpu_ratio > 1,
         "assessment": assessment(ratio, cpu_ratio),
         "explanation": "ratio = generation series/s over training windows/s (wall time, measured one after the "
-                       "other); > 1: one generating process makes series faster than one training process consumes "
-                       "them. cpu_ratio: the same with CPU time, what each process needs of a core (steadier on a "
-                       "shared machine). assessment: 'borderline' when the two disagree or either lies within 20% of 1",
-    }  # fmt: skip
+        "other); > 1: one generating process makes series faster than one training process consumes "
+        "them. cpu_ratio: the same with CPU time, what each process needs of a core (steadier on a "
+        "shared machine). assessment: 'borderline' when the two disagree or either lies within 20% of 1",
+    }
     result["ratio_by_training_torch_threads"] = {
         threads: round(stream["series_per_second"] / measured["windows_per_second"], 3)
         for threads, measured in trained.items()
@@ -463,10 +531,11 @@ def verdict(generated: dict, memory_result: dict, trained: dict, run: dict) -> d
     blas = generated["by_blas_threads"]
     if "1" in blas:
         result["cpu_ratio_by_numpy_blas_threads"] = {
-            threads: round(probe["amortized_with_bank_redraw"]["cpu_series_per_second"]
-                           / one_thread["cpu_windows_per_second"], 3)
+            threads: round(
+                probe["amortized_with_bank_redraw"]["cpu_series_per_second"] / one_thread["cpu_windows_per_second"], 3
+            )
             for threads, probe in blas.items()
-        }  # fmt: skip
+        }
     rate = real_run_rate(run)
     if rate:
         result["real_run_windows_per_second"] = rate
@@ -482,14 +551,22 @@ def verdict(generated: dict, memory_result: dict, trained: dict, run: dict) -> d
         f"{one_thread['windows_per_second']:.0f} windows/s ({one_thread['cpu_windows_per_second']:.0f} per CPU "
         f"second): ratio {ratio:.2f} by wall time, {cpu_ratio:.2f} by CPU time ({result['assessment']})"
         + (f"; the real run trains at {rate:.0f} windows/s" if rate else "")
-        + (f", and each kernel bank redraw costs its training process about {stall['excess_s_near_new_bank']:.2f} s "
-           f"per {stall['block_s']:.0f} s block ({100 * stall['excess_fraction_of_block']:.1f}%)" if stall else "")
-        + (f". A kernel bank redraw takes {blas['default']['bank_redraw']['wall_s']:.2f} s with numpy's default BLAS "
-           f"threads, {blas['1']['bank_redraw']['wall_s']:.2f} s with 1; with 1, the CPU-time ratio would be "
-           f"{result['cpu_ratio_by_numpy_blas_threads']['1']:.2f}" if "1" in blas else "")
+        + (
+            f", and each kernel bank redraw costs its training process about {stall['excess_s_near_new_bank']:.2f} s "
+            f"per {stall['block_s']:.0f} s block ({100 * stall['excess_fraction_of_block']:.1f}%)"
+            if stall
+            else ""
+        )
+        + (
+            f". A kernel bank redraw takes {blas['default']['bank_redraw']['wall_s']:.2f} s with numpy's default BLAS "
+            f"threads, {blas['1']['bank_redraw']['wall_s']:.2f} s with 1; with 1, the CPU-time ratio would be "
+            f"{result['cpu_ratio_by_numpy_blas_threads']['1']:.2f}"
+            if "1" in blas
+            else ""
+        )
         + f". RSS grows by {memory_growth:+.1f} MB from {halves[1]} to {halves[2]} series read: "
         + ("flat." if memory_result["flat"] else "not flat.")
-    )  # fmt: skip
+    )
     return result
 
 
@@ -516,7 +593,7 @@ def main(argv=None):
         "model": {**TIMEMAE_BASE_MODEL, "source": "training/configs/timemae_base.yaml's model fields"},
         "numpy_threads_env": {name: os.environ.get(name) for name in BLAS_THREAD_VARIABLES},
         "numpy_threads_note": "numpy's BLAS (OpenBLAS) threads in this process: as these variables set them, else one "
-                              "per core; the generation rates above are measured with them",
+        "per core; the generation rates above are measured with them",
         "cpu_count": os.cpu_count(),
         "load_average_before": [round(x, 2) for x in load_before],
         "load_average_after": [round(x, 2) for x in load_after],

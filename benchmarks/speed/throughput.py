@@ -13,10 +13,7 @@ cores: >= 1,800 windows/s pre-training and < 2 ms per window at inference.
 import argparse
 import os
 import statistics
-import sys
 import time
-from pathlib import Path
-
 
 import torch
 from torch.utils.flop_counter import FlopCounterMode
@@ -60,8 +57,9 @@ def timed(function, repeats: int, warmup: int, clock=time.perf_counter) -> list[
     return times
 
 
-def measure(config: TimeMAEConfig, batch_size: int, train_steps: int, inference_repeats: int,
-            fast_dropout: bool = True) -> dict:
+def measure(
+    config: TimeMAEConfig, batch_size: int, train_steps: int, inference_repeats: int, fast_dropout: bool = True
+) -> dict:
     torch.manual_seed(0)
     model = use_fast_dropout(TimeMAEForPreTraining(config), fast_dropout).train()
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-3, fused=True)
@@ -107,16 +105,24 @@ def measure(config: TimeMAEConfig, batch_size: int, train_steps: int, inference_
 def main(argv=None):
     started_at = time.time()
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", nargs="+", default=list(ENCODER_SIZES), choices=list(ENCODER_SIZES),
-                        help="encoder sizes to measure")
+    parser.add_argument(
+        "--sizes", nargs="+", default=list(ENCODER_SIZES), choices=list(ENCODER_SIZES), help="encoder sizes to measure"
+    )
     parser.add_argument("--batch_size", type=int, default=128, help="pre-training windows per step")
     parser.add_argument("--train_steps", type=int, default=20, help="timed pre-training steps per size")
     parser.add_argument("--inference_repeats", type=int, default=200, help="timed single-window forwards per size")
-    parser.add_argument("--dropout", choices=["fast", "torch", "both"], default="fast",
-                        help="timemae_hf.dropout's cheaper dropout (the default), torch's, or both, one after the other")
+    parser.add_argument(
+        "--dropout",
+        choices=["fast", "torch", "both"],
+        default="fast",
+        help="timemae_hf.dropout's cheaper dropout (the default), torch's, or both, one after the other",
+    )
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
-    parser.add_argument("--result_name", default="throughput",
-                        help="results file name (keep the committed throughput.json for comparable runs)")
+    parser.add_argument(
+        "--result_name",
+        default="throughput",
+        help="results file name (keep the committed throughput.json for comparable runs)",
+    )
     parser.add_argument("--smoke", action="store_true", help="tiny config, few repeats: check the script runs")
     args = parser.parse_args(argv)
     if args.threads:
@@ -132,9 +138,13 @@ def main(argv=None):
     for name, encoder in sizes.items():
         for dropout in dropouts:
             key = name if len(dropouts) == 1 else f"{name}_{dropout}_dropout"
-            results[key] = measure(TimeMAEConfig(max_position_embeddings=512, **encoder), args.batch_size,
-                                   args.train_steps if name != "bert-base" else max(3, args.train_steps // 4),
-                                   args.inference_repeats, fast_dropout=dropout == "fast")  # fmt: skip
+            results[key] = measure(
+                TimeMAEConfig(max_position_embeddings=512, **encoder),
+                args.batch_size,
+                args.train_steps if name != "bert-base" else max(3, args.train_steps // 4),
+                args.inference_repeats,
+                fast_dropout=dropout == "fast",
+            )
             print(key, results[key], flush=True)
     payload = {
         "batch_size": args.batch_size,

@@ -3,7 +3,6 @@ and channel statistics."""
 
 from .channel_statistics import compute_channel_statistics
 from .npz_format import read_npz_file
-from .timeseries import dataset_display_name, load_timeseries_dataset, series_shape
 from .synthetic import (
     SYNTHETIC_DATASET_NAME,
     SyntheticSeriesConfig,
@@ -11,6 +10,7 @@ from .synthetic import (
     synthetic_series_dataset,
     synthetic_series_stream,
 )
+from .timeseries import dataset_display_name, load_timeseries_dataset, series_shape
 from .ts_format import read_ts_file
 from .uci_har import UciHar, UciHarConfig, default_har_path, held_out_validation_subjects, load_har
 from .uci_har_files import HAR_ACTIVITIES, HAR_CHANNELS, HAR_WINDOW_LENGTH

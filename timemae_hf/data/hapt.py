@@ -87,8 +87,10 @@ def hapt_package_file() -> Path:
         )
     path = Path(next(iter(spec.submodule_search_locations)), *HAPT_PICKLE)
     if not path.is_file():
-        raise FileNotFoundError(f"{path} is missing from the installed {HAPT_PACKAGE}: reinstall it, "
-                                f"`{HAPT_PACKAGE_INSTALL} --force-reinstall`.")  # fmt: skip
+        raise FileNotFoundError(
+            f"{path} is missing from the installed {HAPT_PACKAGE}: reinstall it, "
+            f"`{HAPT_PACKAGE_INSTALL} --force-reinstall`."
+        )
     return path
 
 
@@ -106,8 +108,11 @@ def read_hapt_recordings(subjects, path: str | Path | None = None) -> list[HaptR
             columns = _dataframe_columns(frame)
             acceleration = np.stack([columns[f"acc-{axis}"] for axis in "xyz"], axis=1)
             rotation = np.stack([columns[f"gyro-{axis}"] for axis in "xyz"], axis=1)
-            recordings.append(HaptRecording(subject, experiment, uci_har_signals(acceleration, rotation),
-                                            columns["label"].astype(np.int64)))  # fmt: skip
+            recordings.append(
+                HaptRecording(
+                    subject, experiment, uci_har_signals(acceleration, rotation), columns["label"].astype(np.int64)
+                )
+            )
     return recordings
 
 
@@ -166,8 +171,7 @@ def recording_windows(recording: HaptRecording, outside_har_activities: bool = T
         if start < first_start:
             continue
         end = start + HAR_WINDOW_LENGTH
-        inside_one_activity = (segment_of[start] == segment_of[end - 1]
-                               and recording.activity[start] in HAR_ACTIVITY_IDS)  # fmt: skip
+        inside_one_activity = segment_of[start] == segment_of[end - 1] and recording.activity[start] in HAR_ACTIVITY_IDS
         if outside_har_activities and inside_one_activity:
             continue
         windows.append(recording.signals[start:end])
@@ -185,10 +189,12 @@ def hapt_pretraining_windows(subjects, outside_har_activities: bool = True, path
         windows = recording_windows(recording, outside_har_activities)
         past_values.append(windows)
         subject_ids.extend([recording.subject] * len(windows))
-    features = datasets.Features({
-        "past_values": datasets.Array2D(shape=(HAR_WINDOW_LENGTH, len(HAR_CHANNELS)), dtype="float32"),
-        "subject": datasets.Value("int32"),
-    })  # fmt: skip
+    features = datasets.Features(
+        {
+            "past_values": datasets.Array2D(shape=(HAR_WINDOW_LENGTH, len(HAR_CHANNELS)), dtype="float32"),
+            "subject": datasets.Value("int32"),
+        }
+    )
     return datasets.Dataset.from_dict(
         {"past_values": np.concatenate(past_values), "subject": subject_ids}, features=features
     )
@@ -235,9 +241,11 @@ class _HaptUnpickler(pickle.Unpickler):
         ("pandas.core.indexes.base", "_new_Index"): _new_index,
     }
     PANDAS_CLASSES = {
-        ("pandas.core.frame", "DataFrame"), ("pandas.core.internals.managers", "BlockManager"),
-        ("pandas.core.indexes.base", "Index"), ("pandas.core.indexes.range", "RangeIndex"),
-    }  # fmt: skip
+        ("pandas.core.frame", "DataFrame"),
+        ("pandas.core.internals.managers", "BlockManager"),
+        ("pandas.core.indexes.base", "Index"),
+        ("pandas.core.indexes.range", "RangeIndex"),
+    }
 
     def find_class(self, module, name):
         if (module, name) in self.ALLOWED:
@@ -251,8 +259,10 @@ def _load_hapt_pickle(path: Path) -> dict:
     with gzip.open(path, "rb") as file:
         frames = _HaptUnpickler(file, encoding="latin1").load()
     if not isinstance(frames, dict) or sorted(frames) != list(range(1, 31)):
-        raise ValueError(f"{path} does not hold the 30 HAPT volunteers' recordings: reinstall the package, "
-                         f"`{HAPT_PACKAGE_INSTALL} --force-reinstall`.")  # fmt: skip
+        raise ValueError(
+            f"{path} does not hold the 30 HAPT volunteers' recordings: reinstall the package, "
+            f"`{HAPT_PACKAGE_INSTALL} --force-reinstall`."
+        )
     return frames
 
 

@@ -48,7 +48,10 @@ def read_npz_file(
         logger.warning(
             "%s: '%s' has more channels (%d) than time steps (%d); it is read as (N, time, channels). If it is "
             "(N, channels, time) as in aeon/sktime, save X.transpose(0, 2, 1) instead.",
-            path, past_values_key, past_values[0].shape[1], max(len(window) for window in past_values),
+            path,
+            past_values_key,
+            past_values[0].shape[1],
+            max(len(window) for window in past_values),
         )
 
     label_key = None

@@ -21,7 +21,6 @@ import numpy as np
 from scipy import signal
 from threadpoolctl import threadpool_limits
 
-
 SYNTHETIC_DATASET_NAME = "synthetic"
 # The families of shapes and their default shares of the corpus.
 DEFAULT_FAMILY_WEIGHTS = {
@@ -287,7 +286,9 @@ def _generate_examples(config: dict, stream: str, start_index: int):
         index += 1
 
 
-def synthetic_series_stream(config: SyntheticSeriesConfig | None = None, start_index: int = 0) -> datasets.IterableDataset:
+def synthetic_series_stream(
+    config: SyntheticSeriesConfig | None = None, start_index: int = 0
+) -> datasets.IterableDataset:
     """
     An endless `datasets.IterableDataset` of the training stream, series `start_index`, `start_index + 1`, ... with
     one column `past_values` (length, 1).
@@ -312,9 +313,7 @@ def synthetic_series_dataset(
     config = config or SyntheticSeriesConfig()
     generator = SyntheticSeriesGenerator(config, stream)
     windows = np.stack([generator(index) for index in range(num_series)])[:, :, None]
-    return datasets.Dataset.from_dict(
-        {"past_values": windows}, features=synthetic_series_features(config.length)
-    )
+    return datasets.Dataset.from_dict({"past_values": windows}, features=synthetic_series_features(config.length))
 
 
 __all__ = [

@@ -124,9 +124,7 @@ def load_timeseries_dataset(
         validation_origin = _given_validation_origin(split_files)
     else:
         if split_files is not None:
-            raw = datasets.load_dataset(
-                file_format, data_files=split_files, cache_dir=cache_dir, streaming=streaming
-            )
+            raw = datasets.load_dataset(file_format, data_files=split_files, cache_dir=cache_dir, streaming=streaming)
             validation_origin = _given_validation_origin(split_files)
         elif os.path.isdir(path) and _is_saved_dataset(path):
             raw = datasets.load_from_disk(path)
@@ -183,8 +181,11 @@ def series_shape(dataset: datasets.Dataset | datasets.IterableDataset) -> tuple[
         with reading_stream(dataset.take(STREAMING_SAMPLE_WINDOWS)) as examples:
             windows = [np.asarray(example["past_values"], dtype=np.float32) for example in examples]
     else:
-        windows = (window for batch in dataset.with_format("numpy", columns=["past_values"]).iter(256)
-                   for window in batch["past_values"])
+        windows = (
+            window
+            for batch in dataset.with_format("numpy", columns=["past_values"]).iter(256)
+            for window in batch["past_values"]
+        )
     for window in windows:
         window = np.asarray(window)
         max_length = max(max_length, len(window))
@@ -245,8 +246,10 @@ class TimeSeriesFiles(datasets.GeneratorBasedBuilder):
             features[column] = datasets.Value(_value_dtype(series_files["train"][0].columns[column][0]))
         self.info.features = datasets.Features(features)
         problem_names = {f.problem_name for f in series_files["train"]}
-        self.info.dataset_name = problem_names.pop() if len(problem_names) == 1 and None not in problem_names else (
-            file_stem(self.config.split_files["train"][0])
+        self.info.dataset_name = (
+            problem_names.pop()
+            if len(problem_names) == 1 and None not in problem_names
+            else (file_stem(self.config.split_files["train"][0]))
         )
         return [
             datasets.SplitGenerator(
@@ -330,9 +333,7 @@ def _label_ids_of_files(series_files: dict[str, list[SeriesFile]]) -> tuple[dict
     sources = {split: ", ".join(f.path for f in files) for split, files in series_files.items()}
     class_names = resolve_class_names(labels_by_split, declared[0] if declared else None, sources)
     label2id = {name: index for index, name in enumerate(class_names)}
-    return {
-        split: [label2id[str(label)] for label in labels] for split, labels in labels_by_split.items()
-    }, class_names
+    return {split: [label2id[str(label)] for label in labels] for split, labels in labels_by_split.items()}, class_names
 
 
 def resolve_class_names(
@@ -422,9 +423,7 @@ def _as_timeseries_splits(
         convert_kwargs = {"fn_kwargs": {"split": split, "num_channels": num_channels, "label2id": label2id}}
         if not streaming:
             convert_kwargs["desc"] = f"Checking the {split} windows"
-        dataset = dataset.map(
-            _convert_batch, batched=True, with_indices=True, features=features, **convert_kwargs
-        )
+        dataset = dataset.map(_convert_batch, batched=True, with_indices=True, features=features, **convert_kwargs)
         converted[split] = dataset if streaming else _with_fixed_length_if_uniform(dataset, num_channels)
     return raw.__class__(converted)
 
@@ -553,9 +552,7 @@ def _checked_data_files(data_files: dict[str, str | list[str]]) -> dict[str, lis
         for file in files:
             extension = os.path.splitext(file)[1].lower()
             if extension not in FILE_FORMATS:
-                raise ValueError(
-                    f"'{file}': unknown file extension '{extension}'; use one of {sorted(FILE_FORMATS)}."
-                )
+                raise ValueError(f"'{file}': unknown file extension '{extension}'; use one of {sorted(FILE_FORMATS)}.")
             if not os.path.isfile(file):
                 raise FileNotFoundError(f"'{file}' does not exist (or is not a file); check the path.")
             formats.add(FILE_FORMATS[extension])

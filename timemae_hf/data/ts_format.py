@@ -82,7 +82,8 @@ def read_ts_file(path: str) -> SeriesFile:
             if num_dimensions is not None and len(parts) != num_dimensions:
                 raise ValueError(
                     f"{path}, line {line_number}: {len(parts)} dimensions, but the header says '@dimensions "
-                    f"{num_dimensions}'" + ("" if has_labels else " (and '@classLabel false', so no label is read)")
+                    f"{num_dimensions}'"
+                    + ("" if has_labels else " (and '@classLabel false', so no label is read)")
                     + "; fix the header or the line."
                 )
             past_values.append(_case_values(parts, path, line_number))

@@ -102,9 +102,7 @@ class UciHar(datasets.GeneratorBasedBuilder):
         UciHarConfig(
             name="raw", version=VERSION, description="Official UCI files; validation = held-out train subjects."
         ),
-        UciHarConfig(
-            name="pt", version=VERSION, description="TS-TCC / TimeMAE train.pt, val.pt, test.pt as they are."
-        ),
+        UciHarConfig(name="pt", version=VERSION, description="TS-TCC / TimeMAE train.pt, val.pt, test.pt as they are."),
     ]
     DEFAULT_CONFIG_NAME = "raw"
 

@@ -144,9 +144,7 @@ def _open_zip(path: str, archive_bytes: bytes | None = None) -> _ZipLayout:
     try:
         archive = zipfile.ZipFile(io.BytesIO(archive_bytes) if archive_bytes is not None else path)
     except (zipfile.BadZipFile, OSError) as error:
-        raise ValueError(
-            f"UCI HAR source '{path}' is not a readable zip archive ({error}). {_FIX_OFFICIAL}"
-        ) from error
+        raise ValueError(f"UCI HAR source '{path}' is not a readable zip archive ({error}). {_FIX_OFFICIAL}") from error
     names = [name for name in archive.namelist() if not name.startswith("__MACOSX/")]
     for name in names:
         parts = name.split("/")

@@ -64,7 +64,8 @@ def carve_validation_split(
             reason = str(error).splitlines()[0]
             logger.warning(
                 "Could not stratify the validation split (%s); holding out a random %s %% of train instead.",
-                reason, percent,
+                reason,
+                percent,
             )
             description = f"random {percent} % of train, seed {seed} (not stratified: {reason})"
     else:
@@ -122,7 +123,7 @@ def validation_split_description(splits: datasets.DatasetDict | datasets.Iterabl
         raise ValueError(f"No 'validation' split in {list(splits)}; load the data with load_timeseries_dataset.")
     for line in (splits["validation"].info.description or "").splitlines():
         if line.startswith(VALIDATION_DESCRIPTION_PREFIX):
-            return line[len(VALIDATION_DESCRIPTION_PREFIX):]
+            return line[len(VALIDATION_DESCRIPTION_PREFIX) :]
     return "given (the source's validation split)"
 
 

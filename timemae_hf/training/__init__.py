@@ -27,7 +27,6 @@ from .probing import extract_features, linear_probe_classifier, run_linear_probe
 from .trainer import TimeMAEPretrainingTrainer, TimeMAETrainer
 from .training_args import TimeMAETrainingArguments
 
-
 __all__ = [
     "EvaluateEveryNEpochsCallback",
     "MaskingEpochCallback",

@@ -78,10 +78,13 @@ def layerwise_parameter_groups(
         layer = re.search(r"encoder\.layer\.(\d+)\.", name)
         depth = int(layer.group(1)) + 1 if layer else 0 if "embeddings." in name else num_layers + 1
         decays = name in decay_parameter_names
-        group = groups.setdefault((depth, decays), {
-            "params": [],
-            "lr": learning_rate * decay_rate ** (num_layers + 1 - depth),
-            "weight_decay": weight_decay if decays else 0.0,
-        })  # fmt: skip
+        group = groups.setdefault(
+            (depth, decays),
+            {
+                "params": [],
+                "lr": learning_rate * decay_rate ** (num_layers + 1 - depth),
+                "weight_decay": weight_decay if decays else 0.0,
+            },
+        )
         group["params"].append(parameter)
     return [groups[key] for key in sorted(groups)]

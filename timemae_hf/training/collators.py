@@ -1,12 +1,9 @@
 """Batching for TimeMAE: windows of any length, with missing values, into the model's inputs."""
 
-from typing import Optional
-
 import numpy as np
 import torch
 
 from ..windows_timemae import pad_past_values
-
 
 WINDOW_INDEX_COLUMN = "window_index"
 
@@ -38,7 +35,7 @@ class TimeMAEPretrainingCollator(TimeMAEDataCollator):
     `MaskingEpochCallback`).
     """
 
-    def __init__(self, num_patches: int, mask_seed: Optional[int] = None):
+    def __init__(self, num_patches: int, mask_seed: int | None = None):
         self.num_patches = num_patches
         self.mask_seed = mask_seed
         self.epoch = 0

@@ -1,11 +1,8 @@
 """Data helpers for training TimeMAE on `datasets` splits: the refit stage's splits, label fractions, class names and
 label config, in-memory windows, and the small-data batch policy that the scripts and `TimeMAEClassifier` share."""
 
-from typing import Optional
-
 import torch
 from datasets import Dataset, DatasetDict, concatenate_datasets
-
 
 IN_MEMORY_MAX_BYTES = 2 * 1024**3
 
@@ -50,13 +47,13 @@ def in_memory(dataset, max_bytes: int = IN_MEMORY_MAX_BYTES):
     return dataset
 
 
-def class_names(splits: DatasetDict) -> Optional[list[str]]:
+def class_names(splits: DatasetDict) -> list[str] | None:
     """Class names in label-id order, from the train split's `labels` ClassLabel; None for unlabelled data."""
     labels = (splits["train"].features or {}).get("labels")
     return list(labels.names) if labels is not None and hasattr(labels, "names") else None
 
 
-def label_config(names: Optional[list[str]]) -> dict:
+def label_config(names: list[str] | None) -> dict:
     """The config fields that name the classes: `num_labels`, `id2label`, `label2id` (none for unlabelled data)."""
     if not names:
         return {}

@@ -7,14 +7,12 @@ import shlex
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
 
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 from transformers import PreTrainedModel, TrainingArguments
 
 from .. import TimeMAEForPreTraining, TimeMAEModel
 from ..data import HAR_CHANNELS
-
 
 # The top-level model_cards/ folder, which setup.cfg maps to this package name: a wheel carries a copy of the
 # template, an editable install reads the folder itself.
@@ -33,14 +31,14 @@ class TrainingDataCard:
     """
 
     name: str  # as readers know it: "UCI HAR", a file stem, a Hub id
-    validation_split: Optional[str]  # how the validation split was made; None when the data has none
-    hub_id: Optional[str] = None  # the Hub dataset id for the card's `datasets` metadata (never a local path)
-    description: Optional[str] = None  # one phrase on what a window is, e.g. HAR's "2.56 s of smartphone signals"
-    channel_names: Optional[list[str]] = None
-    num_train_windows: Optional[int] = None
+    validation_split: str | None  # how the validation split was made; None when the data has none
+    hub_id: str | None = None  # the Hub dataset id for the card's `datasets` metadata (never a local path)
+    description: str | None = None  # one phrase on what a window is, e.g. HAR's "2.56 s of smartphone signals"
+    channel_names: list[str] | None = None
+    num_train_windows: int | None = None
     refit: bool = False
     tags: list[str] = field(default_factory=list)  # dataset-specific tags, e.g. HAR's "human-activity-recognition"
-    limitations: Optional[str] = None  # what a user of this data should know; a generic sentence when None
+    limitations: str | None = None  # what a user of this data should know; a generic sentence when None
 
 
 # What a card says of data it was not told about (`render_model_card` without `training_data`): nothing it cannot know.
@@ -49,7 +47,7 @@ UNNAMED_TRAINING_DATA = TrainingDataCard(
 )
 
 
-def har_training_data(config_name: str = "raw", validation_split: Optional[str] = None, **kwargs) -> TrainingDataCard:
+def har_training_data(config_name: str = "raw", validation_split: str | None = None, **kwargs) -> TrainingDataCard:
     """UCI HAR as a card describes it. Its `pt` files' validation split is a subset of train, which the card says."""
     if validation_split is None:
         validation_split = (
@@ -68,6 +66,8 @@ def har_training_data(config_name: str = "raw", validation_split: Optional[str] 
         "lower accuracy for other devices, placements, sampling rates or populations.",
         **kwargs,
     )
+
+
 SPLIT_NAMES = {"eval": "validation", "test": "test"}
 # metric key after the split prefix -> (metric type on the Hub, display name, metric arguments)
 CARD_METRICS = {
@@ -78,13 +78,15 @@ CARD_METRICS = {
 }
 
 
-def card_template(template_path: Optional[os.PathLike] = None) -> str:
+def card_template(template_path: os.PathLike | None = None) -> str:
     """The text of the card template: `template_path`, or by default `model_cards/timemae.md` as installed with the
     package (`importlib.resources`, so that it is found in a wheel install as in a checkout)."""
     if template_path is not None:
         if not Path(template_path).is_file():
-            raise FileNotFoundError(f"Model card template {template_path} not found: pass an existing file, or no "
-                                    "template_path for the package's own template.")  # fmt: skip
+            raise FileNotFoundError(
+                f"Model card template {template_path} not found: pass an existing file, or no "
+                "template_path for the package's own template."
+            )
         return Path(template_path).read_text(encoding="utf-8")
     try:
         return (importlib.resources.files(TEMPLATE_PACKAGE) / TEMPLATE_NAME).read_text(encoding="utf-8")
@@ -95,7 +97,7 @@ def card_template(template_path: Optional[os.PathLike] = None) -> str:
         ) from error
 
 
-def training_command(argv: Optional[list[str]] = None) -> str:
+def training_command(argv: list[str] | None = None) -> str:
     """The command that started this process, as a user would type it (`accelerate launch` for several processes)."""
     argv = list(sys.argv if argv is None else argv)
     num_processes = int(os.environ.get("WORLD_SIZE", "1"))
@@ -136,14 +138,14 @@ def render_model_card(
     model: PreTrainedModel,
     model_name: str,
     results: dict[str, float],
-    training_command: Optional[str],
+    training_command: str | None,
     training_args: TrainingArguments,
-    extra_tags: Optional[list[str]] = None,
-    selected_step: Optional[int] = None,
-    template_path: Optional[os.PathLike] = None,
-    benchmark: Optional[dict] = None,
-    training_data: Optional[TrainingDataCard] = None,
-    trained_steps: Optional[int] = None,
+    extra_tags: list[str] | None = None,
+    selected_step: int | None = None,
+    template_path: os.PathLike | None = None,
+    benchmark: dict | None = None,
+    training_data: TrainingDataCard | None = None,
+    trained_steps: int | None = None,
 ) -> ModelCard:
     """
     The card of a TimeMAE model: YAML metadata (library, tags, dataset, metrics, a model-index holding the measured
@@ -184,7 +186,10 @@ def render_model_card(
         is_pretraining=is_pretraining,
         is_trained=trained_steps is None or trained_steps > 0,
         data=training_data,
-        auto_class="AutoModel" if encoder_only else "AutoModelForPreTraining" if is_pretraining
+        auto_class="AutoModel"
+        if encoder_only
+        else "AutoModelForPreTraining"
+        if is_pretraining
         else "AutoModelForSequenceClassification",
         config=config,
         class_names=[config.id2label[i] for i in sorted(config.id2label)] if config.id2label else [],
@@ -209,7 +214,7 @@ def render_model_card(
 ESTIMATOR_HIDDEN_PARAMS = ("output_dir", "verbose")  # where and how loudly `fit` ran, not what it fitted
 
 
-def render_estimator_card(estimator, model_name: str, template_path: Optional[os.PathLike] = None) -> ModelCard:
+def render_estimator_card(estimator, model_name: str, template_path: os.PathLike | None = None) -> ModelCard:
     """
     The card of a fitted `TimeMAEClassifier` (`save_pretrained` writes it), from the same template as the training
     scripts' cards. It says what the estimator knows of its data (channels, classes, longest series) and every
@@ -251,9 +256,7 @@ def render_estimator_card(estimator, model_name: str, template_path: Optional[os
             "head": params["head"],
             "pretrain_steps": params["pretrain_steps"],
             "finetune_steps": params["finetune_steps"],
-            "params": sorted(
-                (name, value) for name, value in params.items() if name not in ESTIMATOR_HIDDEN_PARAMS
-            ),
+            "params": sorted((name, value) for name, value in params.items() if name not in ESTIMATOR_HIDDEN_PARAMS),
         },
     )
 
@@ -269,7 +272,7 @@ def _card_results(results: dict[str, float]) -> list[tuple[str, float]]:
     )
 
 
-def _hub_id_or_none(name_or_path: Optional[str]) -> Optional[str]:
+def _hub_id_or_none(name_or_path: str | None) -> str | None:
     if name_or_path is None or os.path.exists(name_or_path) or name_or_path.startswith(("/", ".", "~")):
         return None
     return name_or_path

@@ -6,7 +6,6 @@ import math
 from ..configuration_timemae import TimeMAEConfig
 from ..modeling_timemae import TimeMAEPreTrainedModel
 
-
 logger = logging.getLogger(__name__)
 
 
@@ -14,11 +13,11 @@ def describe_patching(context_length: int, patch_length: int) -> str:
     """How windows of `context_length` steps are cut into patches, and how much padding that takes."""
     num_patches = math.ceil(context_length / patch_length)
     padding = num_patches * patch_length - context_length
-    return (
-        f"patch_length {patch_length}: windows of {context_length} steps become {num_patches} patches"
-        + (f", the last padded with {padding} steps ({100 * padding / (num_patches * patch_length):.0f} % of the input)"
-           if padding else ", no padding")
-    )  # fmt: skip
+    return f"patch_length {patch_length}: windows of {context_length} steps become {num_patches} patches" + (
+        f", the last padded with {padding} steps ({100 * padding / (num_patches * patch_length):.0f} % of the input)"
+        if padding
+        else ", no padding"
+    )
 
 
 def new_model(

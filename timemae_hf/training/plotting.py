@@ -3,7 +3,6 @@
 import json
 import os
 import textwrap
-from typing import Optional
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -66,7 +65,7 @@ def _series(log_history: list[dict], key: str) -> tuple[list[float], list[float]
     return [epoch for epoch, _ in points], [value for _, value in points]
 
 
-def plot_training_curves(log_history: list[dict], path: str, title: str = "", command: str = "") -> Optional[str]:
+def plot_training_curves(log_history: list[dict], path: str, title: str = "", command: str = "") -> str | None:
     """
     Draw the logged losses, codeword accuracy and validation scores against epoch into `path` (PNG) and return
     `path`, or None when nothing was logged during training. `command`, if given, is printed in the corner. Entries

@@ -6,7 +6,7 @@ the other splits. Unlike the authors' code, which kept the epoch with the best *
 on the validation split and the test split is only reported.
 """
 
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 import torch
@@ -19,7 +19,6 @@ from transformers import PreTrainedModel
 
 from ..windows_timemae import pad_past_values
 from .metrics import classification_metrics
-
 
 PROBE_RANDOM_STATE = 3407
 
@@ -37,7 +36,7 @@ def linear_probe_classifier() -> Pipeline:
 # Labelled windows: a `datasets.Dataset` with `past_values` and `labels`, or numpy arrays `(X, y)` with X of shape
 # (num_windows, time, channels) (or (num_windows, time) for one channel; a list of (time, channels) arrays of different
 # lengths, NaN where missing, also works) and y (num_windows,) integer class ids.
-LabelledWindows = Union[Dataset, tuple[Any, Any]]
+LabelledWindows = Dataset | tuple[Any, Any]
 
 
 def _windows_and_labels(data: LabelledWindows) -> tuple[Any, np.ndarray]:

@@ -3,7 +3,6 @@ parts, linear probe)."""
 
 import atexit
 import os
-from typing import Optional
 
 import torch
 from accelerate.utils import broadcast_object_list
@@ -14,8 +13,8 @@ from .. import TimeMAEForPreTraining
 from .augmentation import augment_windows, layerwise_parameter_groups
 from .callbacks import MomentumUpdateCallback
 from .collators import TimeMAEDataCollator, TimeMAEPretrainingCollator
-from .probing import run_linear_probe
 from .model_card import TrainingDataCard, render_model_card
+from .probing import run_linear_probe
 
 
 class TimeMAETrainer(Trainer):
@@ -34,8 +33,8 @@ class TimeMAETrainer(Trainer):
     def __init__(
         self,
         *args,
-        training_data: Optional[TrainingDataCard] = None,
-        augmentations: Optional[list[str]] = None,
+        training_data: TrainingDataCard | None = None,
+        augmentations: list[str] | None = None,
         **kwargs,
     ):
         if kwargs.get("data_collator") is None and len(args) < 3:
@@ -69,8 +68,12 @@ class TimeMAETrainer(Trainer):
 
     def training_step(self, model, inputs, num_items_in_batch=None):
         if self.augmentations:
-            inputs = {**inputs, "past_values": augment_windows(inputs["past_values"], self.augmentations,
-                                                               inputs.get("past_observed_mask"))}  # fmt: skip
+            inputs = {
+                **inputs,
+                "past_values": augment_windows(
+                    inputs["past_values"], self.augmentations, inputs.get("past_observed_mask")
+                ),
+            }
         return super().training_step(model, inputs, num_items_in_batch)
 
     def create_optimizer(self, model=None):
@@ -79,17 +82,18 @@ class TimeMAETrainer(Trainer):
             return super().create_optimizer(model)
         model = self.model if model is None else model
         optimizer_cls, optimizer_kwargs = self.get_optimizer_cls_and_kwargs(self.args, model)
-        groups = layerwise_parameter_groups(model, self.args.learning_rate, self.args.weight_decay, decay_rate,
-                                            self.get_decay_parameter_names(model))  # fmt: skip
+        groups = layerwise_parameter_groups(
+            model, self.args.learning_rate, self.args.weight_decay, decay_rate, self.get_decay_parameter_names(model)
+        )
         self.optimizer = optimizer_cls(groups, **optimizer_kwargs)
         return self.optimizer
 
     def create_model_card(
         self,
-        model_name: Optional[str] = None,
-        tags: Optional[list[str]] = None,
-        results: Optional[dict[str, float]] = None,
-        training_command: Optional[str] = None,
+        model_name: str | None = None,
+        tags: list[str] | None = None,
+        results: dict[str, float] | None = None,
+        training_command: str | None = None,
         **kwargs,
     ) -> None:
         if not self.is_world_process_zero():
@@ -133,7 +137,7 @@ class TimeMAEPretrainingTrainer(TimeMAETrainer):
     def default_collator(model):
         return TimeMAEPretrainingCollator(model.config.num_patches)
 
-    def __init__(self, *args, probe_train_dataset: Optional[Dataset] = None, probe_batch_size: int = 256, **kwargs):
+    def __init__(self, *args, probe_train_dataset: Dataset | None = None, probe_batch_size: int = 256, **kwargs):
         super().__init__(*args, **kwargs)
         model = self.accelerator.unwrap_model(self.model)
         has_momentum_update = any(isinstance(cb, MomentumUpdateCallback) for cb in self.callback_handler.callbacks)
@@ -163,7 +167,7 @@ class TimeMAEPretrainingTrainer(TimeMAETrainer):
         means = self.accelerator.gather((sums / count).unsqueeze(0)).mean(dim=0)
         return {name: value.item() for name, value in zip(self.LOSS_PARTS, means)}
 
-    def log(self, logs: dict[str, float], start_time: Optional[float] = None) -> None:
+    def log(self, logs: dict[str, float], start_time: float | None = None) -> None:
         if "loss" in logs:  # a training log (evaluation logs only hold prefixed keys)
             logs.update(self._pop_loss_parts("train"))
         super().log(logs, start_time)

@@ -275,9 +275,20 @@ class TimeMAEConfig(PreTrainedConfig):
 
     def validate(self):
         """Raise a `ValueError` naming the field to change when the combination cannot build a model."""
-        for name in ("num_input_channels", "context_length", "patch_length", "patch_stride", "hidden_size",
-                     "num_hidden_layers", "num_attention_heads", "intermediate_size", "codebook_size",
-                     "num_regressor_layers", "conv_stem_channels", "conv_stem_kernel_size"):
+        for name in (
+            "num_input_channels",
+            "context_length",
+            "patch_length",
+            "patch_stride",
+            "hidden_size",
+            "num_hidden_layers",
+            "num_attention_heads",
+            "intermediate_size",
+            "codebook_size",
+            "num_regressor_layers",
+            "conv_stem_channels",
+            "conv_stem_kernel_size",
+        ):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
                 raise ValueError(f"`{name}` must be a positive integer, got {value!r}.")
@@ -375,9 +386,7 @@ class TimeMAEConfig(PreTrainedConfig):
                 "one encodes all channels together. Set channel_independent=True or drop channel_pooling."
             )
         if not self.spectral_loss_weight >= 0.0:
-            raise ValueError(
-                f"`spectral_loss_weight` must be 0 (off) or positive, got {self.spectral_loss_weight}."
-            )
+            raise ValueError(f"`spectral_loss_weight` must be 0 (off) or positive, got {self.spectral_loss_weight}.")
 
 
 PATCH_EMBEDDING_TYPES = ("linear", "conv")

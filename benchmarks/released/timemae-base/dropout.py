@@ -28,7 +28,6 @@ from transformers import AttentionInterface
 from transformers.integrations.sdpa_attention import sdpa_attention_forward
 from transformers.masking_utils import AttentionMaskInterface, sdpa_mask
 
-
 RANDOM_BITS = 16  # per element: the keep probability's resolution is 2**-16
 FAST_DROPOUT_ATTENTION = "sdpa_fast_dropout"
 
@@ -113,8 +112,9 @@ def sdpa_attention_with_fast_dropout(
         or kwargs.get("position_bias") is not None
         or key.shape[1] != query.shape[1]  # grouped-query attention: SDPA handles the head grouping
     ):
-        return sdpa_attention_forward(module, query, key, value, attention_mask, dropout=dropout, scaling=scaling,
-                                      **kwargs)  # fmt: skip
+        return sdpa_attention_forward(
+            module, query, key, value, attention_mask, dropout=dropout, scaling=scaling, **kwargs
+        )
     if scaling is None:
         scaling = query.size(-1) ** -0.5
     scores = torch.matmul(query, key.transpose(2, 3)) * scaling

@@ -39,7 +39,6 @@ from transformers.utils.output_capturing import capture_outputs
 from .configuration_timemae import TimeMAEConfig
 from .dropout import FAST_DROPOUT_ATTENTION, FastDropout, use_fast_dropout
 
-
 logger = logging.get_logger(__name__)
 
 # Written into every saved config, so a checkpoint loads through any of these Auto classes with
@@ -266,10 +265,15 @@ class TimeMAEConvStem(nn.Module):
         super().__init__()
         kernel_size = config.conv_stem_kernel_size
         self.branches = nn.ModuleList(
-            nn.Conv1d(config.step_channels, config.conv_stem_channels, kernel_size, dilation=dilation,
-                      padding=dilation * (kernel_size - 1) // 2)
+            nn.Conv1d(
+                config.step_channels,
+                config.conv_stem_channels,
+                kernel_size,
+                dilation=dilation,
+                padding=dilation * (kernel_size - 1) // 2,
+            )
             for dilation in config.conv_stem_dilations
-        )  # fmt: skip
+        )
         self.activation = nn.GELU()
 
     @staticmethod
@@ -709,8 +713,7 @@ def check_past_observed_mask(
         return past_observed_mask.to(past_values.device)
     if not bool(((past_observed_mask == 0) | (past_observed_mask == 1)).all()):
         raise ValueError(
-            "`past_observed_mask` must hold 1 (observed) or 0 (missing/padding), or be a bool tensor; got other "
-            "values."
+            "`past_observed_mask` must hold 1 (observed) or 0 (missing/padding), or be a bool tensor; got other values."
         )
     return (past_observed_mask != 0).to(past_values.device)
 
@@ -868,7 +871,11 @@ class TimeMAEModel(TimeMAEPreTrainedModel):
 
     # Pre-training checkpoints also hold these; the encoder alone does not need them.
     _keys_to_ignore_on_load_unexpected = [
-        r"^momentum_encoder\.", r"^regressor\.", r"^tokenizer\.", r"^mask_token$", r"^spectral_head\."
+        r"^momentum_encoder\.",
+        r"^regressor\.",
+        r"^tokenizer\.",
+        r"^mask_token$",
+        r"^spectral_head\.",
     ]
 
     def __init__(self, config: TimeMAEConfig):
@@ -1200,8 +1207,9 @@ class TimeMAEForPreTraining(TimeMAEPreTrainedModel):
             with torch.no_grad():
                 spectra = amplitude_spectra(embedder.patch_embeddings.patch_values(past_values, past_observed_mask))
             predicted_spectra = self.spectral_head(predicted_representations)
-            spectral_loss = masked_mse(predicted_spectra, gather_patches(spectra, masking.masked_index),
-                                       masking.masked_valid)  # fmt: skip
+            spectral_loss = masked_mse(
+                predicted_spectra, gather_patches(spectra, masking.masked_index), masking.masked_valid
+            )
             loss = loss + self.config.spectral_loss_weight * spectral_loss
         codeword_hits = codeword_logits.detach().argmax(dim=-1) == codeword_ids
         if masking.masked_valid is not None:
@@ -1314,8 +1322,9 @@ class TimeMAEForSequenceClassification(TimeMAEPreTrainedModel):
         batch_size = logits.shape[0]
         labels = labels.to(logits.device)
         if problem_type == "regression":
-            check_label_shape(labels, [(batch_size, self.num_labels)] + [(batch_size,)] * (self.num_labels == 1),
-                              problem_type)
+            check_label_shape(
+                labels, [(batch_size, self.num_labels)] + [(batch_size,)] * (self.num_labels == 1), problem_type
+            )
             return F.mse_loss(logits.view(labels.shape), labels.to(logits.dtype))
         if problem_type == "single_label_classification":
             labels = single_label_class_ids(labels, batch_size, self.num_labels)
