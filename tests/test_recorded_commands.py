@@ -61,7 +61,7 @@ def documents() -> list[Path]:
             "training/README.md",
             "benchmarks/README.md",
             "model_cards/*.md",
-            "benchmarks/released/*/README.md",
+            "released/*/README.md",
             "benchmarks/results/*.json",
             "benchmarks/results/**/*.json",
         ],
@@ -227,7 +227,7 @@ def test_the_documents_record_commands_of_every_kind():
         "benchmarks/har/har_study.py",
         "timemae_hf.onnx_export",
     } <= targets
-    assert any(where.startswith("benchmarks/released/") for where, _ in COMMANDS)
+    assert any(where.startswith("released/") for where, _ in COMMANDS)
     assert any(where.startswith("benchmarks/results/") for where, _ in COMMANDS)
 
 

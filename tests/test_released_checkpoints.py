@@ -1,4 +1,4 @@
-"""The released checkpoints (benchmarks/released/, made by benchmarks/release/release_checkpoints.py) load by path with the Auto
+"""The released checkpoints (released/, made by benchmarks/release/release_checkpoints.py) load by path with the Auto
 classes and through the pipeline, also where timemae_hf cannot be imported, and the classifier still scores what its
 card says on HAR test windows. The same checks run on tiny releases made here from fake training runs, so the release
 script and these checks are tested before the real folders exist."""
@@ -21,7 +21,7 @@ from benchmarks.release import release_checkpoints
 from timemae_hf import TimeMAEConfig, TimeMAEForPreTraining, TimeMAEForSequenceClassification, TimeMAEModel
 from timemae_hf.data import HAR_ACTIVITIES
 
-# $TIMEMAE_RELEASED_DIR checks another release (e.g. before committing it) instead of benchmarks/released/.
+# $TIMEMAE_RELEASED_DIR checks another release (e.g. before committing it) instead of released/.
 RELEASED_DIR = Path(os.environ.get("TIMEMAE_RELEASED_DIR") or release_checkpoints.RELEASED_DIR)
 HAR_TEST_SLICE = 600  # windows scored against the card (of 2947)
 SLICE_SEED = 0

@@ -17,7 +17,7 @@ from transformers.dynamic_module_utils import get_relative_import_files
 
 REPOSITORY_ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = REPOSITORY_ROOT / "timemae_hf"
-RELEASED_FOLDERS = sorted(path.parent for path in (REPOSITORY_ROOT / "benchmarks" / "released").glob("*/config.json"))
+RELEASED_FOLDERS = sorted(path.parent for path in (REPOSITORY_ROOT / "released").glob("*/config.json"))
 
 
 def code_files_loaded_by(folder: Path) -> set[str]:
@@ -48,8 +48,8 @@ def test_released_code_files_are_the_packages(folder):
     assert not unknown, f"{folder.name} holds {unknown}, which the package no longer has"
     stale = sorted(name for name in present if (folder / name).read_bytes() != (PACKAGE / name).read_bytes())
     assert not stale, (
-        f"benchmarks/released/{folder.name}/{{{', '.join(stale)}}} differ from timemae_hf/'s. Check that the released "
+        f"released/{folder.name}/{{{', '.join(stale)}}} differ from timemae_hf/'s. Check that the released "
         "weights give the same outputs with the package's code (tests/test_released_checkpoints.py scores them), then "
-        f"copy the files over (`cp timemae_hf/<file> benchmarks/released/{folder.name}/`); if they do not, re-release "
+        f"copy the files over (`cp timemae_hf/<file> released/{folder.name}/`); if they do not, re-release "
         "with benchmarks/release/release_checkpoints.py."
     )

@@ -14,7 +14,7 @@ from timemae_hf import SHIPPED_MODEL_NAMES, TimeMAEClassifier, TimeMAEModel, shi
 
 REPOSITORY_ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = Path(shipped_model_path("timemae-base"))
-RELEASED = REPOSITORY_ROOT / "benchmarks" / "released" / "timemae-base"
+RELEASED = REPOSITORY_ROOT / "released" / "timemae-base"
 VALIDATION = REPOSITORY_ROOT / "benchmarks" / "results" / "timemae_base_validation.json"
 
 

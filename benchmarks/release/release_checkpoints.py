@@ -8,9 +8,9 @@
 
 writes (each folder replaced as a whole, never left half-written)
 
-    benchmarks/released/timemae-har/              the pre-trained encoder alone (`TimeMAEModel`: no momentum encoder,
+    released/timemae-har/              the pre-trained encoder alone (`TimeMAEModel`: no momentum encoder,
                                                   regressor or codebook), loads with `AutoModel`
-    benchmarks/released/timemae-har-classifier/   the fine-tuned classifier (id2label = the six HAR activities), loads
+    released/timemae-har-classifier/   the fine-tuned classifier (id2label = the six HAR activities), loads
                                                   with `AutoModelForSequenceClassification` and
                                                   `pipeline("time-series-classification", ..., trust_remote_code=True)`
 
@@ -19,7 +19,7 @@ files (`configuration_timemae.py`, `modeling_timemae.py`, the classifier's `pipe
 `all_results.json`, a model card (`model_cards/timemae.md`) with the run's measured validation/test numbers and
 command and, when `--*_results` is given, the benchmark's multi-seed table with the command, commit and machine that
 measured it; with `--onnx` also `model.onnx`, `model.optimized.onnx` and `model.int8.onnx`. Then, from a logged-in machine:
-`huggingface_hub.upload_folder(repo_id="org/timemae-har", folder_path="benchmarks/released/timemae-har")`.
+`huggingface_hub.upload_folder(repo_id="org/timemae-har", folder_path="released/timemae-har")`.
 """
 
 import argparse
@@ -38,7 +38,7 @@ from timemae_hf import TimeMAEForSequenceClassification, TimeMAEModel, onnx_expo
 from timemae_hf.data import HAR_ACTIVITIES
 from timemae_hf.pipeline_timemae import TASK
 
-RELEASED_DIR = Path(__file__).resolve().parent / "released"
+RELEASED_DIR = Path(__file__).resolve().parents[2] / "released"
 ENCODER_NAME = "timemae-har"
 CLASSIFIER_NAME = "timemae-har-classifier"
 

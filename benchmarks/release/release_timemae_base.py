@@ -9,7 +9,7 @@ Trainer checkpoint of
 `accelerate launch training/pretrain.py training/configs/timemae_base.yaml --output_dir benchmarks/runs/timemae_base`)
 and writes, each folder replaced whole (never left half-written),
 
-    benchmarks/released/timemae-base/           Hub-ready: weights, config (with `auto_map`), the code files, model card
+    released/timemae-base/           Hub-ready: weights, config (with `auto_map`), the code files, model card
     timemae_hf/shipped_models/timemae-base/     the same weights, config and card inside the package (no code files:
                                                 the package is the code), so `TimeMAEClassifier()` works offline
 
@@ -38,7 +38,7 @@ from timemae_hf.training.model_card import card_template
 REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
 MODEL_NAME = "timemae-base"
 RUN_DIR = REPOSITORY_ROOT / "benchmarks" / "runs" / "timemae_base"
-RELEASED_DIR = REPOSITORY_ROOT / "benchmarks" / "released"
+RELEASED_DIR = REPOSITORY_ROOT / "released"
 TEMPLATE = REPOSITORY_ROOT / "model_cards" / "timemae_base.md"
 UNIVERSAL_OPTIONS = {"channel_independent": True, "resize_to_context_length": True}
 BASE_METHOD, REFERENCE_METHOD = "TimeMAE_base_probe", "MiniRocket"

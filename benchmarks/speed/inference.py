@@ -3,7 +3,7 @@ graph, the graph fused for ONNX Runtime, and that graph with int8 weights).
 
     python -m benchmarks.speed.inference                     # native (TimeMAEConfig defaults: 64 x 8) and MiniLM (384 x 6)
     python -m benchmarks.speed.inference --smoke             # seconds: a tiny config, few repeats (checks the script runs)
-    python -m benchmarks.speed.inference --sizes native --classifier benchmarks/released/timemae-har-classifier
+    python -m benchmarks.speed.inference --sizes native --classifier released/timemae-har-classifier
                                                        # ... and the HAR test accuracy of that checkpoint, each path
 
 For each size and path: single-window latency (batch 1, p50/p95 over --repeats calls, on --single_window_threads
