@@ -3,7 +3,8 @@ benchmarks/results/test_reads.json says when, what was read, the number, and wha
 
 A test split read once per pre-declared configuration is an estimate; read again after each missed goal, it
 becomes part of the selection. The ledger makes the count visible, so a headline can cite how many reads led
-to it (DEVELOPERS.md's rule: one read per pre-declared configuration).
+to it (benchmarks/README.md, "How the headlines were selected": new headlines take one test read of a
+configuration declared before the read).
 
     from benchmarks.common.ledger import record_test_read, set_decision
     entry = record_test_read(study="har_refit", what="HAR test (2947 windows), linear probe on refit encoders",

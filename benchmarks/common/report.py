@@ -391,7 +391,7 @@ def har_gap(record: dict, reference: dict | None = None) -> str:
 
 
 def authors_speed(record: dict) -> str:
-    """Pre-training windows/s of the authors' code and ours, interleaved in one session."""
+    """Pre-training windows/s of the authors' code and ours, interleaved in one run."""
     lines = [
         "| pre-training on UCI HAR (paper size, batch 128) | windows/s (median) | ratio to the authors' |",
         "|---|---|---|",

@@ -1,7 +1,7 @@
-"""What moves HAR accuracy, decided on the validation split only (issue 14): linear-probe and fine-tuning variants.
+"""What moves HAR accuracy, decided on the validation split only: linear-probe and fine-tuning variants.
 
-    python -m benchmarks.har.har_study                 # the validation-stage encoders of benchmarks/har/har_refit.py, 3 seeds
-    python -m benchmarks.har.har_study --parallel 2 --stages probe finetune refit   # ... then refit each winner, test once
+    python -m benchmarks.har.har_study                 # the validation-stage encoders of har_refit.py, 3 seeds
+    python -m benchmarks.har.har_study --parallel 2 --stages probe finetune refit   # then refit each winner, test once
     python -m benchmarks.har.har_study --smoke         # seconds: a tiny encoder, 2 fine-tuning epochs, one variant
     python -m benchmarks.har.har_study --label_fractions 1.0 --variants 6 --max_epochs 60 --stages finetune refit \\
         --runs_dir benchmarks/runs/har_study_60 --name har_study_60   # a longer cap for a winner that peaked at it
@@ -55,6 +55,8 @@ from benchmarks.har.har_finetune import DEFAULT_EPOCHS, SMOKE_DATA
 from timemae_hf.data import load_har
 from timemae_hf.training.metrics import classification_metrics
 from timemae_hf.training.probing import linear_probe_classifier
+
+STUDY = "har_study"  # its results: benchmarks/results/har_study.json
 
 # At most this many fine-tuning epochs per label fraction: har_finetune's, except 150 instead of 300 at 1 % (the
 # authors' recipe's mean validation curve over 300 epochs peaks at epoch 54 and never returns to it after epoch 60:
@@ -332,7 +334,7 @@ def main(argv=None):
         help="fine-tuning epochs of every run, instead of MAX_EPOCHS per label fraction: a longer cap "
         "where the study's winner peaked at its cap (give another --runs_dir and --name)",
     )
-    parser.add_argument("--name", default="har_study", help="results file name (benchmarks/results/<name>.json)")
+    parser.add_argument("--name", default="har_study", help="run name in benchmarks/results/har_study.json")
     parser.add_argument("--smoke", action="store_true", help="a tiny random encoder, 2 epochs, one variant, one seed")
     args = parser.parse_args(argv)
 
@@ -393,7 +395,7 @@ def main(argv=None):
     if args.max_epochs:
         payload["max_epochs"] = args.max_epochs
     payload["data_note"] = har_data_note(args.data_dir)  # which HAR copy: the re-derived one, or another
-    write_result(args.name, payload, started_at, script_command(__file__, argv), smoke=args.smoke)
+    write_result(STUDY, args.name, payload, started_at, script_command(__file__, argv), smoke=args.smoke)
 
 
 if __name__ == "__main__":

@@ -1,15 +1,15 @@
-"""Choose `TimeMAEClassifier`'s defaults by cross-validation on the league's *train* splits only (issue 20).
+"""Choose `TimeMAEClassifier`'s defaults by cross-validation on the league's *train* splits only (the defaults study).
 
-    python -m benchmarks.league.estimator_defaults                                   # every candidate x set x fold, resumable
+    python -m benchmarks.league.estimator_defaults                             # every candidate x set x fold, resumable
     python -m benchmarks.league.estimator_defaults --candidates today lr1e-3 --datasets GunPoint ArrowHead
-    python -m benchmarks.league.estimator_defaults --aggregate_only                  # rebuild the results file from the rows
+    python -m benchmarks.league.estimator_defaults --aggregate_only            # rebuild the results file from the rows
 
 Each candidate is a set of `TimeMAEClassifier` parameters (`CANDIDATES`). Each is fit on the folds of a stratified
 k-fold split of every league set's train split (HAR: the 1 % and 10 % subsets of seed 3407; the full 7439 windows
 are left out, one 3-fold pass of it costs more than every small set together) and scored on the held-out fold; the
 test splits are never read here. MiniRocket runs on the same folds as the reference the goal is measured against
-("no more than 3 points below MiniRocket"). Each (candidate, set, fold) is one JSON row under
-benchmarks/results/estimator_defaults_rows/, with its provenance; a rerun skips rows that exist. The aggregate,
+("no more than 3 points below MiniRocket"). Each (candidate, set, fold) is one line of
+benchmarks/results/estimator_defaults.jsonl, with its provenance; a rerun skips rows that exist. The aggregate,
 benchmarks/results/estimator_defaults.json, holds every candidate's mean validation accuracy per set, its gap to
 MiniRocket, its training accuracy (a recipe that does not fit its training folds is under-fitting) and fit time, and
 names the candidate with the best mean validation accuracy over the sets: that one becomes the defaults, and only
@@ -30,10 +30,21 @@ import numpy as np
 import torch
 from sklearn.model_selection import StratifiedKFold
 
-from benchmarks.common.results_io import RESULTS_DIR, loaded_code_state, provenance, script_command, write_json
+from benchmarks.common.results_io import (
+    RESULTS_DIR,
+    append_row,
+    loaded_code_state,
+    provenance,
+    read_rows,
+    rows_file,
+    script_command,
+    write_run,
+)
 from benchmarks.league.league import METHODS, json_safe
 from benchmarks.league.league_data import DATASET_NAMES, load_league_data
 from timemae_hf import TimeMAEClassifier
+
+STUDY = "estimator_defaults"  # its results: benchmarks/results/estimator_defaults.json and estimator_defaults.jsonl
 
 SEED = 3407  # the estimator's random_state, and the HAR subsets' seed
 FOLD_SEED = 0
@@ -154,11 +165,7 @@ def run_row(candidate: str, data, fold: int, train_index, validation_index, comm
     }
 
 
-def row_path(rows_dir: Path, candidate: str, dataset: str, fold: int) -> Path:
-    return rows_dir / candidate / dataset / f"fold{fold}.json"
-
-
-def run(args, rows_dir: Path, command: str):
+def run(args, rows: Path, command: str):
     code = loaded_code_state("study")
     reference = [REFERENCE]
     if METHODS[REFERENCE].available is not None:
@@ -169,11 +176,10 @@ def run(args, rows_dir: Path, command: str):
         dataset_folds = folds(data.train_labels)
         for candidate in [*reference, *args.candidates]:
             for fold, (train_index, validation_index) in enumerate(dataset_folds):
-                path = row_path(rows_dir, candidate, dataset, fold)
-                if path.exists():
+                if read_rows(rows, candidate=candidate, dataset=dataset, fold=fold):
                     continue
                 row = run_row(candidate, data, fold, train_index, validation_index, command, code)
-                write_json(path, row)
+                append_row(rows, row)
                 print(
                     f"{dataset:<16} {candidate:<24} fold {fold}: validation {100 * row['validation_accuracy']:6.2f}"
                     f" %, train {100 * row['train_accuracy']:6.2f} %, fit {row['fit_seconds']:.1f} s",
@@ -181,9 +187,9 @@ def run(args, rows_dir: Path, command: str):
                 )
 
 
-def aggregate(rows_dir: Path, started_at: float, command: str) -> dict:
+def aggregate(rows_path: Path, started_at: float, command: str) -> dict:
     """Mean validation / training accuracy and fit time per candidate and set, the gap to MiniRocket, and the choice."""
-    rows = [json.loads(path.read_text()) for path in sorted(rows_dir.glob("*/*/fold*.json"))]
+    rows = read_rows(rows_path)
     table: dict[str, dict[str, dict]] = {}
     for candidate in sorted({row["candidate"] for row in rows}):
         for dataset in DATASETS:
@@ -253,7 +259,7 @@ def parse_arguments(argv):
     parser.add_argument(
         "--name",
         default="estimator_defaults",
-        help="results file benchmarks/results/<name>.json and rows folder <name>_rows/",
+        help="results file benchmarks/results/<name>.json (the run <name>) and rows file <name>.jsonl",
     )
     parser.add_argument("--aggregate_only", action="store_true", help="rebuild the results file from the rows")
     return parser.parse_args(argv)
@@ -263,11 +269,11 @@ def main(argv=None) -> dict:
     started_at = time.time()
     args = parse_arguments(argv)
     command = script_command(__file__, argv)
-    rows_dir = RESULTS_DIR / f"{args.name}_rows"
+    rows = rows_file(args.name, results_dir=RESULTS_DIR)
     if not args.aggregate_only:
-        run(args, rows_dir, command)
-    record = aggregate(rows_dir, started_at, command)
-    write_json(RESULTS_DIR / f"{args.name}.json", record)
+        run(args, rows, command)
+    record = aggregate(rows, started_at, command)
+    write_run(args.name, args.name, record, results_dir=RESULTS_DIR)
     print(json.dumps(record["summary"], indent=2))
     return record
 

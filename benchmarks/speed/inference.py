@@ -1,10 +1,10 @@
 """Inference speed of a TimeMAE classifier on this machine: PyTorch eager, torch.compile, ONNX Runtime (portable fp32
 graph, the graph fused for ONNX Runtime, and that graph with int8 weights).
 
-    python -m benchmarks.speed.inference                     # native (TimeMAEConfig defaults: 64 x 8) and MiniLM (384 x 6)
-    python -m benchmarks.speed.inference --smoke             # seconds: a tiny config, few repeats (checks the script runs)
+    python -m benchmarks.speed.inference                 # native (TimeMAEConfig defaults: 64 x 8) and MiniLM (384 x 6)
+    python -m benchmarks.speed.inference --smoke         # seconds: a tiny config, few repeats (checks the script runs)
     python -m benchmarks.speed.inference --sizes native --classifier released/timemae-har-classifier
-                                                       # ... and the HAR test accuracy of that checkpoint, each path
+                                                         # ... and the HAR test accuracy of that checkpoint, each path
 
 For each size and path: single-window latency (batch 1, p50/p95 over --repeats calls, on --single_window_threads
 threads: one is fastest for one window, where handing ~400 tiny kernels to a second thread costs more than it saves)
@@ -12,8 +12,8 @@ and batched throughput (windows/s at --batch_size, on --threads threads), with t
 matmul peak measured in the same run, the largest logit difference to eager, and the machine's load average before and
 after (the timings are only as quiet as the machine). The models are randomly initialised: speed does not depend on the
 weights. ONNX files come from `timemae_hf.onnx_export` (`onnx_fp32`: model.onnx; `onnx_optimized`:
-model.optimized.onnx; `onnx_int8`: model.int8.onnx; the sessions it makes: all graph optimisations, one thread for
-single windows). Goals (issue 12), native size: < 0.3 ms p50 single window on the fastest path, < 2 ms in eager.
+model.optimized.onnx; `onnx_int8`: model.int8.onnx; the ONNX Runtime sessions it makes: all graph optimisations, one
+thread for single windows). Goals, native size: < 0.3 ms p50 single window on the fastest path, < 2 ms in eager.
 """
 
 import argparse
@@ -30,6 +30,8 @@ import torch
 from benchmarks.common.results_io import default_har_path, har_data_note, script_command, write_result
 from benchmarks.speed.throughput import ENCODER_SIZES, count_flops, matmul_peak_gflops, timed
 from timemae_hf import TimeMAEConfig, TimeMAEForSequenceClassification, onnx_export
+
+STUDY = "inference"  # its results: benchmarks/results/inference.json
 
 SIZES = {"native": ENCODER_SIZES["native"], "minilm-l6": ENCODER_SIZES["minilm-l6"]}
 SMOKE_SIZE = dict(hidden_size=16, num_hidden_layers=2, num_attention_heads=2, intermediate_size=32)
@@ -135,7 +137,9 @@ def measure_size(config: TimeMAEConfig, args, batch_threads: int) -> dict:
                 row = latency_ms(functools.partial(single_function, window), args.repeats)
                 torch.set_num_threads(batch_threads)
                 difference = max(difference, np.abs(as_numpy(batch_function(batch)) - reference_batch).max())
-                batch_s = statistics.median(timed(functools.partial(batch_function, batch), args.batch_repeats, warmup=2))
+                batch_s = statistics.median(
+                    timed(functools.partial(batch_function, batch), args.batch_repeats, warmup=2)
+                )
             row.update(
                 {
                     "single_window_achieved_gflops": round(flops_per_window / row["single_window_ms_p50"] / 1e6, 2),
@@ -224,7 +228,7 @@ def main(argv=None):
         )
         print(payload["har_int8_accuracy"], flush=True)
     torch.set_num_threads(batch_threads)  # what the provenance records
-    write_result("inference", payload, started_at, script_command(__file__, argv), smoke=args.smoke)
+    write_result(STUDY, STUDY, payload, started_at, script_command(__file__, argv), smoke=args.smoke)
 
 
 if __name__ == "__main__":

@@ -2,9 +2,9 @@
 
     python -m benchmarks.speed.step_time            # the paper's HAR size: hidden 64, 8 layers, 16 patches, batch 128
     python -m benchmarks.speed.step_time --smoke    # seconds, tiny config (what CI runs so this script cannot rot)
-    python -m benchmarks.speed.step_time --breakdown --threads 1   # issue 15: where a Trainer step's time goes (HAR data)
+    python -m benchmarks.speed.step_time --breakdown --threads 1   # where a Trainer step's time goes (HAR data)
 
-Prints JSON and writes benchmarks/results/step_time.json. Target (issue 2): well under 70 ms on 2 CPU cores.
+Prints JSON and writes benchmarks/results/step_time.json. Target: well under 70 ms on 2 CPU cores.
 
 `--breakdown` times, in one run and with the native HAR config (batch 128), the bare step with torch's dropout (the
 "before"), with the cheaper dropout of `timemae_hf.dropout` (the default now), with every dropout off; iterating the
@@ -29,6 +29,8 @@ from benchmarks.common.results_io import script_command, write_result
 from timemae_hf import TimeMAEConfig, TimeMAEForPreTraining
 from timemae_hf.dropout import use_fast_dropout
 
+STUDY = "step_time"  # its results: benchmarks/results/step_time.json
+
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -46,7 +48,7 @@ def parse_args(argv=None):
     parser.add_argument(
         "--breakdown",
         action="store_true",
-        help="issue 15's breakdown: bare step with each dropout, dataloader alone, Trainer steps",
+        help="where a step's time goes: bare step with each dropout, dataloader alone, Trainer steps",
     )
     parser.add_argument("--data_dir", default=None, help="UCI HAR source for --breakdown (default: the scripts')")
     parser.add_argument("--smoke", action="store_true", help="tiny config and few steps, to check the script runs")
@@ -274,7 +276,7 @@ def main(argv=None):
             args.batch_size, args.steps, args.warmup_steps = 16, 3, 1
         threads = torch.get_num_threads()
         name = "step_time_breakdown" if threads == 1 else f"step_time_breakdown_{threads}threads"
-        write_result(name, breakdown(args), started_at, script_command(__file__, argv), smoke=args.smoke)
+        write_result(STUDY, name, breakdown(args), started_at, script_command(__file__, argv), smoke=args.smoke)
         return
     if args.smoke:
         config = TimeMAEConfig(hidden_size=16, num_hidden_layers=2, num_attention_heads=2, intermediate_size=32)
@@ -307,7 +309,7 @@ def main(argv=None):
         "target_ms": 70,
     }
     name = "step_time_har_config" if args.har_config else "step_time"
-    write_result(name, payload, started_at, script_command(__file__, argv), smoke=args.smoke)
+    write_result(STUDY, name, payload, started_at, script_command(__file__, argv), smoke=args.smoke)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@
 For each size: pre-training windows/second (forward + backward + fused AdamW + EMA at batch 128), inference latency of
 one window (batch 1, `TimeMAEModel`, p50/p95), and the achieved GFLOP/s of both, next to a dense fp32 matmul peak
 measured in the same run. FLOPs are counted by `torch.utils.flop_counter.FlopCounterMode` on the real step.
-The encoders are randomly initialised: speed does not depend on the weights. Goals (issue 4), native size on 2
+The encoders are randomly initialised: speed does not depend on the weights. Goals, native size on 2
 cores: >= 1,800 windows/s pre-training and < 2 ms per window at inference.
 """
 
@@ -21,6 +21,8 @@ from torch.utils.flop_counter import FlopCounterMode
 from benchmarks.common.results_io import script_command, write_result
 from timemae_hf import TimeMAEConfig, TimeMAEForPreTraining
 from timemae_hf.dropout import use_fast_dropout
+
+STUDY = "throughput"  # its results: benchmarks/results/throughput.json
 
 ENCODER_SIZES = {
     "native": dict(hidden_size=64, num_hidden_layers=8, num_attention_heads=4, intermediate_size=256),
@@ -156,7 +158,7 @@ def main(argv=None):
         "sizes": results,
         "goals_native": {"pretraining_windows_per_second": 1800, "inference_latency_ms": 2.0},
     }
-    write_result(args.result_name, payload, started_at, script_command(__file__, argv), smoke=args.smoke)
+    write_result(STUDY, args.result_name, payload, started_at, script_command(__file__, argv), smoke=args.smoke)
 
 
 if __name__ == "__main__":
