@@ -1,4 +1,4 @@
-"""benchmarks/har/har_gap.py (issue 21): its variants, its selection rule, and its --smoke end to end."""
+"""benchmarks/har/har_gap.py (the HAR-gap study): its variants, its selection rule, and its --smoke end to end."""
 
 import argparse
 import importlib.util
@@ -170,7 +170,7 @@ def test_report_shows_every_variant_on_validation_and_the_variants_still_to_run(
     assert "the test split has not been read" in text
 
 
-def test_report_judges_the_final_read_against_issue_21s_goals_and_the_readme_shows_it(monkeypatch):
+def test_report_judges_the_final_read_against_the_studys_goals_and_the_readme_shows_it(monkeypatch):
     accuracy = {"mean": 94.5, "std": 0.5, "values": [94.0, 94.5, 95.0]}
     final = {
         "variant": "conv_stem",
@@ -295,7 +295,7 @@ def test_report_sets_minirocket_on_the_same_validation_windows_beside_the_levers
     ) in text
 
 
-def test_confusion_summary_adds_up_runs_and_counts_the_errors_issue_21_diagnosed(tmp_path):
+def test_confusion_summary_adds_up_runs_and_counts_the_walking_and_posture_errors(tmp_path):
     names = ["WALKING", "WALKING_UPSTAIRS", "WALKING_DOWNSTAIRS", "SITTING", "STANDING", "LAYING"]
     first = [
         [10, 0, 3, 0, 0, 0],

@@ -1,5 +1,5 @@
 """Benchmarks resume: sub-runs are skipped once done, two processes never train into one folder, and the BERT
-question's finished rows are reused in a later session."""
+question's finished rows are reused in a later run."""
 
 import json
 import shutil

@@ -213,7 +213,8 @@ def test_augmentations_reach_the_finetuning_batches(data, monkeypatch):
 
 
 def test_probe_before_finetuning_starts_finetuning_from_the_probe_head(data, monkeypatch):
-    """LP-FT: with probe_before_finetuning the fine-tuning trainer receives the probe's folded head, not a random one."""
+    """LP-FT: with probe_before_finetuning the fine-tuning trainer receives the probe's folded head, not a random
+    one."""
     X, y = data
     probed = TimeMAEClassifier(**{**TINY, "head": "probe"}).fit(X, y)
     heads = []
@@ -434,7 +435,7 @@ def coffee_like_windows(num_per_class=14, length=256, seed=0):
 
 @pytest.mark.slow
 def test_the_defaults_fit_a_small_easy_training_set():
-    """The first thing to check of a recipe: does it learn its own training set? The defaults before issue 20's study
+    """The first thing to check of a recipe: does it learn its own training set? The defaults before the defaults study
     (dropout 0.2, fine-tuning from a random head) stayed at 50 % here, its loss at ln 2: after pre-training the pooled
     features vary little between windows and dropout's noise hid that variation. A full default fit: today the shipped
     timemae-base's frozen features and a probe (under the former defaults, pre-training then fine-tuning a new

@@ -1,4 +1,4 @@
-"""Importing the package changes nothing global in the user's process (issue 22 item 4)."""
+"""Importing the package changes nothing global in the user's process."""
 
 import subprocess
 import sys

@@ -1,4 +1,5 @@
-"""benchmarks/league/league.py: rows, resumption, the test-read ledger, the aggregate and its markdown, on a tiny league."""
+"""benchmarks/league/league.py: rows, resumption, the test-read ledger, the aggregate and its markdown, on a tiny
+league."""
 
 import importlib.util
 import json
@@ -26,18 +27,20 @@ def run_smoke(results_dir, *extra):
 def test_smoke_league_writes_rows_ledger_and_aggregate_and_resumes(tmp_path):
     record = run_smoke(tmp_path)
 
-    rows_dir = tmp_path / "league_rows" / "league_base_smoke" / "BasicMotions"
+    rows_file = tmp_path / "league.jsonl"
+    rows = {row["method"]: row for row in map(json.loads, rows_file.read_text().splitlines())}
+    assert {row["league"] for row in rows.values()} == {"league_base_smoke"} and set(rows) == set(RUNNABLE)
     for method in RUNNABLE:
-        row = json.loads((rows_dir / f"{method}_seed3407.json").read_text())
+        row = rows[method]
         assert 0.0 <= row["accuracy"] <= 1.0 and 0.0 <= row["macro_f1"] <= 1.0
         assert row["fit_seconds"] > 0 and row["predict_seconds"] >= 0
         assert row["data"]["fingerprint"] and row["data"]["num_test"] == 40
         assert row["provenance"]["git_sha"] and row["params"]["random_state"] == 3407
         assert (row["train_accuracy"] is not None) == league.METHODS[method].is_timemae
     if HAS_NUMBA:  # labels misaligned with their series would score near chance (25 %), not MiniRocket's 100 %
-        assert json.loads((rows_dir / "MiniRocket_seed3407.json").read_text())["accuracy"] >= 0.9
+        assert rows["MiniRocket"]["accuracy"] >= 0.9
 
-    aggregate = json.loads((tmp_path / "league_base_smoke.json").read_text())
+    aggregate = json.loads((tmp_path / "league.json").read_text())["league_base_smoke"]
     assert aggregate == json.loads(json.dumps(record))
     assert set(aggregate["results"]["BasicMotions"]["methods"]) == set(RUNNABLE)
     assert aggregate["complete"] == HAS_NUMBA
@@ -54,9 +57,9 @@ def test_smoke_league_writes_rows_ledger_and_aggregate_and_resumes(tmp_path):
         study="league_base_smoke"
     )  # the smoke's reads go to its own ledger, never to the committed one
 
-    modified = {path: path.stat().st_mtime_ns for path in rows_dir.iterdir()}
+    written = rows_file.read_text()
     run_smoke(tmp_path)  # everything exists: nothing is refit, no read is entered twice
-    assert {path: path.stat().st_mtime_ns for path in rows_dir.iterdir()} == modified
+    assert rows_file.read_text() == written
     assert len(json.loads(smoke_ledger.read_text())["reads"]) == len(reads)
 
     with pytest.raises(ValueError, match="pretrain_steps.*Delete that set's TimeMAE_finetune rows"):
@@ -66,8 +69,8 @@ def test_smoke_league_writes_rows_ledger_and_aggregate_and_resumes(tmp_path):
 @pytest.mark.slow
 def test_rows_of_another_league_are_copied_only_with_todays_parameters_and_read_once(tmp_path):
     def rows(name):
-        folder = tmp_path / "league_rows" / f"{name}_smoke" / "BasicMotions"
-        return {path.name: json.loads(path.read_text()) for path in folder.glob("*.json")}
+        lines = map(json.loads, (tmp_path / "league.jsonl").read_text().splitlines())
+        return {row["method"]: {**row, "league": None} for row in lines if row["league"] == f"{name}_smoke"}
 
     def reads():
         return json.loads((tmp_path / "test_reads.json").read_text())["reads"]
@@ -218,7 +221,7 @@ def test_rows_are_reused_only_with_the_parameters_they_were_made_with(tmp_path):
     # A parameter added to the estimator since the row was made, off (None or False), keeps the row.
     older = {key: value for key, value in params.items() if key not in ("bert_model_name_or_path", "augmentations")}
     league.check_row_params(tmp_path / "row.json", {"params": older}, data, method, 3407, {})
-    # ... but not when today's value is on (LP-FT, a default since issue 20's study): the row was made without it.
+    # ... but not when today's value is on (LP-FT, a default since the defaults study): the row was made without it.
     without_lp_ft = {key: value for key, value in params.items() if key != "probe_before_finetuning"}
     with pytest.raises(ValueError, match="probe_before_finetuning differ"):
         league.check_row_params(tmp_path / "row.json", {"params": without_lp_ft}, data, method, 3407, {})
@@ -293,10 +296,10 @@ def test_from_scratch_columns_keep_the_former_defaults_and_take_encoder_sizes():
 
 
 def test_the_har_recipe_column_shows_the_newest_validation_chosen_recipe(tmp_path):
-    gap = json.loads((league.RESULTS_DIR / league.HAR_GAP_FILE).read_text())["final"]["finetune_test"]
+    gap = json.loads((league.RESULTS_DIR / "har_gap.json").read_text())["har_gap"]["final"]["finetune_test"]
     for dataset, fraction in (("HAR_1pct", "0.01"), ("HAR_10pct", "0.1"), ("HAR_100pct", "1.0")):
         recipe = league.har_recipe(dataset, tmp_path)  # an empty folder: the committed files are read
         assert recipe["accuracy_percent"] == gap[fraction]["accuracy_percent"]
         assert "har_gap.json's final read" in recipe["source"]
-    (tmp_path / league.HAR_GAP_FILE).write_text(json.dumps({"provenance": {}}))  # a study without its final read
+    (tmp_path / "har_gap.json").write_text(json.dumps({"har_gap": {"provenance": {}}}))  # no final read yet
     assert league.har_recipe("HAR_1pct", tmp_path)["source"].startswith("from benchmarks/results/har_study.json")

@@ -48,8 +48,9 @@ STREAM_WINDOWS, STREAM_LENGTH, STREAM_ROW_GROUP = 20_000, 64, 1_000
 
 
 def run_script_process(arguments: list, env_overrides: dict, timeout: float = SCRIPT_TIMEOUT) -> tuple[int, str]:
-    """Run `python <arguments>` from the repository root in a session of its own; (exit code, stdout + stderr). A run
-    that outlives `timeout` is killed with everything it started, and the test fails with what it printed."""
+    """Run `python <arguments>` from the repository root in a process session of its own; (exit code, stdout +
+    stderr). A run that outlives `timeout` is killed with everything it started, and the test fails with what it
+    printed."""
     env = {
         **os.environ,
         "PYTHONPATH": str(REPOSITORY_ROOT),
@@ -85,7 +86,8 @@ def labelled_windows(num_windows: int, seed: int, length: int = LENGTH) -> tuple
 
 
 def write_stream_parquet(path: Path, num_windows: int, length: int) -> Path:
-    """A parquet file of `past_values` (time, channels) lists with integer `labels`, in row groups of STREAM_ROW_GROUP."""
+    """A parquet file of `past_values` (time, channels) lists with integer `labels`, in row groups of
+    STREAM_ROW_GROUP."""
     past_values, labels = labelled_windows(num_windows, seed=2, length=length)
     steps = pa.ListArray.from_arrays(
         np.arange(0, past_values.size + 1, NUM_CHANNELS, dtype=np.int32), pa.array(past_values.reshape(-1))

@@ -112,7 +112,8 @@ def test_shipped_configs_parse_with_their_script(script, config, data_arguments)
 
 
 def test_the_window_scaling_config_is_har_native_with_the_variant_the_har_gap_study_measured():
-    """Its evidence is the study's `window_scaling_with_statistics` runs: har_native.yaml with that variant's options."""
+    """Its evidence is the study's `window_scaling_with_statistics` runs: har_native.yaml with that variant's
+    options."""
     from benchmarks.har.har_gap import VARIANTS
 
     native = yaml.safe_load((CONFIGS / "har_native.yaml").read_text())
@@ -297,7 +298,8 @@ def test_a_cpu_launch_that_starts_one_process_instead_of_several_is_refused(monk
 
 @pytest.mark.parametrize("script", ["pretrain", "finetune"])
 def test_a_run_that_would_train_nothing_is_refused_naming_the_flags(script, har_data_path, tmp_path, monkeypatch):
-    """issue 11: `pretrain.py --data_dir ... --output_dir X` exited 0 with a card calling a random model trained."""
+    """Without a --do_* flag, `pretrain.py --data_dir ... --output_dir X` once exited 0 with a card calling a random
+    model trained."""
     with pytest.raises(ValueError, match="Nothing to do.*--do_train, --do_eval.*--do_predict"):
         run_main(script, ["--data_dir", har_data_path, "--output_dir", str(tmp_path / "out"), *TINY_MODEL], monkeypatch)
     assert not (tmp_path / "out").exists()

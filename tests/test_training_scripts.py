@@ -63,7 +63,8 @@ def run_script(
         "TOKENIZERS_PARALLELISM": "false",
         "OMP_NUM_THREADS": "1",
     }
-    # A session of its own, so that a run that hangs is killed with every process it started (a launcher's workers).
+    # A process session of its own, so that a run that hangs is killed with every process it started (a launcher's
+    # workers).
     process = subprocess.Popen(
         [*launcher, *arguments],
         cwd=REPOSITORY_ROOT,
@@ -533,7 +534,8 @@ def test_refit_pretrains_on_train_plus_validation_and_probes_test_once(har_data_
 
 
 def test_the_window_scaling_config_pretrains_and_fine_tunes_a_model_that_keeps_its_scaling(har_data_path, tmp_path):
-    """issue 21's shipped variant through both scripts as a user runs them: the options reach the saved configs."""
+    """The HAR-gap study's chosen variant (har_window_scaling.yaml) through both scripts as a user runs them: the
+    options reach the saved configs."""
     pretrained, finetuned = tmp_path / "pretrained", tmp_path / "finetuned"
     run_script(
         [
