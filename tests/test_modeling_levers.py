@@ -1,5 +1,5 @@
-"""Tests of the options beside TimeMAE's own behaviour (issue 21's levers): the conv patch embedding, overlapping
-patches, per-window scaling with its statistics as features, and the spectral loss."""
+"""Tests of the options beside TimeMAE's own behaviour: overlapping patches and per-window scaling with its statistics
+as features; and of the refusal of the options that were removed (the conv stem, the spectral loss)."""
 
 import json
 
@@ -14,27 +14,22 @@ from test_modeling_common import (  # noqa: F401 (pytest_generate_tests parametr
 from transformers import AutoModelForPreTraining
 
 from timemae_hf import TimeMAEConfig, TimeMAEForPreTraining, TimeMAEForSequenceClassification, TimeMAEModel
-from timemae_hf.modeling_timemae import amplitude_spectra
 
-CONV = dict(patch_embedding_type="conv", conv_stem_channels=2, conv_stem_kernel_size=3, conv_stem_dilations=[1, 4])
 OVERLAP = dict(patch_length=8, patch_stride=4)  # 32 steps -> 7 patches
 SCALING = dict(scaling="std", window_statistics_as_features=True)
-SPECTRAL = dict(spectral_loss_weight=0.5)
-EVERY_LEVER = {**CONV, **OVERLAP, **SCALING, **SPECTRAL}
+EVERY_LEVER = {**OVERLAP, **SCALING}
 # Each lever alone, and all of them together: every one must keep masked patches out of the online encoder.
 LEVERS = {
-    "conv": CONV,
     "overlap": OVERLAP,
     "scaling": dict(scaling="std"),
     "scaling+statistics": SCALING,
-    "spectral": SPECTRAL,
     "all": EVERY_LEVER,
 }
 
 
 class EveryLeverTester(TimeMAEModelTester):
-    """The common tester's tiny configs with every lever on (conv stem, overlapping patches, window scaling with its
-    statistics, spectral loss)."""
+    """The common tester's tiny configs with every lever on (overlapping patches, window scaling with its
+    statistics)."""
 
     def get_config(self, **overrides) -> TimeMAEConfig:
         return super().get_config(**{**EVERY_LEVER, **overrides})
@@ -63,20 +58,10 @@ def series(config, batch_size=4, seed=0) -> torch.Tensor:
 
 def test_default_config_keeps_todays_model_and_names_every_option():
     config = TimeMAEConfig()
-    assert (config.patch_stride, config.patch_embedding_type, config.scaling) == (8, "linear", None)
-    assert (config.window_statistics_as_features, config.spectral_loss_weight) == (False, 0.0)
+    assert (config.patch_stride, config.scaling, config.window_statistics_as_features) == (8, None, False)
     assert (config.num_patches, config.padded_length) == (16, 128)
     saved = config.to_dict()
-    for name in (
-        "patch_stride",
-        "patch_embedding_type",
-        "conv_stem_channels",
-        "conv_stem_kernel_size",
-        "conv_stem_dilations",
-        "scaling",
-        "window_statistics_as_features",
-        "spectral_loss_weight",
-    ):
+    for name in ("patch_stride", "scaling", "window_statistics_as_features"):
         assert name in saved, name
 
 
@@ -84,9 +69,35 @@ def test_a_config_saved_before_the_options_existed_loads_as_the_same_model():
     old = {"model_type": "timemae", "num_input_channels": 3, "context_length": 30, "patch_length": 4}
     config = TimeMAEConfig.from_dict(old)
     assert (config.patch_stride, config.num_patches, config.padded_length) == (4, 8, 32)
-    assert config.patch_embedding_type == "linear" and config.scaling is None and config.spectral_loss_weight == 0.0
+    assert config.scaling is None and not config.window_statistics_as_features
     assert not TimeMAEModel(config).embeddings.patch_embeddings.mixes_patches
-    assert TimeMAEForPreTraining(config).spectral_head is None
+
+
+REMOVED_AT_THEIR_HARMLESS_VALUES = {
+    "patch_embedding_type": "linear",
+    "conv_stem_channels": 8,
+    "conv_stem_kernel_size": 9,
+    "conv_stem_dilations": [1, 2, 4, 8],
+    "spectral_loss_weight": 0.0,
+}
+
+
+def test_a_config_saved_with_the_removed_options_off_loads_without_them(tmp_path):
+    """Configs saved while the conv stem and the spectral loss existed name them, off: they load as the same model,
+    and the options are not saved again."""
+    old = {"model_type": "timemae", "num_input_channels": 3, "context_length": 32, "patch_length": 4}
+    (tmp_path / "config.json").write_text(json.dumps({**old, **REMOVED_AT_THEIR_HARMLESS_VALUES}))
+    config = TimeMAEConfig.from_pretrained(tmp_path)
+    assert config.to_dict() == TimeMAEConfig.from_dict(old).to_dict()
+    assert not set(REMOVED_AT_THEIR_HARMLESS_VALUES) & set(config.to_dict())
+
+
+@pytest.mark.parametrize(
+    "option, value", [("patch_embedding_type", "conv"), ("patch_embedding_type", "cnn"), ("spectral_loss_weight", 1.0)]
+)
+def test_a_removed_option_asking_for_another_model_is_refused_naming_the_commit_that_has_it(option, value):
+    with pytest.raises(ValueError, match=f"`{option}={value!r}` asks for .* removed.*commit 9055664"):
+        tiny_config(**{option: value})
 
 
 @pytest.mark.parametrize(
@@ -94,13 +105,8 @@ def test_a_config_saved_before_the_options_existed_loads_as_the_same_model():
     [
         (dict(patch_stride=5), "`patch_stride` \\(5\\) is longer than `patch_length` \\(4\\)"),
         (dict(patch_stride=0), "`patch_stride` must be a positive integer"),
-        (dict(patch_embedding_type="cnn"), "`patch_embedding_type` must be one of"),
-        (dict(conv_stem_kernel_size=4), "odd.*use 5"),
-        (dict(conv_stem_dilations=[]), "non-empty list of positive integers"),
-        (dict(conv_stem_dilations=[1, 0]), "non-empty list of positive integers"),
         (dict(scaling="mean"), "`scaling` must be None"),
         (dict(window_statistics_as_features=True), "needs `scaling='std'`"),
-        (dict(spectral_loss_weight=-1.0), "`spectral_loss_weight` must be 0"),
     ],
 )
 def test_invalid_option_raises_naming_the_fix(overrides, message):
@@ -113,12 +119,10 @@ def test_overlapping_patches_cover_the_window_every_stride_steps():
     assert (config.num_patches, config.padded_length) == (7, 32)  # ceil((30 - 8) / 4) + 1, the end zero-padded
     embeddings = TimeMAEModel(config).embeddings.patch_embeddings
     values = series(config, batch_size=2)
-    patches = embeddings.patch_values(values)  # (batch, num_patches, patch_length, channels)
     padded = torch.nn.functional.pad(values, (0, 0, 0, 2))
+    patches = embeddings.patches(padded)  # (batch, num_patches, patch_length * channels), steps in time order
     for index in range(config.num_patches):
-        torch.testing.assert_close(patches[:, index], padded[:, 4 * index : 4 * index + 8], rtol=0, atol=0)
-    flat = embeddings.patches(padded)
-    torch.testing.assert_close(flat, patches.flatten(2), rtol=0, atol=0)
+        torch.testing.assert_close(patches[:, index], padded[:, 4 * index : 4 * index + 8].flatten(1), rtol=0, atol=0)
 
 
 def test_non_overlapping_patches_are_cut_as_before():
@@ -134,7 +138,7 @@ def test_non_overlapping_patches_are_cut_as_before():
 @pytest.mark.parametrize("lever", list(LEVERS))
 def test_visible_encoder_never_sees_masked_patches_whatever_the_lever(lever):
     """
-    With a conv stem, overlapping patches or window statistics a patch's embedding reads steps of other patches; the
+    With overlapping patches or window statistics a patch's embedding reads steps of other patches; the
     online encoder must still learn nothing of a masked patch: overwriting every step of every masked patch leaves
     the visible representations and the predictions unchanged (the targets, read from the whole window, change).
     """
@@ -161,29 +165,11 @@ def test_hidden_steps_are_every_step_of_a_masked_patch_also_where_a_visible_one_
     assert hidden.nonzero().flatten().tolist() == list(range(8, 16))
 
 
-def test_conv_stem_lets_a_patch_read_beyond_its_own_steps():
-    """The point of the stem: rhythm longer than a patch reaches the patch vectors (the linear embedding cannot)."""
-    for overrides, reaches in ((CONV, True), ({}, False)):
-        model = TimeMAEModel(tiny_config(**overrides)).eval()
-        past_values = series(model.config, batch_size=1)
-        changed = past_values.clone()
-        changed[0, 0] += 1.0  # a step of patch 0
-        before = model.embeddings.patch_embeddings(past_values)[0]
-        after = model.embeddings.patch_embeddings(changed)[0]
-        assert (not torch.equal(before[0, 1], after[0, 1])) is reaches
-        assert torch.equal(before[0, 2:], after[0, 2:])  # beyond the widest branch (dilation 4, kernel 3: +-4 steps)
-
-
-def test_the_stem_and_the_statistics_projection_learn_in_pretraining():
+def test_the_statistics_projection_learns_in_pretraining():
     model = TimeMAEForPreTraining(tiny_config(**EVERY_LEVER))
     model(series(model.config)).loss.backward()
-    patch_embeddings = model.timemae.embeddings.patch_embeddings
-    for parameter in [
-        *patch_embeddings.stem.parameters(),
-        patch_embeddings.statistics_projection.weight,
-        *model.spectral_head.parameters(),
-    ]:
-        assert parameter.grad is not None and bool(parameter.grad.abs().sum() > 0)
+    gradient = model.timemae.embeddings.patch_embeddings.statistics_projection.weight.grad
+    assert gradient is not None and bool(gradient.abs().sum() > 0)
 
 
 # --- per-window scaling ----------------------------------------------------------------------------------------------
@@ -215,43 +201,6 @@ def test_window_statistics_are_those_of_the_observed_steps_after_the_dataset_sta
     assert bool((series_[0, 20:] == 0).all())
 
 
-# --- the spectral loss -------------------------------------------------------------------------------------------
-
-
-def test_amplitude_spectra_are_the_orthonormal_rfft_magnitudes_of_each_patch():
-    patches = torch.randn(2, 3, 8, 4, generator=torch.Generator().manual_seed(0))
-    expected = np.abs(np.fft.rfft(patches.numpy(), axis=2)) / np.sqrt(8)
-    expected = torch.from_numpy(expected).float().flatten(2)
-    torch.testing.assert_close(amplitude_spectra(patches), expected, rtol=1e-5, atol=1e-5)
-
-
-def test_spectral_loss_is_added_with_its_weight_and_only_when_weighted():
-    config = tiny_config(**SPECTRAL)
-    model = TimeMAEForPreTraining(config).eval()
-    outputs = model(series(config), noise=torch.rand(4, config.num_patches))
-    expected = 5.0 * outputs.mrr_loss + 1.0 * outputs.mcc_loss + 0.5 * outputs.spectral_loss
-    torch.testing.assert_close(outputs.loss.detach(), expected)
-    assert outputs.spectral_loss > 0
-
-    plain = TimeMAEForPreTraining(tiny_config()).eval()
-    assert plain.spectral_head is None
-    assert plain(series(plain.config)).spectral_loss is None
-    assert not any("spectral" in name for name in plain.state_dict())
-
-
-def test_spectral_target_reads_the_masked_patches_normalised_values():
-    """A head that outputs the true spectra would score a spectral loss of 0: the target is the masked patches'."""
-    config = tiny_config(channel_mean=[0.5, 0.0, -1.0], channel_std=[2.0, 1.0, 3.0], **SPECTRAL)
-    model = TimeMAEForPreTraining(config).eval()
-    past_values = series(config)
-    noise = torch.rand(4, config.num_patches, generator=torch.Generator().manual_seed(2))
-    masked = model(past_values, noise=noise)
-    spectra = amplitude_spectra(model.timemae.embeddings.patch_embeddings.patch_values(past_values))
-    true_masked = torch.gather(spectra, 1, masked.mask.nonzero()[:, 1].view(4, -1, 1).expand(-1, -1, spectra.shape[-1]))
-    model.spectral_head.forward = lambda representations: true_masked
-    assert model(past_values, noise=noise).spectral_loss == 0
-
-
 # --- checkpoints -------------------------------------------------------------------------------------------------
 
 
@@ -269,7 +218,7 @@ def test_a_checkpoint_with_every_lever_reloads_with_identical_outputs_and_feeds_
     )
 
     classifier, loading = TimeMAEForSequenceClassification.from_pretrained(tmp_path, output_loading_info=True)
-    assert list(loading["unexpected_keys"]) == []  # the spectral head is left behind silently, as the regressor is
+    assert list(loading["unexpected_keys"]) == []  # the pre-training parts are left behind silently
     assert set(loading["missing_keys"]) == {"classifier.weight", "classifier.bias"}
     torch.testing.assert_close(
         classifier.timemae.eval()(past_values).pooler_output, model.timemae(past_values).pooler_output, rtol=0, atol=0
@@ -281,7 +230,7 @@ def test_a_classifier_with_every_lever_exports_to_onnx_with_the_same_logits(tmp_
     from timemae_hf.onnx_export import export_onnx, inference_session
 
     torch.manual_seed(0)
-    model = TimeMAEForSequenceClassification(tiny_config(**{**EVERY_LEVER, "spectral_loss_weight": 0.0})).eval()
+    model = TimeMAEForSequenceClassification(tiny_config(**EVERY_LEVER)).eval()
     session = inference_session(export_onnx(model, tmp_path / "levers.onnx"))
     past_values = series(model.config, batch_size=5)
     logits = session.run(None, {session.get_inputs()[0].name: past_values.numpy()})[0]

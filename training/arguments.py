@@ -36,10 +36,8 @@ ARCHITECTURE_FIELDS = (
     "codebook_size",
     "num_regressor_layers",
     "patch_stride",
-    "patch_embedding_type",
     "scaling",
     "window_statistics_as_features",
-    "spectral_loss_weight",
     "channel_independent",
     "first_difference_view",
     "resize_to_context_length",
@@ -163,14 +161,6 @@ class ModelArguments:
             "Smaller than patch_length gives overlapping patches."
         },
     )
-    patch_embedding_type: str | None = field(
-        default=None,
-        metadata={
-            "help": "How a patch becomes a vector (new models): 'linear' (TimeMAE's, the default) or 'conv' (a "
-            "multi-scale dilated Conv1d stem first).",
-            "choices": ["linear", "conv"],
-        },
-    )
     scaling: str | None = field(
         default=None,
         metadata={
@@ -200,7 +190,8 @@ class ModelArguments:
         default=None,
         metadata={
             "help": "How a channel-independent model pools its channels into one representation (the "
-            "classification head's input, the probe's features): 'concat' (the default) puts each channel's pooled features side by side (channels x hidden_size values), "
+            "classification head's input, the probe's features): 'concat' (the default) puts each channel's "
+            "pooled features side by side (channels x hidden_size values), "
             "'mean' averages them (hidden_size values whatever the channel count: a smaller head for data with "
             "many channels). May be set when starting from a channel-independent checkpoint: the encoder's "
             "weights do not depend on it.",
@@ -222,13 +213,6 @@ class ModelArguments:
             "help": "Give the patch projection each normalised channel's first difference beside its values, "
             "a second view of the same series as Mantis uses (new models; default false; the projection reads "
             "twice the values per step, so a checkpoint keeps its own)."
-        },
-    )
-    spectral_loss_weight: float | None = field(
-        default=None,
-        metadata={
-            "help": "Weight of an added pre-training loss predicting each masked patch's amplitude spectrum "
-            "(new models; default 0: TimeMAE's loss alone)."
         },
     )
     normalize_channels: bool | None = field(
@@ -275,9 +259,10 @@ class DataTrainingArguments:
     dataset_name: str | None = field(
         default=HAR_DATASET_NAME,
         metadata={
-            "help": "The data: 'har' (UCI HAR, from --data_dir; the default), 'synthetic' (an endless stream of generated "
-            "univariate series, for pre-training one encoder for any data: timemae_hf.data.synthetic), a Hub dataset "
-            "id, or a local folder holding a saved or loadable `datasets` dataset. Ignored when --train_file is given."
+            "help": "The data: 'har' (UCI HAR, from --data_dir; the default), 'synthetic' (an endless stream of "
+            "generated univariate series, for pre-training one encoder for any data: timemae_hf.data.synthetic), a "
+            "Hub dataset id, or a local folder holding a saved or loadable `datasets` dataset. Ignored when "
+            "--train_file is given."
         },
     )
     dataset_config_name: str | None = field(

@@ -104,14 +104,11 @@ class TimeMAEForPreTrainingOutput(ModelOutput):
     window b.
 
     loss (`torch.FloatTensor` of shape `()`):
-        `mrr_loss_weight * mrr_loss + mcc_loss_weight * mcc_loss`, plus `spectral_loss_weight * spectral_loss` when
-        that weight is positive.
+        `mrr_loss_weight * mrr_loss + mcc_loss_weight * mcc_loss`.
     mrr_loss (`torch.FloatTensor` of shape `()`):
         Masked representation regression: MSE between predicted and momentum-encoder representations.
     mcc_loss (`torch.FloatTensor` of shape `()`):
         Masked codeword classification: label-smoothed cross-entropy of the codeword logits.
-    spectral_loss (`torch.FloatTensor` of shape `()`, *optional*, returned when `spectral_loss_weight > 0`):
-        MSE between the predicted and the true amplitude spectra of the masked patches (see [`TimeMAESpectralHead`]).
     codeword_accuracy (`torch.FloatTensor` of shape `()`):
         Fraction of masked patches whose codeword is predicted exactly (a progress signal, not part of the loss).
     codeword_logits (`torch.FloatTensor` of shape `(batch_size, num_masked_patches, codebook_size)`):
@@ -141,7 +138,6 @@ class TimeMAEForPreTrainingOutput(ModelOutput):
     loss: torch.FloatTensor | None = None
     mrr_loss: torch.FloatTensor | None = None
     mcc_loss: torch.FloatTensor | None = None
-    spectral_loss: torch.FloatTensor | None = None
     codeword_accuracy: torch.FloatTensor | None = None
     codeword_logits: torch.FloatTensor | None = None
     codeword_ids: torch.LongTensor | None = None
@@ -253,39 +249,6 @@ class TimeMAEPatchProjection(nn.Linear):
     of the original's strided Conv1d) rather than BERT's std 0.02, which would leave the codeword targets as noise."""
 
 
-class TimeMAEConvStem(nn.Module):
-    """
-    The multi-scale stem of `patch_embedding_type="conv"` (MiniRocket's dilated kernels as InceptionTime's parallel
-    branches): one Conv1d per `conv_stem_dilations` over the whole window, zero-padded so that step t stays at t, then
-    GELU; the branches' outputs are stacked behind the input channels, (batch, time, `config.step_channels`) ->
-    (batch, time, `output_channels(config)`), so the per-patch projection reads rhythm longer than a patch.
-    """
-
-    def __init__(self, config: TimeMAEConfig):
-        super().__init__()
-        kernel_size = config.conv_stem_kernel_size
-        self.branches = nn.ModuleList(
-            nn.Conv1d(
-                config.step_channels,
-                config.conv_stem_channels,
-                kernel_size,
-                dilation=dilation,
-                padding=dilation * (kernel_size - 1) // 2,
-            )
-            for dilation in config.conv_stem_dilations
-        )
-        self.activation = nn.GELU()
-
-    @staticmethod
-    def output_channels(config: TimeMAEConfig) -> int:
-        return config.step_channels + len(config.conv_stem_dilations) * config.conv_stem_channels
-
-    def forward(self, series: torch.Tensor) -> torch.Tensor:
-        channels_first = series.transpose(1, 2)
-        features = [self.activation(branch(channels_first)) for branch in self.branches]
-        return torch.cat([channels_first, *features], dim=1).transpose(1, 2)
-
-
 class TimeMAEPatchEmbeddings(nn.Module):
     """
     Checks and normalises `past_values` (batch, time <= context_length, num_input_channels), right-pads them to
@@ -293,8 +256,7 @@ class TimeMAEPatchEmbeddings(nn.Module):
     and projects each patch to `hidden_size`: (batch, num_patches, hidden_size). With `resize_to_context_length` any
     time is taken and resized to `context_length`; with `channel_independent` every channel is a window of its own
     (batch * num_input_channels windows of one channel). The projection is what adapts a series to BERT's width
-    (TimeMAE's strided Conv1d, written as a Linear on the flattened patch, which is the same map); with
-    `patch_embedding_type="conv"` it reads the conv stem's features of the patch's steps.
+    (TimeMAE's strided Conv1d, written as a Linear on the flattened patch, which is the same map).
 
     Normalisation: the dataset's channel statistics (`channel_mean`/`channel_std`), then with `scaling="std"` each
     window-channel's own mean and standard deviation over its observed steps (transformers' `PatchTSTStdScaler`), whose
@@ -314,9 +276,7 @@ class TimeMAEPatchEmbeddings(nn.Module):
         self.num_patches = config.num_patches
         self.patch_length = config.patch_length
         self.patch_stride = config.patch_stride
-        self.stem = TimeMAEConvStem(config) if config.patch_embedding_type == "conv" else None
-        step_channels = config.step_channels if self.stem is None else TimeMAEConvStem.output_channels(config)
-        self.projection = TimeMAEPatchProjection(config.patch_length * step_channels, config.hidden_size)
+        self.projection = TimeMAEPatchProjection(config.patch_length * config.step_channels, config.hidden_size)
         self.normalize = config.channel_mean is not None
         if self.normalize:
             self.register_buffer("channel_mean", torch.tensor(config.channel_mean), persistent=False)
@@ -331,16 +291,11 @@ class TimeMAEPatchEmbeddings(nn.Module):
     @property
     def mixes_patches(self) -> bool:
         """
-        Whether a patch's embedding can depend on steps outside the patch: through the conv stem, overlapping
-        patches, per-window statistics or the first difference. Masked pre-training then embeds the window again for
-        the online encoder with the masked patches' steps hidden (see [`TimeMAEForPreTraining.forward`]).
+        Whether a patch's embedding can depend on steps outside the patch: through overlapping patches, per-window
+        statistics or the first difference. Masked pre-training then embeds the window again for the online encoder
+        with the masked patches' steps hidden (see [`TimeMAEForPreTraining.forward`]).
         """
-        return (
-            self.stem is not None
-            or self.patch_stride < self.patch_length
-            or self.scaler is not None
-            or self.config.first_difference_view
-        )
+        return self.patch_stride < self.patch_length or self.scaler is not None or self.config.first_difference_view
 
     def forward(
         self,
@@ -353,8 +308,6 @@ class TimeMAEPatchEmbeddings(nn.Module):
         series, statistics = self.normalized_series(
             past_values, observed, hidden_steps, with_first_difference=self.config.first_difference_view
         )
-        if self.stem is not None:
-            series = self.stem(series)
         patch_embeddings = self.projection(self.patches(series))
         if statistics is not None:
             patch_embeddings = patch_embeddings + self.statistics_projection(statistics).unsqueeze(1)
@@ -448,12 +401,6 @@ class TimeMAEPatchEmbeddings(nn.Module):
             return series.reshape(series.shape[0], self.num_patches, -1)
         # unfold gives (batch, num_patches, channels, patch_length): put steps first, as the reshape above does
         return series.unfold(1, self.patch_length, self.patch_stride).transpose(2, 3).flatten(2)
-
-    def patch_values(self, past_values: torch.Tensor, past_observed_mask: torch.Tensor | None = None) -> torch.Tensor:
-        """(batch, num_patches, patch_length, channels): the normalised values of each patch, before the stem and the
-        projection (the spectral target's input)."""
-        series, _ = self.normalized_series(*self.windows(past_values, past_observed_mask))
-        return series.unfold(1, self.patch_length, self.patch_stride).transpose(2, 3)
 
     def steps_of_patches(self, patch_weights: torch.Tensor) -> torch.BoolTensor:
         """(batch, num_patches) with non-zero for chosen patches -> (batch, padded_length), True on their steps."""
@@ -557,30 +504,6 @@ class TimeMAECodewordTokenizer(nn.Module):
             uniform = torch.rand_like(logits).clamp_(min=torch.finfo(logits.dtype).tiny)
             logits = logits - torch.log(-torch.log(uniform))
         return logits.argmax(dim=-1)
-
-
-class TimeMAESpectralHead(nn.Module):
-    """
-    The head of the spectral loss (`spectral_loss_weight > 0`): predicts a masked patch's amplitude spectrum from the
-    regressor's prediction of its representation, (batch, k, hidden_size) -> (batch, k, (patch_length // 2 + 1) *
-    encoded_channels), one value per frequency bin and channel (see [`amplitude_spectra`]).
-    """
-
-    def __init__(self, config: TimeMAEConfig):
-        super().__init__()
-        self.dense = nn.Linear(config.hidden_size, config.hidden_size)
-        self.activation = nn.GELU()
-        self.decoder = nn.Linear(config.hidden_size, (config.patch_length // 2 + 1) * config.encoded_channels)
-
-    def forward(self, representations: torch.Tensor) -> torch.Tensor:
-        return self.decoder(self.activation(self.dense(representations)))
-
-
-def amplitude_spectra(patch_values: torch.Tensor) -> torch.Tensor:
-    """|rFFT| over each patch's steps (orthonormal scaling, so a patch's spectrum has its values' energy):
-    (batch, num_patches, patch_length, channels) -> (batch, num_patches, (patch_length // 2 + 1) * channels)."""
-    # In float32: torch.fft has no bfloat16 kernels.
-    return torch.fft.rfft(patch_values.float(), dim=2, norm="ortho").abs().flatten(2).to(patch_values.dtype)
 
 
 class TimeMAERegressorLayer(nn.Module):
@@ -755,8 +678,8 @@ class TimeMAEPreTrainedModel(PreTrainedModel):
         scale matters for the codeword targets: with BERT's std 0.02 on the projection and codebook the codebook
         scores are ~0.01 and the Gumbel-sampled targets are pure noise, so MCC cannot learn.
         """
-        if isinstance(module, (TimeMAEPatchProjection, nn.Conv1d)):
-            # PyTorch's default for Linear/Conv1d, as the original's projection (the conv stem's branches too).
+        if isinstance(module, TimeMAEPatchProjection):
+            # PyTorch's default for Linear, as the original's projection (a strided Conv1d).
             init.kaiming_uniform_(module.weight, a=math.sqrt(5))
             if module.bias is not None:
                 fan_in = module.weight[0].numel()
@@ -875,7 +798,6 @@ class TimeMAEModel(TimeMAEPreTrainedModel):
         r"^regressor\.",
         r"^tokenizer\.",
         r"^mask_token$",
-        r"^spectral_head\.",
     ]
 
     def __init__(self, config: TimeMAEConfig):
@@ -976,12 +898,12 @@ class TimeMAEForPreTraining(TimeMAEPreTrainedModel):
     token plus the patch position) and the visible representations. Call `momentum_update()` after every optimizer
     step (the training scripts do this with a `TrainerCallback`).
 
-    When a patch's embedding reads steps outside the patch (`patch_embedding_type="conv"`, `patch_stride <
-    patch_length`, `scaling="std"`), masking patches after embedding would let a visible patch carry part of a masked
+    When a patch's embedding reads steps outside the patch (`patch_stride < patch_length`, `scaling="std"`,
+    `first_difference_view`), masking patches after embedding would let a visible patch carry part of a masked
     one. The window is then embedded twice: whole, without gradient, for the targets (momentum encoder, codewords),
     and with every step of every masked patch zeroed and left out of the window statistics, for the online encoder
-    (ConvMAE's masked convolution). This keeps the stem free to span patches (the rhythm it is there for); the price
-    is that visible patches next to masked ones see zeros in pre-training that they do not see when fine-tuned.
+    (ConvMAE's masked convolution). The price is that visible patches next to masked ones see zeros in pre-training
+    that they do not see when fine-tuned.
 
     `from_pretrained` on a checkpoint without momentum encoder (one saved from [`TimeMAEModel`] or
     [`TimeMAEForSequenceClassification`]) starts the momentum encoder as an exact copy of the loaded encoder, as a new
@@ -996,7 +918,6 @@ class TimeMAEForPreTraining(TimeMAEPreTrainedModel):
         self.mask_token = nn.Parameter(torch.zeros(config.hidden_size))
         self.regressor = TimeMAERegressor(config)
         self.tokenizer = TimeMAECodewordTokenizer(config)
-        self.spectral_head = TimeMAESpectralHead(config) if config.spectral_loss_weight > 0 else None
         self.post_init()
         self.reset_momentum_encoder()
         # See `warn_if_momentum_update_is_forgotten`.
@@ -1171,7 +1092,7 @@ class TimeMAEForPreTraining(TimeMAEPreTrainedModel):
             masking = self.random_masking(embeddings.shape[0], embeddings.device, noise, patch_mask)
             online_embeddings = embeddings
         else:
-            # A patch's embedding reads steps of other patches (conv stem, overlap, window statistics): the targets
+            # A patch's embedding reads steps of other patches (overlap, window statistics, differences): the targets
             # come from the whole window, the online encoder's embeddings from the window with the masked patches'
             # steps zeroed (ConvMAE's masked convolution), so nothing of a masked patch reaches a visible one.
             with torch.no_grad():
@@ -1202,15 +1123,6 @@ class TimeMAEForPreTraining(TimeMAEPreTrainedModel):
             codeword_logits.flatten(0, 1), codeword_ids.flatten(), label_smoothing=self.config.mcc_label_smoothing
         )
         loss = self.config.mrr_loss_weight * mrr_loss + self.config.mcc_loss_weight * mcc_loss
-        spectral_loss = None
-        if self.spectral_head is not None:
-            with torch.no_grad():
-                spectra = amplitude_spectra(embedder.patch_embeddings.patch_values(past_values, past_observed_mask))
-            predicted_spectra = self.spectral_head(predicted_representations)
-            spectral_loss = masked_mse(
-                predicted_spectra, gather_patches(spectra, masking.masked_index), masking.masked_valid
-            )
-            loss = loss + self.config.spectral_loss_weight * spectral_loss
         codeword_hits = codeword_logits.detach().argmax(dim=-1) == codeword_ids
         if masking.masked_valid is not None:
             codeword_hits = codeword_hits[masking.masked_valid]
@@ -1219,7 +1131,6 @@ class TimeMAEForPreTraining(TimeMAEPreTrainedModel):
             loss=loss,
             mrr_loss=mrr_loss.detach(),
             mcc_loss=mcc_loss.detach(),
-            spectral_loss=None if spectral_loss is None else spectral_loss.detach(),
             codeword_accuracy=codeword_hits.float().mean(),
             codeword_logits=codeword_logits,
             codeword_ids=codeword_ids,
