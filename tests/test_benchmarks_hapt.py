@@ -1,4 +1,4 @@
-"""Tests of the HAPT recordings as extra unlabelled HAR pre-training windows (timemae_hf/data/hapt.py)."""
+"""Tests of the HAPT recordings as extra unlabelled HAR pre-training windows (benchmarks/har/hapt.py)."""
 
 import gzip
 import importlib.util
@@ -9,8 +9,7 @@ import pickle
 import numpy as np
 import pytest
 
-from timemae_hf.data import load_har
-from timemae_hf.data.hapt import (
+from benchmarks.har.hapt import (
     HAR_TEST_SUBJECTS,
     HAR_TRAIN_SUBJECTS,
     HaptRecording,
@@ -22,6 +21,7 @@ from timemae_hf.data.hapt import (
     recording_windows,
     uci_har_signals,
 )
+from timemae_hf.data import load_har
 from timemae_hf.data.uci_har_files import open_official_layout, read_official_split
 
 needs_hapt_package = pytest.mark.skipif(
