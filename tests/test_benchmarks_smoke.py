@@ -18,8 +18,9 @@ from benchmarks.speed import step_time, throughput
 pytestmark = pytest.mark.slow
 
 
-def read_smoke_result(results_dir: Path, name: str) -> dict:
-    record = json.loads((results_dir / f"{name}.smoke.json").read_text())
+def read_smoke_result(results_dir: Path, name: str, study: str | None = None) -> dict:
+    """The run `name` of the study's smoke results file (`study` defaults to `name`)."""
+    record = json.loads((results_dir / f"{study or name}.smoke.json").read_text())[name]
     assert record["benchmark"] == name and record["smoke"] is True
     assert record["provenance"]["git_sha"] and "--smoke" in record["provenance"]["command"]
     return record
@@ -51,7 +52,7 @@ def test_har_reproduction_then_finetune_smoke_runs_the_real_pipeline(har_data_pa
     assert 0 < record["random_init_test_accuracy_percent"]["mean"] <= 100  # the no-pre-training baseline
     (seed_record,) = record["per_seed"].values()
     assert seed_record["selected_epoch"] in [epoch for epoch, _ in seed_record["validation_probe_curve"]]
-    assert (results / "har_reproduction_curve.smoke.png").stat().st_size > 0
+    assert (results / "har_reproduction_curve.smoke.png").stat().st_size > 0  # <study>*.png
 
     # The run's model card gets the benchmark's multi-seed table from the results JSON.
     run_dir = runs / "har_reproduction_smoke" / f"seed{record['seeds'][0]}"
@@ -61,14 +62,14 @@ def test_har_reproduction_then_finetune_smoke_runs_the_real_pipeline(har_data_pa
     assert "python -m benchmarks.har.har_reproduction --smoke" in card and "model-index" in card
 
     har_finetune.main(["--smoke", "--data_dir", har_data_path])
-    finetune = read_smoke_result(results, "har_finetune_pretrained")
+    finetune = read_smoke_result(results, "har_finetune_pretrained", study="har_finetune")
     (fraction,) = finetune["label_fractions"].values()
     assert 0 < fraction["test_accuracy_percent"]["mean"] <= 100
     assert (results / "har_finetune_pretrained_confusion_matrix.smoke.png").stat().st_size > 0
     # ... and a fine-tuned run's card gets the per-fraction table, nested as it is in the JSON.
     finetuned_dir = runs / "har_finetune_pretrained_smoke" / f"fraction1.0_seed{record['seeds'][0]}"
     benchmark_card.main(
-        ["--results", str(results / "har_finetune_pretrained.smoke.json"), "--run_dir", str(finetuned_dir)]
+        ["--results", f"{results / 'har_finetune.smoke.json'}:har_finetune_pretrained", "--run_dir", str(finetuned_dir)]
     )
     row = f"| label fractions / 1.0 / test accuracy | {fraction['test_accuracy_percent']['mean']:.2f} ± 0.00 |"
     assert row in (finetuned_dir / "README.md").read_text()
@@ -111,7 +112,7 @@ def test_har_refit_smoke_chooses_budgets_on_validation_then_refits_and_tests_onc
     har_refit.main(
         ["--smoke", "--data_dir", har_data_path, "--stages", "pretraining", "--name", "har_refit_pretraining"]
     )
-    record = read_smoke_result(results, "har_refit_pretraining")
+    record = read_smoke_result(results, "har_refit_pretraining", study="har_refit")
     assert record["finetuning"] == {} and 100 / 6 < record["pretraining"]["test_probe_accuracy_percent"]["mean"] <= 100
     assert not any(path.name.startswith("selection_finetune") for path in (runs / "har_refit_smoke").iterdir())
 

@@ -44,13 +44,15 @@ def test_a_tiny_candidate_runs_resumes_and_is_chosen(tmp_path, monkeypatch):
     monkeypatch.setattr(estimator_defaults, "DATASETS", ("BasicMotions",))
     monkeypatch.setattr(estimator_defaults.torch, "set_num_threads", lambda threads: None)  # the suite's one thread
     record = estimator_defaults.main(["--datasets", "BasicMotions", "--candidates", "tiny", "tiny_probe"])
-    rows = sorted((tmp_path / "estimator_defaults_rows").glob("tiny*/BasicMotions/fold*.json"))
+    lines = (tmp_path / "estimator_defaults.jsonl").read_text().splitlines()
+    rows = [row for row in map(json.loads, lines) if row["candidate"].startswith("tiny")]  # MiniRocket's too
     assert len(rows) == 6  # two candidates x three folds of the 40 train windows (10 per class)
-    row = json.loads(rows[0].read_text())
+    row = rows[0]
     assert row["num_train"] + row["num_validation"] == 40 and row["params"]["hidden_size"] == 16
     assert record["chosen"] in ("tiny", "tiny_probe")
     best = max(("tiny", "tiny_probe"), key=lambda name: record["summary"][name]["mean_validation_accuracy"])
     assert record["chosen"] == best
+    assert json.loads((tmp_path / "estimator_defaults.json").read_text()) == {"estimator_defaults": record}
     # a rerun trains nothing: every row exists
     monkeypatch.setattr(estimator_defaults, "run_row", lambda *args: pytest.fail("a finished row was rerun"))
     estimator_defaults.main(["--datasets", "BasicMotions", "--candidates", "tiny", "tiny_probe"])

@@ -1,8 +1,10 @@
 """
 Every command this repository records for a reader to rerun (README.md, training/README.md, benchmarks/README.md,
-model_cards/, the released cards, the `command` fields of benchmarks/results/*.json) is accepted today by the argument
-parser of the script it runs: HfArgumentParser with its YAML config and overrides and the dataclasses' post-init checks (e.g. the
-refit checks) for training/*.py, argparse for benchmarks/*.py and `python -m timemae_hf.<module>`; the arguments
+model_cards/, the released cards, the `command` fields of benchmarks/results/*.json and *.jsonl) is accepted today by
+the argument parser of the script it runs: HfArgumentParser with its YAML config and overrides and the dataclasses'
+post-init checks (e.g. the refit checks) for training/*.py, argparse for `python -m benchmarks.<group>.<script>` and
+`python -m timemae_hf.<module>`. Results made before the benchmarks were grouped record `python benchmarks/<script>.py`,
+how they were run then: those records are kept as they are and checked against the script's module today. The arguments
 `benchmarks/har/har_reproduction.py --extra` forwards are parsed by training/pretrain.py. Nothing trains: each script is
 stopped right after its arguments are parsed and checked. A reader's placeholder (`<run folders>`) stands for one
 value; abbreviations (`...`) and patterns (`training/<script>.py`) are not commands and are left out.
@@ -25,6 +27,12 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = re.compile(r"^(training|benchmarks)/\w+\.py$")
+# `python benchmarks/<script>.py`, as results made before the benchmarks were grouped record it: the module it is now.
+BENCHMARK_MODULES = {
+    f"benchmarks/{path.stem}.py": ".".join(path.relative_to(ROOT).with_suffix("").parts)
+    for path in (ROOT / "benchmarks").glob("*/*.py")
+    if path.stem != "__init__"
+}
 # Where each training script stops: the first call after its arguments were parsed and checked. (pretrain.py's is
 # where a resumed synthetic run reads its checkpoint, before the data: a recorded resume command names a run folder
 # that exists only on the machine that ran it.)
@@ -63,7 +71,7 @@ def documents() -> list[Path]:
             "model_cards/*.md",
             "released/*/README.md",
             "benchmarks/results/*.json",
-            "benchmarks/results/**/*.json",
+            "benchmarks/results/*.jsonl",
         ],
         cwd=ROOT,
         capture_output=True,
@@ -140,11 +148,18 @@ def recorded_commands() -> list[tuple[str, list[str]]]:
     for path in documents():
         text = path.read_text(encoding="utf-8")
         where = str(path.relative_to(ROOT))
-        shell = json_commands(json.loads(text)) if path.suffix == ".json" else markdown_commands(text)
+        if path.suffix == ".jsonl":  # rows: each with the command that made it, many the same
+            shell = list(
+                dict.fromkeys(command for line in text.splitlines() for command in json_commands(json.loads(line)))
+            )
+        elif path.suffix == ".json":
+            shell = json_commands(json.loads(text))
+        else:
+            shell = markdown_commands(text)
         variables = {}
         for block in shell:
             for argv in shell_commands(block, variables):
-                if runs_a_named_script(argv):
+                if runs_a_named_script(argv) and (where, argv) not in found:
                     found.append((where, argv))
     return found
 
@@ -156,8 +171,10 @@ def repository_target(argv: list[str]):
         scripts = [index for index, token in enumerate(argv) if SCRIPT.match(token)]
         return (argv[scripts[0]], argv[scripts[0] + 1 :]) if scripts else None
     if argv and re.fullmatch(r"(.*/)?python3?", argv[0]) and len(argv) > 1:
-        if argv[1] == "-m" and len(argv) > 2 and argv[2].startswith("timemae_hf."):
+        if argv[1] == "-m" and len(argv) > 2 and argv[2].startswith(("timemae_hf.", "benchmarks.")):
             return argv[2], argv[3:]
+        if argv[1] in BENCHMARK_MODULES:  # an older record's `python benchmarks/<script>.py`
+            return BENCHMARK_MODULES[argv[1]], argv[2:]
         if SCRIPT.match(argv[1]):
             return argv[1], argv[2:]
     return None
@@ -223,8 +240,9 @@ def test_the_documents_record_commands_of_every_kind():
         "training/pretrain.py",
         "training/finetune.py",
         "training/linear_probe.py",
-        "benchmarks/har/har_refit.py",
-        "benchmarks/har/har_study.py",
+        "benchmarks.har.har_refit",
+        "benchmarks.har.har_study",
+        "benchmarks.league.league",
         "timemae_hf.onnx_export",
     } <= targets
     assert any(where.startswith("released/") for where, _ in COMMANDS)

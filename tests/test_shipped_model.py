@@ -33,7 +33,7 @@ def test_the_shipped_weights_are_the_released_ones_and_validations_choice():
     assert shipped.keys() == released.keys()
     for name in shipped:
         assert torch.equal(shipped[name], released[name]), name
-    chosen = json.loads(VALIDATION.read_text())["chosen"]
+    chosen = json.loads(VALIDATION.read_text())["timemae_base_validation"]["chosen"]
     assert json.loads((SHIPPED / "config.json").read_text())["num_hidden_layers"] == chosen["layers"]
     card = " ".join((SHIPPED / "README.md").read_text().split())
     assert f"checkpoint of step **{chosen['step']}**" in card

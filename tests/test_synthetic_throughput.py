@@ -9,7 +9,9 @@ from timemae_hf.data.synthetic import DEFAULT_FAMILY_WEIGHTS
 
 def test_quick_run_reports_positive_generation_training_and_memory(benchmark_outputs):
     synthetic_throughput.main(["--quick"])
-    record = json.loads((benchmark_outputs.results / "synthetic_throughput.smoke.json").read_text())
+    record = json.loads((benchmark_outputs.results / "synthetic_throughput.smoke.json").read_text())[
+        "synthetic_throughput"
+    ]
     assert record["smoke"] is True and "--quick" in record["provenance"]["command"]
 
     generation = record["generation"]

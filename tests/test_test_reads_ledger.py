@@ -1,4 +1,5 @@
-"""The test-read ledger (benchmarks/common/ledger.py): appends survive concurrent writers and decisions can be filled later."""
+"""The test-read ledger (benchmarks/common/ledger.py): appends survive concurrent writers, decisions are filled
+later, and every read points at where its numbers are."""
 
 import json
 import subprocess
@@ -8,6 +9,8 @@ from pathlib import Path
 import pytest
 
 import benchmarks.common.ledger as ledger_module
+from benchmarks.common import results_io
+from benchmarks.common.launch import mean_std
 
 ROOT = Path(__file__).resolve().parents[1]
 READ = {"study": "toy", "what": "toy test split, one configuration", "result": {"accuracy": {"mean": 90.0}}}
@@ -115,3 +118,45 @@ def test_every_backfilled_number_is_in_the_results_file_of_its_commit():
             )
         checked += 1
     assert checked >= 20
+
+
+def _in_commit(commit: str, path: str) -> bool:
+    return subprocess.run(["git", "cat-file", "-e", f"{commit}:{path}"], cwd=ROOT, capture_output=True).returncode == 0
+
+
+def test_every_read_names_where_its_numbers_are_now_and_where_they_were_recorded():
+    """A read's `results_file` is the path its numbers were recorded under: at HEAD, or (moved since into its study's
+    one file) in `results_file_commit`, its entry's `results_now` naming the run or rows that hold them today."""
+    if not _in_commit("HEAD", "benchmarks/results/test_reads.json"):
+        pytest.skip("no git history here (an installed copy?)")
+    checked = 0
+    for read in ledger_module.test_reads():
+        if not read["results_file"].startswith("benchmarks/results/"):
+            continue  # the authors' code's read, recorded in ../shared/data/README.md
+        now = read.get("results_now", {"file": read["results_file"]})
+        assert (ROOT / now["file"]).exists(), (read["id"], now)
+        if not (ROOT / read["results_file"]).exists():
+            commit = read.get("results_file_commit") or read["commit"]
+            assert _in_commit(commit, read["results_file"]), (read["id"], commit, read["results_file"])
+        if "run" in now:
+            assert now["run"] in json.loads((ROOT / now["file"]).read_text()), (read["id"], now)
+        if "rows" in now:
+            assert results_io.read_rows(ROOT / now["file"], **now["rows"]), (read["id"], now)
+        checked += 1
+    assert checked == len(ledger_module.test_reads()) - 1
+
+
+def test_every_league_read_is_the_mean_of_its_rows_in_the_league_file():
+    """The league's reads were recorded from its rows: the rows of benchmarks/results/league.jsonl give them again."""
+    checked = 0
+    for read in ledger_module.test_reads():
+        rows = read.get("results_now", {}).get("rows")
+        if not rows or "league" not in rows:
+            continue
+        method, seeds = read["what"].split(", ")[-2], read["what"].split("seeds ")[-1].split()
+        found = results_io.read_rows(ROOT / read["results_now"]["file"], **rows, method=method)
+        found = sorted(found, key=lambda row: seeds.index(str(row["seed"])))
+        assert [str(row["seed"]) for row in found] == seeds, read["id"]
+        assert mean_std([row["accuracy"] for row in found]) == read["result"]["accuracy"], read["id"]
+        checked += 1
+    assert checked >= 100

@@ -1,5 +1,5 @@
-"""benchmarks/league/timemae_base_validation.py: every checkpoint x layer x set scored on train-split folds, the declared
-selection rule, rows kept and skipped on a rerun, and no test split touched."""
+"""benchmarks/league/timemae_base_validation.py: every checkpoint x layer x set scored on train-split folds, the
+declared selection rule, rows kept and skipped on a rerun, and no test split touched."""
 
 import json
 import statistics
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from benchmarks.common.results_io import RESULTS_DIR
+from benchmarks.common.results_io import RESULTS_DIR, append_row
 from benchmarks.league import estimator_defaults
 from benchmarks.league import timemae_base_validation as validation
 from benchmarks.league.league_data import LeagueData
@@ -62,7 +62,7 @@ def save_checkpoint(runs_dir, step: int, seed: int):
     (folder / "trainer_state.json").write_text(json.dumps(state))
 
 
-def write_minirocket_rows(rows_dir, data: LeagueData, shift_validation: int = 0):
+def write_minirocket_rows(rows_file, data: LeagueData, shift_validation: int = 0):
     """estimator_defaults.py's MiniRocket rows for `data`, on its folds (`shift_validation` moves windows between
     fold 0's parts, as rows made on other folds would)."""
     described = validation.train_description(data)
@@ -79,9 +79,7 @@ def write_minirocket_rows(rows_dir, data: LeagueData, shift_validation: int = 0)
             "data": {**described, "num_test": 5, "fingerprint": "ffff"},
             "provenance": {"git_sha": "0" * 40},
         }
-        path = rows_dir / data.name / f"fold{fold}.json"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(row))
+        append_row(rows_file, {"candidate": "MiniRocket", "dataset": data.name, **row})
 
 
 @pytest.fixture
@@ -90,7 +88,7 @@ def study(tmp_path, monkeypatch):
     and a count of feature extractions."""
     sets = {name: tiny_set(name, index) for index, name in enumerate(validation.DATASETS)}
     monkeypatch.setattr(validation, "load_league_data", lambda name, seed: sets[name])
-    runs_dir, reference_rows = tmp_path / "runs", tmp_path / "MiniRocket"
+    runs_dir, reference_rows = tmp_path / "runs", tmp_path / "estimator_defaults.jsonl"
     for step, seed in ((2, 0), (4, 1)):
         save_checkpoint(runs_dir, step, seed)
     for name, data in sets.items():
@@ -169,7 +167,7 @@ def test_the_study_scores_every_candidate_on_train_folds_and_chooses_by_its_rule
     assert coffee["gap_to_minirocket"] == pytest.approx(coffee["validation_accuracy"] - 60.0, abs=0.011)
     assert chosen["per_dataset"]["HAR_100pct"]["gap_to_minirocket"] is None and chosen["gap_sets"] == 12
 
-    saved = json.loads(study["results_file"].read_text())
+    saved = json.loads(study["results_file"].read_text())["timemae_base_validation"]
     assert list(saved)[:2] == ["benchmark", "selection_rule"]  # the rule comes before any number
     assert saved["chosen"] == record["chosen"] and len(saved["rows"]) == 52
     assert study["results_file"].with_suffix(".png").stat().st_size > 0

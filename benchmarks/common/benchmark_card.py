@@ -17,6 +17,7 @@ from pathlib import Path
 import torch
 from transformers import AutoConfig, AutoModelForPreTraining, AutoModelForSequenceClassification
 
+from benchmarks.common.results_io import load_results
 from timemae_hf.training import render_model_card
 from timemae_hf.training.model_card import har_training_data
 
@@ -127,13 +128,17 @@ def render_run_card(run_dir: Path, record: dict | None = None, model_name: str |
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--results", required=True, help="a benchmarks/results/*.json file")
+    parser.add_argument(
+        "--results",
+        required=True,
+        help="a study's results file, benchmarks/results/<study>.json (its first run) or <study>.json:<run>",
+    )
     parser.add_argument("--run_dir", required=True, help="the output folder of one of the benchmark's runs")
     parser.add_argument("--model_name", default=None, help="Hub id the card names (default: the folder's name)")
     args = parser.parse_args(argv)
 
     run_dir = Path(args.run_dir)
-    card = render_run_card(run_dir, json.loads(Path(args.results).read_text()), args.model_name)
+    card = render_run_card(run_dir, load_results(args.results), args.model_name)
     card.save(run_dir / "README.md")
     print(f"wrote {run_dir / 'README.md'}")
 

@@ -30,6 +30,9 @@ DESCRIPTION = (
     "they happened, the checkout's commit when the number was measured; for reads back-filled from git history "
     "(`backfilled: true`), the commit that first recorded the number (`git show <commit>:<results_file>`). "
     "Within a study, choices were made on validation; which studies ran after a missed goal followed these reads."
+    " `results_now`: where the numbers are today, since the results were regrouped into one file per study (a run of "
+    "a study's .json, or rows of its .jsonl); `results_file` keeps the path they were recorded under, which "
+    "`results_file_commit` still holds."
 )
 
 

@@ -11,13 +11,13 @@ are listed at the end instead of being left out silently.
 """
 
 import argparse
-import json
+import re
 import statistics
 from pathlib import Path
 
 from benchmarks.common.launch import REPOSITORY_ROOT
 from benchmarks.common.ledger import target_history
-from benchmarks.common.results_io import RESULTS_DIR
+from benchmarks.common.results_io import RESULTS_DIR, read_study
 
 README_MARKERS = (
     "<!-- results tables: python -m benchmarks.common.report --update_readme -->",
@@ -92,10 +92,11 @@ BERT_COLUMNS = ("probe_at_init", "probe_after_timemae", "finetune_100", "finetun
 SUPERSEDED_SPEED_TABLES = (
     "### Speed: where the current numbers are\n\n"
     "Pre-training speed: the table beside the authors' code above (authors_speed.json) and the per-step breakdown "
-    "(`python -m benchmarks.speed.step_time --breakdown --threads 1`, step_time_breakdown.json); inference latency: the "
-    "inference table (inference.json). The first speed tables of 2026-11-25 (throughput.json, step_time.json, "
-    "step_time_har_config.json: 897.8 pre-training windows/s, eager 5.59 ms) predate the cheaper Trainer loop and "
-    "dropout masks and are no longer shown; their files stay as the record of that day.\n"
+    "(`python -m benchmarks.speed.step_time --breakdown --threads 1`, the run step_time_breakdown of step_time.json); "
+    "inference latency: the inference table (inference.json). The first speed tables of 2026-11-25 (897.8 "
+    "pre-training windows/s, eager 5.59 ms) predate the cheaper Trainer loop and dropout masks and are no longer "
+    "shown; git keeps their files (`git show dc93b22:benchmarks/results/throughput.json`, step_time.json, "
+    "step_time_har_config.json, throughput_native_dropout_1thread.json).\n"
 )
 # Headlines and the test-read ledger's name for what they estimate (benchmarks/results/test_reads.json).
 HEADLINE_TARGETS = {
@@ -104,6 +105,25 @@ HEADLINE_TARGETS = {
     "har_finetune_refit_10pct": "fine-tuning with 10 % of the labels, refit",
     "har_finetune_refit_1pct": "fine-tuning with 1 % of the labels, refit",
 }
+
+
+# Scripts by the name results made before the benchmarks were grouped record them under (`benchmarks/<script>.py`).
+SCRIPT_PATHS = {
+    path.name: path.relative_to(REPOSITORY_ROOT).as_posix()
+    for path in (REPOSITORY_ROOT / "benchmarks").glob("*/*.py")
+    if path.name != "__init__.py"
+}
+
+
+def as_run_today(text: str) -> str:
+    """`text` with an older record's `python benchmarks/<script>.py` written as the command that runs the same script
+    today, `python -m benchmarks.<group>.<script>`, and `benchmarks/<script>.py` as the script's path today."""
+
+    def command(match: re.Match) -> str:
+        return "python -m " + SCRIPT_PATHS[match.group(1)].removesuffix(".py").replace("/", ".")
+
+    text = re.sub(r"python benchmarks/(\w+\.py)", lambda m: command(m) if m.group(1) in SCRIPT_PATHS else m[0], text)
+    return re.sub(r"(?<![\w/])benchmarks/(\w+\.py)", lambda m: SCRIPT_PATHS.get(m.group(1), m.group(0)), text)
 
 
 def pm(summary: dict | None) -> str:
@@ -586,7 +606,12 @@ def main(argv=None):
         "--update_readme", action="store_true", help="write the tables into README.md between its results markers"
     )
     args = parser.parse_args(argv)
-    suffix = ".smoke.json" if args.smoke else ".json"
+    runs = {
+        run: record
+        for path in sorted(RESULTS_DIR.glob("*.smoke.json" if args.smoke else "*.json"))
+        if path.name != "test_reads.json" and (args.smoke or not path.name.endswith(".smoke.json"))
+        for run, record in read_study(path).items()
+    }
     names = [
         "har_reproduction",
         *(name for name, _ in MULTI_SEED_VARIANTS),
@@ -605,24 +630,19 @@ def main(argv=None):
         "timemae_base_validation",
         "synthetic_throughput",
     ]
-    records = {
-        name: json.loads((RESULTS_DIR / f"{name}{suffix}").read_text())
-        for name in names
-        if (RESULTS_DIR / f"{name}{suffix}").exists()
-    }
+    records = {name: runs[name] for name in names if name in runs}
 
     sections = []
     headline_league = None  # README's: (name, title, table) of the first league there is, today's defaults first
     headline_league_results = None
     for name, title in LEAGUES:
-        league_file = RESULTS_DIR / f"{name}{suffix}"
-        if not league_file.exists():
+        if name not in runs:
             continue
         from benchmarks.league.league import (
             league_markdown,
         )  # only when there is a league to show (it imports the methods)
 
-        league = json.loads(league_file.read_text())
+        league = runs[name]
         table = league_markdown(league)
         if headline_league is None:
             headline_league, headline_league_results = (name, title, table), league["results"]
@@ -676,11 +696,7 @@ def main(argv=None):
         sections.append("### Does BERT's language pre-training help?\n\n" + bert_question(records["bert_question"]))
     if "inference" in records:
         sections.append("### Inference latency\n\n" + inference(records["inference"]))
-    speed_runs = [
-        json.loads(path.read_text())
-        for path in sorted(RESULTS_DIR.glob("authors_speed*.json"))
-        if not path.name.endswith(".smoke.json")
-    ]
+    speed_runs = [record for name, record in runs.items() if name.startswith("authors_speed")]
     if speed_runs:
         sections.append(
             "### Pre-training speed beside the authors' code\n\n"
@@ -691,19 +707,16 @@ def main(argv=None):
     missing = [name for name in names if name not in records]
     if missing:
         sections.append("Not run yet: " + ", ".join(f"`{name}`" for name in missing) + ".\n")
-    report = "\n".join(section.rstrip() + "\n" for section in sections)
+    report = as_run_today("\n".join(section.rstrip() + "\n" for section in sections))
     print(report)
     if args.update_readme:
         update_readme(BENCHMARKS_README, report)
-        update_readme(REPOSITORY_ROOT / "README.md", headlines(records, headline_league, headline_league_results))
-        base_league = RESULTS_DIR / f"league_base{suffix}"
-        validation = RESULTS_DIR / f"timemae_base_validation{suffix}"
+        update_readme(
+            REPOSITORY_ROOT / "README.md", as_run_today(headlines(records, headline_league, headline_league_results))
+        )
         update_readme(
             REPOSITORY_ROOT / "README.md",
-            first_screen(
-                json.loads(base_league.read_text()) if base_league.exists() else None,
-                json.loads(validation.read_text()) if validation.exists() else None,
-            ),
+            as_run_today(first_screen(runs.get("league_base"), runs.get("timemae_base_validation"))),
             FIRST_SCREEN_MARKERS,
         )
     return report

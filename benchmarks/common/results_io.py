@@ -1,11 +1,20 @@
-"""Write benchmark results as JSON with what is needed to trust and reproduce them."""
+"""Write benchmark results as JSON with what is needed to trust and reproduce them.
 
+One study, one results file: benchmarks/results/<study>.json maps each run of the study (its first run and every
+follow-up, e.g. har_study, har_study_10, har_study_60) to its record; a study made of many rows (a league's
+set x method x seed) also appends each row, as it finishes, to benchmarks/results/<study>.jsonl, which a rerun reads
+back to skip what is done; figures are benchmarks/results/<study>*.png."""
+
+import hashlib
 import json
 import os
 import shlex
 import sys
+import tempfile
 import time
 from pathlib import Path
+
+from filelock import FileLock
 
 from timemae_hf.data.uci_har import HAR_PATH_ENV_VAR
 from training.run_provenance import RUN_PROVENANCE_FILE, device, file_sha256, git_state, library_versions
@@ -32,7 +41,8 @@ def default_har_path() -> str:
     return os.environ.get(HAR_PATH_ENV_VAR) or REPOSITORY_HAR_PATH
 
 
-# Run folders this process trained or reused (benchmarks/common/launch.py notes them): their provenance goes into the results.
+# Run folders this process trained or reused (benchmarks/common/launch.py notes them): their provenance goes into the
+# results.
 RUNS_USED: list[Path] = []
 
 
@@ -98,17 +108,96 @@ def runs_provenance(run_dirs) -> dict:
     return runs
 
 
-def write_result(name: str, payload: dict, started_at: float, command: str, smoke: bool = False) -> Path:
-    """Print the result as JSON and write it to benchmarks/results/<name>.json (smoke runs: <name>.smoke.json).
+def study_file(study: str, smoke: bool = False, results_dir: Path | None = None) -> Path:
+    """benchmarks/results/<study>.json (smoke runs: <study>.smoke.json): every run of one study, by run name."""
+    return Path(results_dir or RESULTS_DIR) / f"{study}{'.smoke' if smoke else ''}.json"
 
-    `provenance` says how this file was made (its command, commit, machine); `runs` holds the provenance of each run
+
+def rows_file(study: str, smoke: bool = False, results_dir: Path | None = None) -> Path:
+    """benchmarks/results/<study>.jsonl: the study's rows, one JSON object a line, appended as each finishes."""
+    return Path(results_dir or RESULTS_DIR) / f"{study}{'.smoke' if smoke else ''}.jsonl"
+
+
+def figure_file(study: str, run: str, suffix: str = "", smoke: bool = False, results_dir: Path | None = None) -> Path:
+    """A run's figure beside its study's results: <run><suffix>.png when the run is named after its study (the first
+    run, or a follow-up such as har_study_60), else <study>_<run><suffix>.png, so every figure starts with its study."""
+    stem = run if run.startswith(study) else f"{study}_{run}"
+    return Path(results_dir or RESULTS_DIR) / f"{stem}{suffix}{'.smoke' if smoke else ''}.png"
+
+
+def _lock(path: Path) -> FileLock:
+    """A lock shared by every process writing `path`, kept outside the repository so it is never committed."""
+    digest = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:16]
+    return FileLock(Path(tempfile.gettempdir()) / f"timemae_results_{digest}.lock")
+
+
+def read_study(path: Path) -> dict:
+    """{run name: record} of a study's results file; {} when it does not exist yet."""
+    path = Path(path)
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def read_result(study: str, run: str | None = None, smoke: bool = False, results_dir: Path | None = None):
+    """One run's record (default: the run named after the study), or None when it has not been run."""
+    return read_study(study_file(study, smoke, results_dir)).get(run or study)
+
+
+def load_results(spec: str | Path) -> dict:
+    """A record from the command line: `benchmarks/results/<study>.json` (the run named after the study, or its only
+    run) or `benchmarks/results/<study>.json:<run>`; a file of one record (a smoke or an older run) as it is."""
+    path, _, run = str(spec).partition(".json:")
+    path = Path(path if run else spec)
+    if run:
+        path = path.with_name(path.name + ".json")
+    record = json.loads(path.read_text())
+    if "provenance" in record or isinstance(record.get("benchmark"), str):  # one record, not a study's runs
+        return record
+    if not run:
+        study = path.name.removesuffix(".json").removesuffix(".smoke")
+        run = study if study in record or len(record) != 1 else next(iter(record))
+    if run not in record:
+        raise KeyError(f"{path} has no run {run!r}; its runs: {sorted(record)}")
+    return record[run]
+
+
+def write_run(study: str, run: str, record: dict, smoke: bool = False, results_dir: Path | None = None) -> Path:
+    """Put `record` under `run` in the study's results file (a rerun of that run replaces it; other runs stay)."""
+    path = study_file(study, smoke, results_dir)
+    with _lock(path):
+        runs = read_study(path)
+        runs[run] = record
+        return write_json(path, runs)
+
+
+def write_result(study: str, run: str, payload: dict, started_at: float, command: str, smoke: bool = False) -> Path:
+    """Print the result as JSON and write it under `run` in benchmarks/results/<study>.json (smoke runs:
+    <study>.smoke.json).
+
+    `provenance` says how this record was made (its command, commit, machine); `runs` holds the provenance of each run
     folder it aggregates, which may have been trained at other commits, on other machines, with other flags: the runs
     this process used, added to those the payload already names (a later stage keeps its earlier stages' runs)."""
-    record = {"benchmark": name, "smoke": smoke, **payload, "provenance": provenance(started_at, command)}
+    record = {"benchmark": run, "smoke": smoke, **payload, "provenance": provenance(started_at, command)}
     if RUNS_USED:
         record["runs"] = {**payload.get("runs", {}), **runs_provenance(RUNS_USED)}
     print(json.dumps(record, indent=2))
-    return write_json(RESULTS_DIR / f"{name}{'.smoke' if smoke else ''}.json", record)
+    return write_run(study, run, record, smoke)
+
+
+def read_rows(path: Path, **fields) -> list[dict]:
+    """The rows of a study's JSONL file whose `fields` have the given values (all rows without `fields`)."""
+    path = Path(path)
+    if not path.exists():
+        return []
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return [row for row in rows if all(row.get(name) == value for name, value in fields.items())]
+
+
+def append_row(path: Path, row: dict) -> None:
+    """Append one row to a study's JSONL file (one line, written whole under a lock: parallel writers lose nothing)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with _lock(path), path.open("a") as file:
+        file.write(json.dumps(row) + "\n")
 
 
 def write_json(path: Path, record: dict) -> Path:

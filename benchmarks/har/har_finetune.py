@@ -25,7 +25,9 @@ from benchmarks.common.launch import (
     repository_relative,
     run_training,
 )
-from benchmarks.common.results_io import RESULTS_DIR, default_har_path, har_data_note, script_command, write_result
+from benchmarks.common.results_io import default_har_path, figure_file, har_data_note, script_command, write_result
+
+STUDY = "har_finetune"  # its results: benchmarks/results/har_finetune.json
 
 DEFAULT_EPOCHS = {1.0: 30, 0.1: 100, 0.01: 300}
 SMOKE_DATA = [
@@ -75,7 +77,9 @@ def main(argv=None):
     )
     parser.add_argument("--runs_dir", default=None, help="default: benchmarks/runs/har_finetune_<init>")
     parser.add_argument("--data_dir", default=default_har_path(), help="UCI HAR zip or folder ($TIMEMAE_HAR_PATH)")
-    parser.add_argument("--name", default=None, help="results file name (default: har_finetune_<init>)")
+    parser.add_argument(
+        "--name", default=None, help="run name in benchmarks/results/har_finetune.json (default: har_finetune_<init>)"
+    )
     parser.add_argument("--smoke", action="store_true", help="tiny model, 1 seed, 1 fraction, 2 epochs")
     args = parser.parse_args(argv)
 
@@ -146,11 +150,11 @@ def main(argv=None):
     name = args.name or f"har_finetune_{args.init}"
     # The README's confusion matrix: the first seed with the most labels (the PNG names its finetune.py command).
     first_run = runs_dir / f"fraction{max(args.label_fractions)}_seed{args.seeds[0]}"
-    confusion_png = RESULTS_DIR / f"{name}_confusion_matrix{'.smoke' if args.smoke else ''}.png"
+    confusion_png = figure_file(STUDY, name, "_confusion_matrix", args.smoke)
     shutil.copyfile(first_run / "confusion_matrix.png", confusion_png)
     payload["confusion_matrix_png"] = repository_relative(confusion_png)
     payload["data_note"] = har_data_note(args.data_dir)  # which HAR copy: the re-derived one, or another
-    write_result(name, payload, started_at, script_command(__file__, argv), smoke=args.smoke)
+    write_result(STUDY, name, payload, started_at, script_command(__file__, argv), smoke=args.smoke)
 
 
 if __name__ == "__main__":

@@ -38,9 +38,18 @@ from benchmarks.common.launch import (
     repository_relative,
     run_all,
 )
-from benchmarks.common.results_io import RESULTS_DIR, default_har_path, har_data_note, script_command, write_result
+from benchmarks.common.results_io import (
+    RESULTS_DIR,
+    default_har_path,
+    har_data_note,
+    load_results,
+    script_command,
+    write_result,
+)
 from benchmarks.har.har_finetune import DEFAULT_EPOCHS, SMOKE_DATA
 from benchmarks.har.har_reproduction import SMOKE_ARGUMENTS
+
+STUDY = "har_refit"  # its results: benchmarks/results/har_refit.json
 
 
 def main(argv=None):
@@ -51,7 +60,9 @@ def main(argv=None):
     parser.add_argument(
         "--pretrain_selection_from",
         default=str(RESULTS_DIR / "har_reproduction.json"),
-        help="results of benchmarks/har/har_reproduction.py whose validation curves choose the budget",
+        help="results of benchmarks/har/har_reproduction.py whose validation curves choose the budget: "
+        "<study>.json (its first run) or <study>.json:<run>, e.g. benchmarks/results/har_reproduction.json:"
+        "har_pretrain_200",
     )
     parser.add_argument("--data_dir", default=default_har_path(), help="UCI HAR zip or folder ($TIMEMAE_HAR_PATH)")
     parser.add_argument("--runs_dir", default=str(RUNS_DIR / "har_refit"), help="where runs and checkpoints go")
@@ -71,9 +82,9 @@ def main(argv=None):
         help="'selection': only the validation-stage runs (pre-training and fine-tuning), e.g. to run "
         "them on another machine and copy their folders into --runs_dir; 'pretraining': both stages "
         "of pre-training and the refit probe, no fine-tuning (e.g. to try a pre-training budget "
-        "chosen from longer runs: --pretrain_selection_from benchmarks/results/<longer runs>.json)",
+        "chosen from longer runs: --pretrain_selection_from benchmarks/results/har_reproduction.json:<longer run>)",
     )
-    parser.add_argument("--name", default="har_refit", help="results file name (benchmarks/results/<name>.json)")
+    parser.add_argument("--name", default="har_refit", help="run name in benchmarks/results/har_refit.json")
     parser.add_argument("--smoke", action="store_true", help="tiny model, 1 seed, 2 epochs, 1 fraction")
     args = parser.parse_args(argv)
 
@@ -85,7 +96,7 @@ def main(argv=None):
         finetune_max_epochs = {args.label_fractions[0]: 2}
         selection_epochs = 2
     else:
-        record = json.loads(Path(args.pretrain_selection_from).read_text())
+        record = load_results(args.pretrain_selection_from)
         curves = [seed["validation_probe_curve"] for seed in record["per_seed"].values()]
         pretrain_epochs = best_mean_epoch(curves)
         selection = {
@@ -204,7 +215,7 @@ def main(argv=None):
         },
     }
     payload["data_note"] = har_data_note(args.data_dir)  # which HAR copy: the re-derived one, or another
-    write_result(args.name, payload, started_at, script_command(__file__, argv), smoke=args.smoke)
+    write_result(STUDY, args.name, payload, started_at, script_command(__file__, argv), smoke=args.smoke)
 
 
 if __name__ == "__main__":

@@ -20,8 +20,10 @@ import time
 from pathlib import Path
 
 from benchmarks.common.launch import RUNS_DIR, fresh_smoke_runs_dir, mean_std, probe_curve, run_training
-from benchmarks.common.results_io import RESULTS_DIR, default_har_path, har_data_note, script_command, write_result
+from benchmarks.common.results_io import default_har_path, figure_file, har_data_note, script_command, write_result
 from timemae_hf.training import save_figure
+
+STUDY = "har_reproduction"  # its results: benchmarks/results/har_reproduction.json
 
 SMOKE_ARGUMENTS = [
     "--hidden_size",
@@ -84,7 +86,9 @@ def main(argv=None):
         default=[],
         help="further arguments passed to pretrain.py (e.g. for an ablation); must come last",
     )
-    parser.add_argument("--name", default="har_reproduction", help="results file name (benchmarks/results/<name>.json)")
+    parser.add_argument(
+        "--name", default="har_reproduction", help="run name in benchmarks/results/har_reproduction.json"
+    )
     parser.add_argument("--smoke", action="store_true", help="tiny model, 2 epochs, 1 seed: check the pipeline runs")
     args = parser.parse_args(argv)
 
@@ -128,7 +132,7 @@ def main(argv=None):
             flush=True,
         )
 
-    curve_path = RESULTS_DIR / f"{args.name}_curve{'.smoke' if args.smoke else ''}.png"
+    curve_path = figure_file(STUDY, args.name, "_curve", args.smoke)
     plot_curves(curves, selected, curve_path, script_command(__file__, argv))
     payload = {
         "setting": "paper's native HAR setting (training/configs/har_native.yaml)",
@@ -150,7 +154,7 @@ def main(argv=None):
         },
     }
     payload["data_note"] = har_data_note(args.data_dir)  # which HAR copy: the re-derived one, or another
-    write_result(args.name, payload, started_at, script_command(__file__, argv), smoke=args.smoke)
+    write_result(STUDY, args.name, payload, started_at, script_command(__file__, argv), smoke=args.smoke)
 
 
 if __name__ == "__main__":

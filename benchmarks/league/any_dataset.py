@@ -30,6 +30,8 @@ from benchmarks.league.any_dataset_data import (
     benchmark_data_files,
 )
 
+STUDY = "any_dataset"  # its results: benchmarks/results/any_dataset.json
+
 SMOKE_MODEL = [
     "--hidden_size",
     "16",
@@ -99,7 +101,7 @@ def main(argv=None):
     parser.add_argument("--seeds", type=int, nargs="+", default=[3407, 1, 2])
     parser.add_argument("--runs_dir", default=str(RUNS_DIR / "any_dataset"), help="where runs and checkpoints go")
     parser.add_argument("--parallel", type=int, default=1, help="(set, seed) pairs to run side by side")
-    parser.add_argument("--name", default="any_dataset", help="results file name (benchmarks/results/<name>.json)")
+    parser.add_argument("--name", default="any_dataset", help="run name in benchmarks/results/any_dataset.json")
     parser.add_argument("--smoke", action="store_true", help="tiny model, a few steps, 1 seed, BasicMotions")
     args = parser.parse_args(argv)
 
@@ -130,7 +132,7 @@ def main(argv=None):
         "test_accuracy_percent": results,
         "published_source": PUBLISHED_ACCURACY["source"],
     }
-    write_result(args.name, payload, started_at, script_command(__file__, argv), smoke=args.smoke)
+    write_result(STUDY, args.name, payload, started_at, script_command(__file__, argv), smoke=args.smoke)
 
 
 if __name__ == "__main__":

@@ -30,12 +30,12 @@ records the sha256 of the pre-trained weights it started from, so rows of a retr
 with earlier ones.
 
 Each (league, set, method, seed) is one row, appended when it finishes to benchmarks/results/league.jsonl with its own
-provenance and data fingerprint; a rerun skips rows that exist (after checking they were made with the same estimator parameters). When a method's seeds
-on a set are complete, that test read is recorded in the test-read ledger (benchmarks/results/test_reads.json). Then
-the run <name> of benchmarks/results/league.json aggregates every row of the league (mean +- sample std over seeds, missing rows
-listed), with the published 30-resample means of the same classifiers from the tsml-eval wheel beside each UCR set;
-`league_markdown(record)` renders it and `league_figure(record)` draws each method's distance to MiniRocket per set
-(benchmarks/results/<name>.png).
+provenance and data fingerprint; a rerun skips rows that exist (after checking they were made with the same estimator
+parameters). When a method's seeds on a set are complete, that test read is recorded in the test-read ledger
+(benchmarks/results/test_reads.json). Then the run <name> of benchmarks/results/league.json aggregates every row of the
+league (mean +- sample std over seeds, missing rows listed), with the published 30-resample means of the same
+classifiers from the tsml-eval wheel beside each UCR set; `league_markdown(record)` renders it and
+`league_figure(record)` draws each method's distance to MiniRocket per set (benchmarks/results/<name>.png).
 """
 
 import argparse

@@ -1,17 +1,17 @@
 """Choose timemae-base's pre-training step and feature layer on validation folds of the league's train splits only.
 
-    python -m benchmarks.league.timemae_base_validation                           # every checkpoint x layer x set, resumable
+    python -m benchmarks.league.timemae_base_validation                      # every checkpoint x layer x set, resumable
     python -m benchmarks.league.timemae_base_validation --checkpoints 8000 10000 --datasets Coffee GunPoint
-    python -m benchmarks.league.timemae_base_validation --reference_har_100pct    # also MiniRocket on HAR_100pct's folds
-    python -m benchmarks.league.timemae_base_validation --aggregate_only          # rebuild the summary and figure
+    python -m benchmarks.league.timemae_base_validation --reference_har_100pct  # also MiniRocket on HAR_100pct's folds
+    python -m benchmarks.league.timemae_base_validation --aggregate_only        # rebuild the summary and figure
 
 timemae-base (training/configs/timemae_base.yaml) is one univariate encoder pre-trained on generated series only;
 anyone's series are read by it frozen, each channel encoded alone and resized to its 512 steps, and a linear head is
 fitted on the pooled features (the channels' features side by side). Two things are left to choose: how long to
 pre-train (which `checkpoint-<step>` of the run) and which layer to read (the features of the first k layers, k in
 2, 3, 4; later layers of a masked autoencoder can specialise in its pre-training task). Both are chosen here, on the
-league's 13 sets (benchmarks/league/league_data.py), without reading any test split: each set's test split is dropped as soon
-as it is loaded.
+league's 13 sets (benchmarks/league/league_data.py), without reading any test split: each set's test split is dropped
+as soon as it is loaded.
 
 Protocol. The folds are benchmarks/league/estimator_defaults.py's (`folds`: stratified, 3 folds or fewer when a class is
 rarer, seeded 0) on each set's train split; HAR_100pct (7439 windows) is included here, since the encoder is frozen
@@ -22,9 +22,9 @@ by `extract_features` on the windows padded with NaN to the split's longest (the
 part; PLAID's longer series are resampled down to 512) -- and fits only the head per fold: TimeMAEClassifier's probe,
 `StandardScaler` + `LogisticRegression(max_iter=1_000_000)`, on the training folds, scored on the held-out fold.
 
-Reference: MiniRocket on the same folds, whose rows benchmarks/league/estimator_defaults.py already wrote for the 12 sets
-other than HAR_100pct (read from benchmarks/results/estimator_defaults_rows/MiniRocket/, after checking that each row
-has this study's fold sizes and data); `--reference_har_100pct` runs MiniRocket on HAR_100pct's folds (minutes; off
+Reference: MiniRocket on the same folds, whose rows benchmarks/league/estimator_defaults.py already wrote for the 12
+sets other than HAR_100pct (read from benchmarks/results/estimator_defaults.jsonl, after checking that each row has this
+study's fold sizes and data); `--reference_har_100pct` runs MiniRocket on HAR_100pct's folds (minutes; off
 by default), built as the league builds it. Its rows are kept in the results file.
 
 Selection rule (declared before any number was measured): the candidate (checkpoint, layer) with the highest mean
@@ -63,6 +63,9 @@ from benchmarks.common.results_io import (
     RESULTS_DIR,
     loaded_code_state,
     provenance,
+    read_rows,
+    read_study,
+    rows_file,
     runs_provenance,
     script_command,
     write_json,
@@ -77,11 +80,13 @@ from timemae_hf.training.plotting import save_figure
 from timemae_hf.training.probing import extract_features
 from timemae_hf.windows_timemae import pad_windows
 
+STUDY = "timemae_base_validation"  # its results: benchmarks/results/timemae_base_validation.json
+
 BENCHMARK = "timemae_base_validation"
 RUNS_DIR = REPOSITORY_ROOT / "benchmarks" / "runs" / "timemae_base"
 RESULTS_FILE = RESULTS_DIR / f"{BENCHMARK}.json"
 REFERENCE = "MiniRocket"
-REFERENCE_ROWS = RESULTS_DIR / "estimator_defaults_rows" / REFERENCE  # <set>/fold<k>.json, by estimator_defaults.py
+REFERENCE_ROWS = rows_file("estimator_defaults")  # its MiniRocket rows, by estimator_defaults.py
 REFERENCE_RUN_HERE = ("HAR_100pct",)  # the sets estimator_defaults.py left out: --reference_har_100pct runs them
 DATASETS = DATASET_NAMES  # all 13 league sets, HAR_100pct included
 LAYERS = (2, 3, 4)
@@ -217,12 +222,12 @@ def fold_scores(features: np.ndarray, label_ids: np.ndarray, dataset_folds) -> l
     return scores
 
 
-def imported_reference(rows_dir: Path, data: LeagueData, dataset_folds) -> dict | None:
+def imported_reference(rows_path: Path, data: LeagueData, dataset_folds) -> dict | None:
     """estimator_defaults.py's MiniRocket rows of this set, checked to be on the same data and folds; None if absent."""
-    paths = sorted(Path(rows_dir, data.name).glob("fold*.json"))
-    if not paths:
+    # one row per fold, the last written when a fold was measured again
+    rows = list({row["fold"]: row for row in read_rows(rows_path, candidate=REFERENCE, dataset=data.name)}.values())
+    if not rows:
         return None
-    rows = [json.loads(path.read_text()) for path in paths]
     rows.sort(key=lambda row: row["fold"])
     described = train_description(data)
     problems = []
@@ -241,11 +246,12 @@ def imported_reference(rows_dir: Path, data: LeagueData, dataset_folds) -> dict 
                 )
     if problems:
         raise ValueError(
-            f"{REFERENCE}'s rows under {rows_dir}/{data.name} are not on this study's folds: " + "; ".join(problems)
+            f"{REFERENCE}'s {data.name} rows in {rows_path} are not on this study's folds: " + "; ".join(problems)
         )
     return {
         "dataset": data.name,
-        "origin": f"{repository_relative(rows_dir)}/{data.name}/fold<k>.json (benchmarks/league/estimator_defaults.py)",
+        "origin": f"{repository_relative(rows_path)}, {REFERENCE} on {data.name} "
+        "(benchmarks/league/estimator_defaults.py)",
         "folds": [
             {
                 "fold": row["fold"],
@@ -263,8 +269,8 @@ def imported_reference(rows_dir: Path, data: LeagueData, dataset_folds) -> dict 
 
 
 def run_reference(data: LeagueData, dataset_folds, run_id: int, command: str, code: dict) -> dict:
-    """MiniRocket on this set's folds, each fold a row as benchmarks/league/estimator_defaults.py writes it (built as the
-    league builds it: aeon's defaults, random_state 3407; `data` holds the train split only)."""
+    """MiniRocket on this set's folds, each fold a row as benchmarks/league/estimator_defaults.py writes it (built as
+    the league builds it: aeon's defaults, random_state 3407; `data` holds the train split only)."""
     rows = [
         estimator_defaults.run_row(REFERENCE, data, fold, train_index, validation_index, command, code)
         for fold, (train_index, validation_index) in enumerate(dataset_folds)
@@ -289,9 +295,9 @@ def repository_relative(path: Path) -> str:
 def load_record(results_file: Path) -> dict:
     """What earlier runs left: rows, reference rows, checkpoints, runs (the rest is rebuilt by `aggregate`)."""
     empty = {"rows": [], "reference_rows": [], "checkpoints": {}, "runs": [], "pretraining_run": None}
-    if not results_file.exists():
+    record = read_study(results_file).get(BENCHMARK)
+    if record is None:
         return empty
-    record = json.loads(results_file.read_text())
     return {key: record.get(key, value) for key, value in empty.items()}
 
 
@@ -342,7 +348,7 @@ def run(args, record: dict, results_file: Path, command: str, started_at: float)
         run_entry.update({**provenance(started_at, command), **code})
         runs = [entry for entry in record["runs"] if entry["run"] != run_id]
         record["runs"] = [*runs, run_entry] if run_entry["rows_added"] else runs
-        write_json(results_file, aggregate(record, started_at, command))
+        write_study_run(results_file, aggregate(record, started_at, command))
 
     for name in args.datasets:  # the reference first: it is what every candidate is read against
         if name in references:
@@ -671,14 +677,15 @@ def parse_arguments(argv):
         "--reference_rows",
         type=Path,
         default=REFERENCE_ROWS,
-        help=f"{REFERENCE}'s rows from estimator_defaults.py, <set>/fold<k>.json "
+        help=f"{REFERENCE}'s rows from estimator_defaults.py, a JSONL file "
         f"(default {repository_relative(REFERENCE_ROWS)})",
     )
     parser.add_argument(
         "--results_file",
         type=Path,
         default=RESULTS_FILE,
-        help=f"the one results file, rows included; the figure goes beside it as .png (default "
+        help=f"the study's results file, rows included (its run {BENCHMARK!r}); the figure goes beside it as .png "
+        f"(default "
         f"{repository_relative(RESULTS_FILE)})",
     )
     parser.add_argument("--batch_size", type=int, default=FEATURE_BATCH_SIZE, help="windows per forward pass")
@@ -691,6 +698,11 @@ def parse_arguments(argv):
     if min(args.layers) < 1:
         parser.error(f"--layers are layer counts, 1 or more; got {args.layers}")
     return args
+
+
+def write_study_run(results_file: Path, record: dict) -> None:
+    """The study's record under its run name in `results_file` (the layout every study's results file has)."""
+    write_json(results_file, {**read_study(results_file), BENCHMARK: record})
 
 
 def print_table(record: dict) -> None:
@@ -717,7 +729,7 @@ def main(argv=None) -> dict:
     if not args.aggregate_only:
         run(args, record, results_file, command, started_at)
     result = aggregate(record, started_at, command)
-    write_json(results_file, result)
+    write_study_run(results_file, result)
     save_figure(validation_figure(result), str(results_file.with_suffix(".png")), command)
     print_table(result)
     return result

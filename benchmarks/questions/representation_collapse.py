@@ -1,13 +1,14 @@
 """Has a pre-training run's representation collapsed? Feature spread and effective rank of its checkpoints.
 
-    python -m benchmarks.questions.representation_collapse benchmarks/runs/har_reproduction/seed2 benchmarks/runs/har_reproduction/seed3407
+    python -m benchmarks.questions.representation_collapse benchmarks/runs/har_reproduction/seed2 \
+        benchmarks/runs/har_reproduction/seed3407
     python -m benchmarks.questions.representation_collapse --smoke      # seconds: a random tiny model saved on the fly
 
 For every run folder given (its model and each `checkpoint-<step>` inside, in step order), the mean-pooled encoder
 features of the first --num_windows validation windows are summarised by: the mean per-dimension standard deviation
 across windows (about 0 when every window maps to the same vector), the effective rank (exp of the entropy of the
 normalised singular values squared: 1 when all windows lie on one line) and the share of variance on the first
-principal direction. Writes benchmarks/results/<--name>.json.
+principal direction. Writes the run <--name> into benchmarks/results/representation_collapse.json.
 """
 
 import argparse
@@ -21,6 +22,8 @@ import torch
 from benchmarks.common.results_io import default_har_path, har_data_note, script_command, write_result
 from timemae_hf import TimeMAEConfig, TimeMAEModel
 from timemae_hf.data import load_har
+
+STUDY = "representation_collapse"  # its results: benchmarks/results/representation_collapse.json
 
 
 def spread(features: torch.Tensor) -> dict:
@@ -54,7 +57,9 @@ def main(argv=None):
     parser.add_argument("runs", nargs="*", help="pre-training output folders (training/pretrain.py --output_dir)")
     parser.add_argument("--num_windows", type=int, default=1024, help="validation windows to encode")
     parser.add_argument("--data_dir", default=default_har_path(), help="UCI HAR zip or folder ($TIMEMAE_HAR_PATH)")
-    parser.add_argument("--name", default="representation_collapse", help="results file name")
+    parser.add_argument(
+        "--name", default="representation_collapse", help="run name in benchmarks/results/representation_collapse.json"
+    )
     parser.add_argument("--smoke", action="store_true", help="a random tiny model instead of runs")
     args = parser.parse_args(argv)
 
@@ -79,7 +84,7 @@ def main(argv=None):
             print(run, results[str(run)], flush=True)
     payload = {"num_windows": len(windows), "split": "validation", "runs": results}
     payload["data_note"] = har_data_note(args.data_dir)  # which HAR copy: the re-derived one, or another
-    write_result(args.name, payload, started_at, script_command(__file__, argv), smoke=args.smoke)
+    write_result(STUDY, args.name, payload, started_at, script_command(__file__, argv), smoke=args.smoke)
     return payload
 
 

@@ -4,7 +4,7 @@
         --pretrain_run benchmarks/runs/har_reproduction/seed2 \\
         --pretrain_results benchmarks/results/har_reproduction.json \\
         --finetune_run benchmarks/runs/har_finetune_pretrained/fraction1.0_seed3407 \\
-        --finetune_results benchmarks/results/har_finetune_pretrained.json --hub_org org --onnx
+        --finetune_results benchmarks/results/har_finetune.json:har_finetune_pretrained --hub_org org --onnx
 
 writes (each folder replaced as a whole, never left half-written)
 
@@ -23,7 +23,6 @@ measured it; with `--onnx` also `model.onnx`, `model.optimized.onnx` and `model.
 """
 
 import argparse
-import json
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -34,6 +33,7 @@ from safetensors.torch import load_file
 from transformers import pipeline
 
 from benchmarks.common.benchmark_card import RUN_FILES, render_run_card
+from benchmarks.common.results_io import load_results
 from timemae_hf import TimeMAEForSequenceClassification, TimeMAEModel, onnx_export
 from timemae_hf.data import HAR_ACTIVITIES
 from timemae_hf.pipeline_timemae import TASK
@@ -54,13 +54,13 @@ def parse_args(argv=None):
     parser.add_argument(
         "--pretrain_results",
         default=None,
-        help="benchmarks/results/*.json the pre-training run "
+        help="benchmarks/results/<study>.json[:<run>] the pre-training run "
         "belongs to (its multi-seed test numbers go on the encoder's card)",
     )
     parser.add_argument(
         "--finetune_results",
         default=None,
-        help="benchmarks/results/*.json the fine-tuning run "
+        help="benchmarks/results/<study>.json[:<run>] the fine-tuning run "
         "belongs to (its multi-seed test numbers go on the classifier's card)",
     )
     parser.add_argument("--output_dir", default=str(RELEASED_DIR), help="where the two folders are written")
@@ -125,7 +125,7 @@ def replace_whole(destination: Path, write: Callable[[Path], None]) -> Path:
 
 def release(model, run_dir: Path, destination: Path, results_path: str | None, model_name: str, onnx: bool) -> Path:
     """Write `model` with its card into `destination`, replaced whole."""
-    record = json.loads(Path(results_path).read_text()) if results_path else None
+    record = load_results(results_path) if results_path else None
 
     def write(folder: Path):
         if isinstance(model, TimeMAEForSequenceClassification):

@@ -2,7 +2,7 @@
 
     python -m benchmarks.release.release_timemae_base \\
         --validation_results benchmarks/results/timemae_base_validation.json \\
-        [--league_results benchmarks/results/league_base.json] --hub_org org
+        [--league_results benchmarks/results/league.json:league_base] --hub_org org
 
 reads `benchmarks/runs/timemae_base/checkpoint-<step>`, the step and feature layer the validation study chose (a
 Trainer checkpoint of
@@ -30,6 +30,7 @@ from pathlib import Path
 from huggingface_hub import ModelCard, ModelCardData
 
 from benchmarks.common.launch import repository_relative
+from benchmarks.common.results_io import load_results
 from benchmarks.release.release_checkpoints import replace_whole
 from timemae_hf import TimeMAEForPreTraining, TimeMAEModel
 from timemae_hf.shipped import SHIPPED_MODELS_DIR
@@ -233,11 +234,11 @@ def write_folder(model: TimeMAEForPreTraining, card: ModelCard, destination: Pat
 def main(argv=None):
     args = parse_args(argv)
     run_dir = Path(args.run_dir)
-    record = json.loads(Path(args.validation_results).read_text())
+    record = load_results(args.validation_results)
     step, layers = validation_choice(record, args.step, args.num_hidden_layers)
     model = load_checkpoint(run_dir, step, layers)
     validation = validation_section(record, step, layers)
-    league = league_section(json.loads(Path(args.league_results).read_text())) if args.league_results else None
+    league = league_section(load_results(args.league_results)) if args.league_results else None
     card = render_card(model, run_dir, step, validation, league, args.hub_org)
     for destination, code_files in (
         (Path(args.released_dir) / MODEL_NAME, True),

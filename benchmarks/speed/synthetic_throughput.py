@@ -60,6 +60,8 @@ from timemae_hf.data.synthetic import (
 )
 from timemae_hf.training import TimeMAEPretrainingCollator
 
+STUDY = "synthetic_throughput"  # its results: benchmarks/results/synthetic_throughput.json
+
 RUN_NAME = "timemae_base"  # benchmarks/runs/<RUN_NAME> and <RUN_NAME>.log: the real pre-training run
 TIMEMAE_BASE_BATCH_SIZE = 128  # the YAML's per_device_train_batch_size
 # Families that draw from the kernel bank (and so pay for its redraw).
@@ -604,7 +606,7 @@ def main(argv=None):
         "real_run": run,
         "verdict": verdict(generated, memory_result, trained, run),
     }
-    write_result("synthetic_throughput", payload, started_at, script_command(__file__, argv), smoke=args.quick)
+    write_result(STUDY, STUDY, payload, started_at, script_command(__file__, argv), smoke=args.quick)
     return payload
 
 
