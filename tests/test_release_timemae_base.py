@@ -1,4 +1,5 @@
-"""benchmarks/release/release_timemae_base.py on a tiny stand-in run: the Hub-ready folder, the package's copy, the card."""
+"""benchmarks/release/release_timemae_base.py on a tiny stand-in run: the Hub-ready folder, the package's copy, the
+card."""
 
 import json
 
@@ -47,7 +48,8 @@ def run_dir(tmp_path):
 
 @pytest.fixture
 def validation_results(tmp_path):
-    """A validation study's results as benchmarks/league/timemae_base_validation.py writes them: it chose step 4, 1 layer."""
+    """A validation study's results as benchmarks/league/timemae_base_validation.py writes them: it chose step 4, 1
+    layer."""
     summary = {
         f"checkpoint-{step}/layers{layers}": {
             "step": step,
@@ -106,6 +108,10 @@ def test_release_writes_the_chosen_checkpoint_as_a_universal_encoder_twice(tmp_p
     assert "| 4 | 1 | 73.00 (chosen) |" in card and "MiniRocket on the same folds: 95.00." in card
     assert "commit `0123456789`" in card and "an AMD EPYC CPU, 2 cores, 1 torch thread" in card
     assert "## Test results" not in card  # no league given: no test numbers
+    # From a clean clone: pre-train into the run folder as far as the last candidate, choose, release.
+    assert f"training/configs/timemae_base.yaml --output_dir {run_dir} --max_steps 4 #" in card
+    assert f"python -m benchmarks.league.timemae_base_validation --runs_dir {run_dir} #" in card
+    assert f"python -m benchmarks.release.release_timemae_base --validation_results {validation_results}" in card
 
 
 def test_only_validations_choice_is_released_and_nothing_is_written_otherwise(tmp_path, run_dir, validation_results):

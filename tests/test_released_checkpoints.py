@@ -6,6 +6,7 @@ script and these checks are tested before the real folders exist."""
 import json
 import math
 import os
+import shlex
 import subprocess
 import sys
 import textwrap
@@ -164,6 +165,36 @@ def fake_run(run_dir: Path, model, results: dict, command: str) -> Path:
     return run_dir
 
 
+def reproduction_steps(card: str) -> list[str]:
+    """The commands of a card's Reproduce section, in order (comments left out)."""
+    section = card.split("## Reproduce", 1)[1].split("```bash\n", 1)[1].split("```", 1)[0]
+    return [line for line in section.splitlines() if line and not line.startswith("#")]
+
+
+def option_values(command: str, *options: str) -> list[str]:
+    arguments = shlex.split(command)
+    return [arguments[index + 1] for index, argument in enumerate(arguments[:-1]) if argument in options]
+
+
+@pytest.mark.parametrize("name", ["timemae-base", "timemae-har", "timemae-har-classifier"])
+def test_a_released_cards_steps_read_only_folders_that_an_earlier_step_wrote(name):
+    """Each committed card lists, from a clean clone, the commands that make its folder: none reads a run folder
+    (git-ignored, absent from a clone) that no earlier step wrote, and the card loads the folder the steps write."""
+    card = (release_checkpoints.RELEASED_DIR / name / "README.md").read_text()
+    steps, written = reproduction_steps(card), set()
+    assert steps[0].startswith("pip install -e")
+    assert any(
+        step.startswith(("python training/pretrain.py", "accelerate launch training/pretrain.py")) for step in steps
+    )
+    for step in steps:
+        read = option_values(
+            step, "--model_name_or_path", "--pretrain_run", "--finetune_run", "--run_dir", "--runs_dir"
+        )
+        assert set(read) <= written, f"{name}: {step!r} reads {set(read) - written}, which no earlier step wrote"
+        written |= set(option_values(step, "--output_dir"))
+    assert f'.from_pretrained("released/{name}", trust_remote_code=True' in card
+
+
 def tiny_config(**kwargs) -> TimeMAEConfig:
     return TimeMAEConfig(
         hidden_size=16,
@@ -243,6 +274,13 @@ def test_release_writes_encoder_alone_and_classifier_with_pipeline_and_cards(tmp
     assert "| test accuracy | 25.00 ± 0.00 | 25.00 |" in classifier_card
     assert "python benchmarks/x.py" in classifier_card
     assert card_test_accuracy(classifier_dir) == 0.25
+    # From a clean clone: pre-train with the recipe's config, fine-tune the folder it wrote, release both.
+    for card in (encoder_card, classifier_card):
+        steps = reproduction_steps(card)
+        assert steps[1].startswith("python training/pretrain.py training/configs/har_window_scaling.yaml --seed 3407")
+        assert "--model_name_or_path outputs/timemae-har --seed 3407" in steps[2]
+        assert f"--finetune_results {results}" in steps[3] and "--hub_org someone" in steps[3]
+    assert f'AutoModelForSequenceClassification.from_pretrained("{classifier_dir}"' in classifier_card
 
 
 def test_release_refuses_a_classifier_without_the_har_activities(tmp_path, fake_runs):

@@ -91,11 +91,14 @@ def run_training_command(run_dir: Path) -> str | None:
     return command
 
 
-def render_run_card(run_dir: Path, record: dict | None = None, model_name: str | None = None, model=None):
+def render_run_card(
+    run_dir: Path, record: dict | None = None, model_name: str | None = None, model=None, reproduce: dict | None = None
+):
     """
     The card of a finished training run: its own validation/test results and command, and with `record` (a
     benchmarks/results/*.json record) the benchmark's multi-seed table. `model` is what the card describes (default:
     the run's model, e.g. `TimeMAEForPreTraining`; pass the run's `TimeMAEModel` for a card of its encoder alone).
+    `reproduce`: the steps that make the folder from a clean clone (`render_model_card`).
     """
     run_dir = Path(run_dir)
     missing = [name for name in RUN_FILES if not (run_dir / name).exists()]
@@ -123,6 +126,7 @@ def render_run_card(run_dir: Path, record: dict | None = None, model_name: str |
         training_args=training_args,
         selected_step=state.get("best_global_step"),
         benchmark=benchmark_summary(record) if record is not None else None,
+        reproduce=reproduce,
     )
 
 

@@ -1,4 +1,5 @@
-"""Release timemae-base: the pre-training checkpoint that validation chose, as a Hub-ready folder and inside the package.
+"""Release timemae-base: the pre-training checkpoint that validation chose, as a Hub-ready folder and inside the
+package.
 
     python -m benchmarks.release.release_timemae_base \\
         --validation_results benchmarks/results/timemae_base_validation.json \\
@@ -24,6 +25,7 @@ checkpoint, and, with `--league_results`, the test numbers of `TimeMAEClassifier
 
 import argparse
 import json
+import shlex
 import statistics
 from pathlib import Path
 
@@ -167,8 +169,82 @@ def league_section(record: dict) -> dict | None:
     }
 
 
+def reproduction(args, record: dict) -> dict:
+    """
+    The card's reproduction steps: from a clean clone, in order, the pre-training run as far as the validation study's
+    last candidate, the study, the release, and with `--league_results` the league that tests the released encoder and
+    the release again with its numbers. Each step reads what the one before it wrote.
+    """
+    run_dir = repository_relative(args.run_dir)
+    provenance = json.loads((Path(args.run_dir) / "run_provenance.json").read_text())
+    pretrain = shlex.split(provenance["command"].replace("python ", "accelerate launch ", 1))
+    if "--output_dir" in pretrain[:-1]:  # where the release reads it now, should the run have moved
+        pretrain[pretrain.index("--output_dir") + 1] = run_dir
+    else:
+        pretrain += ["--output_dir", run_dir]
+    pretrain += (
+        [] if "--max_steps" in pretrain else ["--max_steps", str(max(c["step"] for c in record["summary"].values()))]
+    )
+    study = ["python", "-m", "benchmarks.league.timemae_base_validation"]
+    study += [] if Path(args.run_dir).resolve() == RUN_DIR else ["--runs_dir", run_dir]
+    release = [
+        "python",
+        "-m",
+        "benchmarks.release.release_timemae_base",
+        "--validation_results",
+        args.validation_results,
+    ]
+    release += [] if Path(args.run_dir).resolve() == RUN_DIR else ["--run_dir", run_dir]
+    for option, value, default in (
+        ("--released_dir", args.released_dir, RELEASED_DIR),
+        ("--shipped_dir", args.shipped_dir, SHIPPED_MODELS_DIR),
+    ):
+        release += [] if Path(value).resolve() == default else [option, repository_relative(value)]
+    release += ["--hub_org", args.hub_org]
+    released, shipped = (
+        f"{repository_relative(folder)}/{MODEL_NAME}" for folder in (args.released_dir, args.shipped_dir)
+    )
+    steps = [
+        {"comment": "install the package", "command": "pip install -e ."},
+        {
+            "comment": "1. pre-train on the generated stream (a checkpoint every save_steps, all kept), as far as the "
+            "validation study's last candidate",
+            "command": shlex.join(pretrain),
+        },
+        {
+            "comment": "2. choose the step and feature layer on validation folds of the league's train splits (its "
+            'sets: pip install -e ".[bench]")',
+            "command": shlex.join(study),
+        },
+        {"comment": f"3. release the chosen checkpoint into {released} and {shipped}", "command": shlex.join(release)},
+    ]
+    if args.league_results:
+        league = ["python", "-m", "benchmarks.league.league", "--reuse_rows_from", "league_defaults"]
+        name = str(args.league_results).partition(".json:")[2]
+        league += ["--name", name] if name and name != "league_base" else []
+        steps += [
+            {
+                "comment": "4. test TimeMAEClassifier() with the encoder just released, each set's test split read "
+                "once (the published column: pip install --no-deps tsml-eval==0.6.0); rows of other weights are "
+                "refused: a retrained encoder's league needs a --name of its own",
+                "command": shlex.join([*league, "--torch_threads", "1"]),
+            },
+            {
+                "comment": "5. release again, with the league's test numbers on the card",
+                "command": shlex.join([*release[:-2], "--league_results", args.league_results, *release[-2:]]),
+            },
+        ]
+    return {"steps": steps, "folder": released}
+
+
 def render_card(
-    model: TimeMAEForPreTraining, run_dir: Path, step: int, validation: dict, league: dict | None, hub_org: str
+    model: TimeMAEForPreTraining,
+    run_dir: Path,
+    step: int,
+    validation: dict,
+    league: dict | None,
+    hub_org: str,
+    reproduce: dict | None = None,
 ) -> ModelCard:
     provenance = json.loads((run_dir / "run_provenance.json").read_text())
     arguments = provenance["arguments"]["TimeMAETrainingArguments"]
@@ -204,6 +280,7 @@ def render_card(
         },
         validation=validation,
         league=league,
+        reproduce=reproduce,
     )
 
 
@@ -239,7 +316,7 @@ def main(argv=None):
     model = load_checkpoint(run_dir, step, layers)
     validation = validation_section(record, step, layers)
     league = league_section(load_results(args.league_results)) if args.league_results else None
-    card = render_card(model, run_dir, step, validation, league, args.hub_org)
+    card = render_card(model, run_dir, step, validation, league, args.hub_org, reproduction(args, record))
     for destination, code_files in (
         (Path(args.released_dir) / MODEL_NAME, True),
         (Path(args.shipped_dir) / MODEL_NAME, False),

@@ -146,16 +146,19 @@ def render_model_card(
     benchmark: dict | None = None,
     training_data: TrainingDataCard | None = None,
     trained_steps: int | None = None,
+    reproduce: dict | None = None,
 ) -> ModelCard:
     """
     The card of a TimeMAE model: YAML metadata (library, tags, dataset, metrics, a model-index holding the measured
     `results`) and a description with the data, the usage, the protocol and the exact `training_command`.
     `selected_step` is the optimizer step of the checkpoint that validation selected, if one was. `benchmark`
     (a description, rows of mean / std / per-seed values, and the command, commit and machine that measured them, as
-    `benchmarks/common/benchmark_card.py` builds it from a results file) adds the multi-seed result of a benchmark this run
-    belongs to. `training_data` describes
+    `benchmarks/common/benchmark_card.py` builds it from a results file) adds the multi-seed result of a benchmark this
+    run belongs to. `training_data` describes
     the data (e.g. `har_training_data()`); without it the card names no data and says so. `trained_steps=0` says the
     run trained nothing (it only evaluated), and the card says so instead of calling the model trained.
+    `reproduce` (`steps`: each a `comment` and a shell `command`; `folder`: where the last step writes this model)
+    adds the commands that make the folder from a clean clone, in order, and how to load it from there.
     `template_path` replaces the package's template (`card_template`).
     """
     template = card_template(template_path)
@@ -208,6 +211,7 @@ def render_model_card(
         metric_for_best_model=training_args.metric_for_best_model,
         selected_step=selected_step,
         benchmark=benchmark,
+        reproduce=reproduce,
     )
 
 
