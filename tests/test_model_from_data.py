@@ -58,7 +58,6 @@ def test_the_scripts_build_a_new_model_with_the_model_options_from_their_argumen
     splits = DatasetDict(train=Dataset.from_dict({"past_values": windows.tolist()}, split="train"))
     levers = {
         "patch_length": 8,
-        "patch_stride": 4,
         "scaling": "std",
         "window_statistics_as_features": True,
     }

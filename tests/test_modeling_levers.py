@@ -1,5 +1,5 @@
-"""Tests of the options beside TimeMAE's own behaviour: overlapping patches and per-window scaling with its statistics
-as features; and of the refusal of the options that were removed (the conv stem, the spectral loss)."""
+"""Tests of the options beside TimeMAE's own behaviour: per-window scaling with its statistics as features; and of the
+refusal of the options that were removed (the conv stem, overlapping patches, the spectral loss)."""
 
 import json
 
@@ -15,21 +15,20 @@ from transformers import AutoModelForPreTraining
 
 from timemae_hf import TimeMAEConfig, TimeMAEForPreTraining, TimeMAEForSequenceClassification, TimeMAEModel
 
-OVERLAP = dict(patch_length=8, patch_stride=4)  # 32 steps -> 7 patches
 SCALING = dict(scaling="std", window_statistics_as_features=True)
-EVERY_LEVER = {**OVERLAP, **SCALING}
+EVERY_LEVER = {**SCALING, "first_difference_view": True}
 # Each lever alone, and all of them together: every one must keep masked patches out of the online encoder.
 LEVERS = {
-    "overlap": OVERLAP,
     "scaling": dict(scaling="std"),
     "scaling+statistics": SCALING,
+    "first_difference": dict(first_difference_view=True),
     "all": EVERY_LEVER,
 }
 
 
 class EveryLeverTester(TimeMAEModelTester):
-    """The common tester's tiny configs with every lever on (overlapping patches, window scaling with its
-    statistics)."""
+    """The common tester's tiny configs with every lever on (window scaling with its statistics, the first-difference
+    view)."""
 
     def get_config(self, **overrides) -> TimeMAEConfig:
         return super().get_config(**{**EVERY_LEVER, **overrides})
@@ -58,17 +57,17 @@ def series(config, batch_size=4, seed=0) -> torch.Tensor:
 
 def test_default_config_keeps_todays_model_and_names_every_option():
     config = TimeMAEConfig()
-    assert (config.patch_stride, config.scaling, config.window_statistics_as_features) == (8, None, False)
+    assert (config.patch_length, config.scaling, config.window_statistics_as_features) == (8, None, False)
     assert (config.num_patches, config.padded_length) == (16, 128)
     saved = config.to_dict()
-    for name in ("patch_stride", "scaling", "window_statistics_as_features"):
+    for name in ("patch_length", "scaling", "window_statistics_as_features"):
         assert name in saved, name
 
 
 def test_a_config_saved_before_the_options_existed_loads_as_the_same_model():
     old = {"model_type": "timemae", "num_input_channels": 3, "context_length": 30, "patch_length": 4}
     config = TimeMAEConfig.from_dict(old)
-    assert (config.patch_stride, config.num_patches, config.padded_length) == (4, 8, 32)
+    assert (config.patch_length, config.num_patches, config.padded_length) == (4, 8, 32)
     assert config.scaling is None and not config.window_statistics_as_features
     assert not TimeMAEModel(config).embeddings.patch_embeddings.mixes_patches
 
@@ -79,12 +78,13 @@ REMOVED_AT_THEIR_HARMLESS_VALUES = {
     "conv_stem_kernel_size": 9,
     "conv_stem_dilations": [1, 2, 4, 8],
     "spectral_loss_weight": 0.0,
+    "patch_stride": 4,  # the patch length: no overlap
 }
 
 
 def test_a_config_saved_with_the_removed_options_off_loads_without_them(tmp_path):
-    """Configs saved while the conv stem and the spectral loss existed name them, off: they load as the same model,
-    and the options are not saved again."""
+    """Configs saved while the conv stem, overlapping patches and the spectral loss existed name them, off: they load
+    as the same model, and the options are not saved again."""
     old = {"model_type": "timemae", "num_input_channels": 3, "context_length": 32, "patch_length": 4}
     (tmp_path / "config.json").write_text(json.dumps({**old, **REMOVED_AT_THEIR_HARMLESS_VALUES}))
     config = TimeMAEConfig.from_pretrained(tmp_path)
@@ -93,7 +93,13 @@ def test_a_config_saved_with_the_removed_options_off_loads_without_them(tmp_path
 
 
 @pytest.mark.parametrize(
-    "option, value", [("patch_embedding_type", "conv"), ("patch_embedding_type", "cnn"), ("spectral_loss_weight", 1.0)]
+    "option, value",
+    [
+        ("patch_embedding_type", "conv"),
+        ("patch_embedding_type", "cnn"),
+        ("spectral_loss_weight", 1.0),
+        ("patch_stride", 2),  # patch_length is 4
+    ],
 )
 def test_a_removed_option_asking_for_another_model_is_refused_naming_the_commit_that_has_it(option, value):
     with pytest.raises(ValueError, match=f"`{option}={value!r}` asks for .* removed.*commit 9055664"):
@@ -103,8 +109,6 @@ def test_a_removed_option_asking_for_another_model_is_refused_naming_the_commit_
 @pytest.mark.parametrize(
     "overrides, message",
     [
-        (dict(patch_stride=5), "`patch_stride` \\(5\\) is longer than `patch_length` \\(4\\)"),
-        (dict(patch_stride=0), "`patch_stride` must be a positive integer"),
         (dict(scaling="mean"), "`scaling` must be None"),
         (dict(window_statistics_as_features=True), "needs `scaling='std'`"),
     ],
@@ -114,19 +118,8 @@ def test_invalid_option_raises_naming_the_fix(overrides, message):
         tiny_config(**overrides)
 
 
-def test_overlapping_patches_cover_the_window_every_stride_steps():
-    config = tiny_config(context_length=30, patch_length=8, patch_stride=4)
-    assert (config.num_patches, config.padded_length) == (7, 32)  # ceil((30 - 8) / 4) + 1, the end zero-padded
-    embeddings = TimeMAEModel(config).embeddings.patch_embeddings
-    values = series(config, batch_size=2)
-    padded = torch.nn.functional.pad(values, (0, 0, 0, 2))
-    patches = embeddings.patches(padded)  # (batch, num_patches, patch_length * channels), steps in time order
-    for index in range(config.num_patches):
-        torch.testing.assert_close(patches[:, index], padded[:, 4 * index : 4 * index + 8].flatten(1), rtol=0, atol=0)
-
-
-def test_non_overlapping_patches_are_cut_as_before():
-    config = tiny_config()  # patch_length 4 = patch_stride
+def test_patches_are_cut_every_patch_length_steps():
+    config = tiny_config()  # 32 steps, patches of 4
     embeddings = TimeMAEModel(config).embeddings.patch_embeddings
     values = series(config)
     torch.testing.assert_close(embeddings.patches(values), values.reshape(4, 8, -1), rtol=0, atol=0)
@@ -138,9 +131,9 @@ def test_non_overlapping_patches_are_cut_as_before():
 @pytest.mark.parametrize("lever", list(LEVERS))
 def test_visible_encoder_never_sees_masked_patches_whatever_the_lever(lever):
     """
-    With overlapping patches or window statistics a patch's embedding reads steps of other patches; the
-    online encoder must still learn nothing of a masked patch: overwriting every step of every masked patch leaves
-    the visible representations and the predictions unchanged (the targets, read from the whole window, change).
+    With window statistics or first differences a patch's embedding reads steps of other patches; the online encoder
+    must still learn nothing of a masked patch: overwriting every step of every masked patch leaves the visible
+    representations and the predictions unchanged (the targets, read from the whole window, change).
     """
     config = tiny_config(**LEVERS[lever])
     model = TimeMAEForPreTraining(config).eval()
@@ -156,13 +149,14 @@ def test_visible_encoder_never_sees_masked_patches_whatever_the_lever(lever):
     assert not torch.allclose(before.target_representations, after.target_representations)
 
 
-def test_hidden_steps_are_every_step_of_a_masked_patch_also_where_a_visible_one_overlaps():
-    config = tiny_config(**OVERLAP)  # patches of 8 every 4 steps
+def test_hidden_steps_are_every_step_of_a_masked_patch():
+    config = tiny_config(context_length=30)  # patches of 4 steps, the last zero-padded
     embeddings = TimeMAEModel(config).embeddings.patch_embeddings
     mask = torch.zeros(1, config.num_patches)
-    mask[0, 2] = 1.0  # steps 8..15
+    mask[0, 2] = mask[0, 7] = 1.0  # steps 8..11 and 28..31
     hidden = embeddings.steps_of_patches(mask)[0]
-    assert hidden.nonzero().flatten().tolist() == list(range(8, 16))
+    assert hidden.shape == (config.padded_length,) == (32,)
+    assert hidden.nonzero().flatten().tolist() == [*range(8, 12), *range(28, 32)]
 
 
 def test_the_statistics_projection_learns_in_pretraining():

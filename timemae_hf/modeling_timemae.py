@@ -252,11 +252,11 @@ class TimeMAEPatchProjection(nn.Linear):
 class TimeMAEPatchEmbeddings(nn.Module):
     """
     Checks and normalises `past_values` (batch, time <= context_length, num_input_channels), right-pads them to
-    `config.padded_length` steps, cuts them into patches of `patch_length` steps starting every `patch_stride` steps
-    and projects each patch to `hidden_size`: (batch, num_patches, hidden_size). With `resize_to_context_length` any
-    time is taken and resized to `context_length`; with `channel_independent` every channel is a window of its own
-    (batch * num_input_channels windows of one channel). The projection is what adapts a series to BERT's width
-    (TimeMAE's strided Conv1d, written as a Linear on the flattened patch, which is the same map).
+    `config.padded_length` steps, cuts them into patches of `patch_length` steps and projects each patch to
+    `hidden_size`: (batch, num_patches, hidden_size). With `resize_to_context_length` any time is taken and resized to
+    `context_length`; with `channel_independent` every channel is a window of its own (batch * num_input_channels
+    windows of one channel). The projection is what adapts a series to BERT's width (TimeMAE's strided Conv1d,
+    written as a Linear on the flattened patch, which is the same map).
 
     Normalisation: the dataset's channel statistics (`channel_mean`/`channel_std`), then with `scaling="std"` each
     window-channel's own mean and standard deviation over its observed steps (transformers' `PatchTSTStdScaler`), whose
@@ -275,7 +275,6 @@ class TimeMAEPatchEmbeddings(nn.Module):
         self.config = config
         self.num_patches = config.num_patches
         self.patch_length = config.patch_length
-        self.patch_stride = config.patch_stride
         self.projection = TimeMAEPatchProjection(config.patch_length * config.step_channels, config.hidden_size)
         self.normalize = config.channel_mean is not None
         if self.normalize:
@@ -291,11 +290,11 @@ class TimeMAEPatchEmbeddings(nn.Module):
     @property
     def mixes_patches(self) -> bool:
         """
-        Whether a patch's embedding can depend on steps outside the patch: through overlapping patches, per-window
-        statistics or the first difference. Masked pre-training then embeds the window again for the online encoder
+        Whether a patch's embedding can depend on steps outside the patch: through per-window statistics or the
+        first difference. Masked pre-training then embeds the window again for the online encoder
         with the masked patches' steps hidden (see [`TimeMAEForPreTraining.forward`]).
         """
-        return self.patch_stride < self.patch_length or self.scaler is not None or self.config.first_difference_view
+        return self.scaler is not None or self.config.first_difference_view
 
     def forward(
         self,
@@ -397,37 +396,25 @@ class TimeMAEPatchEmbeddings(nn.Module):
 
     def patches(self, series: torch.Tensor) -> torch.Tensor:
         """(batch, padded_length, channels) -> (batch, num_patches, patch_length * channels), steps in time order."""
-        if self.patch_stride == self.patch_length:
-            return series.reshape(series.shape[0], self.num_patches, -1)
-        # unfold gives (batch, num_patches, channels, patch_length): put steps first, as the reshape above does
-        return series.unfold(1, self.patch_length, self.patch_stride).transpose(2, 3).flatten(2)
+        return series.reshape(series.shape[0], self.num_patches, -1)
 
     def steps_of_patches(self, patch_weights: torch.Tensor) -> torch.BoolTensor:
         """(batch, num_patches) with non-zero for chosen patches -> (batch, padded_length), True on their steps."""
-        starts = torch.arange(self.num_patches, device=patch_weights.device) * self.patch_stride
-        steps = torch.arange(self.config.padded_length, device=patch_weights.device)
-        covers = (steps >= starts[:, None]) & (steps < starts[:, None] + self.patch_length)
-        return (patch_weights.to(torch.float32) @ covers.to(torch.float32)) > 0
+        return (patch_weights != 0).repeat_interleave(self.patch_length, dim=1)
 
     def observed_patches(self, observed: torch.BoolTensor | None, batch_size: int, length: int):
         """
-        (batch, num_patches) True where a patch has an observed value; None when all have one. With overlapping
-        patches, a patch other than the first counts only when one of its last `patch_stride` steps (those the patch
-        before it does not hold) is observed: a window of n steps then has as many patches as a model whose
-        `context_length` is n gives it, not one more that holds nothing new.
+        (batch, num_patches) True where a patch has an observed value; None when all have one.
         """
         if observed is None:
             if length == self.config.context_length:
                 return None
-            # A patch counts when it reaches an observed step that the patch before it does not.
-            new_steps_start = torch.arange(self.num_patches, device=self.projection.weight.device) * self.patch_stride
-            new_steps_start[1:] += self.patch_length - self.patch_stride
-            patch_mask = (new_steps_start < length).expand(batch_size, -1)
+            # A patch counts when it starts before the window's end.
+            starts = torch.arange(self.num_patches, device=self.projection.weight.device) * self.patch_length
+            patch_mask = (starts < length).expand(batch_size, -1)
         else:
             padded = F.pad(observed, (0, 0, 0, self.config.padded_length - length))
-            steps = self.patches(padded).unflatten(-1, (self.patch_length, -1)).any(dim=-1)  # (batch, patches, steps)
-            patch_mask = steps[..., self.patch_length - self.patch_stride :].any(dim=-1)
-            patch_mask[:, 0] = steps[:, 0].any(dim=-1)
+            patch_mask = self.patches(padded).any(dim=-1)
         if torch.compiler.is_compiling() or torch.jit.is_tracing():
             # As in `check_past_values`: the shortcut and the check below read the data, which would split a
             # torch.compile graph and stop torch.export (ONNX graphs with `past_observed_mask`). Compiled and exported
@@ -898,12 +885,11 @@ class TimeMAEForPreTraining(TimeMAEPreTrainedModel):
     token plus the patch position) and the visible representations. Call `momentum_update()` after every optimizer
     step (the training scripts do this with a `TrainerCallback`).
 
-    When a patch's embedding reads steps outside the patch (`patch_stride < patch_length`, `scaling="std"`,
-    `first_difference_view`), masking patches after embedding would let a visible patch carry part of a masked
-    one. The window is then embedded twice: whole, without gradient, for the targets (momentum encoder, codewords),
-    and with every step of every masked patch zeroed and left out of the window statistics, for the online encoder
-    (ConvMAE's masked convolution). The price is that visible patches next to masked ones see zeros in pre-training
-    that they do not see when fine-tuned.
+    When a patch's embedding reads steps outside the patch (`scaling="std"`, `first_difference_view`), masking
+    patches after embedding would let a visible patch carry part of a masked one. The window is then embedded twice:
+    whole, without gradient, for the targets (momentum encoder, codewords), and with every step of every masked patch
+    zeroed and left out of the window statistics, for the online encoder (ConvMAE's masked convolution). The price is
+    that visible patches next to masked ones see zeros in pre-training that they do not see when fine-tuned.
 
     `from_pretrained` on a checkpoint without momentum encoder (one saved from [`TimeMAEModel`] or
     [`TimeMAEForSequenceClassification`]) starts the momentum encoder as an exact copy of the loaded encoder, as a new
@@ -1092,7 +1078,7 @@ class TimeMAEForPreTraining(TimeMAEPreTrainedModel):
             masking = self.random_masking(embeddings.shape[0], embeddings.device, noise, patch_mask)
             online_embeddings = embeddings
         else:
-            # A patch's embedding reads steps of other patches (overlap, window statistics, differences): the targets
+            # A patch's embedding reads steps of other patches (window statistics, differences): the targets
             # come from the whole window, the online encoder's embeddings from the window with the masked patches'
             # steps zeroed (ConvMAE's masked convolution), so nothing of a masked patch reaches a visible one.
             with torch.no_grad():

@@ -35,7 +35,6 @@ ARCHITECTURE_FIELDS = (
     "patch_length",
     "codebook_size",
     "num_regressor_layers",
-    "patch_stride",
     "scaling",
     "window_statistics_as_features",
     "channel_independent",
@@ -152,13 +151,6 @@ class ModelArguments:
             "help": "Cheaper dropout masks on CPU (timemae_hf.dropout; same keep rate and scaling, other random "
             "masks than torch's for a seed; default false). The recommended settings, with their evidence, are "
             "the configs in training/configs/ (this one is on there)."
-        },
-    )
-    patch_stride: int | None = field(
-        default=None,
-        metadata={
-            "help": "Steps from one patch's start to the next (new models; default patch_length: no overlap). "
-            "Smaller than patch_length gives overlapping patches."
         },
     )
     scaling: str | None = field(
