@@ -505,7 +505,7 @@ def _first_rows(har_data_path: str, member: str, rows) -> np.ndarray:
 
 
 def test_real_split_sizes_and_class_counts_match_the_label_files(har_dataset, har_data_path):
-    # Workplace copy: 7439 train windows (6103 train + 1336 validation) and 2947 test windows.
+    # The re-derived copy: 7439 train windows (6103 train + 1336 validation) and 2947 test windows.
     train_labels = _real_ids(har_data_path, "train/y_train.txt") - 1
     test_labels = _real_ids(har_data_path, "test/y_test.txt") - 1
 

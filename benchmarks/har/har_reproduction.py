@@ -12,7 +12,7 @@ initialised (no pre-training): the random-feature baseline that pre-training has
 
 Runs live in benchmarks/runs/har_reproduction/seed<N> and resume from their last checkpoint, so an interrupted study
 continues where it stopped; finished seeds are not run again. The paper reports 91.31 +- 0.10 accuracy and
-91.25 +- 0.06 macro-F1 (checkpoint picked on test); the authors' code reaches 91.75 on this workplace's HAR copy.
+91.25 +- 0.06 macro-F1 (checkpoint picked on test); the authors' code reaches 91.75 on the re-derived HAR copy.
 """
 
 import argparse
