@@ -1,6 +1,7 @@
-"""README.md's first table (benchmarks/common/report.py `first_screen`): the shipped classifier beside MiniRocket, per set."""
+"""README.md's first table (benchmarks/league/studies.py `first_screen`): the shipped classifier beside MiniRocket,
+per set."""
 
-from benchmarks.common import report
+from benchmarks.league import studies as report
 
 
 def summary(accuracy: float, fit_seconds: float, seeds=(3407, 1, 2)) -> dict:
