@@ -3,7 +3,7 @@
     pip install -e ".[bench]" && pip install --no-deps tsml-eval==0.6.0   # aeon with numba, the data, published results
     python -m benchmarks.league.league --reuse_rows_from league_defaults --torch_threads 1  # the league of timemae-base
     python -m benchmarks.league.league --datasets BasicMotions GunPoint --methods MiniRocket --seeds 3407
-    python -m benchmarks.league.league --aggregate_only  # rebuild benchmarks/results/league_base.json from its rows
+    python -m benchmarks.league.league --aggregate_only  # rebuild the run league_base of league.json from its rows
     python -m benchmarks.league.league --smoke           # minutes: BasicMotions, one seed, a tiny TimeMAE
 
 Data (benchmarks/league/league_data.py): HAR at 100 / 10 / 1 % of the train labels (the HAR studies' stratified subsets,

@@ -4,7 +4,7 @@
     python -m benchmarks.speed.step_time --smoke    # seconds, tiny config (what CI runs so this script cannot rot)
     python -m benchmarks.speed.step_time --breakdown --threads 1   # where a Trainer step's time goes (HAR data)
 
-Prints JSON and writes benchmarks/results/step_time.json. Target: well under 70 ms on 2 CPU cores.
+Prints JSON and writes the run step_time of benchmarks/results/step_time.json. Target: well under 70 ms on 2 CPU cores.
 
 `--breakdown` times, in one run and with the native HAR config (batch 128), the bare step with torch's dropout (the
 "before"), with the cheaper dropout of `timemae_hf.dropout` (the default now), with every dropout off; iterating the
@@ -12,8 +12,8 @@ Trainer's train dataloader alone on the real HAR data; and whole Trainer steps (
 `training/pretrain.py` runs it, without evaluation) with either dropout. The three bare variants run in turn within
 each step, so that they see the same load. Each is reported as CPU time per step
 (`time.process_time`, the comparison metric on a shared machine: with `--threads 1` it does not depend on what else
-runs) and as wall time, with the load average. Writes benchmarks/results/step_time_breakdown.json
-(step_time_breakdown_<n>threads.json with more threads).
+runs) and as wall time, with the load average. Writes the run step_time_breakdown of benchmarks/results/step_time.json
+(step_time_breakdown_<n>threads with more threads).
 """
 
 import argparse

@@ -123,7 +123,7 @@ def main(argv=None):
     parser.add_argument(
         "--result_name",
         default="throughput",
-        help="results file name (keep the committed throughput.json for comparable runs)",
+        help="run name in benchmarks/results/throughput.json",
     )
     parser.add_argument("--smoke", action="store_true", help="tiny config, few repeats: check the script runs")
     args = parser.parse_args(argv)
