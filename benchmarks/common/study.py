@@ -117,7 +117,7 @@ def study_runs(smoke: bool = False, results_dir: Path | None = None) -> dict[str
 SCRIPT_PATHS = {
     path.name: path.relative_to(REPOSITORY_ROOT).as_posix()
     for path in (REPOSITORY_ROOT / "benchmarks").glob("*/*.py")
-    if path.name != "__init__.py"
+    if path.name not in ("__init__.py", "studies.py")
 }
 # Headlines and the test-read ledger's name for what they estimate (benchmarks/results/test_reads.json).
 HEADLINE_TARGETS = {
