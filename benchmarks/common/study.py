@@ -17,7 +17,7 @@ from pathlib import Path
 
 import benchmarks
 from benchmarks.common.ledger import target_history
-from benchmarks.common.results_io import REPOSITORY_ROOT, RESULTS_DIR, read_study, rows_file, study_file
+from benchmarks.common.results_io import REPOSITORY_ROOT, RESULTS_DIR, read_study, study_file
 
 Runs = dict[str, dict]  # every run of every study with a results file, by run name (run names are unique)
 
@@ -69,11 +69,12 @@ class Study:
 
     @property
     def results_file(self) -> str:
-        return study_file(self.name).relative_to(REPOSITORY_ROOT).as_posix()
+        """Where the study's results are in the repository (what the READMEs name)."""
+        return f"benchmarks/results/{self.name}.json"
 
     @property
     def rows_file(self) -> str | None:
-        return rows_file(self.name).relative_to(REPOSITORY_ROOT).as_posix() if self.rows else None
+        return f"benchmarks/results/{self.name}.jsonl" if self.rows else None
 
 
 def studies() -> list[Study]:
