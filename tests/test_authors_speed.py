@@ -1,4 +1,5 @@
-"""benchmarks/speed/authors_speed.py without the authors' code (CI has none): errors, the window split, our side's smoke."""
+"""benchmarks/speed/authors_speed.py without the authors' code (CI has none): errors, the window split, and our
+side's smoke."""
 
 import pytest
 

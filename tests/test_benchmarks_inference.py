@@ -1,4 +1,5 @@
-"""benchmarks/speed/inference.py runs end to end in its --smoke mode, so the script cannot rot (CI runs no full benchmark).
+"""benchmarks/speed/inference.py runs end to end in its --smoke mode, so the script cannot rot (CI runs no full
+benchmark).
 
 Its results go to tmp_path (the `benchmark_outputs` fixture). End-to-end runs: the slow tier."""
 

@@ -3,10 +3,10 @@ whole files).
 
 A released folder loads with `trust_remote_code=True` from its own copies of configuration_timemae.py,
 modeling_timemae.py (and what they import) and, for the classifier, pipeline_timemae.py, which
-benchmarks/release/release_checkpoints.py copied from the package when it wrote the folder. A later change to the package
-leaves those copies behind (it happened: commit a27ea9d changed configuration_timemae.py and modeling_timemae.py, with
-the defaults' outputs unchanged, and the copies were not updated), so the released folders would serve other code than
-the package and its tests. This test catches that the moment it happens.
+benchmarks/release/release_checkpoints.py copied from the package when it wrote the folder. A later change to the
+package leaves those copies behind (it happened: commit a27ea9d changed configuration_timemae.py and
+modeling_timemae.py, with the defaults' outputs unchanged, and the copies were not updated), so the released folders
+would serve other code than the package and its tests. This test catches that the moment it happens.
 """
 
 import json

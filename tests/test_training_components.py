@@ -231,7 +231,8 @@ def test_pretraining_model_card_is_not_tagged_as_a_classifier(tmp_path):
 
 
 def test_benchmark_summary_finds_results_nested_under_a_percent_table():
-    """bert_question nests variant -> column -> {mean, std, values} under one `*_percent` key; a null cell is skipped."""
+    """bert_question nests variant -> column -> {mean, std, values} under one `*_percent` key; a null cell is
+    skipped."""
     cell = {"mean": 91.5, "std": 0.25, "values": [91.25, 91.75]}
     record = {
         "benchmark": "bert_question",
@@ -508,7 +509,7 @@ def test_model_card_of_a_run_that_trained_nothing_does_not_call_the_model_traine
     assert "This run trained nothing" in text and "pre-trained" not in text and "Optimiser" not in text
 
 
-# --- fine-tuning knobs: augmentations and layer-wise learning-rate decay -----------------------------------------------
+# --- fine-tuning knobs: augmentations and layer-wise learning-rate decay ---------------------------------------------
 
 
 def test_augmentations_move_observed_values_by_the_documented_amounts_and_leave_the_rest():

@@ -38,7 +38,8 @@ RENDER_CARDS = textwrap.dedent(
 
     output = Path(sys.argv[1])
     tiny = {"hidden_size": 16, "num_hidden_layers": 1, "num_attention_heads": 2, "intermediate_size": 32}
-    model = TimeMAEForSequenceClassification(TimeMAEConfig(num_input_channels=2, context_length=16, num_labels=3, **tiny))
+    config = TimeMAEConfig(num_input_channels=2, context_length=16, num_labels=3, **tiny)
+    model = TimeMAEForSequenceClassification(config)
     trainer = TimeMAETrainer(model=model, args=TrainingArguments(output_dir=str(output / "run"), report_to="none"))
     trainer.create_model_card(results={"test_accuracy": 0.5}, training_command="python training/finetune.py ...")
 

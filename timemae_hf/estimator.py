@@ -78,9 +78,9 @@ class TimeMAEClassifier(ClassifierMixin, BaseEstimator):
     30 epochs and batch 128 are 30 steps, which fails quietly. The training batch is never more than a quarter of the
     windows, gradients are clipped, and fine-tuning uses lr 1e-4, the rate that was stable there. Without a
     pre-trained encoder, no dropout and fine-tuning starting from the linear probe's head (LP-FT) are what
-    cross-validation on the train splits of twelve public sets chose (`benchmarks/league/estimator_defaults.py`): on small
-    sets the pooled features of an encoder pre-trained on them vary little between windows; dropout's noise hid that
-    variation and fine-tuning from a random head then stayed at chance, even on training windows.
+    cross-validation on the train splits of twelve public sets chose (`benchmarks/league/estimator_defaults.py`): on
+    small sets the pooled features of an encoder pre-trained on them vary little between windows; dropout's noise hid
+    that variation and fine-tuning from a random head then stayed at chance, even on training windows.
 
     Args:
         pretrained_model (`str`, *optional*, defaults to `"timemae-base"`):
@@ -327,8 +327,8 @@ class TimeMAEClassifier(ClassifierMixin, BaseEstimator):
         if self.pretrained_model is not None:
             if not isinstance(self.pretrained_model, (str, os.PathLike)):
                 raise ValueError(
-                    f"pretrained_model must be a shipped model's name ({SHIPPED_MODEL_NAMES}), a checkpoint folder or a "
-                    f"Hub id, or None for a new encoder; got {self.pretrained_model!r}."
+                    f"pretrained_model must be a shipped model's name ({SHIPPED_MODEL_NAMES}), a checkpoint folder "
+                    f"or a Hub id, or None for a new encoder; got {self.pretrained_model!r}."
                 )
             fixed = (
                 "hidden_size",
@@ -372,8 +372,8 @@ class TimeMAEClassifier(ClassifierMixin, BaseEstimator):
         if not config.channel_independent and channels != config.num_input_channels:
             raise ValueError(
                 f"X has {channels} channels but pretrained_model={self.pretrained_model!r} encodes "
-                f"{config.num_input_channels} channels together: give data with its channels, use a channel-independent "
-                "checkpoint (such as 'timemae-base'), or pretrained_model=None for a new encoder."
+                f"{config.num_input_channels} channels together: give data with its channels, use a "
+                "channel-independent checkpoint (such as 'timemae-base'), or pretrained_model=None for a new encoder."
             )
         if not config.resize_to_context_length and length > config.context_length:
             raise ValueError(

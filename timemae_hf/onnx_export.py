@@ -30,10 +30,11 @@ leaves it out of the graph. Optimum's exporter does not fit: optimum-onnx 0.1.0,
 eager attention and onnxscript's ONNX Runtime fusions turn each attention block (three projections, head reshapes,
 softmax) into one `com.microsoft.Attention` node and each GELU into `BiasGelu` (~60 nodes instead of ~175). The fused
 `SkipLayerNormalization` is split back into `Add` + `LayerNormalization`: at this width ONNX Runtime's CPU kernel for it
-cost ~7 us a call against ~2 us for the pair (a one-off measurement on a graph of 16 such nodes; 16 per window). `model.int8.onnx` quantises
-that graph's matrix products and attention projections to int8 (weights; activations on the fly). Single-window p50
-on one thread, native HAR size, in benchmarks/results/inference.json. ONNX Runtime applies its remaining graph
-optimisations when a session is created (`inference_session`), so the saved files stay portable across CPUs.
+cost ~7 us a call against ~2 us for the pair (a one-off measurement on a graph of 16 such nodes; 16 per window).
+`model.int8.onnx` quantises that graph's matrix products and attention projections to int8 (weights; activations on the
+fly). Single-window p50 on one thread, native HAR size, in benchmarks/results/inference.json. ONNX Runtime applies its
+remaining graph optimisations when a session is created (`inference_session`), so the saved files stay portable across
+CPUs.
 """
 
 import argparse

@@ -6,8 +6,8 @@ the library versions and a fingerprint of the data.
 
     write_run_provenance(training_args, (model_args, data_args, training_args), model.config, data_args, splits)
 
-Benchmark results that aggregate runs copy each run's file (benchmarks/common/results_io.py). Used by the scripts in this
-folder and by benchmarks/; nothing in `timemae_hf` depends on it.
+Benchmark results that aggregate runs copy each run's file (benchmarks/common/results_io.py). Used by the scripts in
+this folder and by benchmarks/; nothing in `timemae_hf` depends on it.
 """
 
 import dataclasses

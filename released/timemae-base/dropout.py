@@ -64,7 +64,8 @@ def fast_dropout(input: torch.Tensor, p: float = 0.5, training: bool = True, inp
 
 
 class FastDropout(nn.Dropout):
-    """`nn.Dropout` drawing its mask with [`fast_dropout`]: same `p`, `inplace`, state dict (none) and eval behaviour."""
+    """`nn.Dropout` drawing its mask with [`fast_dropout`]: same `p`, `inplace`, state dict (none) and eval
+    behaviour."""
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:
         return fast_dropout(input, self.p, self.training, self.inplace)
