@@ -10,7 +10,7 @@ import uuid
 
 import pytest
 
-from benchmarks.common import launch
+from benchmarks.common import launch, stats
 from benchmarks.questions import bert_question
 
 
@@ -66,18 +66,20 @@ def test_bert_question_reuses_a_measured_row_and_refuses_one_from_another_budget
             None,
             [],
             tmp_path / "runs",
-            tmp_path / "rows",
+            tmp_path / "bert_question.jsonl",
+            "all-MiniLM-L6-v2",
             budget,
             "python -m benchmarks.questions.bert_question",
         )
 
     assert measure(budget) == {"finetune_100": 0.9} and len(trained) == 1
-    saved = json.loads((tmp_path / "rows" / "random_seed1.json").read_text())
+    [saved] = [json.loads(line) for line in (tmp_path / "bert_question.jsonl").read_text().splitlines()]
+    assert (saved["bert_model"], saved["variant"], saved["seed"]) == ("all-MiniLM-L6-v2", "random", 1)
     assert (
         saved["budget"] == budget and saved["provenance"]["command"] == "python -m benchmarks.questions.bert_question"
     )
     assert measure(budget) == {"finetune_100": 0.9} and len(trained) == 1, "a saved row must not be trained again"
-    with pytest.raises(ValueError, match="was measured with budget"):
+    with pytest.raises(ValueError, match="random seed 1 measured with budget"):
         measure({**budget, "pretrain_epochs": 100})
 
 
@@ -88,9 +90,9 @@ def test_results_name_run_folders_relative_to_the_repository(tmp_path):
 
 def test_refit_budget_is_the_epoch_best_on_average_over_seeds_and_the_earlier_one_on_ties():
     curves = [[(5.0, 0.80), (10.0, 0.90), (15.0, 0.86)], [(5.0, 0.82), (10.0, 0.80), (15.0, 0.86)]]
-    assert launch.best_mean_epoch(curves) == 15  # means 0.81, 0.85, 0.86: not seed 1's best epoch 10
+    assert stats.best_mean_epoch(curves) == 15  # means 0.81, 0.85, 0.86: not seed 1's best epoch 10
     tied = [[(5.0, 0.80), (10.0, 0.90)], [(5.0, 0.90), (10.0, 0.80)]]
-    assert launch.best_mean_epoch(tied) == 5  # equal means: the cheaper budget
+    assert stats.best_mean_epoch(tied) == 5  # equal means: the cheaper budget
 
 
 def test_run_in_order_starts_a_job_after_its_requirement_and_never_leaves_a_worker_waiting(monkeypatch):

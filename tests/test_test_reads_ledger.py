@@ -10,7 +10,7 @@ import pytest
 
 import benchmarks.common.ledger as ledger_module
 from benchmarks.common import results_io
-from benchmarks.common.launch import mean_std
+from benchmarks.common.stats import mean_std
 
 ROOT = Path(__file__).resolve().parents[1]
 READ = {"study": "toy", "what": "toy test split, one configuration", "result": {"accuracy": {"mean": 90.0}}}

@@ -158,7 +158,7 @@ def current_results_paths(text: str, held: dict[str, list[str]]) -> str:
 
 
 def pm(summary: dict | None) -> str:
-    """'mean ± std' of a `benchmarks.common.launch.mean_std` summary ('mean' for one seed), '—' where none applies."""
+    """'mean ± std' of a `benchmarks.common.stats.mean_std` summary ('mean' for one seed), '—' where none applies."""
     if not summary:
         return "—"
     return f"{summary['mean']:.2f} ± {summary['std']:.2f}" if len(summary["values"]) > 1 else f"{summary['mean']:.2f}"

@@ -18,28 +18,14 @@ import shutil
 import time
 from pathlib import Path
 
-from benchmarks.common.launch import (
-    RUNS_DIR,
-    fresh_smoke_runs_dir,
-    mean_std,
-    repository_relative,
-    run_training,
-)
+from benchmarks.common.launch import RUNS_DIR, fresh_smoke_runs_dir, repository_relative, run_training
 from benchmarks.common.results_io import default_har_path, figure_file, har_data_note, script_command, write_result
+from benchmarks.common.stats import mean_std
+from benchmarks.har.protocol import DEFAULT_EPOCHS, SMOKE_DATA
 
 STUDY = "har_finetune"  # its results: benchmarks/results/har_finetune.json
 
-DEFAULT_EPOCHS = {1.0: 30, 0.1: 100, 0.01: 300}
-SMOKE_DATA = [
-    "--max_train_samples",
-    "256",
-    "--max_eval_samples",
-    "128",
-    "--max_test_samples",
-    "128",
-    "--per_device_train_batch_size",
-    "64",
-]
+
 SMOKE_SCRATCH_MODEL = [
     "--hidden_size",
     "16",

@@ -63,10 +63,7 @@ from benchmarks.common.launch import (
     REFIT_OVERRIDES,
     REPOSITORY_ROOT,
     RUNS_DIR,
-    best_mean_epoch,
     fresh_smoke_runs_dir,
-    mean_curve,
-    mean_std,
     probe_curve,
     repository_relative,
     run_in_order,
@@ -81,8 +78,8 @@ from benchmarks.common.results_io import (
     study_file,
     write_result,
 )
-from benchmarks.har.har_finetune import SMOKE_DATA
-from benchmarks.har.har_study import MAX_EPOCHS, encoded, fit_probe, summarise_variant
+from benchmarks.common.stats import best_mean_epoch, mean_curve, mean_std
+from benchmarks.har.protocol import MAX_EPOCHS, SMOKE_DATA, encoded, fit_probe, summarise_variant
 from timemae_hf import TimeMAEConfig, TimeMAEForPreTraining, TimeMAEForSequenceClassification
 from timemae_hf.data import (
     HAR_ACTIVITIES,
@@ -556,8 +553,8 @@ def confusion_summary(run_dirs: list[Path]) -> dict:
 def reference_stage(args, splits) -> dict:
     """MiniRocket's validation accuracy per label fraction (mean ± std over the seeds), each seed fit on the labelled
     windows that `training/finetune.py --label_fraction F --seed S` fine-tunes on."""
-    from benchmarks.league.league import METHODS, REFERENCE_METHOD, aeon_version
     from benchmarks.league.league_data import LeagueData
+    from benchmarks.league.methods import METHODS, REFERENCE_METHOD, aeon_version
 
     method = METHODS[REFERENCE_METHOD]
     validation = splits["validation"].with_format("numpy")[:]

@@ -30,10 +30,7 @@ from pathlib import Path
 from benchmarks.common.launch import (
     REFIT_OVERRIDES,
     RUNS_DIR,
-    best_mean_epoch,
     fresh_smoke_runs_dir,
-    mean_curve,
-    mean_std,
     probe_curve,
     repository_relative,
     run_all,
@@ -46,8 +43,8 @@ from benchmarks.common.results_io import (
     script_command,
     write_result,
 )
-from benchmarks.har.har_finetune import DEFAULT_EPOCHS, SMOKE_DATA
-from benchmarks.har.har_reproduction import SMOKE_ARGUMENTS
+from benchmarks.common.stats import best_mean_epoch, mean_curve, mean_std
+from benchmarks.har.protocol import DEFAULT_EPOCHS, SMOKE_ARGUMENTS, SMOKE_DATA
 
 STUDY = "har_refit"  # its results: benchmarks/results/har_refit.json
 

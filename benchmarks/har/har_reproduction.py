@@ -19,38 +19,13 @@ import argparse
 import time
 from pathlib import Path
 
-from benchmarks.common.launch import RUNS_DIR, fresh_smoke_runs_dir, mean_std, probe_curve, run_training
+from benchmarks.common.launch import RUNS_DIR, fresh_smoke_runs_dir, probe_curve, run_training
 from benchmarks.common.results_io import default_har_path, figure_file, har_data_note, script_command, write_result
+from benchmarks.common.stats import mean_std
+from benchmarks.har.protocol import SMOKE_ARGUMENTS
 from timemae_hf.training import save_figure
 
 STUDY = "har_reproduction"  # its results: benchmarks/results/har_reproduction.json
-
-SMOKE_ARGUMENTS = [
-    "--hidden_size",
-    "16",
-    "--num_hidden_layers",
-    "1",
-    "--num_attention_heads",
-    "2",
-    "--intermediate_size",
-    "32",
-    "--codebook_size",
-    "16",
-    "--num_regressor_layers",
-    "1",
-    "--probe_every_n_epochs",
-    "1",
-    "--max_train_samples",
-    "256",
-    "--max_eval_samples",
-    "128",
-    "--max_test_samples",
-    "128",
-    "--per_device_train_batch_size",
-    "64",
-    "--logging_steps",
-    "2",
-]
 
 
 def plot_curves(curves: dict[int, list[tuple[float, float]]], selected: dict[int, float], path, command: str):

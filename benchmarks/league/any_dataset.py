@@ -21,8 +21,9 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from benchmarks.common.launch import RUNS_DIR, fresh_smoke_runs_dir, mean_std, run_training
+from benchmarks.common.launch import RUNS_DIR, fresh_smoke_runs_dir, run_training
 from benchmarks.common.results_io import script_command, write_result
+from benchmarks.common.stats import mean_std
 from benchmarks.league.any_dataset_data import (
     AEON_VERSION,
     BENCHMARK_DATASET_NAMES,

@@ -25,13 +25,7 @@ import json
 import time
 from pathlib import Path
 
-from benchmarks.common.launch import (
-    RUNS_DIR,
-    fresh_smoke_runs_dir,
-    mean_std,
-    repository_relative,
-    run_training,
-)
+from benchmarks.common.launch import RUNS_DIR, fresh_smoke_runs_dir, repository_relative, run_training
 from benchmarks.common.results_io import (
     append_row,
     default_har_path,
@@ -43,6 +37,7 @@ from benchmarks.common.results_io import (
     script_command,
     write_result,
 )
+from benchmarks.common.stats import mean_std
 from timemae_hf.training import save_figure
 
 STUDY = "bert_question"  # its results: benchmarks/results/bert_question.json and bert_question.jsonl
