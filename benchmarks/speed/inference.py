@@ -28,7 +28,7 @@ import numpy as np
 import torch
 
 from benchmarks.common.results_io import default_har_path, har_data_note, script_command, write_result
-from benchmarks.speed.throughput import ENCODER_SIZES, count_flops, matmul_peak_gflops, timed
+from benchmarks.speed.timing import ENCODER_SIZES, count_flops, matmul_peak_gflops, timed
 from timemae_hf import TimeMAEConfig, TimeMAEForSequenceClassification, onnx_export
 
 STUDY = "inference"  # its results: benchmarks/results/inference.json
