@@ -10,13 +10,10 @@ from pathlib import Path
 
 import pytest
 from datasets import Dataset, DatasetDict
+from run_provenance import RUN_PROVENANCE_FILE, data_fingerprint, write_run_provenance  # training/ (conftest)
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "training"))  # the scripts import it from beside them
-
-from run_provenance import RUN_PROVENANCE_FILE, data_fingerprint, write_run_provenance  # noqa: E402
-
-from benchmarks.common.results_io import runs_provenance  # noqa: E402
-from timemae_hf import TimeMAEConfig  # noqa: E402
+from benchmarks.common.results_io import runs_provenance
+from timemae_hf import TimeMAEConfig
 
 REPOSITORY_ROOT = Path(__file__).resolve().parents[1]
 TINY_MODEL = [
