@@ -6,17 +6,18 @@ import numpy as np
 import pytest
 
 from benchmarks.league import estimator_defaults
+from benchmarks.league.league_data import folds
 
 
 def test_folds_are_stratified_and_fewer_when_a_class_is_rare():
     labels = np.array(["a"] * 6 + ["b"] * 2)
-    folds = estimator_defaults.folds(labels)
-    assert len(folds) == 2  # the rarest class has two windows
-    for train_index, validation_index in folds:
+    split = folds(labels)
+    assert len(split) == 2  # the rarest class has two windows
+    for train_index, validation_index in split:
         assert sorted(np.concatenate([train_index, validation_index]).tolist()) == list(range(8))
         assert set(labels[validation_index]) == {"a", "b"}
     with pytest.raises(ValueError, match="single train window"):
-        estimator_defaults.folds(np.array(["a", "a", "b"]))
+        folds(np.array(["a", "a", "b"]))
 
 
 def test_every_candidate_is_a_new_encoder_whose_parameters_the_estimator_accepts():

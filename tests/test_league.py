@@ -10,11 +10,12 @@ import torch
 from benchmarks.common.ledger import test_reads
 from benchmarks.league import league
 from benchmarks.league.league_data import load_league_data, published_accuracies
+from benchmarks.league.methods import METHODS, json_safe
 
 HAS_NUMBA = importlib.util.find_spec("numba") is not None
 HAS_TSML_EVAL = importlib.util.find_spec("tsml_eval") is not None
 # CI installs aeon with --no-deps: its data files are there, its classifiers (numba) are not.
-RUNNABLE = [name for name, method in league.METHODS.items() if method.is_timemae or HAS_NUMBA]
+RUNNABLE = [name for name, method in METHODS.items() if method.is_timemae or HAS_NUMBA]
 
 
 def run_smoke(results_dir, *extra):
@@ -36,7 +37,7 @@ def test_smoke_league_writes_rows_ledger_and_aggregate_and_resumes(tmp_path):
         assert row["fit_seconds"] > 0 and row["predict_seconds"] >= 0
         assert row["data"]["fingerprint"] and row["data"]["num_test"] == 40
         assert row["provenance"]["git_sha"] and row["params"]["random_state"] == 3407
-        assert (row["train_accuracy"] is not None) == league.METHODS[method].is_timemae
+        assert (row["train_accuracy"] is not None) == METHODS[method].is_timemae
     if HAS_NUMBA:  # labels misaligned with their series would score near chance (25 %), not MiniRocket's 100 %
         assert rows["MiniRocket"]["accuracy"] >= 0.9
 
@@ -199,9 +200,9 @@ def test_variable_length_sets_keep_ragged_series_for_timemae_and_pad_for_aeon():
     assert not data.equal_length and data.test_longer_than_train and data.longest_series == 29
     assert isinstance(data.timemae_inputs("train"), list) and data.timemae_inputs("train")[0].shape[1] == 12
     assert data.aeon_inputs("test")[0].shape[0] == 12  # aeon: (n_channels, length)
-    estimator = league.METHODS["TimeMAE_probe"].build(data, 3407, {})
+    estimator = METHODS["TimeMAE_probe"].build(data, 3407, {})
     assert estimator.context_length == 29  # else the default refuses the longer test series
-    assert "zero-padded by aeon's Padder to 29 steps" in league.padding_note(data, league.METHODS["MiniRocket"])
+    assert "zero-padded by aeon's Padder to 29 steps" in league.padding_note(data, METHODS["MiniRocket"])
 
 
 @pytest.mark.skipif(not HAS_TSML_EVAL, reason="the tsml-eval wheel (published results) is not installed")
@@ -215,8 +216,8 @@ def test_published_accuracies_are_30_resample_means_from_the_bakeoff_files():
 
 def test_rows_are_reused_only_with_the_parameters_they_were_made_with(tmp_path):
     data = load_league_data("BasicMotions", seed=3407)
-    method = league.METHODS["TimeMAE_probe"]
-    params = league.json_safe(method.build(data, 3407, {}).get_params())
+    method = METHODS["TimeMAE_probe"]
+    params = json_safe(method.build(data, 3407, {}).get_params())
     league.check_row_params(tmp_path / "row.json", {"params": params}, data, method, 3407, {})
     # A parameter added to the estimator since the row was made, off (None or False), keeps the row.
     older = {key: value for key, value in params.items() if key not in ("bert_model_name_or_path", "augmentations")}
@@ -266,10 +267,10 @@ def test_base_goal_lines_say_each_goal_met_or_missed_from_the_rows():
 
 def test_a_timemae_row_is_reused_only_with_the_pretrained_weights_it_started_from(tmp_path, monkeypatch):
     data = load_league_data("BasicMotions", seed=3407)
-    method = league.METHODS["TimeMAE_base_probe"]
+    method = METHODS["TimeMAE_base_probe"]
     weights = {"pretrained_model": "timemae-base", "sha256": "a" * 64}
     monkeypatch.setattr(league, "encoder_weights", lambda estimator: weights)
-    params = league.json_safe(method.build(data, 3407, {}).get_params())
+    params = json_safe(method.build(data, 3407, {}).get_params())
     assert params["pretrained_model"] == "timemae-base" and params["head"] == "probe"
     league.check_row_params(
         tmp_path / "row.json", {"params": params, "encoder_weights": weights}, data, method, 3407, {}
@@ -288,10 +289,10 @@ def test_a_timemae_row_is_reused_only_with_the_pretrained_weights_it_started_fro
 def test_from_scratch_columns_keep_the_former_defaults_and_take_encoder_sizes():
     data = load_league_data("BasicMotions", seed=3407)
     sizes = {"hidden_size": 16, "pretrain_steps": 4}
-    scratch = league.METHODS["TimeMAE_finetune"].build(data, 3407, sizes).get_params()
+    scratch = METHODS["TimeMAE_finetune"].build(data, 3407, sizes).get_params()
     assert (scratch["pretrained_model"], scratch["pretrain_steps"], scratch["normalize_channels"]) == (None, 4, True)
     assert scratch["hidden_size"] == 16
-    base = league.METHODS["TimeMAE_base_finetune"].build(data, 3407, sizes).get_params()
+    base = METHODS["TimeMAE_base_finetune"].build(data, 3407, sizes).get_params()
     assert (base["pretrained_model"], base["hidden_size"], base["pretrain_steps"]) == ("timemae-base", None, 4)
 
 

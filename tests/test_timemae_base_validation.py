@@ -9,9 +9,8 @@ import pytest
 import torch
 
 from benchmarks.common.results_io import RESULTS_DIR, append_row
-from benchmarks.league import estimator_defaults
 from benchmarks.league import timemae_base_validation as validation
-from benchmarks.league.league_data import LeagueData
+from benchmarks.league.league_data import LeagueData, folds
 from timemae_hf import TimeMAEConfig, TimeMAEForPreTraining
 
 TINY = {
@@ -66,7 +65,7 @@ def write_minirocket_rows(rows_file, data: LeagueData, shift_validation: int = 0
     """estimator_defaults.py's MiniRocket rows for `data`, on its folds (`shift_validation` moves windows between
     fold 0's parts, as rows made on other folds would)."""
     described = validation.train_description(data)
-    for fold, (train_index, validation_index) in enumerate(estimator_defaults.folds(data.train_labels)):
+    for fold, (train_index, validation_index) in enumerate(folds(data.train_labels)):
         shift = shift_validation if fold == 0 else 0
         row = {
             "fold": fold,
@@ -152,7 +151,7 @@ def test_the_study_scores_every_candidate_on_train_folds_and_chooses_by_its_rule
     assert sorted(set(study["extracted"])) == [1, 2]
     assert set(record["summary"]) == {f"checkpoint-{step}/layers{k}" for step in (2, 4) for k in (1, 2)}
     for row in record["rows"]:
-        expected = estimator_defaults.folds(study["sets"][row["dataset"]].train_labels)
+        expected = folds(study["sets"][row["dataset"]].train_labels)
         assert [(fold["num_train"], fold["num_validation"]) for fold in row["folds"]] == [
             (len(train), len(held_out)) for train, held_out in expected
         ]

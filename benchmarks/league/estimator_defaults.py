@@ -28,7 +28,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from sklearn.model_selection import StratifiedKFold
 
 from benchmarks.common.results_io import (
     RESULTS_DIR,
@@ -40,15 +39,12 @@ from benchmarks.common.results_io import (
     script_command,
     write_run,
 )
-from benchmarks.league.league import METHODS, json_safe
-from benchmarks.league.league_data import DATASET_NAMES, load_league_data
+from benchmarks.league.league_data import DATASET_NAMES, FOLD_SEED, MAX_FOLDS, SEED, folds, load_league_data
+from benchmarks.league.methods import METHODS, json_safe
 from timemae_hf import TimeMAEClassifier
 
 STUDY = "estimator_defaults"  # its results: benchmarks/results/estimator_defaults.json and estimator_defaults.jsonl
 
-SEED = 3407  # the estimator's random_state, and the HAR subsets' seed
-FOLD_SEED = 0
-MAX_FOLDS = 3
 # The full HAR train split is left out (see the docstring); the league reads it on test with the chosen defaults.
 DATASETS = tuple(name for name in DATASET_NAMES if name != "HAR_100pct")
 REFERENCE = "MiniRocket"
@@ -114,16 +110,6 @@ CANDIDATES = {
     "probe": {**BEFORE, "head": "probe"},
     "no_dropout_probe": {**BEFORE, "head": "probe", "dropout": 0.0},
 }
-
-
-def folds(labels: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Stratified folds of a train split: `MAX_FOLDS`, fewer when the rarest class has fewer windows."""
-    _, counts = np.unique(labels, return_counts=True)
-    num_folds = min(MAX_FOLDS, int(counts.min()))
-    if num_folds < 2:
-        raise ValueError(f"A class has a single train window: no stratified fold can hold it out ({counts}).")
-    splitter = StratifiedKFold(num_folds, shuffle=True, random_state=FOLD_SEED)
-    return list(splitter.split(np.zeros(len(labels)), labels))
 
 
 def subset(inputs, indices: np.ndarray):

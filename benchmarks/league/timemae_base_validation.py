@@ -13,7 +13,7 @@ pre-train (which `checkpoint-<step>` of the run) and which layer to read (the fe
 league's 13 sets (benchmarks/league/league_data.py), without reading any test split: each set's test split is dropped
 as soon as it is loaded.
 
-Protocol. The folds are benchmarks/league/estimator_defaults.py's (`folds`: stratified, 3 folds or fewer when a class is
+Protocol. The folds are benchmarks/league/league_data.py's (`folds`: stratified, 3 folds or fewer when a class is
 rarer, seeded 0) on each set's train split; HAR_100pct (7439 windows) is included here, since the encoder is frozen
 and a fold costs a head fit only. A window's features do not depend on the fold (the encoder never sees labels), so
 each (checkpoint, layer, set) computes its train split's features once -- `TimeMAEForSequenceClassification` loaded
@@ -71,9 +71,16 @@ from benchmarks.common.results_io import (
     write_json,
 )
 from benchmarks.league import estimator_defaults
-from benchmarks.league.estimator_defaults import FOLD_SEED, MAX_FOLDS, SEED, folds
-from benchmarks.league.league import METHODS
-from benchmarks.league.league_data import DATASET_NAMES, LeagueData, load_league_data
+from benchmarks.league.league_data import (
+    DATASET_NAMES,
+    FOLD_SEED,
+    MAX_FOLDS,
+    SEED,
+    LeagueData,
+    folds,
+    load_league_data,
+)
+from benchmarks.league.methods import METHODS
 from timemae_hf import TimeMAEForSequenceClassification
 from timemae_hf.estimator import PROBE_MAX_ITER
 from timemae_hf.training.plotting import save_figure
