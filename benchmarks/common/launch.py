@@ -30,6 +30,18 @@ REFIT_OVERRIDES = [
     "",
 ]
 
+# The tiny encoder of every --smoke run: a study's whole pipeline in minutes, on the real code paths.
+SMOKE_MODEL = [
+    "--hidden_size",
+    "16",
+    "--num_hidden_layers",
+    "1",
+    "--num_attention_heads",
+    "2",
+    "--intermediate_size",
+    "32",
+]
+
 
 def run_training(script: str, arguments: list[str], output_dir: Path, done_file: str) -> dict:
     """

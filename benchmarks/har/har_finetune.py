@@ -18,24 +18,12 @@ import shutil
 import time
 from pathlib import Path
 
-from benchmarks.common.launch import RUNS_DIR, fresh_smoke_runs_dir, repository_relative, run_training
+from benchmarks.common.launch import RUNS_DIR, SMOKE_MODEL, fresh_smoke_runs_dir, repository_relative, run_training
 from benchmarks.common.results_io import default_har_path, figure_file, har_data_note, script_command, write_result
 from benchmarks.common.stats import mean_std
 from benchmarks.har.protocol import DEFAULT_EPOCHS, SMOKE_DATA
 
 STUDY = "har_finetune"  # its results: benchmarks/results/har_finetune.json
-
-
-SMOKE_SCRATCH_MODEL = [
-    "--hidden_size",
-    "16",
-    "--num_hidden_layers",
-    "1",
-    "--num_attention_heads",
-    "2",
-    "--intermediate_size",
-    "32",
-]
 
 
 def main(argv=None):
@@ -82,7 +70,7 @@ def main(argv=None):
             args.label_fractions[:1],
             {args.label_fractions[0]: 2},
         )
-        extra = SMOKE_DATA + (SMOKE_SCRATCH_MODEL if args.init == "scratch" else [])
+        extra = SMOKE_DATA + (SMOKE_MODEL if args.init == "scratch" else [])
 
     results = {}
     for fraction in args.label_fractions:

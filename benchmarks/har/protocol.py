@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from benchmarks.common.launch import probe_curve
+from benchmarks.common.launch import SMOKE_MODEL, probe_curve
 from benchmarks.common.stats import mean_curve, mean_std
 from timemae_hf.training.metrics import classification_metrics
 from timemae_hf.training.probing import linear_probe_classifier
@@ -29,14 +29,7 @@ SMOKE_DATA = [
 
 # A --smoke pre-training run: a tiny model on the smoke data, probed every epoch.
 SMOKE_ARGUMENTS = [
-    "--hidden_size",
-    "16",
-    "--num_hidden_layers",
-    "1",
-    "--num_attention_heads",
-    "2",
-    "--intermediate_size",
-    "32",
+    *SMOKE_MODEL,
     "--codebook_size",
     "16",
     "--num_regressor_layers",

@@ -21,7 +21,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from benchmarks.common.launch import RUNS_DIR, fresh_smoke_runs_dir, run_training
+from benchmarks.common.launch import RUNS_DIR, SMOKE_MODEL, fresh_smoke_runs_dir, run_training
 from benchmarks.common.results_io import script_command, write_result
 from benchmarks.common.stats import mean_std
 from benchmarks.league.any_dataset_data import (
@@ -33,16 +33,6 @@ from benchmarks.league.any_dataset_data import (
 
 STUDY = "any_dataset"  # its results: benchmarks/results/any_dataset.json
 
-SMOKE_MODEL = [
-    "--hidden_size",
-    "16",
-    "--num_hidden_layers",
-    "1",
-    "--num_attention_heads",
-    "2",
-    "--intermediate_size",
-    "32",
-]
 SMOKE_PRETRAINING = [
     *SMOKE_MODEL,
     "--codebook_size",
