@@ -825,7 +825,7 @@ def write_study(variants: dict, args, splits, started_at: float, argv) -> None:
     the choice among them."""
     variants = in_study_order(variants)
     study = {
-        "issue": 21,
+        "question": "which lever closes the gap to MiniRocket on HAR, chosen on validation",
         "seeds": args.seeds,
         "label_fractions": args.label_fractions,
         "selection_split": f"validation ({len(splits['validation'])} windows of train subjects 5, 14, 22, 28); "
