@@ -9,9 +9,11 @@ import hashlib
 import json
 import os
 import shlex
+import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from filelock import FileLock
@@ -198,6 +200,19 @@ def append_row(path: Path, row: dict) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with _lock(path), path.open("a") as file:
         file.write(json.dumps(row) + "\n")
+
+
+def replace_whole(destination: Path, write: Callable[[Path], None]) -> Path:
+    """`write(folder)` into a temporary sibling of `destination`, which then replaces it: a failed write leaves the
+    old folder as it was, never a half-written one."""
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=destination.parent, prefix=f".{destination.name}.") as staging:
+        folder = Path(staging) / destination.name
+        write(folder)
+        if destination.exists():
+            shutil.rmtree(destination)
+        folder.rename(destination)
+    return destination
 
 
 def write_json(path: Path, record: dict) -> Path:

@@ -28,8 +28,6 @@ import argparse
 import json
 import shlex
 import shutil
-import tempfile
-from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -38,7 +36,7 @@ from transformers import pipeline
 
 from benchmarks.common.benchmark_card import RUN_FILES, render_run_card, run_training_command
 from benchmarks.common.launch import REFIT_OVERRIDES, repository_relative
-from benchmarks.common.results_io import load_results
+from benchmarks.common.results_io import load_results, replace_whole
 from timemae_hf import TimeMAEForSequenceClassification, TimeMAEModel, onnx_export
 from timemae_hf.data import HAR_ACTIVITIES
 from timemae_hf.pipeline_timemae import TASK
@@ -130,19 +128,6 @@ def load_classifier(finetune_run: Path) -> TimeMAEForSequenceClassification:
             "pass a training/finetune.py run on UCI HAR."
         )
     return classifier
-
-
-def replace_whole(destination: Path, write: Callable[[Path], None]) -> Path:
-    """`write(folder)` into a temporary sibling of `destination`, which then replaces it: a failed write leaves the
-    old folder as it was, never a half-written one."""
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=destination.parent, prefix=f".{destination.name}.") as staging:
-        folder = Path(staging) / destination.name
-        write(folder)
-        if destination.exists():
-            shutil.rmtree(destination)
-        folder.rename(destination)
-    return destination
 
 
 def recorded_option(run_dir: Path, option: str) -> str | None:

@@ -32,8 +32,7 @@ from pathlib import Path
 from huggingface_hub import ModelCard, ModelCardData
 
 from benchmarks.common.launch import repository_relative
-from benchmarks.common.results_io import load_results
-from benchmarks.release.release_checkpoints import replace_whole
+from benchmarks.common.results_io import load_results, replace_whole
 from timemae_hf import TimeMAEForPreTraining, TimeMAEModel
 from timemae_hf.shipped import SHIPPED_MODELS_DIR
 from timemae_hf.training.model_card import card_template
