@@ -13,7 +13,7 @@ import pytest
 
 from benchmarks.common import report
 from benchmarks.common.results_io import RESULTS_DIR, read_rows, read_study
-from benchmarks.common.study import load_runs, studies, study_runs
+from benchmarks.common.study import load_runs, studies
 
 ROOT = Path(__file__).resolve().parents[1]
 READMES = {ROOT / "README.md": "", ROOT / "benchmarks" / "README.md": "benchmarks/"}
@@ -28,7 +28,7 @@ def differences(expected: str, committed: str) -> str:
 
 
 def test_the_readmes_generated_sections_are_what_the_results_files_give():
-    runs, held = load_runs(), study_runs()
+    runs, held = load_runs()
     expected = {report.BENCHMARKS_README: {report.README_MARKERS: report.benchmarks_report(runs, held)}}
     expected[report.README] = report.readme_blocks(runs, held)
     for path, blocks in expected.items():

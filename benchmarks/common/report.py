@@ -18,7 +18,7 @@ from pathlib import Path
 
 from benchmarks.common.ledger import target_history
 from benchmarks.common.results_io import REPOSITORY_ROOT
-from benchmarks.common.study import Runs, as_run_today, current_results_paths, load_runs, pm, studies, study_runs
+from benchmarks.common.study import Runs, as_run_today, current_results_paths, load_runs, pm, studies
 
 README_MARKERS = (
     "<!-- results tables: python -m benchmarks.common.report --update_readme -->",
@@ -73,7 +73,7 @@ def headlines(runs: Runs, lead: str | None = None, league_results: dict | None =
     test read of its target it was, beside MiniRocket's test accuracy from the league on the same labelled windows
     (`league_results`: the league's `results`), and a link to the rest. `held`: each study's runs (default: those of
     the committed results files)."""
-    held = study_runs() if held is None else held
+    held = load_runs()[1] if held is None else held
     study_of = {run: study for study in studies() for run in held.get(study.name, [])}
 
     def minirocket(league_set: str | None) -> str:
@@ -124,7 +124,7 @@ def main(argv=None):
         "--update_readme", action="store_true", help="write the tables into README.md between its results markers"
     )
     args = parser.parse_args(argv)
-    runs, held = load_runs(smoke=args.smoke), study_runs(smoke=args.smoke)
+    runs, held = load_runs(smoke=args.smoke)
     report = benchmarks_report(runs, held)
     print(report)
     if args.update_readme:

@@ -93,22 +93,18 @@ def studies() -> list[Study]:
     return found
 
 
-def load_runs(smoke: bool = False, results_dir: Path | None = None) -> Runs:
-    """Every run of every declared study whose results file exists (smoke: the *.smoke.json files), by run name."""
-    runs = {}
+def load_runs(smoke: bool = False, results_dir: Path | None = None) -> tuple[Runs, dict[str, list[str]]]:
+    """Every run of every declared study whose results file exists (smoke: the *.smoke.json files), by run name, and
+    the runs each study's file holds, by study (none for a study not run yet): each file is read once."""
+    runs, held = {}, {}
     for study in studies():
-        for run, record in read_study(study_file(study.name, smoke, results_dir or RESULTS_DIR)).items():
+        records = read_study(study_file(study.name, smoke, results_dir or RESULTS_DIR))
+        held[study.name] = list(records)
+        for run, record in records.items():
             if run in runs:
                 raise ValueError(f"the run {run!r} is in two studies' results files")
             runs[run] = record
-    return runs
-
-
-def study_runs(smoke: bool = False, results_dir: Path | None = None) -> dict[str, list[str]]:
-    """The runs in each declared study's results file, by study (none for a study not run yet)."""
-    return {
-        study.name: list(read_study(study_file(study.name, smoke, results_dir or RESULTS_DIR))) for study in studies()
-    }
+    return runs, held
 
 
 # ----------------------------------------------------------------------------------------------------------------------
