@@ -32,6 +32,11 @@ class Section:
     render: Callable[[Runs], str]
     order: int
 
+    @classmethod
+    def of_run(cls, title: str, run: str, render: Callable[[dict], str], order: int) -> "Section":
+        """A section that shows one run: `render(record)`, written once `run` exists."""
+        return cls(title, (run,), lambda runs: render(runs[run]), order)
+
 
 @dataclass(frozen=True)
 class Headline:

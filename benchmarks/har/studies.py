@@ -424,7 +424,7 @@ def finetuning_section(runs: Runs) -> str:
 
 
 def follow_up(name: str, title: str, order: int) -> Section:
-    return Section(f"#### Follow-up: {title}", (name,), lambda runs: har_study(runs[name]), order)
+    return Section.of_run(f"#### Follow-up: {title}", name, har_study, order)
 
 
 STUDIES = (
@@ -439,11 +439,8 @@ STUDIES = (
                 lambda runs: like_for_like(runs["har_refit"], runs["har_reproduction"], runs.get("har_refit_200")),
                 50,
             ),
-            Section(
-                "### UCI HAR fine-tuning: refit on every training subject",
-                ("har_refit",),
-                lambda runs: refit_finetuning(runs["har_refit"]),
-                60,
+            Section.of_run(
+                "### UCI HAR fine-tuning: refit on every training subject", "har_refit", refit_finetuning, 60
             ),
         ),
         headlines=refit_headlines,
@@ -454,12 +451,7 @@ STUDIES = (
         "benchmarks.har.har_study",
         "Which probe and fine-tuning variant moves validation accuracy, and what its refit gives on test",
         sections=(
-            Section(
-                "### UCI HAR: what moves accuracy, chosen on validation",
-                ("har_study",),
-                lambda runs: har_study(runs["har_study"]),
-                70,
-            ),
+            Section.of_run("### UCI HAR: what moves accuracy, chosen on validation", "har_study", har_study, 70),
             *(follow_up(name, title, 71 + index) for index, (name, title) in enumerate(STUDY_FOLLOW_UPS)),
         ),
         headlines=study_headlines,

@@ -227,10 +227,10 @@ STUDIES = (
         "benchmarks.league.timemae_base_validation",
         "Which pre-training step and feature layer of timemae-base, chosen on train-split folds?",
         sections=(
-            Section(
+            Section.of_run(
                 "### timemae-base: pre-training steps and feature layer, chosen on validation",
-                ("timemae_base_validation",),
-                lambda runs: timemae_base_validation(runs["timemae_base_validation"]),
+                "timemae_base_validation",
+                timemae_base_validation,
                 20,
             ),
         ),
@@ -245,13 +245,6 @@ STUDIES = (
         "any_dataset",
         "benchmarks.league.any_dataset",
         "The same commands on other data sets",
-        sections=(
-            Section(
-                "### Other data sets, through the same commands",
-                ("any_dataset",),
-                lambda runs: any_dataset(runs["any_dataset"]),
-                80,
-            ),
-        ),
+        sections=(Section.of_run("### Other data sets, through the same commands", "any_dataset", any_dataset, 80),),
     ),
 )

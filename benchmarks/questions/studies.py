@@ -27,14 +27,7 @@ STUDIES = (
         "bert_question",
         "benchmarks.questions.bert_question",
         "Does BERT's language pre-training help TimeMAE?",
-        sections=(
-            Section(
-                "### Does BERT's language pre-training help?",
-                ("bert_question",),
-                lambda runs: bert_question(runs["bert_question"]),
-                120,
-            ),
-        ),
+        sections=(Section.of_run("### Does BERT's language pre-training help?", "bert_question", bert_question, 120),),
         rows=True,
     ),
     Study(

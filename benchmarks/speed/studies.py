@@ -134,10 +134,10 @@ STUDIES = (
         "benchmarks.speed.synthetic_throughput",
         "Does generating the synthetic corpus keep up with pre-training on it?",
         sections=(
-            Section(
+            Section.of_run(
                 "### The synthetic corpus: generating against training",
-                ("synthetic_throughput",),
-                lambda runs: synthetic_throughput(runs["synthetic_throughput"]),
+                "synthetic_throughput",
+                synthetic_throughput,
                 30,
             ),
         ),
@@ -146,7 +146,7 @@ STUDIES = (
         "inference",
         "benchmarks.speed.inference",
         "Single-window latency and batched throughput of each inference path",
-        sections=(Section("### Inference latency", ("inference",), lambda runs: inference(runs["inference"]), 130),),
+        sections=(Section.of_run("### Inference latency", "inference", inference, 130),),
     ),
     Study(
         "authors_speed",
