@@ -25,13 +25,14 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.common.study import SCRIPT_PATHS
+
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = re.compile(r"^(training|benchmarks)/\w+\.py$")
-# `python benchmarks/<script>.py`, as results made before the benchmarks were grouped record it: the module it is now.
+# `python benchmarks/<script>.py`, as results made before the benchmarks were grouped record it: the module it is now
+# (the same mapping the report uses to show those commands as today's).
 BENCHMARK_MODULES = {
-    f"benchmarks/{path.stem}.py": ".".join(path.relative_to(ROOT).with_suffix("").parts)
-    for path in (ROOT / "benchmarks").glob("*/*.py")
-    if path.stem != "__init__"
+    f"benchmarks/{name}": path.removesuffix(".py").replace("/", ".") for name, path in SCRIPT_PATHS.items()
 }
 # Where each training script stops: the first call after its arguments were parsed and checked. (pretrain.py's is
 # where a resumed synthetic run reads its checkpoint, before the data: a recorded resume command names a run folder
